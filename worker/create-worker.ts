@@ -1,0 +1,24 @@
+import { Worker, type NativeConnection } from '@temporalio/worker';
+import { workflowBundle } from './workflow-bundle.js';
+
+export interface CreateWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** Activity implementations, as built by `createActivities`. */
+  activities?: object;
+  /** Activities running at once on this worker. @default 100 */
+  maxConcurrentActivityTaskExecutions?: number;
+}
+
+/** A worker that runs every workflow of the project and the given activities. */
+export async function createWorker(options: CreateWorkerOptions): Promise<Worker> {
+  return Worker.create({
+    connection: options.connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities: options.activities ?? {},
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
+  });
+}

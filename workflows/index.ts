@@ -1,0 +1,1 @@
+export { bulkDeleteWorkflow, type BulkDeleteInput, type BulkDeleteResult } from './bulk-delete.workflow.js';
