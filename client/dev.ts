@@ -39,7 +39,9 @@ function stopChild(child: ChildProcess): Promise<void> {
 export async function runDev(options: { once: boolean }): Promise<number> {
   const server = devServerOptionsFromEnv();
   mkdirSync(dirname(server.dbFile), { recursive: true });
-  const child = spawn(findTemporalCli(), devServerArgs(server, 'error'), { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(findTemporalCli(), devServerArgs(server, 'error'), {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const env = {
     ...process.env,
     TEMPORAL_ADDRESS: `127.0.0.1:${server.port}`,
