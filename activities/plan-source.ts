@@ -1,0 +1,92 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { Plan, type PlanItem } from '../plan/index.js';
+import type { PlanRef } from './contract.js';
+
+/** Reads plan files by reference, verifying their SHA-256, and keeps the last few parsed in memory. */
+export function createPlanSource(options: { cacheSize?: number } = {}) {
+  const cacheSize = options.cacheSize ?? 4;
+  const cache = new Map<string, Promise<Plan>>();
+
+  async function load(ref: PlanRef): Promise<Plan> {
+    const bytes = await fetchBytes(ref.uri);
+    const actual = createHash('sha256').update(bytes).digest('hex');
+    if (actual !== ref.sha256) {
+      throw ApplicationFailure.nonRetryable(
+        `plan ${ref.uri} changed since it was submitted: its SHA-256 is ${actual}, expected ${ref.sha256}`,
+        'PlanChangedError',
+      );
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(bytes.toString('utf8'));
+    } catch (error) {
+      throw ApplicationFailure.nonRetryable(
+        `plan ${ref.uri} is not JSON: ${(error as Error).message}`,
+        'InvalidPlanError',
+      );
+    }
+    const parsed = Plan.safeParse(json);
+    if (!parsed.success) {
+      throw ApplicationFailure.nonRetryable(
+        `plan ${ref.uri} is invalid:\n${z.prettifyError(parsed.error)}`,
+        'InvalidPlanError',
+      );
+    }
+    return parsed.data;
+  }
+
+  function planFor(ref: PlanRef): Promise<Plan> {
+    const key = `${ref.uri}#${ref.sha256}`;
+    let plan = cache.get(key);
+    if (!plan) {
+      plan = load(ref);
+      // A failed load must not stick: the next attempt reads the file again.
+      plan.catch(() => cache.delete(key));
+      cache.set(key, plan);
+      while (cache.size > cacheSize) cache.delete(cache.keys().next().value!);
+    }
+    return plan;
+  }
+
+  return {
+    /** A page of a plan that travels by reference. */
+    async readPlanPage(input: { ref: PlanRef; offset: number; limit: number }): Promise<PlanItem[]> {
+      const plan = await planFor(input.ref);
+      return plan.items.slice(input.offset, input.offset + input.limit);
+    },
+  };
+}
+
+async function fetchBytes(uri: string): Promise<Buffer> {
+  const url = new URL(uri);
+  if (url.protocol === 'file:') {
+    try {
+      return await readFile(fileURLToPath(url));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EACCES') {
+        throw ApplicationFailure.nonRetryable(`cannot read plan ${uri}: ${code}`, 'PlanUnreadableError');
+      }
+      throw error;
+    }
+  }
+  if (url.protocol === 'http:' || url.protocol === 'https:') {
+    const response = await fetch(url);
+    if (response.status >= 400 && response.status < 500) {
+      throw ApplicationFailure.nonRetryable(
+        `cannot read plan ${uri}: HTTP ${response.status}`,
+        'PlanUnreadableError',
+      );
+    }
+    if (!response.ok) throw new Error(`cannot read plan ${uri}: HTTP ${response.status}`);
+    return Buffer.from(await response.arrayBuffer());
+  }
+  throw ApplicationFailure.nonRetryable(
+    `plan URI ${uri} is neither file: nor http(s):`,
+    'PlanUnreadableError',
+  );
+}

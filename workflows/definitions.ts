@@ -1,0 +1,98 @@
+/**
+ * The outside of the bulk delete workflow: its input, result, queries, updates and signals. The client
+ * imports these to start, watch, approve and cancel a run.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { PlanRef } from '../activities/contract.js';
+import type { Outcome, Plan, ReportRow, ReportSummary, RunStatus, SystemName } from '../plan/index.js';
+
+export interface BulkDeleteInput {
+  /** A plan small enough to travel inline (validated again by the workflow). */
+  plan?: Plan;
+  /** A large plan travels by reference instead; exactly one of `plan` and `planRef` is given. */
+  planRef?: PlanRef;
+  /** Discover and stop with the steps; change nothing. */
+  dryRun?: boolean;
+  /** Wait for an `approve` update quoting the digest of the discovered steps before deleting. */
+  requireApproval?: boolean;
+  /** Items per child workflow. @default 100 */
+  chunkSize?: number;
+  /** Child workflows running at once. @default 4 */
+  window?: number;
+}
+
+export type Phase =
+  | 'discover'
+  | 'approval'
+  | 'unlink'
+  | 'wait-entities'
+  | 'delete-indexed-assets'
+  | 'delete-assets'
+  | 'remove-from-libraries'
+  | 'delete-dam'
+  | 'verify'
+  | 'done';
+
+export interface PhaseCount {
+  done: number;
+  failed: number;
+  remaining: number;
+}
+
+export interface Progress {
+  plan: string;
+  status: 'discovering' | 'awaiting-approval' | 'running' | 'stopping' | RunStatus;
+  phase: Phase;
+  items: number;
+  itemsDone: number;
+  itemsFailed: number;
+  /** Per system: items whose part in that system is finished, failed, still to do. */
+  systems: Record<SystemName, PhaseCount>;
+  /** Set once discovery is complete: what `approve` must quote. */
+  digest?: string;
+  chunks: { total: number; done: number; running: number };
+}
+
+export interface BulkDeleteResult {
+  workflowId: string;
+  plan: string;
+  status: RunStatus;
+  /** Why the run stopped early (failure threshold, cancel), if it did. */
+  reason?: string;
+  dryRun: boolean;
+  digest?: string;
+  summary: ReportSummary;
+  /** Child workflow IDs whose results hold the report rows, in plan order. */
+  chunkWorkflowIds: string[];
+}
+
+export interface ChunkResult {
+  rows: ReportRow[];
+  /** Dry run and approval: the steps this chunk would take, and their digest. */
+  steps?: PlannedStep[];
+  digest?: string;
+}
+
+export interface PlannedStep {
+  item: string;
+  system: SystemName;
+  step: string;
+  target: string;
+  note?: string;
+}
+
+export interface ChunkProgress {
+  chunk: number;
+  phase: Phase;
+  system: SystemName;
+  done: number;
+  failed: number;
+}
+
+export const progressQuery = defineQuery<Progress>('progress');
+export const approveUpdate = defineUpdate<{ approved: true; digest: string }, [{ digest: string }]>(
+  'approve',
+);
+export const chunkProgressSignal = defineSignal<[ChunkProgress]>('chunkProgress');
+
+export type { Outcome };
