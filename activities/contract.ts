@@ -9,7 +9,7 @@
  * activity attempt so that Temporal retries it. An error that stops every item of the batch (missing
  * credentials, 401) fails the activity without retry.
  */
-import type { PlanItem } from '../plan/index.js';
+import type { PlanItem, PlanOptions, SystemName } from '../plan/index.js';
 
 /** What happened to one target of a batch: an indexed asset, an asset, an entity, a library. */
 export interface ItemResult {
@@ -83,6 +83,8 @@ export interface Activities {
   findEnterMediaAssets(input: { assetIds: string[] }): Promise<string[]>;
   /** A page of a plan that travels by reference, checked against its digest. */
   readPlanPage(input: { ref: PlanRef; offset: number; limit: number }): Promise<PlanItem[]>;
+  /** The name, options and counts of a plan that travels by reference, validated whole. */
+  readPlanSummary(input: { ref: PlanRef }): Promise<PlanSummary>;
 }
 
 /** A plan too large for a workflow argument: a file path or URL the workers read, and its SHA-256. */
@@ -93,4 +95,12 @@ export interface PlanRef {
   sha256: string;
   name: string;
   items: number;
+}
+
+export interface PlanSummary {
+  name: string;
+  items: number;
+  options: PlanOptions;
+  /** Items with a part in each system. */
+  systems: Record<SystemName, number>;
 }

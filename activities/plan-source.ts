@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { Plan, type PlanItem } from '../plan/index.js';
-import type { PlanRef } from './contract.js';
+import type { PlanRef, PlanSummary } from './contract.js';
 
 /** Reads plan files by reference, verifying their SHA-256, and keeps the last few parsed in memory. */
 export function createPlanSource(options: { cacheSize?: number } = {}) {
@@ -53,6 +53,20 @@ export function createPlanSource(options: { cacheSize?: number } = {}) {
   }
 
   return {
+    /** The name, options and counts of a plan that travels by reference, validated whole. */
+    async readPlanSummary(input: { ref: PlanRef }): Promise<PlanSummary> {
+      const plan = await planFor(input.ref);
+      return {
+        name: plan.name,
+        items: plan.items.length,
+        options: plan.options,
+        systems: {
+          twelvelabs: plan.items.filter((i) => i.twelvelabs).length,
+          uplynk: plan.items.filter((i) => i.uplynk).length,
+          entermedia: plan.items.filter((i) => i.entermedia).length,
+        },
+      };
+    },
     /** A page of a plan that travels by reference. */
     async readPlanPage(input: { ref: PlanRef; offset: number; limit: number }): Promise<PlanItem[]> {
       const plan = await planFor(input.ref);

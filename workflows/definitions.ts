@@ -4,7 +4,19 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PlanRef } from '../activities/contract.js';
-import type { Outcome, Plan, ReportRow, ReportSummary, RunStatus, SystemName } from '../plan/index.js';
+import type { PlannedStep } from '../plan/steps.js';
+import type {
+  Outcome,
+  Plan,
+  PlanItem,
+  PlanOptions,
+  ReportRow,
+  ReportSummary,
+  RunStatus,
+  SystemName,
+} from '../plan/index.js';
+
+export type { PlannedStep };
 
 export interface BulkDeleteInput {
   /** A plan small enough to travel inline (validated again by the workflow). */
@@ -73,20 +85,28 @@ export interface ChunkResult {
   digest?: string;
 }
 
-export interface PlannedStep {
-  item: string;
-  system: SystemName;
-  step: string;
-  target: string;
-  note?: string;
-}
-
+/** What a chunk has settled so far, per system (cumulative for that chunk). */
 export interface ChunkProgress {
   chunk: number;
   phase: Phase;
-  system: SystemName;
-  done: number;
-  failed: number;
+  systems: Record<SystemName, { total: number; done: number; failed: number }>;
+}
+
+export interface ChunkInput {
+  parentWorkflowId: string;
+  chunk: number;
+  /** `discover`: find references and answer the steps; `execute`: delete; `skip`: report every item skipped. */
+  mode: 'discover' | 'execute' | 'skip';
+  /** The chunk's items when the plan travels inline; otherwise they are read from `planRef`. */
+  items?: PlanItem[];
+  planRef?: PlanRef;
+  offset: number;
+  limit: number;
+  options: PlanOptions;
+  /** After approval: the digest this chunk's steps had when they were approved. */
+  expectedDigest?: string;
+  /** For `skip`: why. */
+  skipReason?: string;
 }
 
 export const progressQuery = defineQuery<Progress>('progress');
@@ -94,5 +114,7 @@ export const approveUpdate = defineUpdate<{ approved: true; digest: string }, [{
   'approve',
 );
 export const chunkProgressSignal = defineSignal<[ChunkProgress]>('chunkProgress');
+/** Asks a chunk to stop at its next step boundary (after the calls in flight) and report what it did. */
+export const stopChunkSignal = defineSignal<[{ reason: string }]>('stopChunk');
 
 export type { Outcome };
