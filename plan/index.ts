@@ -32,3 +32,20 @@ export {
   SEARCH_ATTRIBUTES,
   devServerSearchAttributeArgs,
 } from './search-attributes.js';
+export {
+  parsePlanText,
+  parseJsonDocument,
+  parseJsonWithPositions,
+  planFormatOf,
+  planNameFromSource,
+  formatIssue,
+  formatPath,
+  issuesFromZod,
+  CSV_COLUMNS,
+  type InputIssue,
+  type ParseResult,
+  type PlanParseOptions,
+  type JsonPath,
+  type LocatedJson,
+  type IssueLocator,
+} from './plan-parse.js';
