@@ -57,13 +57,17 @@ export async function runDev(options: { once: boolean }): Promise<number> {
     worker = await startWorker(env);
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
     const plan = Plan.parse(JSON.parse(readFileSync(EXAMPLE_PLAN, 'utf8')));
-    const handle = await startBulkDelete(client, plan, {
-      taskQueue: config.BULK_DELETE_TASK_QUEUE,
-      workflowId: `bulk-delete-dev-${Date.now()}`,
-    });
+    const handle = await startBulkDelete(
+      client,
+      { plan },
+      {
+        taskQueue: config.BULK_DELETE_TASK_QUEUE,
+        workflowId: `bulk-delete-dev-${Date.now()}`,
+      },
+    );
     console.log(`started ${handle.workflowId}: ${webUiUrl(config, handle.workflowId)}`);
     const result = await handle.result();
-    console.log(`plan "${result.plan}": ${result.items} items validated by the workflow`);
+    console.log(`plan "${result.plan}": ${result.status}, ${JSON.stringify(result.summary)}`);
     if (!options.once) {
       console.log('the local stack stays up: Ctrl-C stops it');
       await new Promise<void>((resolve) => {

@@ -1,32 +1,92 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Client, WorkflowHandle } from '@temporalio/client';
-import type { Plan } from '../plan/index.js';
-import { BulkDeleteItems, BulkDeletePlan, BulkDeleteStatus, digestOf } from '../plan/index.js';
+import type { PlanRef } from '../activities/contract.js';
+import { BulkDeleteItems, BulkDeletePlan, BulkDeleteStatus, Plan, digestOf } from '../plan/index.js';
 import { bulkDeleteWorkflow } from '../workflows/index.js';
 
+/** Plans with more items travel by reference (a file the workers read), never as one workflow argument. */
+export const INLINE_PLAN_MAX_ITEMS = 1000;
+
 /** The workflow ID of a plan: the same plan submitted twice maps to one run. */
-export function workflowIdFor(plan: Plan): string {
-  return `bulk-delete-${plan.name}-${digestOf(plan).slice(0, 16)}`;
+export function workflowIdFor(planName: string, digest: string): string {
+  return `bulk-delete-${planName}-${digest.slice(0, 16)}`;
 }
+
+/**
+ * A reference to a JSON plan file, with its SHA-256, for plans too large to travel inline. The workers
+ * must be able to read the path (same machine or shared volume) or URL.
+ * @throws Error naming the file when it is not a valid plan.
+ */
+export async function planRefFor(path: string): Promise<PlanRef> {
+  const bytes = await readFile(path);
+  const parsed = Plan.safeParse(JSON.parse(bytes.toString('utf8')));
+  if (!parsed.success) throw new Error(`${path}: not a valid plan`);
+  return {
+    uri: pathToFileURL(resolve(path)).href,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    name: parsed.data.name,
+    items: parsed.data.items.length,
+  };
+}
+
+export type PlanSource = { plan: Plan } | { planRef: PlanRef };
 
 export interface StartOptions {
   taskQueue: string;
+  /** @default workflowIdFor(plan name, digest) */
   workflowId?: string;
+  dryRun?: boolean;
+  requireApproval?: boolean;
+  chunkSize?: number;
+  window?: number;
 }
 
-/** Starts the deletion of a validated plan. */
+/**
+ * Starts the deletion of a validated plan. Starting the same plan twice (same workflow ID) while a run is
+ * open answers the open run instead of starting another.
+ */
 export async function startBulkDelete(
   client: Client,
-  plan: Plan,
+  source: PlanSource,
   options: StartOptions,
 ): Promise<WorkflowHandle<typeof bulkDeleteWorkflow>> {
-  return client.workflow.start(bulkDeleteWorkflow, {
-    args: [{ plan }],
-    taskQueue: options.taskQueue,
-    workflowId: options.workflowId ?? workflowIdFor(plan),
-    typedSearchAttributes: [
-      { key: BulkDeletePlan, value: plan.name },
-      { key: BulkDeleteStatus, value: 'running' },
-      { key: BulkDeleteItems, value: plan.items.length },
-    ],
-  });
+  const name = 'plan' in source ? source.plan.name : source.planRef.name;
+  const items = 'plan' in source ? source.plan.items.length : source.planRef.items;
+  const digest = 'plan' in source ? digestOf(source.plan) : source.planRef.sha256;
+  const mode = options.dryRun ? 'dry-run' : 'run';
+  const workflowId = options.workflowId ?? workflowIdFor(mode === 'run' ? name : `${name}-dry-run`, digest);
+  const input = {
+    ...source,
+    dryRun: options.dryRun ?? false,
+    requireApproval: options.requireApproval ?? false,
+    ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
+    ...(options.window !== undefined ? { window: options.window } : {}),
+  };
+  try {
+    return await client.workflow.start(bulkDeleteWorkflow, {
+      args: [input],
+      taskQueue: options.taskQueue,
+      workflowId,
+      // One run per plan: an open run is reused, a completed one is not started again; a failed,
+      // cancelled or terminated one may be started afresh.
+      workflowIdConflictPolicy: 'USE_EXISTING',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+      typedSearchAttributes: [
+        { key: BulkDeletePlan, value: name },
+        { key: BulkDeleteStatus, value: options.dryRun ? 'discovering' : 'running' },
+        { key: BulkDeleteItems, value: items },
+      ],
+      memo: { plan: name, items, digest },
+      staticSummary: `${options.dryRun ? 'Dry run of' : 'Delete'} ${items} items of plan ${name}`,
+      staticDetails: `Plan **${name}**: ${items} items, plan digest \`${digest}\`${options.requireApproval ? ', waits for approval' : ''}.`,
+    });
+  } catch (error) {
+    if ((error as Error).name === 'WorkflowExecutionAlreadyStartedError') {
+      return client.workflow.getHandle<typeof bulkDeleteWorkflow>(workflowId);
+    }
+    throw error;
+  }
 }

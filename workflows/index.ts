@@ -1,1 +1,3 @@
-export { bulkDeleteWorkflow, type BulkDeleteInput, type BulkDeleteResult } from './bulk-delete.workflow.js';
+export { bulkDeleteWorkflow, type CarriedState } from './bulk-delete.workflow.js';
+export { bulkDeleteChunkWorkflow } from './chunk.workflow.js';
+export * from './definitions.js';

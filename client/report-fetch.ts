@@ -1,0 +1,70 @@
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { RunStatus, summarize, type Report, type ReportRow } from '../plan/index.js';
+import type { PlannedStep } from '../plan/steps.js';
+import type { BulkDeleteResult, ChunkResult } from '../workflows/index.js';
+
+export interface FetchedReport {
+  report: Report;
+  /** The run's result, when it completed; undefined for a run that is open, cancelled or failed. */
+  result: BulkDeleteResult | undefined;
+  /** A dry run's steps, in plan order. */
+  steps: PlannedStep[];
+}
+
+interface MemoResult extends Omit<BulkDeleteResult, 'chunkWorkflowIds'> {
+  chunks: number;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(5, '0');
+}
+
+/**
+ * The report of a run, assembled from its chunks' results (the rows never travel through the parent,
+ * whose payloads must stay small). Works for completed, cancelled and stopped runs; for an open run it
+ * answers the chunks finished so far with status from the run's search attributes.
+ */
+export async function fetchReport(client: Client, workflowId: string): Promise<FetchedReport> {
+  const handle = client.workflow.getHandle(workflowId);
+  const description = await handle.describe();
+  let result: BulkDeleteResult | undefined;
+  let chunkIds: string[] = [];
+  let status: Report['status'] = 'failed';
+  let plan = typeof description.memo?.plan === 'string' ? description.memo.plan : '';
+  if (description.status.name === 'COMPLETED') {
+    result = (await handle.result()) as BulkDeleteResult;
+    chunkIds = result.chunkWorkflowIds;
+    status = result.status;
+    plan = result.plan;
+  } else {
+    const memo = description.memo?.result as MemoResult | undefined;
+    if (memo) {
+      status = RunStatus.catch('failed').parse(memo.status);
+      const prefix = memo.dryRun ? 'discover' : 'chunk';
+      chunkIds = Array.from({ length: memo.chunks }, (_, i) => `${workflowId}/${prefix}-${pad(i)}`);
+      plan = memo.plan;
+    } else if (description.status.name === 'CANCELLED') {
+      status = 'cancelled';
+    } else if (description.status.name === 'RUNNING') {
+      status = 'failed';
+    }
+  }
+  const rows: ReportRow[] = [];
+  const steps: PlannedStep[] = [];
+  for (const id of chunkIds) {
+    let chunk: ChunkResult;
+    try {
+      chunk = (await client.workflow.getHandle(id).result()) as ChunkResult;
+    } catch (error) {
+      if (error instanceof WorkflowFailedError) continue;
+      throw error;
+    }
+    rows.push(...chunk.rows);
+    steps.push(...(chunk.steps ?? []));
+  }
+  return {
+    report: { workflowId, plan, status, summary: summarize(rows), rows },
+    result,
+    steps,
+  };
+}

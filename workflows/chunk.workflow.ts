@@ -1,0 +1,480 @@
+import {
+  ApplicationFailure,
+  getExternalWorkflowHandle,
+  proxyActivities,
+  setHandler,
+} from '@temporalio/workflow';
+import type { Activities, DiscoveredAsset, ItemResult } from '../activities/contract.js';
+import { SYSTEMS, type PlanItem, type SystemName } from '../plan/index.js';
+import { OutcomeBook, planChunkSteps, systemsOf, type ChunkSteps } from '../plan/steps.js';
+import {
+  chunkProgressSignal,
+  stopChunkSignal,
+  type ChunkInput,
+  type ChunkResult,
+  type Phase,
+} from './definitions.js';
+
+/** Calls to the three systems: batches that heartbeat and resume, retried on 5xx, 429, timeouts and drops. */
+const calls = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '30 seconds',
+    maximumAttempts: 10,
+  },
+});
+
+/** Polls entity status through the retry policy: the activity fails (BENIGN) while an entity is processing. */
+const polling = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  scheduleToCloseTimeout: '30 minutes',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 1.5, maximumInterval: '5 seconds' },
+});
+
+/** Reading the plan file: local I/O, quick to retry. */
+const planReads = proxyActivities<Activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumAttempts: 5 },
+});
+
+function errorMessage(error: unknown): { detail: string; errorType?: string } {
+  // An activity failure wraps the ApplicationFailure that carries the vendor's message.
+  let current: unknown = error;
+  while (current instanceof Error && current.cause instanceof Error) current = current.cause;
+  if (current instanceof ApplicationFailure)
+    return { detail: current.message, errorType: current.type ?? undefined };
+  return { detail: current instanceof Error ? current.message : String(current) };
+}
+
+/**
+ * Deletes one chunk of a plan in the mission's order and answers one report row per item and system.
+ * Stops at the next step boundary when the parent signals `stopChunk` (cancel, failure threshold).
+ */
+export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkResult> {
+  let stopReason: string | undefined;
+  setHandler(stopChunkSignal, ({ reason }) => {
+    stopReason ??= reason;
+  });
+
+  const items: PlanItem[] =
+    input.items ??
+    (input.planRef
+      ? await planReads.readPlanPage({ ref: input.planRef, offset: input.offset, limit: input.limit })
+      : []);
+  const book = new OutcomeBook(() => new Date().toISOString());
+
+  if (input.mode === 'skip') {
+    for (const item of items) {
+      for (const system of systemsOf(item))
+        book.settle(item.id, system, 'skipped', 'not-started', input.skipReason ?? 'not started');
+    }
+    return { rows: book.rowsFor(items) };
+  }
+
+  const parent = getExternalWorkflowHandle(input.parentWorkflowId);
+  const totals = Object.fromEntries(
+    SYSTEMS.map((system) => [system, items.filter((item) => systemsOf(item).includes(system)).length]),
+  ) as Record<SystemName, number>;
+  const report = async (phase: Phase): Promise<void> => {
+    const systems = Object.fromEntries(
+      SYSTEMS.map((system) => {
+        let done = 0;
+        let failed = 0;
+        for (const row of book.rowsFor(items)) {
+          if (row.system !== system) continue;
+          if (row.outcome === 'failed') failed++;
+          else done++;
+        }
+        return [system, { total: totals[system], done, failed }];
+      }),
+    ) as Record<SystemName, { total: number; done: number; failed: number }>;
+    try {
+      await parent.signal(chunkProgressSignal, { chunk: input.chunk, phase, systems });
+    } catch {
+      // Progress is informative only: a parent that is gone must not fail the deletion.
+    }
+  };
+
+  // Discover.
+  const tlItems = items.filter((item) => item.twelvelabs);
+  let discovered: DiscoveredAsset[] = [];
+  if (tlItems.length > 0) {
+    try {
+      discovered = await calls.discoverTwelveLabsAssets.executeWithOptions(
+        { summary: `discover ${tlItems.length} assets` },
+        [{ assetIds: tlItems.map((item) => item.twelvelabs!.assetId) }],
+      );
+    } catch (error) {
+      const { detail, errorType } = errorMessage(error);
+      discovered = tlItems.map((item) => ({
+        assetId: item.twelvelabs!.assetId,
+        exists: false,
+        indexedAssets: [],
+        entities: [],
+        error: { type: errorType ?? 'DiscoveryError', message: detail },
+      }));
+    }
+  }
+  const steps = planChunkSteps(items, discovered, input.options.lastEntityAsset);
+  if (input.mode === 'discover') return { rows: [], steps: steps.planned, digest: steps.digest };
+
+  if (input.expectedDigest !== undefined && input.expectedDigest !== steps.digest) {
+    const why = `the references changed after approval (steps digest ${steps.digest.slice(0, 12)}, approved ${input.expectedDigest.slice(0, 12)}): nothing of this chunk was deleted; run the plan again`;
+    for (const item of items)
+      for (const system of systemsOf(item)) book.settle(item.id, system, 'skipped', 'approval', why);
+    return { rows: book.rowsFor(items) };
+  }
+
+  settleDiscovery(items, steps, book);
+  await report('discover');
+
+  await runPhases(steps, book, () => stopReason, report);
+
+  // Exactly one outcome per item and system, whatever happened above.
+  for (const item of items) {
+    for (const system of systemsOf(item)) {
+      if (!book.has(item.id, system)) {
+        if (book.isStopped(item.id))
+          book.settle(item.id, system, 'skipped', 'stopped', book.stopReason(item.id));
+        else
+          book.settle(
+            item.id,
+            system,
+            'skipped',
+            'stopped',
+            `stopped before this system: ${stopReason ?? 'unknown'}`,
+          );
+      }
+    }
+  }
+  await report('done');
+  return { rows: book.rowsFor(items), digest: steps.digest };
+}
+
+function settleDiscovery(items: readonly PlanItem[], steps: ChunkSteps, book: OutcomeBook): void {
+  for (const item of items) {
+    const skip = steps.skipped.get(item.id);
+    if (skip !== undefined) {
+      for (const system of systemsOf(item)) book.settle(item.id, system, 'skipped', 'plan', skip);
+      continue;
+    }
+    const failed = steps.discoveryFailed.get(item.id);
+    if (failed !== undefined) {
+      book.settle(item.id, 'twelvelabs', 'failed', 'discover', failed);
+      continue;
+    }
+    if (steps.absent.has(item.id)) {
+      book.settle(
+        item.id,
+        'twelvelabs',
+        'already-absent',
+        'discover',
+        `asset ${item.twelvelabs?.assetId} not found`,
+      );
+    }
+  }
+}
+
+async function runPhases(
+  steps: ChunkSteps,
+  book: OutcomeBook,
+  stopped: () => string | undefined,
+  report: (phase: Phase) => Promise<void>,
+): Promise<void> {
+  const live = (item: string): boolean => !book.isStopped(item) && !book.has(item, 'twelvelabs');
+  const failAll = (itemIds: readonly string[], system: SystemName, step: string, error: unknown): void => {
+    const message = errorMessage(error);
+    for (const item of itemIds) book.fail(item, system, step, message);
+  };
+
+  // Unlink the plan's assets from their entities, then wait until each entity is ready again.
+  const unlinks = steps.unlinks
+    .map((u) => {
+      const keep = u.items.map((item, i) => [item, u.assetIds[i]!] as const).filter(([item]) => live(item));
+      return { ...u, items: keep.map(([item]) => item), assetIds: keep.map(([, asset]) => asset) };
+    })
+    .filter((u) => u.items.length > 0);
+  const touched = new Map<string, { id: string; collectionId: string; items: string[] }>();
+  if (unlinks.length > 0 && !stopped()) {
+    try {
+      const results = await calls.unlinkEntityAssets.executeWithOptions(
+        { summary: `unlink assets from ${unlinks.length} entities` },
+        [
+          {
+            unlinks: unlinks.map(({ id, collectionId, assetIds }) => ({ id, collectionId, assetIds })),
+          },
+        ],
+      );
+      const byEntity = new Map(results.map((r) => [r.key, r]));
+      for (const u of unlinks) {
+        const result = byEntity.get(u.id);
+        if (!result || result.outcome === 'failed') {
+          for (const item of u.items)
+            book.fail(item, 'twelvelabs', 'unlink', result ?? { detail: 'no answer for this entity' });
+        } else {
+          touched.set(u.id, u);
+        }
+      }
+    } catch (error) {
+      failAll(
+        unlinks.flatMap((u) => u.items),
+        'twelvelabs',
+        'unlink',
+        error,
+      );
+    }
+  }
+  const entityDeletes = steps.entityDeletes
+    .map((e) => ({ ...e, items: e.items.filter(live) }))
+    .filter((e) => e.items.length > 0);
+  if (entityDeletes.length > 0 && !stopped()) {
+    try {
+      const results = await calls.deleteEntities.executeWithOptions(
+        { summary: `delete ${entityDeletes.length} entities` },
+        [{ entities: entityDeletes.map(({ id, collectionId }) => ({ id, collectionId })) }],
+      );
+      const byEntity = new Map(results.map((r) => [r.key, r]));
+      for (const e of entityDeletes) {
+        const result = byEntity.get(e.id);
+        if (!result || result.outcome === 'failed') {
+          for (const item of e.items)
+            book.fail(item, 'twelvelabs', 'delete-entity', result ?? { detail: 'no answer' });
+        }
+      }
+    } catch (error) {
+      failAll(
+        entityDeletes.flatMap((e) => e.items),
+        'twelvelabs',
+        'delete-entity',
+        error,
+      );
+    }
+  }
+  await report('unlink');
+  if (touched.size > 0 && !stopped()) {
+    try {
+      await polling.waitEntitiesReady.executeWithOptions(
+        { summary: `wait until ${touched.size} entities are ready` },
+        [{ entities: [...touched.values()].map(({ id, collectionId }) => ({ id, collectionId })) }],
+      );
+    } catch (error) {
+      failAll(
+        [...touched.values()].flatMap((t) => t.items),
+        'twelvelabs',
+        'wait-entities',
+        error,
+      );
+    }
+    await report('wait-entities');
+  }
+
+  // Delete indexed assets, then force-delete the assets.
+  const indexed = steps.indexedAssets.filter((ia) => live(ia.item));
+  if (indexed.length > 0 && !stopped()) {
+    try {
+      const results = await calls.deleteIndexedAssets.executeWithOptions(
+        { summary: `delete ${indexed.length} indexed assets` },
+        [{ indexedAssets: indexed.map(({ id, indexId }) => ({ id, indexId })) }],
+      );
+      settleFailures(
+        results,
+        indexed.map((ia) => [ia.id, ia.item]),
+        book,
+        'twelvelabs',
+        'delete-indexed-assets',
+      );
+    } catch (error) {
+      failAll(
+        indexed.map((ia) => ia.item),
+        'twelvelabs',
+        'delete-indexed-assets',
+        error,
+      );
+    }
+    await report('delete-indexed-assets');
+  }
+  const assets = steps.assets.filter((a) => live(a.item));
+  if (assets.length > 0 && !stopped()) {
+    try {
+      const results = await calls.deleteTwelveLabsAssets.executeWithOptions(
+        { summary: `force-delete ${assets.length} assets` },
+        [{ assetIds: assets.map((a) => a.assetId) }],
+      );
+      const byAsset = new Map(results.map((r) => [r.key, r]));
+      const gone = assets.filter((a) => byAsset.get(a.assetId)?.outcome !== 'failed');
+      const stillThere = new Set(
+        gone.length > 0
+          ? await verify(() => calls.findTwelveLabsAssets({ assetIds: gone.map((a) => a.assetId) }))
+          : [],
+      );
+      for (const a of assets) {
+        const result = byAsset.get(a.assetId);
+        if (!result || result.outcome === 'failed') {
+          book.fail(a.item, 'twelvelabs', 'delete-asset', result ?? { detail: 'no answer for this asset' });
+        } else if (stillThere.has(a.assetId)) {
+          book.settle(
+            a.item,
+            'twelvelabs',
+            'failed',
+            'verify',
+            `asset ${a.assetId} still reads as present after delete`,
+          );
+        } else {
+          const notes = [result.detail, ...(steps.notes.get(a.item) ?? [])].filter(Boolean).join('; ');
+          book.settle(a.item, 'twelvelabs', result.outcome, 'delete-asset', notes);
+        }
+      }
+    } catch (error) {
+      failAll(
+        assets.map((a) => a.item),
+        'twelvelabs',
+        'delete-asset',
+        error,
+      );
+    }
+    await report('delete-assets');
+  }
+
+  // Remove library membership in Uplynk, grouped per library.
+  const libraries = steps.libraries
+    .map((l) => {
+      const keep = l.items
+        .map((item, i) => [item, l.assetIds[i]!] as const)
+        .filter(([item]) => !book.isStopped(item));
+      return {
+        libraryId: l.libraryId,
+        items: keep.map(([item]) => item),
+        assetIds: keep.map(([, asset]) => asset),
+      };
+    })
+    .filter((l) => l.items.length > 0);
+  if (libraries.length > 0 && !stopped()) {
+    const uplynkItems = [...new Set(libraries.flatMap((l) => l.items))];
+    try {
+      const results = await calls.removeFromUplynkLibraries.executeWithOptions(
+        { summary: `remove assets from ${libraries.length} Uplynk libraries` },
+        [{ removals: libraries.map(({ libraryId, assetIds }) => ({ libraryId, assetIds })) }],
+      );
+      const byPair = new Map(results.map((r) => [r.key, r]));
+      const perItem = new Map<string, ItemResult[]>();
+      for (const l of libraries) {
+        l.items.forEach((item, i) => {
+          const result = byPair.get(`${l.libraryId}/${l.assetIds[i]}`) ?? {
+            key: `${l.libraryId}/${l.assetIds[i]}`,
+            outcome: 'failed' as const,
+            detail: 'no answer for this library',
+          };
+          perItem.set(item, [...(perItem.get(item) ?? []), result]);
+        });
+      }
+      for (const item of uplynkItems) {
+        const answers = perItem.get(item) ?? [];
+        const failed = answers.find((r) => r.outcome === 'failed');
+        if (failed) {
+          book.fail(item, 'uplynk', 'remove-from-libraries', {
+            ...failed,
+            detail: `library ${failed.key}: ${failed.detail}`,
+          });
+        } else {
+          const removed = answers.filter((r) => r.outcome === 'deleted').map((r) => r.key.split('/')[0]);
+          const absent = answers
+            .filter((r) => r.outcome === 'already-absent')
+            .map((r) => r.key.split('/')[0]);
+          const detail = [
+            removed.length ? `removed from ${removed.join(', ')}` : '',
+            absent.length ? `library gone: ${absent.join(', ')}` : '',
+          ]
+            .filter(Boolean)
+            .join('; ');
+          book.settle(
+            item,
+            'uplynk',
+            removed.length ? 'deleted' : 'already-absent',
+            'remove-from-libraries',
+            detail,
+          );
+        }
+      }
+    } catch (error) {
+      failAll(uplynkItems, 'uplynk', 'remove-from-libraries', error);
+    }
+    await report('remove-from-libraries');
+  }
+
+  // Delete in EnterMediaDB.
+  const dam = steps.damAssets.filter((d) => !book.isStopped(d.item));
+  if (dam.length > 0 && !stopped()) {
+    try {
+      const results = await calls.deleteEnterMediaAssets.executeWithOptions(
+        { summary: `delete ${dam.length} EnterMediaDB assets` },
+        [{ assetIds: dam.map((d) => d.assetId) }],
+      );
+      const byAsset = new Map(results.map((r) => [r.key, r]));
+      const gone = dam.filter((d) => byAsset.get(d.assetId)?.outcome !== 'failed');
+      const stillThere = new Set(
+        gone.length > 0
+          ? await verify(() => calls.findEnterMediaAssets({ assetIds: gone.map((d) => d.assetId) }))
+          : [],
+      );
+      for (const d of dam) {
+        const result = byAsset.get(d.assetId);
+        if (!result || result.outcome === 'failed') {
+          book.fail(
+            d.item,
+            'entermedia',
+            'delete-dam-asset',
+            result ?? { detail: 'no answer for this asset' },
+          );
+        } else if (stillThere.has(d.assetId)) {
+          book.settle(
+            d.item,
+            'entermedia',
+            'failed',
+            'verify',
+            `asset ${d.assetId} is still found by search after delete`,
+          );
+        } else {
+          book.settle(d.item, 'entermedia', result.outcome, 'delete-dam-asset', result.detail);
+        }
+      }
+    } catch (error) {
+      failAll(
+        dam.map((d) => d.item),
+        'entermedia',
+        'delete-dam-asset',
+        error,
+      );
+    }
+    await report('delete-dam');
+  }
+}
+
+/**
+ * Verification reads: the IDs still present. If the reads themselves fail, the deletes stand (they were
+ * answered as done) and nothing is marked present.
+ */
+async function verify(read: () => Promise<string[]>): Promise<string[]> {
+  try {
+    return await read();
+  } catch {
+    return [];
+  }
+}
+
+function settleFailures(
+  results: readonly ItemResult[],
+  targets: ReadonlyArray<readonly [string, string]>,
+  book: OutcomeBook,
+  system: SystemName,
+  step: string,
+): void {
+  const byKey = new Map(results.map((r) => [r.key, r]));
+  for (const [key, item] of targets) {
+    const result = byKey.get(key);
+    if (!result || result.outcome === 'failed')
+      book.fail(item, system, step, result ?? { detail: `no answer for ${key}` });
+  }
+}
