@@ -1,0 +1,59 @@
+import type { PlanInput } from '../../plan/index.js';
+import {
+  startSandbox,
+  type FaultSettingsInput,
+  type SandboxEnv,
+  type SandboxState,
+  type SandboxStateInput,
+  type SandboxStats,
+} from '../../sandbox/index.js';
+
+/** A sandbox for one test file, driven through its `/_sandbox` controls over HTTP. */
+export interface TestSandbox {
+  /** `http://127.0.0.1:PORT` */
+  url: string;
+  close(): Promise<void>;
+  /** Replaces the whole state (sections and most fields may be left out; see `SandboxState`). */
+  seed(state: SandboxStateInput): Promise<void>;
+  state(): Promise<SandboxState>;
+  /** Seeds a deterministic catalogue of `items` items and answers the plan that deletes them all, and the env. */
+  generate(items: number, seed?: number): Promise<{ plan: PlanInput; env: SandboxEnv }>;
+  /** Replaces the whole fault setting; `{}` turns faults off. */
+  faults(settings: FaultSettingsInput): Promise<void>;
+  stats(): Promise<SandboxStats>;
+  /** Clears state, faults and stats. */
+  reset(): Promise<void>;
+}
+
+/**
+ * Starts a sandbox on a random port in this process. Stop it in `after`.
+ * @example
+ * const sandbox = await startTestSandbox();
+ * after(() => sandbox.close());
+ * const { plan, env } = await sandbox.generate(20, 1);
+ */
+export async function startTestSandbox(): Promise<TestSandbox> {
+  const running = await startSandbox({ port: 0 });
+  const control = async <T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> => {
+    const res = await fetch(`${running.url}/_sandbox${path}`, {
+      method,
+      ...(body === undefined
+        ? {}
+        : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+    });
+    const text = await res.text();
+    if (!res.ok) throw new Error(`sandbox ${method} /_sandbox${path} answered ${res.status}: ${text}`);
+    return JSON.parse(text) as T;
+  };
+  return {
+    url: running.url,
+    close: () => running.close(),
+    seed: async (state) => void (await control('POST', '/seed', state)),
+    state: () => control<SandboxState>('GET', '/state'),
+    generate: (items, seed = 1) =>
+      control<{ plan: PlanInput; env: SandboxEnv }>('POST', '/generate', { items, seed }),
+    faults: async (settings) => void (await control('POST', '/faults', settings)),
+    stats: () => control<SandboxStats>('GET', '/stats'),
+    reset: async () => void (await control('POST', '/reset')),
+  };
+}
