@@ -1,0 +1,373 @@
+/**
+ * The one place that decides what an HTTP answer or a transport error means for a deletion: the target is
+ * already gone, this item failed for good, the whole batch cannot go on, or Temporal should retry.
+ *
+ * Messages are built here from the method, the route template, the status and the vendor's own message;
+ * got's errors are never passed on (not even as a cause), because they carry request headers (the API key,
+ * the EnterMediaDB cookie) and URLs (Uplynk's `msg` and `sig`).
+ */
+import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { HTTPError, ParseError, RequestError, TimeoutError } from 'got';
+import { z } from 'zod';
+import type { SystemName } from '../plan/index.js';
+import type { ItemResult } from './contract.js';
+
+/** Stable error type names: workflows match them in `nonRetryableErrorTypes`, reports show them. */
+export const ErrorTypes = {
+  /** TwelveLabs refused the API key (401): every call would fail, so the batch stops. */
+  TwelveLabsAuth: 'TwelveLabsAuthError',
+  /** Uplynk refused the signature (401): wrong owner ID or key, or the worker's clock is off by over 5 minutes. */
+  UplynkAuth: 'UplynkAuthError',
+  /** EnterMediaDB refused the session key (401). */
+  EnterMediaAuth: 'EnterMediaAuthError',
+  /** A system's credentials are not set in the worker's environment. */
+  MissingCredentials: 'MissingCredentialsError',
+  /** 403: this key may not touch this resource. */
+  PermissionDenied: 'PermissionDeniedError',
+  /** 409: TwelveLabs refuses a plain delete while indexed assets reference the asset. */
+  AssetReferenced: 'AssetReferencedError',
+  /** 400 or 422: the vendor rejected the request as malformed. */
+  InvalidRequest: 'InvalidRequestError',
+  /** 400 on an unlink that would leave a TwelveLabs entity with no asset. */
+  EntityLastAsset: 'EntityLastAssetError',
+  /** 404 where the resource must exist (a read, not a delete). */
+  NotFound: 'NotFoundError',
+  /** Any other 4xx (405, 410, 413, ...): nothing suggests a retry would go better. */
+  UnexpectedClientError: 'UnexpectedClientError',
+  /** A 2xx whose body does not have the documented shape: the vendor changed, retrying will not help. */
+  UnexpectedResponse: 'UnexpectedResponseError',
+  /** 429: retried after `Retry-After`. */
+  RateLimited: 'RateLimitedError',
+  /** 5xx: retried. */
+  VendorUnavailable: 'VendorUnavailableError',
+  /** 408, or no answer within got's timeout: retried. */
+  RequestTimeout: 'RequestTimeoutError',
+  /** Connection refused, reset or dropped, DNS failure: retried. */
+  Connection: 'ConnectionError',
+  /** A 2xx whose body is not JSON at all (a proxy's page, a truncated body): retried. */
+  ResponseNotJson: 'ResponseNotJsonError',
+  /** A TwelveLabs entity is still `processing`: retried (BENIGN) so that the retry policy polls. */
+  EntityProcessing: 'EntityProcessingError',
+} as const;
+export type ErrorType = (typeof ErrorTypes)[keyof typeof ErrorTypes];
+
+/**
+ * The error types that must never be retried. Workflows pass this list as `nonRetryableErrorTypes` in
+ * their activity retry policies (the activities also throw them as non-retryable, so this is a second
+ * lock that holds even when a failure crosses a boundary that loses the flag).
+ */
+export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
+  ErrorTypes.TwelveLabsAuth,
+  ErrorTypes.UplynkAuth,
+  ErrorTypes.EnterMediaAuth,
+  ErrorTypes.MissingCredentials,
+  ErrorTypes.PermissionDenied,
+  ErrorTypes.AssetReferenced,
+  ErrorTypes.InvalidRequest,
+  ErrorTypes.EntityLastAsset,
+  ErrorTypes.NotFound,
+  ErrorTypes.UnexpectedClientError,
+  ErrorTypes.UnexpectedResponse,
+];
+
+/** What a failure means for the batch it happened in. */
+export type Disposition =
+  /** 404: the target is gone (success for a delete). */
+  | 'absent'
+  /** This item failed for good; the others go on. */
+  | 'item'
+  /** Nothing in this batch can succeed (auth, credentials): fail the activity without retry. */
+  | 'batch'
+  /** Transient: fail the attempt so that Temporal retries it. */
+  | 'retry';
+
+/** A call, described without secrets: which system, which route template, on which target. */
+export interface CallSite {
+  system: SystemName;
+  method: string;
+  /** The route template relative to the system's base, e.g. `/assets/{asset_id}`. */
+  route: string;
+  /** The ID the call is about, shown in messages (IDs are not secret). */
+  target?: string | undefined;
+}
+
+/** A classified failure of one call. */
+export interface CallFailure {
+  disposition: Disposition;
+  type: ErrorType;
+  /** Method, route, target, status and the vendor's message; never a secret. */
+  message: string;
+  status?: number | undefined;
+  /** The vendor's error code, e.g. `resource_not_exist`, when it sent one. */
+  vendorCode?: string | undefined;
+  /** From `Retry-After` on a 429 (or 503). */
+  retryAfterMs?: number | undefined;
+}
+
+/** An error that carries a classified failure and nothing else: safe to log, throw and serialize. */
+export class CallError extends Error {
+  override readonly name = 'CallError';
+  constructor(readonly failure: CallFailure) {
+    super(failure.message);
+  }
+}
+
+const SYSTEM_LABELS: Record<SystemName, string> = {
+  twelvelabs: 'TwelveLabs',
+  uplynk: 'Uplynk',
+  entermedia: 'EnterMediaDB',
+};
+
+const AUTH_TYPES: Record<SystemName, ErrorType> = {
+  twelvelabs: ErrorTypes.TwelveLabsAuth,
+  uplynk: ErrorTypes.UplynkAuth,
+  entermedia: ErrorTypes.EnterMediaAuth,
+};
+
+const AUTH_HINTS: Record<SystemName, string> = {
+  twelvelabs: 'check TWELVELABS_API_KEY',
+  uplynk: "check UPLYNK_OWNER_ID, UPLYNK_API_KEY and the worker's clock (signatures expire after 5 minutes)",
+  entermedia: 'check ENTERMEDIA_KEY',
+};
+
+// The error bodies of the three vendors (API.md); anything else is shown as text.
+const TwelveLabsErrorBody = z.object({ code: z.string().optional(), message: z.string() });
+const WrappedTwelveLabsErrorBody = z.object({ error: TwelveLabsErrorBody });
+const UplynkErrorBody = z.object({
+  '@type': z.literal('Error'),
+  code: z.union([z.string(), z.number()]).optional(),
+  title: z.string().optional(),
+  // Not in API.md's shape, but Uplynk puts the specifics here when it has any.
+  description: z.string().optional(),
+});
+const EnterMediaErrorBody = z.object({
+  response: z.object({ status: z.string(), message: z.string().optional() }),
+});
+
+const MAX_VENDOR_MESSAGE = 300;
+
+/**
+ * The vendor's code and message from an error body of any of the three shapes, scrubbed of the given
+ * secrets (a vendor might echo what it was sent) and cut to a readable length.
+ */
+export function vendorMessage(
+  body: unknown,
+  secrets: readonly string[] = [],
+): { code?: string | undefined; message?: string | undefined } {
+  let code: string | undefined;
+  let message: string | undefined;
+  const direct = TwelveLabsErrorBody.safeParse(body);
+  const wrapped = WrappedTwelveLabsErrorBody.safeParse(body);
+  const uplynk = UplynkErrorBody.safeParse(body);
+  const entermedia = EnterMediaErrorBody.safeParse(body);
+  if (wrapped.success) ({ code, message } = wrapped.data.error);
+  else if (direct.success) ({ code, message } = direct.data);
+  else if (uplynk.success) {
+    code = uplynk.data.code === undefined ? undefined : String(uplynk.data.code);
+    message = uplynk.data.description ?? uplynk.data.title;
+  } else if (entermedia.success)
+    message = entermedia.data.response.message ?? entermedia.data.response.status;
+  else if (typeof body === 'string' && body.trim() !== '') message = body.trim();
+  else if (Buffer.isBuffer(body) && body.length > 0) message = body.toString('utf8').trim();
+  if (message !== undefined) {
+    message = redact(message, secrets);
+    if (message.length > MAX_VENDOR_MESSAGE) message = `${message.slice(0, MAX_VENDOR_MESSAGE)}…`;
+  }
+  return { code: code === undefined ? undefined : redact(code, secrets), message };
+}
+
+/** Replaces every occurrence of each secret with `***`. */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join('***');
+  return out;
+}
+
+/**
+ * `Retry-After` in milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3). Undefined when absent
+ * or unreadable, so that the retry policy's own backoff applies.
+ */
+export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (text === undefined || text.trim() === '') return undefined;
+  if (/^\s*\d+(\.\d+)?\s*$/.test(text)) return Math.round(Number(text) * 1000);
+  const date = Date.parse(text);
+  if (Number.isNaN(date)) return undefined;
+  return Math.max(0, date - now);
+}
+
+/** `TwelveLabs DELETE /assets/{asset_id} (6298...)`: how messages name a call. */
+export function describeSite(site: CallSite): string {
+  const on = site.target === undefined ? '' : ` (${site.target})`;
+  return `${SYSTEM_LABELS[site.system]} ${site.method} ${site.route}${on}`;
+}
+
+/**
+ * The table: what an HTTP status means. `isDelete` turns a 404 into "already absent"; for reads the
+ * caller decides what a 404 means (discovery: the asset does not exist), so it is `absent` there too and
+ * only becomes `NotFoundError` where the caller says the resource had to exist.
+ */
+export function classifyStatus(
+  site: CallSite,
+  status: number,
+  body: unknown,
+  headers: { 'retry-after'?: string | string[] | undefined } = {},
+  secrets: readonly string[] = [],
+): CallFailure {
+  const vendor = vendorMessage(body, secrets);
+  const said = vendor.message === undefined ? '' : `: ${vendor.message}`;
+  const codeNote = vendor.code === undefined ? '' : ` [${vendor.code}]`;
+  const base = `${describeSite(site)} answered ${status}${codeNote}${said}`;
+  const make = (disposition: Disposition, type: ErrorType, message = base): CallFailure => ({
+    disposition,
+    type,
+    message,
+    status,
+    vendorCode: vendor.code,
+  });
+
+  if (status === 404) return make('absent', ErrorTypes.NotFound);
+  if (status === 401) return make('batch', AUTH_TYPES[site.system], `${base} (${AUTH_HINTS[site.system]})`);
+  if (status === 403) return make('item', ErrorTypes.PermissionDenied);
+  if (status === 409) return make('item', ErrorTypes.AssetReferenced);
+  if (status === 400 || status === 422) return make('item', ErrorTypes.InvalidRequest);
+  if (status === 408) return make('retry', ErrorTypes.RequestTimeout);
+  if (status === 429 || status === 503) {
+    const retryAfterMs = parseRetryAfter(headers['retry-after']);
+    const type = status === 429 ? ErrorTypes.RateLimited : ErrorTypes.VendorUnavailable;
+    const after = retryAfterMs === undefined ? '' : ` (retry after ${retryAfterMs} ms)`;
+    return { ...make('retry', type, `${base}${after}`), retryAfterMs };
+  }
+  if (status >= 500) return make('retry', ErrorTypes.VendorUnavailable);
+  if (status >= 400) return make('item', ErrorTypes.UnexpectedClientError);
+  // A status got let through that is not a success (1xx/3xx): the vendor did something undocumented.
+  return make('item', ErrorTypes.UnexpectedResponse);
+}
+
+// Transport errors that mean "the connection went away": the request may or may not have been applied,
+// which every step tolerates because it is idempotent.
+const CONNECTION_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'EADDRNOTAVAIL',
+  'UND_ERR_SOCKET',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+/**
+ * Any error thrown by got (or by a schema check) as a classified failure. Returns undefined for errors
+ * that are not about the call (a bug of ours, a cancellation): the caller rethrows those as they are.
+ */
+export function classifyError(
+  site: CallSite,
+  error: unknown,
+  secrets: readonly string[] = [],
+): CallFailure | undefined {
+  if (error instanceof CallError) return error.failure;
+  if (error instanceof HTTPError) {
+    const response = error.response as { statusCode: number; body: unknown; headers: Record<string, string> };
+    return classifyStatus(site, response.statusCode, response.body, response.headers, secrets);
+  }
+  if (error instanceof TimeoutError) {
+    return {
+      disposition: 'retry',
+      type: ErrorTypes.RequestTimeout,
+      message: `${describeSite(site)} got no answer in time (${error.event} timeout)`,
+    };
+  }
+  if (error instanceof ParseError) {
+    return {
+      disposition: 'retry',
+      type: ErrorTypes.ResponseNotJson,
+      message: `${describeSite(site)} answered ${error.response?.statusCode ?? '?'} with a body that is not JSON`,
+      status: error.response?.statusCode,
+    };
+  }
+  if (error instanceof RequestError) {
+    if (error.code === 'ERR_ABORTED') return undefined;
+    // Only the code: got's message for some codes quotes the URL, which for Uplynk holds msg and sig.
+    const code = error.code || 'unknown';
+    const known = CONNECTION_CODES.has(code) || /socket hang up/i.test(error.message);
+    return {
+      disposition: 'retry',
+      type: ErrorTypes.Connection,
+      message: `${describeSite(site)} failed: ${known ? 'connection lost' : 'request failed'} (${code})`,
+    };
+  }
+  return undefined;
+}
+
+/** A failure as the ApplicationFailure that an activity throws: non-retryable unless it is `retry`. */
+export function toApplicationFailure(failure: CallFailure): ApplicationFailure {
+  const details = [
+    {
+      type: failure.type,
+      status: failure.status,
+      vendorCode: failure.vendorCode,
+      retryAfterMs: failure.retryAfterMs,
+    },
+  ];
+  if (failure.disposition === 'retry') {
+    return ApplicationFailure.create({
+      message: failure.message,
+      type: failure.type,
+      nonRetryable: false,
+      details,
+      ...(failure.retryAfterMs === undefined ? {} : { nextRetryDelay: failure.retryAfterMs }),
+    });
+  }
+  return ApplicationFailure.create({
+    message: failure.message,
+    type: failure.type,
+    nonRetryable: true,
+    details,
+  });
+}
+
+/** A per-item failure as the item's result. */
+export function failedResult(key: string, failure: CallFailure): ItemResult {
+  return { key, outcome: 'failed', detail: failure.message, errorType: failure.type };
+}
+
+/** The failure for a system whose credentials are not set: the whole activity fails at once. */
+export function missingCredentials(system: SystemName, variables: readonly string[]): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: `${SYSTEM_LABELS[system]} is not configured on this worker: set ${variables.join(' and ')}`,
+    type: ErrorTypes.MissingCredentials,
+    nonRetryable: true,
+    details: [{ system, missing: [...variables] }],
+  });
+}
+
+/**
+ * The retryable, BENIGN failure that makes the retry policy poll until the entities are ready.
+ * @param processing the entities found processing (the check stops at the first ones)
+ * @param checked how many entities were read in this attempt
+ * @param total how many entities the activity waits for
+ */
+export function entitiesProcessing(
+  processing: readonly string[],
+  checked: number,
+  total: number,
+): ApplicationFailure {
+  const shown = processing.slice(0, 5).join(', ');
+  const more = processing.length > 5 ? ` and ${processing.length - 5} more` : '';
+  return ApplicationFailure.create({
+    message: `TwelveLabs entity ${shown}${more} still processing (${checked} of ${total} entities checked)`,
+    type: ErrorTypes.EntityProcessing,
+    nonRetryable: false,
+    details: [{ processing: processing.slice(0, 100), checked, total }],
+    // BENIGN: waiting is the normal path, not an error worth logging at WARN or counting in metrics.
+    category: ApplicationFailureCategory.BENIGN,
+  });
+}
+
+export { SYSTEM_LABELS };

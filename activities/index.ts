@@ -1,0 +1,108 @@
+/**
+ * The activities of the bulk delete: `createActivities(deps)` builds them once per worker, with one got
+ * instance and one shared limiter per system. Workflows import the `Activities` type only.
+ */
+import type { SystemName } from '../plan/index.js';
+import type { Activities } from './contract.js';
+import { createEnterMediaActivities } from './entermedia-activities.js';
+import { createEnterMediaClient, type EnterMediaClient } from './entermedia-client.js';
+import { missingCredentials } from './http-errors.js';
+import { createPlanSource } from './plan-source.js';
+import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { missingVariables, secretsOf, type SystemsSettings } from './system-settings.js';
+import { createTwelveLabsActivities } from './twelvelabs-activities.js';
+import { createTwelveLabsClient, type TwelveLabsClient } from './twelvelabs-client.js';
+import { createUplynkActivities } from './uplynk-activities.js';
+import { createUplynkClient, type UplynkClient } from './uplynk-client.js';
+
+/** Default HTTP request timeout: well below any sensible activity start-to-close timeout. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** What the activities are built from. */
+export interface ActivitiesDeps {
+  /** Where the three systems are, their credentials and limits (worker/systems-config.ts reads them from env). */
+  systems: SystemsSettings;
+  /**
+   * One limiter per system, shared by every activity of the worker. Built from `systems` when not given;
+   * pass your own to share them between several `createActivities` calls.
+   */
+  limiters?: Partial<Record<SystemName, RateLimiter>>;
+  /** Reads plans that travel by reference. @default createPlanSource() */
+  planSource?: Pick<Activities, 'readPlanPage' | 'readPlanSummary'>;
+}
+
+/** The limiters that `createActivities` would build for these settings. */
+export function createLimiters(systems: SystemsSettings): Record<SystemName, RateLimiter> {
+  return {
+    twelvelabs: createRateLimiter(systems.twelvelabs),
+    uplynk: createRateLimiter(systems.uplynk),
+    entermedia: createRateLimiter(systems.entermedia),
+  };
+}
+
+/**
+ * Builds every activity of `Activities`. A system without credentials still gets its activities; they
+ * fail at once, without retry, with `MissingCredentialsError` naming the variable to set.
+ * @example
+ * const activities = createActivities({ systems: loadSystemsConfig(process.env) });
+ */
+export function createActivities(deps: ActivitiesDeps): Activities {
+  const { systems } = deps;
+  const limiters = { ...createLimiters(systems), ...deps.limiters };
+  const secrets = secretsOf(systems);
+  const timeoutMs = systems.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+
+  /** The client of a configured system, built once; for an unconfigured one, the failure to throw. */
+  function lazy<T>(system: SystemName, build: () => T): () => T {
+    let client: T | undefined;
+    return () => {
+      const missing = missingVariables(systems, system);
+      if (missing.length > 0) throw missingCredentials(system, missing);
+      client ??= build();
+      return client;
+    };
+  }
+
+  const twelvelabs = lazy<TwelveLabsClient>('twelvelabs', () =>
+    createTwelveLabsClient({
+      baseUrl: systems.twelvelabs.baseUrl,
+      apiKey: systems.twelvelabs.apiKey ?? '',
+      timeoutMs,
+      limiter: limiters.twelvelabs,
+      secrets,
+    }),
+  );
+  const uplynk = lazy<UplynkClient>('uplynk', () =>
+    createUplynkClient({
+      baseUrl: systems.uplynk.baseUrl,
+      ownerId: systems.uplynk.ownerId ?? '',
+      apiKey: systems.uplynk.apiKey ?? '',
+      timeoutMs,
+      limiter: limiters.uplynk,
+      secrets,
+    }),
+  );
+  const entermedia = lazy<EnterMediaClient>('entermedia', () =>
+    createEnterMediaClient({
+      baseUrl: systems.entermedia.baseUrl ?? '',
+      key: systems.entermedia.key ?? '',
+      timeoutMs,
+      limiter: limiters.entermedia,
+      secrets,
+    }),
+  );
+  const planSource = deps.planSource ?? createPlanSource();
+
+  return {
+    ...createTwelveLabsActivities({ client: twelvelabs, parallelism: limiters.twelvelabs.concurrency }),
+    ...createUplynkActivities({ client: uplynk, parallelism: limiters.uplynk.concurrency }),
+    ...createEnterMediaActivities({ client: entermedia, parallelism: limiters.entermedia.concurrency }),
+    readPlanPage: (input) => planSource.readPlanPage(input),
+    readPlanSummary: (input) => planSource.readPlanSummary(input),
+  };
+}
+
+export type { Activities } from './contract.js';
+export type { SystemsSettings } from './system-settings.js';
+export { NON_RETRYABLE_ERROR_TYPES, ErrorTypes, type ErrorType } from './http-errors.js';
+export { createRateLimiter, type RateLimiter } from './rate-limiter.js';

@@ -1,0 +1,135 @@
+/**
+ * A per-system limit that every activity of a worker process shares: at most `concurrency` requests in
+ * flight and, optionally, at most `maxRps` request starts per second. Vendors count their rate limits per
+ * account, not per activity, so one limiter per system lives in the worker's deps, never per call.
+ */
+
+/** Settings of one system's limiter. */
+export interface RateLimiterOptions {
+  /** Requests in flight at once across the whole worker process. */
+  concurrency: number;
+  /** Request starts per second across the whole worker process; unset means no rate limit. */
+  maxRps?: number | undefined;
+}
+
+/** Bounds concurrency and request rate for one system. */
+export interface RateLimiter {
+  readonly concurrency: number;
+  readonly maxRps: number | undefined;
+  /**
+   * Runs `fn` once a slot is free and the rate allows another start. Waiting ends early with the signal's
+   * reason when `signal` aborts, so a cancelled activity does not sit in the queue.
+   */
+  run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  /**
+   * Holds every later start until `ms` from now: a vendor's `Retry-After` applies to the account, so the
+   * other activities of this worker should not keep knocking meanwhile.
+   */
+  pauseFor(ms: number): void;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (reason: unknown) => void;
+  signal?: AbortSignal | undefined;
+  onAbort?: () => void;
+}
+
+/**
+ * A limiter that spaces request starts evenly (`1000 / maxRps` ms apart) rather than in bursts: the
+ * vendors and the sandbox count per calendar second, and an even pace never crosses a second's budget.
+ */
+export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
+  if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
+    throw new RangeError(`concurrency must be a positive integer, got ${options.concurrency}`);
+  }
+  if (options.maxRps !== undefined && !(options.maxRps > 0)) {
+    throw new RangeError(`maxRps must be positive, got ${options.maxRps}`);
+  }
+  const interval = options.maxRps ? 1000 / options.maxRps : 0;
+  let active = 0;
+  let nextStartAt = 0;
+  let pausedUntil = 0;
+  const queue: Waiter[] = [];
+
+  function release(): void {
+    active--;
+    const next = queue.shift();
+    if (next) {
+      active++;
+      if (next.onAbort) next.signal?.removeEventListener('abort', next.onAbort);
+      next.resolve();
+    }
+  }
+
+  function acquireSlot(signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.reject(abortReason(signal));
+    if (active < options.concurrency) {
+      active++;
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, signal };
+      if (signal) {
+        waiter.onAbort = () => {
+          const index = queue.indexOf(waiter);
+          if (index >= 0) queue.splice(index, 1);
+          reject(abortReason(signal));
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      queue.push(waiter);
+    });
+  }
+
+  /** Reserves the next start time synchronously, so that concurrent callers never share one. */
+  async function awaitStartTime(signal?: AbortSignal): Promise<void> {
+    const now = Date.now();
+    const startAt = Math.max(now, nextStartAt, pausedUntil);
+    nextStartAt = startAt + interval;
+    const wait = startAt - now;
+    if (wait > 0) await sleep(wait, signal);
+  }
+
+  return {
+    concurrency: options.concurrency,
+    maxRps: options.maxRps,
+    async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+      await acquireSlot(signal);
+      try {
+        await awaitStartTime(signal);
+        return await fn();
+      } finally {
+        release();
+      }
+    },
+    pauseFor(ms: number): void {
+      pausedUntil = Math.max(pausedUntil, Date.now() + ms);
+    },
+  };
+}
+
+/** The signal's reason (Temporal's CancelledFailure for an activity) as the error to reject with. */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new Error('aborted');
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      if (signal) reject(abortReason(signal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

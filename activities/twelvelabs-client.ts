@@ -1,0 +1,160 @@
+/**
+ * TwelveLabs API v1.3 (API.md §1): the calls the deletion needs, each answer checked against its
+ * documented shape. IDs go into paths URL-encoded even though they are hex, so that a bad ID can never
+ * change the route.
+ */
+import { z } from 'zod';
+import { EmptyBody, createHttpClient, type HttpClient } from './http-client.js';
+import type { RateLimiter } from './rate-limiter.js';
+
+/** `page_limit` for every listing: the API's maximum. */
+export const TWELVELABS_PAGE_LIMIT = 50;
+
+export const PageInfo = z.object({
+  page: z.number().int(),
+  total_page: z.number().int(),
+  limit_per_page: z.number().int().optional(),
+  total_results: z.number().int().optional(),
+});
+export type PageInfo = z.infer<typeof PageInfo>;
+
+function pageOf<T extends z.ZodType>(item: T) {
+  return z.object({ data: z.array(item), page_info: PageInfo });
+}
+
+export const TwelveLabsIndexedAsset = z.object({
+  _id: z.string().min(1),
+  index: z.object({ _id: z.string().min(1), name: z.string().optional() }),
+});
+export type TwelveLabsIndexedAsset = z.infer<typeof TwelveLabsIndexedAsset>;
+
+export const TwelveLabsEntity = z.object({
+  _id: z.string().min(1),
+  entity_collection_id: z.string().min(1),
+  name: z.string().optional(),
+  asset_ids: z.array(z.string()),
+  status: z.enum(['processing', 'ready']),
+});
+export type TwelveLabsEntity = z.infer<typeof TwelveLabsEntity>;
+
+export const TwelveLabsAsset = z.object({
+  _id: z.string().min(1),
+  status: z.string().optional(),
+  filename: z.string().optional(),
+  created_at: z.string().optional(),
+  user_metadata: z.record(z.string(), z.unknown()).nullish(),
+});
+export type TwelveLabsAsset = z.infer<typeof TwelveLabsAsset>;
+
+const IndexedAssetPage = pageOf(TwelveLabsIndexedAsset);
+const EntityPage = pageOf(TwelveLabsEntity);
+
+const enc = encodeURIComponent;
+
+/** The TwelveLabs calls, over one got instance that sends `x-api-key`. */
+export interface TwelveLabsClient {
+  listIndexedAssets(assetId: string, page: number): Promise<z.infer<typeof IndexedAssetPage>>;
+  listEntities(assetId: string, page: number): Promise<z.infer<typeof EntityPage>>;
+  getEntity(collectionId: string, entityId: string): Promise<TwelveLabsEntity>;
+  unlinkAssets(
+    collectionId: string,
+    entityId: string,
+    assetIds: readonly string[],
+  ): Promise<TwelveLabsEntity>;
+  deleteEntity(collectionId: string, entityId: string): Promise<void>;
+  deleteIndexedAsset(indexId: string, indexedAssetId: string): Promise<void>;
+  /** Always `force=true`: a plain delete is refused (409) while indexed assets reference the asset. */
+  deleteAsset(assetId: string): Promise<void>;
+  getAsset(assetId: string): Promise<TwelveLabsAsset>;
+}
+
+export function createTwelveLabsClient(options: {
+  baseUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+  limiter: RateLimiter;
+  secrets: readonly string[];
+}): TwelveLabsClient {
+  const http: HttpClient = createHttpClient({
+    system: 'twelvelabs',
+    baseUrl: options.baseUrl,
+    headers: { 'x-api-key': options.apiKey },
+    timeoutMs: options.timeoutMs,
+    limiter: options.limiter,
+    secrets: options.secrets,
+  });
+  const pageParams = (page: number) => ({ page, page_limit: TWELVELABS_PAGE_LIMIT });
+  return {
+    listIndexedAssets: (assetId, page) =>
+      http.call({
+        method: 'GET',
+        route: '/assets/{asset_id}/indexed-assets',
+        path: `/assets/${enc(assetId)}/indexed-assets`,
+        target: assetId,
+        searchParams: pageParams(page),
+        schema: IndexedAssetPage,
+      }),
+    listEntities: (assetId, page) =>
+      http.call({
+        method: 'GET',
+        route: '/assets/{asset_id}/entities',
+        path: `/assets/${enc(assetId)}/entities`,
+        target: assetId,
+        searchParams: pageParams(page),
+        schema: EntityPage,
+      }),
+    getEntity: (cid, eid) =>
+      http.call({
+        method: 'GET',
+        route: '/entity-collections/{cid}/entities/{eid}',
+        path: `/entity-collections/${enc(cid)}/entities/${enc(eid)}`,
+        target: eid,
+        schema: TwelveLabsEntity,
+      }),
+    unlinkAssets: (cid, eid, assetIds) =>
+      http.call({
+        method: 'DELETE',
+        route: '/entity-collections/{cid}/entities/{eid}/assets',
+        path: `/entity-collections/${enc(cid)}/entities/${enc(eid)}/assets`,
+        target: eid,
+        json: { asset_ids: assetIds },
+        schema: TwelveLabsEntity,
+      }),
+    async deleteEntity(cid, eid) {
+      await http.call({
+        method: 'DELETE',
+        route: '/entity-collections/{cid}/entities/{eid}',
+        path: `/entity-collections/${enc(cid)}/entities/${enc(eid)}`,
+        target: eid,
+        schema: EmptyBody,
+      });
+    },
+    async deleteIndexedAsset(indexId, id) {
+      await http.call({
+        method: 'DELETE',
+        route: '/indexes/{index_id}/indexed-assets/{indexed_asset_id}',
+        path: `/indexes/${enc(indexId)}/indexed-assets/${enc(id)}`,
+        target: id,
+        schema: EmptyBody,
+      });
+    },
+    async deleteAsset(assetId) {
+      await http.call({
+        method: 'DELETE',
+        route: '/assets/{asset_id}',
+        path: `/assets/${enc(assetId)}`,
+        target: assetId,
+        searchParams: { force: 'true' },
+        schema: EmptyBody,
+      });
+    },
+    getAsset: (assetId) =>
+      http.call({
+        method: 'GET',
+        route: '/assets/{asset_id}',
+        path: `/assets/${enc(assetId)}`,
+        target: assetId,
+        schema: TwelveLabsAsset,
+      }),
+  };
+}

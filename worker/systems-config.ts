@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import type { SystemName } from '../plan/index.js';
+import { missingVariables, type SystemsSettings } from '../activities/system-settings.js';
+
+/** The vendors' own base URLs, used when the environment names none. EnterMediaDB is self-hosted: no default. */
+export const DEFAULT_BASE_URLS = {
+  twelvelabs: 'https://api.twelvelabs.io/v1.3',
+  uplynk: 'https://services.uplynk.com/api/v4',
+} as const;
+
+// `.env` files written from .env.example carry `NAME=` for unset values: an empty string means unset.
+const unsetIfEmpty = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+const BaseUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://host/path' });
+const Secret = z.string().min(1);
+const Concurrency = z.coerce.number().int().min(1).max(1000);
+const MaxRps = z.coerce.number().positive().max(100_000);
+
+function optional<T extends z.ZodType>(schema: T) {
+  return z.preprocess(unsetIfEmpty, schema.optional());
+}
+function withDefault<T extends z.ZodType>(schema: T, value: z.input<T>) {
+  return z.preprocess(unsetIfEmpty, schema.default(value as never));
+}
+
+/** The environment variables of the three systems (DESIGN.md), as the worker reads them at start-up. */
+export const SystemsEnv = z.object({
+  TWELVELABS_BASE_URL: withDefault(BaseUrl, DEFAULT_BASE_URLS.twelvelabs),
+  TWELVELABS_API_KEY: optional(Secret),
+  /** @default 8 */
+  TWELVELABS_CONCURRENCY: withDefault(Concurrency, 8),
+  /** Unset: no limit of our own (the vendor's 429s are honoured either way). */
+  TWELVELABS_MAX_RPS: optional(MaxRps),
+  UPLYNK_BASE_URL: withDefault(BaseUrl, DEFAULT_BASE_URLS.uplynk),
+  UPLYNK_OWNER_ID: optional(Secret),
+  UPLYNK_API_KEY: optional(Secret),
+  /** @default 4 */
+  UPLYNK_CONCURRENCY: withDefault(Concurrency, 4),
+  UPLYNK_MAX_RPS: optional(MaxRps),
+  ENTERMEDIA_BASE_URL: optional(BaseUrl),
+  ENTERMEDIA_KEY: optional(Secret),
+  /** @default 4 */
+  ENTERMEDIA_CONCURRENCY: withDefault(Concurrency, 4),
+  ENTERMEDIA_MAX_RPS: optional(MaxRps),
+  /** Timeout of one HTTP request, below the activities' start-to-close timeout. @default 30000 */
+  BULK_DELETE_HTTP_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(600_000), 30_000),
+});
+export type SystemsEnv = z.infer<typeof SystemsEnv>;
+
+/**
+ * Reads and validates the systems' settings from the environment. Credentials may be missing (the
+ * activities of that system then fail with `MissingCredentialsError`), but a malformed value is not.
+ * @throws Error naming every malformed variable, never quoting a secret.
+ */
+export function loadSystemsConfig(env: NodeJS.ProcessEnv = process.env): SystemsSettings {
+  const parsed = SystemsEnv.safeParse(env);
+  if (!parsed.success) {
+    // prettifyError names the path and the rule; zod 4 does not echo the input into the message.
+    throw new Error(`bad systems configuration:\n${z.prettifyError(parsed.error)}`);
+  }
+  const e = parsed.data;
+  return {
+    twelvelabs: {
+      baseUrl: e.TWELVELABS_BASE_URL,
+      apiKey: e.TWELVELABS_API_KEY,
+      concurrency: e.TWELVELABS_CONCURRENCY,
+      maxRps: e.TWELVELABS_MAX_RPS,
+    },
+    uplynk: {
+      baseUrl: e.UPLYNK_BASE_URL,
+      ownerId: e.UPLYNK_OWNER_ID,
+      apiKey: e.UPLYNK_API_KEY,
+      concurrency: e.UPLYNK_CONCURRENCY,
+      maxRps: e.UPLYNK_MAX_RPS,
+    },
+    entermedia: {
+      baseUrl: e.ENTERMEDIA_BASE_URL,
+      key: e.ENTERMEDIA_KEY,
+      concurrency: e.ENTERMEDIA_CONCURRENCY,
+      maxRps: e.ENTERMEDIA_MAX_RPS,
+    },
+    requestTimeoutMs: e.BULK_DELETE_HTTP_TIMEOUT_MS,
+  };
+}
+
+/**
+ * One line per system saying where it points and whether it can be used, for the worker's start-up log.
+ * Names missing variables, never their values or any secret.
+ * @example "twelvelabs: https://api.twelvelabs.io/v1.3 (configured, 8 at once, no rate limit)"
+ */
+export function describeSystems(settings: SystemsSettings): string[] {
+  const systems: SystemName[] = ['twelvelabs', 'uplynk', 'entermedia'];
+  return systems.map((system) => {
+    const s = settings[system];
+    const missing = missingVariables(settings, system);
+    const where = s.baseUrl ?? '(no base URL)';
+    if (missing.length > 0) return `${system}: ${where} (not configured: ${missing.join(', ')} unset)`;
+    const rate = s.maxRps ? `at most ${s.maxRps} requests/s` : 'no rate limit';
+    return `${system}: ${where} (configured, ${s.concurrency} at once, ${rate})`;
+  });
+}
