@@ -5,7 +5,7 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { Activities, DiscoveredAsset, ItemResult } from '../activities/contract.js';
-import { SYSTEMS, type PlanItem, type SystemName } from '../plan/index.js';
+import { SYSTEMS, type LastEntityAsset, type PlanItem, type SystemName } from '../plan/index.js';
 import { OutcomeBook, planChunkSteps, systemsOf, type ChunkSteps } from '../plan/steps.js';
 import {
   chunkProgressSignal,
@@ -131,7 +131,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   settleDiscovery(items, steps, book);
   await report('discover');
 
-  await runPhases(steps, book, () => stopReason, report);
+  await runPhases(steps, input.options.lastEntityAsset, book, () => stopReason, report);
 
   // Exactly one outcome per item and system, whatever happened above.
   for (const item of items) {
@@ -180,6 +180,7 @@ function settleDiscovery(items: readonly PlanItem[], steps: ChunkSteps, book: Ou
 
 async function runPhases(
   steps: ChunkSteps,
+  lastEntityAsset: LastEntityAsset,
   book: OutcomeBook,
   stopped: () => string | undefined,
   report: (phase: Phase) => Promise<void>,
@@ -198,36 +199,92 @@ async function runPhases(
     })
     .filter((u) => u.items.length > 0);
   const touched = new Map<string, { id: string; collectionId: string; items: string[] }>();
-  if (unlinks.length > 0 && !stopped()) {
+  type Unlink = (typeof unlinks)[number];
+  /** One unlink call for the groups; answers the groups refused because they would empty their entity. */
+  const unlinkRound = async (groups: Unlink[]): Promise<Unlink[]> => {
+    const refused: Unlink[] = [];
     try {
       const results = await calls.unlinkEntityAssets.executeWithOptions(
-        { summary: `unlink assets from ${unlinks.length} entities` },
-        [
-          {
-            unlinks: unlinks.map(({ id, collectionId, assetIds }) => ({ id, collectionId, assetIds })),
-          },
-        ],
+        { summary: `unlink assets from ${groups.length} entities` },
+        [{ unlinks: groups.map(({ id, collectionId, assetIds }) => ({ id, collectionId, assetIds })) }],
       );
       const byEntity = new Map(results.map((r) => [r.key, r]));
-      for (const u of unlinks) {
+      for (const u of groups) {
         const result = byEntity.get(u.id);
-        if (!result || result.outcome === 'failed') {
-          for (const item of u.items)
+        if (result?.outcome === 'failed' && result.errorType === 'EntityLastAssetError') {
+          refused.push(u);
+        } else if (!result || result.outcome === 'failed') {
+          for (const item of u.items) {
             book.fail(item, 'twelvelabs', 'unlink', result ?? { detail: 'no answer for this entity' });
+          }
         } else {
           touched.set(u.id, u);
         }
       }
     } catch (error) {
       failAll(
-        unlinks.flatMap((u) => u.items),
+        groups.flatMap((u) => u.items),
         'twelvelabs',
         'unlink',
         error,
       );
     }
+    return refused;
+  };
+  const lateEntityDeletes: Array<{ id: string; collectionId: string; items: string[] }> = [];
+  if (unlinks.length > 0 && !stopped()) {
+    // Another chunk may have unlinked an entity's other assets since discovery: an unlink that would now
+    // empty the entity is refused, and the lastEntityAsset option decides again, with the greatest asset ID
+    // as the last one (as planChunkSteps does).
+    const refused = await unlinkRound(unlinks);
+    const retry: Unlink[] = [];
+    for (const u of refused) {
+      const pairs = u.items
+        .map((item, i) => [item, u.assetIds[i]!] as const)
+        .sort(([, a], [, b]) => (a < b ? -1 : 1));
+      const [lastItem, lastAsset] = pairs[pairs.length - 1]!;
+      const rest = pairs.slice(0, -1);
+      if (lastEntityAsset === 'delete-entity') {
+        lateEntityDeletes.push({ id: u.id, collectionId: u.collectionId, items: u.items });
+        for (const item of u.items)
+          steps.notes.set(item, [
+            ...(steps.notes.get(item) ?? []),
+            `entity ${u.id} deleted: the plan takes all its assets`,
+          ]);
+        continue;
+      }
+      if (lastEntityAsset === 'skip-item') {
+        for (const system of ['twelvelabs', 'uplynk', 'entermedia'] as const) {
+          book.settle(
+            lastItem,
+            system,
+            'skipped',
+            'plan',
+            `its asset ${lastAsset} is the last asset of entity ${u.id} (lastEntityAsset: skip-item)`,
+          );
+        }
+      } else {
+        steps.notes.set(lastItem, [
+          ...(steps.notes.get(lastItem) ?? []),
+          `last asset of entity ${u.id}: unlinked by the forced asset delete`,
+        ]);
+      }
+      if (rest.length > 0) {
+        retry.push({ ...u, items: rest.map(([item]) => item), assetIds: rest.map(([, asset]) => asset) });
+      }
+    }
+    if (retry.length > 0) {
+      for (const u of await unlinkRound(retry)) {
+        for (const item of u.items) {
+          book.fail(item, 'twelvelabs', 'unlink', {
+            detail: `entity ${u.id} refused the unlink twice as its last assets`,
+            errorType: 'EntityLastAssetError',
+          });
+        }
+      }
+    }
   }
-  const entityDeletes = steps.entityDeletes
+  const entityDeletes = [...steps.entityDeletes, ...lateEntityDeletes]
     .map((e) => ({ ...e, items: e.items.filter(live) }))
     .filter((e) => e.items.length > 0);
   if (entityDeletes.length > 0 && !stopped()) {
