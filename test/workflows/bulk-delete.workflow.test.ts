@@ -275,7 +275,7 @@ describe('bulk delete workflow on a real dev server and the sandbox', () => {
     });
     assert.match(refused, /does not match/);
     assert.equal(result?.status, 'completed');
-    assert.ok(result!.summary.deleted > 0);
+    assert.ok(result.summary.deleted > 0);
     const stats = await stack.sandbox.stats();
     assert.ok(stats.mutations.twelvelabs > 0);
   });
