@@ -1,7 +1,9 @@
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
 import { loadTemporalConfig } from './config.js';
 import { connectionOptions } from './connection.js';
 import { createWorker } from './create-worker.js';
+import { describeSystems, loadSystemsConfig } from './systems-config.js';
 
 export interface RunningWorker {
   worker: Worker;
@@ -11,15 +13,25 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-/** Connects to Temporal as the environment says and starts a worker on the project's task queue. */
+/**
+ * Connects to Temporal as the environment says and starts a worker on the project's task queue, with the
+ * activities of the three systems built from the same environment.
+ * @throws Error naming the variable at fault when a setting is malformed (before connecting).
+ */
 export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise<RunningWorker> {
   const config = loadTemporalConfig(env);
+  // Validated before connecting, so that a typo in a base URL stops the worker at once.
+  const systems = loadSystemsConfig(env);
+  const activities = createActivities({ systems });
+  const logger = Runtime.instance().logger;
+  // Where each system points and whether it is usable; never a secret.
+  for (const line of describeSystems(systems)) logger.info(`bulk-delete worker: ${line}`);
   const connection = await NativeConnection.connect(await connectionOptions(config));
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.BULK_DELETE_TASK_QUEUE,
-    activities: {},
+    activities,
   });
   const done = worker.run().finally(() => connection.close());
   return {

@@ -94,9 +94,18 @@ export function describeSystems(settings: SystemsSettings): string[] {
   return systems.map((system) => {
     const s = settings[system];
     const missing = missingVariables(settings, system);
-    const where = s.baseUrl ?? '(no base URL)';
+    const where = s.baseUrl ? withoutUserInfo(s.baseUrl) : '(no base URL)';
     if (missing.length > 0) return `${system}: ${where} (not configured: ${missing.join(', ')} unset)`;
     const rate = s.maxRps ? `at most ${s.maxRps} requests/s` : 'no rate limit';
     return `${system}: ${where} (configured, ${s.concurrency} at once, ${rate})`;
   });
+}
+
+/** A URL may carry `user:password@`; the log shows the rest only. */
+function withoutUserInfo(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.username && !parsed.password) return url;
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.toString();
 }
