@@ -1,0 +1,127 @@
+/**
+ * Shared pieces of the connector tests: activities built against a sandbox, runs inside the SDK's activity
+ * context (MockActivityEnvironment: Temporal's real Context, heartbeats and cancellation, no server), and
+ * counting the sandbox's requests.
+ */
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Info } from '@temporalio/activity';
+import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
+import { createActivities, type ActivitiesDeps } from '../../activities/index.js';
+import type { Activities } from '../../activities/contract.js';
+import type { SandboxStats, SandboxStateInput } from '../../sandbox/index.js';
+import { loadSystemsConfig } from '../../worker/systems-config.js';
+import type { TestSandbox } from '../helpers/sandbox.js';
+
+export const KEYS = {
+  twelvelabs: 'tl-secret-key-0123456789',
+  uplynkOwner: 'owner-42',
+  uplynk: 'uplynk-secret-key-abcdef',
+  entermedia: 'em-secret-key-zyxwvu',
+} as const;
+
+/** The environment that points the connectors at the sandbox with the credentials of `seedWith`. */
+export function sandboxEnv(sandbox: TestSandbox, overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    TWELVELABS_BASE_URL: `${sandbox.url}/twelvelabs/v1.3`,
+    TWELVELABS_API_KEY: KEYS.twelvelabs,
+    UPLYNK_BASE_URL: `${sandbox.url}/uplynk/api/v4`,
+    UPLYNK_OWNER_ID: KEYS.uplynkOwner,
+    UPLYNK_API_KEY: KEYS.uplynk,
+    ENTERMEDIA_BASE_URL: `${sandbox.url}/entermedia`,
+    ENTERMEDIA_KEY: KEYS.entermedia,
+    BULK_DELETE_HTTP_TIMEOUT_MS: '5000',
+    ...overrides,
+  };
+}
+
+/** Activities configured from an environment, as the worker builds them. */
+export function activitiesFor(env: NodeJS.ProcessEnv, deps: Partial<ActivitiesDeps> = {}): Activities {
+  return createActivities({ systems: loadSystemsConfig(env), ...deps });
+}
+
+/** A seed with the test keys; sections given replace the defaults. */
+export function seedWith(state: SandboxStateInput): SandboxStateInput {
+  return {
+    entityReadyAfterMs: 300,
+    ...state,
+    twelvelabs: { ...state.twelvelabs, apiKey: KEYS.twelvelabs },
+    uplynk: { ...state.uplynk, ownerId: KEYS.uplynkOwner, apiKey: KEYS.uplynk },
+    entermedia: { ...state.entermedia, key: KEYS.entermedia },
+  };
+}
+
+/** A TwelveLabs-like ID: 24 hex characters, `prefix` (hex) then the number. */
+export function hexId(prefix: string, n: number): string {
+  return `${prefix}${n.toString(16).padStart(24 - prefix.length, '0')}`;
+}
+
+export interface ActivityRun<T> {
+  result?: T;
+  error?: unknown;
+  /** Every heartbeat's details, in order. */
+  heartbeats: unknown[];
+  /** What the activity and the SDK logged, as JSON lines (kept out of the test output). */
+  logs: string[];
+}
+
+function collectingLogger(lines: string[]): Logger {
+  const log = (level: LogLevel, message: string, meta?: LogMetadata) => {
+    lines.push(
+      JSON.stringify({ level, message, meta }, (_key, value: unknown) =>
+        value instanceof Error ? { ...value, message: value.message, stack: value.stack } : value,
+      ),
+    );
+  };
+  return {
+    log,
+    trace: (message, meta) => log('TRACE', message, meta),
+    debug: (message, meta) => log('DEBUG', message, meta),
+    info: (message, meta) => log('INFO', message, meta),
+    warn: (message, meta) => log('WARN', message, meta),
+    error: (message, meta) => log('ERROR', message, meta),
+  };
+}
+
+/**
+ * Runs `fn` inside Temporal's activity context (`MockActivityEnvironment`), with `info` (e.g. `attempt`,
+ * `heartbeatDetails` of an earlier attempt), collecting heartbeats. `during` gets the environment, e.g.
+ * to cancel it.
+ */
+export async function inActivity<T>(
+  fn: () => Promise<T>,
+  info: Partial<Info> = {},
+  during?: (env: MockActivityEnvironment) => void,
+): Promise<ActivityRun<T>> {
+  const logs: string[] = [];
+  const env = new MockActivityEnvironment(
+    { startToCloseTimeoutMs: 60_000, ...info },
+    { logger: collectingLogger(logs) },
+  );
+  const heartbeats: unknown[] = [];
+  env.on('heartbeat', (details: unknown) => heartbeats.push(details));
+  during?.(env);
+  try {
+    const result = (await env.run(fn)) as T;
+    return { result, heartbeats, logs };
+  } catch (error) {
+    return { error, heartbeats, logs };
+  }
+}
+
+/** Requests counted by the sandbox, filtered by system, route (`DELETE /assets/{asset_id}`) and status. */
+export function countRequests(
+  stats: SandboxStats,
+  filter: { system?: string; route?: string; status?: number } = {},
+): number {
+  return stats.requests
+    .filter((r) => filter.system === undefined || r.system === filter.system)
+    .filter((r) => filter.route === undefined || r.route === filter.route)
+    .filter((r) => filter.status === undefined || r.status === filter.status)
+    .reduce((sum, r) => sum + r.count, 0);
+}
+
+/** The last heartbeat's `done` list. */
+export function lastDone(run: ActivityRun<unknown>): unknown[] {
+  const last = run.heartbeats.at(-1) as { done?: unknown[] } | undefined;
+  return last?.done ?? [];
+}
