@@ -69,6 +69,8 @@ export interface CarriedState {
   summary: ReportSummary;
   systems: Record<SystemName, PhaseCount>;
   chunkWorkflowIds: string[];
+  /** Chunks of the current pass that have finished. */
+  chunksDone: number;
 }
 
 function emptySystems(counts: Record<SystemName, number>): Record<SystemName, PhaseCount> {
@@ -155,6 +157,7 @@ export async function bulkDeleteWorkflow(
     summary: { items: 0, deleted: 0, alreadyAbsent: 0, skipped: 0, failed: 0 },
     systems: emptySystems(summaryOfPlan.systems),
     chunkWorkflowIds: [],
+    chunksDone: 0,
   };
   const running = new Map<
     number,
@@ -196,7 +199,7 @@ export async function bulkDeleteWorkflow(
       digest: state.digest,
       chunks: {
         total: chunkCount,
-        done: state.pass === 'execute' ? state.nextChunk - running.size : 0,
+        done: state.chunksDone,
         running: running.size,
       },
     };
@@ -368,6 +371,7 @@ export async function bulkDeleteWorkflow(
           );
         }
         fold(chunk, mode, result);
+        state.chunksDone++;
       }
       publish();
     }
@@ -385,6 +389,7 @@ export async function bulkDeleteWorkflow(
     if (restart) {
       // Nothing was executed: every chunk reports its items as skipped.
       state.nextChunk = 0;
+      state.chunksDone = 0;
       state.chunkWorkflowIds = [];
     }
   };
@@ -405,6 +410,7 @@ export async function bulkDeleteWorkflow(
         if (state.approved) {
           state.pass = 'execute';
           state.nextChunk = 0;
+          state.chunksDone = 0;
           state.chunkWorkflowIds = [];
         } else {
           toSkipPass(true);

@@ -78,7 +78,9 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   const totals = Object.fromEntries(
     SYSTEMS.map((system) => [system, items.filter((item) => systemsOf(item).includes(system)).length]),
   ) as Record<SystemName, number>;
+  let lastPhase: Phase = 'discover';
   const report = async (phase: Phase): Promise<void> => {
+    lastPhase = phase;
     const systems = Object.fromEntries(
       SYSTEMS.map((system) => {
         let done = 0;
@@ -145,7 +147,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
             system,
             'skipped',
             'stopped',
-            `stopped before this system: ${stopReason ?? 'unknown'}`,
+            `stopped after step ${lastPhase}, before this system's deletion: ${stopReason ?? 'unknown'}`,
           );
       }
     }

@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { fetchReport } from '../../client/report-fetch.js';
+import { planRefFor, startBulkDelete } from '../../client/start.js';
+import { Plan, type ReportRow } from '../../plan/index.js';
+import { progressQuery } from '../../workflows/index.js';
+import { activitiesFor, runPlan, startStack, type Stack } from '../helpers/stack.js';
+import { uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
+
+function rowsOf(rows: ReportRow[], item: string): ReportRow[] {
+  return rows.filter((r) => r.item === item);
+}
+
+function assertEveryItemOnce(plan: Plan, rows: ReportRow[]): void {
+  const expected = plan.items.flatMap((item) =>
+    (['twelvelabs', 'uplynk', 'entermedia'] as const).filter((s) => item[s]).map((s) => `${item.id}/${s}`),
+  );
+  assert.deepEqual(rows.map((r) => `${r.item}/${r.system}`).sort(), expected.sort());
+}
+
+describe('bulk delete workflow: stopping, safety limits and size', () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack();
+  });
+  after(async () => {
+    await stack?.close();
+  });
+
+  it('refuses a plan larger than maxItems before anything is deleted', async () => {
+    await stack.sandbox.reset();
+    const { plan: generated, env } = await stack.sandbox.generate(12, 3);
+    // A client that skips validation: the workflow checks again.
+    const plan = { ...Plan.parse(generated), options: { ...Plan.parse(generated).options, maxItems: 5 } };
+    const taskQueue = uniqueTaskQueue();
+    await withWorker(stack.temporal, taskQueue, activitiesFor(env), async () => {
+      const handle = await startBulkDelete(
+        stack.temporal.client,
+        { plan },
+        { taskQueue, workflowId: uniqueTaskQueue('max') },
+      );
+      await assert.rejects(handle.result(), (error: unknown) => {
+        assert.ok(error instanceof WorkflowFailedError);
+        assert.match(String(error.cause?.message), /maxItems|more than/);
+        return true;
+      });
+    });
+    assert.deepEqual((await stack.sandbox.stats()).mutations, { twelvelabs: 0, uplynk: 0, entermedia: 0 });
+  });
+
+  it('starts one run when the same plan is submitted twice', async () => {
+    await stack.sandbox.reset();
+    const { plan, env } = await stack.sandbox.generate(5, 4);
+    const parsed = Plan.parse(plan);
+    const taskQueue = uniqueTaskQueue();
+    await withWorker(stack.temporal, taskQueue, activitiesFor(env), async () => {
+      const first = await startBulkDelete(stack.temporal.client, { plan: parsed }, { taskQueue });
+      const second = await startBulkDelete(stack.temporal.client, { plan: parsed }, { taskQueue });
+      assert.equal(second.workflowId, first.workflowId);
+      await first.result();
+      const third = await startBulkDelete(stack.temporal.client, { plan: parsed }, { taskQueue });
+      assert.equal(third.workflowId, first.workflowId);
+      const runs = [];
+      for await (const run of stack.temporal.client.workflow.list({
+        query: `WorkflowId = "${first.workflowId}"`,
+      })) {
+        runs.push(run.runId);
+      }
+      assert.equal(runs.length, 1, 'one run for the plan');
+    });
+  });
+
+  it('stops cleanly when the failure threshold trips, and reports unstarted items as skipped', async () => {
+    await stack.sandbox.reset();
+    const { plan: generated, env } = await stack.sandbox.generate(40, 5);
+    const plan = Plan.parse({
+      ...generated,
+      options: { ...generated.options, failureThreshold: 0.5, failureThresholdMinItems: 5 },
+    });
+    const before = await stack.sandbox.state();
+    // A wrong TwelveLabs key: every item with a TwelveLabs part fails at discovery.
+    const { report, result } = await runPlan(
+      stack,
+      { plan },
+      { ...env, TWELVELABS_API_KEY: 'wrong-key' },
+      { chunkSize: 5, window: 1 },
+    );
+    assert.equal(result?.status, 'failed');
+    assert.match(result?.reason ?? '', /failure threshold/);
+    assertEveryItemOnce(plan, report.rows);
+    const notStarted = report.rows.filter((r) => r.step === 'not-started');
+    assert.ok(notStarted.length > 0, 'some chunks never started');
+    assert.ok(notStarted.every((r) => r.outcome === 'skipped' && /failure threshold/.test(r.detail)));
+    assert.ok(report.summary.failed >= 3);
+    const tlFailure = report.rows.find((r) => r.system === 'twelvelabs' && r.outcome === 'failed');
+    assert.match(tlFailure?.detail ?? '', /TwelveLabsAuthError|401/);
+    assert.doesNotMatch(JSON.stringify(report), /wrong-key/);
+    // Items that never started are untouched in every system.
+    const after = await stack.sandbox.state();
+    const skippedItems = new Set(notStarted.map((r) => r.item));
+    for (const item of plan.items.filter((i) => skippedItems.has(i.id))) {
+      if (item.entermedia) assert.ok(after.entermedia.assets.some((a) => a.id === item.entermedia!.assetId));
+      if (item.twelvelabs) assert.ok(after.twelvelabs.assets.some((a) => a._id === item.twelvelabs!.assetId));
+    }
+    assert.equal(after.twelvelabs.assets.length, before.twelvelabs.assets.length);
+  });
+
+  it('cancelling mid-run stops after the calls in flight and reports every item once', async () => {
+    await stack.sandbox.reset();
+    await stack.sandbox.seed({ entityReadyAfterMs: 1500 });
+    const { plan: generated, env } = await stack.sandbox.generate(40, 6);
+    const plan = Plan.parse(generated);
+    const taskQueue = uniqueTaskQueue();
+    const workflowId = uniqueTaskQueue('cancel');
+    await withWorker(stack.temporal, taskQueue, activitiesFor(env), async () => {
+      const handle = await startBulkDelete(
+        stack.temporal.client,
+        { plan },
+        { taskQueue, workflowId, chunkSize: 5, window: 2 },
+      );
+      for (;;) {
+        const progress = await handle.query(progressQuery);
+        if (progress.chunks.done >= 1) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      await handle.cancel();
+      await assert.rejects(handle.result(), /cancel/i);
+    });
+    const { report } = await fetchReport(stack.temporal.client, workflowId);
+    assert.equal(report.status, 'cancelled');
+    assertEveryItemOnce(plan, report.rows);
+    assert.ok(report.summary.deleted > 0, 'the chunks that ran deleted their items');
+    const skipped = report.rows.filter((r) => r.outcome === 'skipped');
+    assert.ok(skipped.length > 0);
+    assert.ok(skipped.some((r) => /cancel/.test(r.detail)));
+    const state = await stack.sandbox.state();
+    const notStartedItems = new Set(report.rows.filter((r) => r.step === 'not-started').map((r) => r.item));
+    assert.ok(notStartedItems.size > 0);
+    for (const item of plan.items.filter((i) => notStartedItems.has(i.id) && i.twelvelabs)) {
+      assert.ok(
+        state.twelvelabs.assets.some((a) => a._id === item.twelvelabs!.assetId),
+        `${item.id} untouched`,
+      );
+    }
+    for (const row of report.rows.filter((r) => r.outcome === 'deleted' && r.system === 'twelvelabs')) {
+      const item = plan.items.find((i) => i.id === row.item)!;
+      assert.ok(
+        !state.twelvelabs.assets.some((a) => a._id === item.twelvelabs!.assetId),
+        `${item.id} deleted`,
+      );
+    }
+    assert.equal(rowsOf(report.rows, plan.items[0]!.id).length > 0, true);
+  });
+
+  it('runs a 2,000-item plan by reference with every run history under 10,240 events', async () => {
+    await stack.sandbox.reset();
+    await stack.sandbox.seed({ entityReadyAfterMs: 20 });
+    const { plan: generated, env } = await stack.sandbox.generate(2000, 8);
+    const plan = Plan.parse(generated);
+    const dir = await mkdtemp(join(tmpdir(), 'bulk-delete-plan-'));
+    const file = join(dir, 'plan.json');
+    await writeFile(file, JSON.stringify(plan));
+    const planRef = await planRefFor(file);
+    const { report, result, workflowId } = await runPlan(stack, { planRef }, env, { window: 4 });
+    assert.equal(result?.status, 'completed');
+    assert.equal(report.summary.items, 2000);
+    assert.equal(report.summary.failed, 0);
+    assertEveryItemOnce(plan, report.rows);
+    const state = await stack.sandbox.state();
+    assert.equal(
+      state.twelvelabs.assets.filter((a) => plan.items.some((i) => i.twelvelabs?.assetId === a._id)).length,
+      0,
+    );
+
+    const lengths: number[] = [];
+    for await (const run of stack.temporal.client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
+      lengths.push(run.historyLength);
+    }
+    for (const id of result!.chunkWorkflowIds) {
+      lengths.push((await stack.temporal.client.workflow.getHandle(id).describe()).historyLength);
+    }
+    const largest = Math.max(...lengths);
+    const total = lengths.reduce((a, b) => a + b, 0);
+    console.log(
+      `2,000 items: ${lengths.length} runs, largest history ${largest} events, ${(total / 2000).toFixed(2)} events per item`,
+    );
+    assert.ok(largest < 10_240, `largest history ${largest} events`);
+  });
+});
