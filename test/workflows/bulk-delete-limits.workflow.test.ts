@@ -180,7 +180,7 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
     for await (const run of stack.temporal.client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
       lengths.push(run.historyLength);
     }
-    for (const id of result!.chunkWorkflowIds) {
+    for (const id of result.chunkWorkflowIds) {
       lengths.push((await stack.temporal.client.workflow.getHandle(id).describe()).historyLength);
     }
     const largest = Math.max(...lengths);
