@@ -99,7 +99,7 @@ describe('Uplynk activities against the sandbox', () => {
     assert.deepEqual(groups.flat(), ids);
     for (const group of groups) {
       const { msg, sig } = signUplynkRequest(KEYS.uplynkOwner, KEYS.uplynk);
-      const url = `${sandbox.url}/uplynk/api/v4/libraries/${LIB1}/assets?${new URLSearchParams({ ids: group.join(','), msg, sig })}`;
+      const url = `${sandbox.url}/uplynk/api/v4/libraries/${LIB1}/assets?${new URLSearchParams({ ids: group.join(','), msg, sig }).toString()}`;
       assert.ok(url.length <= UPLYNK_MAX_URL_LENGTH, `URL of ${url.length} characters`);
     }
 
