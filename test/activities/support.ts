@@ -3,6 +3,8 @@
  * context (MockActivityEnvironment: Temporal's real Context, heartbeats and cancellation, no server), and
  * counting the sandbox's requests.
  */
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
@@ -124,4 +126,32 @@ export function countRequests(
 export function lastDone(run: ActivityRun<unknown>): unknown[] {
   const last = run.heartbeats.at(-1) as { done?: unknown[] } | undefined;
   return last?.done ?? [];
+}
+
+/**
+ * A bare HTTP server that answers what `answer` says, for the rows of the error table that the sandbox
+ * cannot produce (403, 409 on a forced delete, 422, an unknown 4xx, a vendor echoing what it was sent).
+ * The connectors still go through got and the network: nothing of got is replaced.
+ */
+export async function startStatusServer(
+  answer: (request: IncomingMessage) => { status: number; body?: unknown; headers?: Record<string, string> },
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      const { status, body, headers } = answer(request);
+      response.writeHead(status, { 'content-type': 'application/json', ...headers });
+      response.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -1,0 +1,301 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  ErrorTypes,
+  NON_RETRYABLE_ERROR_TYPES,
+  classifyStatus,
+  parseRetryAfter,
+  toApplicationFailure,
+  vendorMessage,
+  type CallSite,
+} from '../../activities/http-errors.js';
+import type { Activities } from '../../activities/contract.js';
+import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import {
+  activitiesFor,
+  countRequests,
+  hexId,
+  inActivity,
+  sandboxEnv,
+  seedWith,
+  startStatusServer,
+} from './support.js';
+
+const site: CallSite = { system: 'twelvelabs', method: 'DELETE', route: '/assets/{asset_id}', target: 'x' };
+const tlError = (code: string, message: string) => ({ code, message });
+
+describe('the error table, row by row', () => {
+  it('404 means the target is absent (a delete reads it as already done)', () => {
+    const f = classifyStatus(site, 404, tlError('resource_not_exist', 'The asset x does not exist.'));
+    assert.equal(f.disposition, 'absent');
+    assert.match(
+      f.message,
+      /DELETE \/assets\/\{asset_id\} \(x\) answered 404 \[resource_not_exist\]: The asset x does not exist\./,
+    );
+  });
+
+  it('400 and 422 fail the item without retry as InvalidRequestError, with the vendor message', () => {
+    for (const status of [400, 422]) {
+      const f = classifyStatus(site, status, tlError('parameter_invalid', 'page_limit must be at most 50'));
+      assert.equal(f.disposition, 'item');
+      assert.equal(f.type, 'InvalidRequestError');
+      assert.match(f.message, /page_limit must be at most 50/);
+    }
+  });
+
+  it('401 stops the whole batch without retry with each system its own auth error type', () => {
+    assert.equal(classifyStatus(site, 401, {}).type, 'TwelveLabsAuthError');
+    assert.equal(classifyStatus({ ...site, system: 'uplynk' }, 401, {}).type, 'UplynkAuthError');
+    assert.equal(classifyStatus({ ...site, system: 'entermedia' }, 401, {}).type, 'EnterMediaAuthError');
+    const f = classifyStatus(site, 401, tlError('api_key_invalid', 'The API key is invalid.'));
+    assert.equal(f.disposition, 'batch');
+    assert.match(f.message, /The API key is invalid\..*TWELVELABS_API_KEY/);
+  });
+
+  it('403 fails the item without retry as PermissionDeniedError', () => {
+    const f = classifyStatus(site, 403, tlError('forbidden', 'not yours'));
+    assert.deepEqual([f.disposition, f.type], ['item', 'PermissionDeniedError']);
+  });
+
+  it('409 fails the item without retry as AssetReferencedError', () => {
+    const f = classifyStatus(site, 409, tlError('resource_conflict', 'referenced by 2 indexed assets'));
+    assert.deepEqual([f.disposition, f.type], ['item', 'AssetReferencedError']);
+    assert.match(f.message, /referenced by 2 indexed assets/);
+  });
+
+  it('any other 4xx fails the item without retry as UnexpectedClientError', () => {
+    for (const status of [405, 410, 413, 418]) {
+      const f = classifyStatus(site, status, 'teapot');
+      assert.deepEqual([f.disposition, f.type], ['item', 'UnexpectedClientError']);
+    }
+  });
+
+  it('408 and 5xx are retried', () => {
+    assert.deepEqual(
+      [408, 500, 502, 503, 504].map((status) => {
+        const f = classifyStatus(site, status, '');
+        return [f.disposition, f.type];
+      }),
+      [
+        ['retry', 'RequestTimeoutError'],
+        ['retry', 'VendorUnavailableError'],
+        ['retry', 'VendorUnavailableError'],
+        ['retry', 'VendorUnavailableError'],
+        ['retry', 'VendorUnavailableError'],
+      ],
+    );
+  });
+
+  it('429 is retried after Retry-After, given in seconds or as an HTTP date', () => {
+    const f = classifyStatus(site, 429, tlError('too_many_requests', 'slow down'), { 'retry-after': '7' });
+    assert.deepEqual([f.disposition, f.type, f.retryAfterMs], ['retry', 'RateLimitedError', 7000]);
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    assert.equal(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now), 30_000);
+    assert.equal(parseRetryAfter(undefined), undefined);
+    assert.equal(parseRetryAfter('soon'), undefined);
+    assert.equal(classifyStatus(site, 429, {}).retryAfterMs, undefined);
+  });
+
+  it('a retryable failure becomes a retryable ApplicationFailure with nextRetryDelay, the others non-retryable', () => {
+    const retry = toApplicationFailure(classifyStatus(site, 429, {}, { 'retry-after': '3' }));
+    assert.equal(retry.nonRetryable, false);
+    assert.equal(retry.nextRetryDelay, 3000);
+    assert.equal(retry.type, 'RateLimitedError');
+    const item = toApplicationFailure(classifyStatus(site, 409, {}));
+    assert.equal(item.nonRetryable, true);
+    assert.equal(item.cause, undefined);
+  });
+
+  it('the vendor message is read from all three vendors’ error shapes and scrubbed of secrets', () => {
+    assert.deepEqual(vendorMessage({ code: 'parameter_invalid', message: 'bad' }), {
+      code: 'parameter_invalid',
+      message: 'bad',
+    });
+    assert.deepEqual(vendorMessage({ error: { code: 'resource_not_exist', message: 'gone' } }), {
+      code: 'resource_not_exist',
+      message: 'gone',
+    });
+    assert.deepEqual(
+      vendorMessage({ '@type': 'Error', code: 'NotFound', status_code: 404, title: 'Not Found' }),
+      { code: 'NotFound', message: 'Not Found' },
+    );
+    assert.deepEqual(vendorMessage({ response: { status: 'error', message: 'Not logged in' } }), {
+      code: undefined,
+      message: 'Not logged in',
+    });
+    assert.equal(vendorMessage({ message: 'key s3cr3t is wrong' }, ['s3cr3t']).message, 'key *** is wrong');
+  });
+
+  it('the list of non-retryable types holds every non-retryable row and none of the retryable ones', () => {
+    for (const type of [
+      'TwelveLabsAuthError',
+      'UplynkAuthError',
+      'EnterMediaAuthError',
+      'MissingCredentialsError',
+      'PermissionDeniedError',
+      'AssetReferencedError',
+      'InvalidRequestError',
+      'EntityLastAssetError',
+      'UnexpectedClientError',
+      'UnexpectedResponseError',
+    ]) {
+      assert.ok((NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes(type), type);
+    }
+    for (const type of [
+      ErrorTypes.RateLimited,
+      ErrorTypes.VendorUnavailable,
+      ErrorTypes.RequestTimeout,
+      ErrorTypes.Connection,
+      ErrorTypes.ResponseNotJson,
+      ErrorTypes.EntityProcessing,
+    ]) {
+      assert.ok(!(NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes(type), type);
+    }
+  });
+});
+
+describe('the error table over HTTP, through got', () => {
+  let sandbox: TestSandbox;
+  let activities: Activities;
+  const A = hexId('a', 1);
+  const B = hexId('b', 2);
+  before(async () => {
+    sandbox = await startTestSandbox();
+    activities = activitiesFor(sandboxEnv(sandbox));
+  });
+  after(() => sandbox?.close());
+  beforeEach(async () => {
+    await sandbox.reset();
+    await sandbox.seed(
+      seedWith({
+        twelvelabs: { assets: [{ _id: A }, { _id: B }] },
+        entermedia: { assets: [{ id: '101' }] },
+        uplynk: { libraries: [{ id: 'lib', asset_ids: ['u1'] }] },
+      }),
+    );
+  });
+
+  it('a 429 with Retry-After fails the attempt retryably with nextRetryDelay set from it', async () => {
+    await sandbox.faults({ twelvelabs: { error429: 1, retryAfterSeconds: 2 } });
+    const run = await inActivity(() => activities.deleteTwelveLabsAssets({ assetIds: [A] }));
+    assert.ok(run.error instanceof ApplicationFailure, String(run.error));
+    assert.equal(run.error.type, 'RateLimitedError');
+    assert.equal(run.error.nonRetryable, false);
+    assert.equal(run.error.nextRetryDelay, 2000);
+    assert.match(run.error.message, /429 \[too_many_requests\]/);
+  });
+
+  it('a 5xx fails the attempt retryably, and the retry deletes what is left', async () => {
+    await sandbox.faults({ uplynk: { error5xx: 1 } });
+    const run = await inActivity(() =>
+      activities.removeFromUplynkLibraries({ removals: [{ libraryId: 'lib', assetIds: ['u1'] }] }),
+    );
+    assert.ok(run.error instanceof ApplicationFailure);
+    assert.equal(run.error.type, 'VendorUnavailableError');
+    assert.equal(run.error.nonRetryable, false);
+    await sandbox.faults({});
+    const retry = await inActivity(
+      () => activities.removeFromUplynkLibraries({ removals: [{ libraryId: 'lib', assetIds: ['u1'] }] }),
+      { attempt: 2, heartbeatDetails: run.heartbeats.at(-1) },
+    );
+    assert.equal(retry.result?.[0]?.outcome, 'deleted');
+  });
+
+  it('a dropped connection (the change applied, no answer) is retryable, and the retry finds it already absent', async () => {
+    await sandbox.faults({ entermedia: { drop: 1 } });
+    const run = await inActivity(() => activities.deleteEnterMediaAssets({ assetIds: ['101'] }));
+    assert.ok(run.error instanceof ApplicationFailure, String(run.error));
+    assert.equal(run.error.type, 'ConnectionError');
+    assert.equal(run.error.nonRetryable, false);
+    assert.match(run.error.message, /connection lost/);
+    assert.equal((await sandbox.stats()).mutations.entermedia, 1);
+    await sandbox.faults({});
+    const retry = await inActivity(() => activities.deleteEnterMediaAssets({ assetIds: ['101'] }), {
+      attempt: 2,
+    });
+    assert.equal(retry.result?.[0]?.outcome, 'already-absent');
+  });
+
+  it('a connection refused is retryable', async () => {
+    const closed = await startStatusServer(() => ({ status: 200 }));
+    const { url } = closed;
+    await closed.close();
+    const offline = activitiesFor(sandboxEnv(sandbox, { TWELVELABS_BASE_URL: `${url}/twelvelabs/v1.3` }));
+    const run = await inActivity(() => offline.deleteTwelveLabsAssets({ assetIds: [A] }));
+    assert.ok(run.error instanceof ApplicationFailure);
+    assert.equal(run.error.type, 'ConnectionError');
+    assert.equal(run.error.nonRetryable, false);
+    assert.match(run.error.message, /ECONNREFUSED/);
+  });
+
+  it('no answer within the request timeout is a retryable RequestTimeoutError', async () => {
+    await sandbox.faults({ twelvelabs: { latencyMs: [1500, 1500] } });
+    const slow = activitiesFor(sandboxEnv(sandbox, { BULK_DELETE_HTTP_TIMEOUT_MS: '200' }));
+    const run = await inActivity(() => slow.deleteTwelveLabsAssets({ assetIds: [A] }));
+    assert.ok(run.error instanceof ApplicationFailure);
+    assert.equal(run.error.type, 'RequestTimeoutError');
+    assert.equal(run.error.nonRetryable, false);
+  });
+
+  it('a request timeout shrinks below a short start-to-close timeout of the activity', async () => {
+    await sandbox.faults({ twelvelabs: { latencyMs: [1500, 1500] } });
+    // Fresh activities: the 429 test above paused the shared limiter for its Retry-After.
+    const fresh = activitiesFor(sandboxEnv(sandbox));
+    const started = Date.now();
+    const run = await inActivity(() => fresh.deleteTwelveLabsAssets({ assetIds: [A] }), {
+      startToCloseTimeoutMs: 500,
+    });
+    assert.ok(run.error instanceof ApplicationFailure);
+    assert.equal(run.error.type, 'RequestTimeoutError');
+    assert.ok(Date.now() - started < 1200);
+  });
+
+  it('403, 409, 422 and an unknown 4xx fail only their item, without retry, with the vendor message', async () => {
+    const statuses: Record<string, number> = {
+      [A]: 403,
+      [B]: 409,
+      [hexId('c', 3)]: 422,
+      [hexId('d', 4)]: 418,
+    };
+    const vendor = await startStatusServer((request) => {
+      const id = /\/assets\/([0-9a-f]{24})/.exec(request.url ?? '')?.[1] ?? '';
+      const status = statuses[id] ?? 200;
+      // The wrapped shape {error: {code, message}} that some TwelveLabs endpoints send.
+      return { status, body: status === 200 ? {} : { error: { code: `c${status}`, message: `m${status}` } } };
+    });
+    try {
+      const direct = activitiesFor(sandboxEnv(sandbox, { TWELVELABS_BASE_URL: vendor.url }));
+      const run = await inActivity(() =>
+        direct.deleteTwelveLabsAssets({ assetIds: [...Object.keys(statuses), hexId('e', 5)] }),
+      );
+      assert.equal(run.error, undefined);
+      assert.deepEqual(
+        run.result?.map((r) => [r.outcome, r.errorType]),
+        [
+          ['failed', 'PermissionDeniedError'],
+          ['failed', 'AssetReferencedError'],
+          ['failed', 'InvalidRequestError'],
+          ['failed', 'UnexpectedClientError'],
+          ['deleted', undefined],
+        ],
+      );
+      assert.match(run.result?.[1]?.detail ?? '', /answered 409 \[c409\]: m409/);
+    } finally {
+      await vendor.close();
+    }
+  });
+
+  it('a 2xx body of an unexpected shape fails the item as UnexpectedResponseError naming the field', async () => {
+    const vendor = await startStatusServer(() => ({ status: 200, body: { data: 'nope' } }));
+    try {
+      const direct = activitiesFor(sandboxEnv(sandbox, { TWELVELABS_BASE_URL: vendor.url }));
+      const run = await inActivity(() => direct.discoverTwelveLabsAssets({ assetIds: [A] }));
+      assert.equal(run.result?.[0]?.error?.type, 'UnexpectedResponseError');
+      assert.match(run.result?.[0]?.error?.message ?? '', /data/);
+      assert.equal(countRequests(await sandbox.stats()), 0);
+    } finally {
+      await vendor.close();
+    }
+  });
+});
