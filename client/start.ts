@@ -42,6 +42,7 @@ export interface StartOptions {
   requireApproval?: boolean;
   chunkSize?: number;
   window?: number;
+  maxHistoryEvents?: number;
 }
 
 /**
@@ -64,6 +65,7 @@ export async function startBulkDelete(
     requireApproval: options.requireApproval ?? false,
     ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
     ...(options.window !== undefined ? { window: options.window } : {}),
+    ...(options.maxHistoryEvents !== undefined ? { maxHistoryEvents: options.maxHistoryEvents } : {}),
   };
   try {
     return await client.workflow.start(bulkDeleteWorkflow, {

@@ -333,7 +333,8 @@ export async function bulkDeleteWorkflow(
         await CancellationScope.nonCancellable(stopRunning);
       }
       const historyFull =
-        workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_LIMIT;
+        workflowInfo().continueAsNewSuggested ||
+        workflowInfo().historyLength > (input.maxHistoryEvents ?? HISTORY_LIMIT);
       if (!mustStop() && !historyFull && state.nextChunk < chunkCount && running.size < window) {
         const chunk = state.nextChunk++;
         const id = `${workflowId}/${mode === 'discover' ? 'discover' : 'chunk'}-${pad(chunk)}`;

@@ -31,6 +31,11 @@ export interface BulkDeleteInput {
   chunkSize?: number;
   /** Child workflows running at once. @default 4 */
   window?: number;
+  /**
+   * History length at which a run continues as new (Temporal also suggests it on its own).
+   * @default 6000, well below Temporal's 10,240-event warning
+   */
+  maxHistoryEvents?: number;
 }
 
 export type Phase =

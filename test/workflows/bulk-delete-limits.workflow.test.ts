@@ -156,6 +156,28 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
     assert.equal(rowsOf(report.rows, plan.items[0]!.id).length > 0, true);
   });
 
+  it('continues as new when its history fills, carrying progress, and still reports every item once', async () => {
+    await stack.sandbox.reset();
+    await stack.sandbox.seed({ entityReadyAfterMs: 20 });
+    const { plan: generated, env } = await stack.sandbox.generate(120, 9);
+    const plan = Plan.parse(generated);
+    const { report, result, workflowId } = await runPlan(stack, { plan }, env, {
+      chunkSize: 10,
+      window: 2,
+      maxHistoryEvents: 150,
+    });
+    const runs = [];
+    for await (const run of stack.temporal.client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
+      runs.push(run);
+    }
+    assert.ok(runs.length >= 2, `continued as new: ${runs.length} runs`);
+    assert.equal(result?.status, 'completed');
+    assert.equal(result?.summary.items, 120);
+    assert.equal(result?.chunkWorkflowIds.length, 12);
+    assertEveryItemOnce(plan, report.rows);
+    assert.equal(report.summary.failed, 0);
+  });
+
   it('runs a 2,000-item plan by reference with every run history under 10,240 events', async () => {
     await stack.sandbox.reset();
     await stack.sandbox.seed({ entityReadyAfterMs: 20 });
