@@ -1,36 +1,71 @@
-import { startWorker } from '../worker/main.js';
-import { runDev } from './dev.js';
+import { CliError, EXIT, processIo, type Command, type Io } from './command.js';
+import { approveCommand } from './commands/approve.js';
+import { cancelCommand } from './commands/cancel.js';
+import { devCommand } from './commands/dev.js';
+import { planCommand } from './commands/plan.js';
+import { reportCommand } from './commands/report.js';
+import { runCommand } from './commands/run.js';
+import { sandboxCommand } from './commands/sandbox.js';
+import { scheduleCommand } from './commands/schedule.js';
+import { statusCommand } from './commands/status.js';
+import { workerCommand } from './commands/worker.js';
 
-const USAGE = `usage: bulk-delete <command> [options]
+/** Every command, in the order the help lists them. */
+export const COMMANDS: readonly Command[] = [
+  runCommand,
+  planCommand,
+  statusCommand,
+  approveCommand,
+  cancelCommand,
+  reportCommand,
+  scheduleCommand,
+  workerCommand,
+  sandboxCommand,
+  devCommand,
+];
 
-commands:
-  dev [--once]   everything local in one process tree: Temporal dev server, worker, example plan
-  worker         a worker on the configured task queue (Ctrl-C stops it)
-`;
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    'usage: bulk-delete <command> [options]   ("bulk-delete <command> --help" for one command)',
+    '',
+    'Deletes media assets across TwelveLabs, Uplynk and EnterMediaDB as a durable Temporal workflow.',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    'exit codes: 0 every item deleted, already absent or skipped; 1 some failed;',
+    '            2 bad input or configuration (nothing started); 3 cancelled',
+    'configuration: environment variables, see .env.example (TEMPORAL_ADDRESS, BULK_DELETE_TASK_QUEUE, ...)',
+  ].join('\n');
+}
 
-/** Runs one command line and answers its exit code. */
-export async function runCli(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  switch (command) {
-    case 'dev':
-      return runDev({ once: rest.includes('--once') });
-    case 'worker': {
-      const running = await startWorker();
-      console.log('worker started; Ctrl-C stops it');
-      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-        process.once(signal, () => void running.stop());
-      }
-      await running.done;
-      return 0;
+/** Runs one command line and answers its exit code; every error becomes a message, never a stack trace. */
+export async function runCli(argv: string[], io: Io = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    const text = usage();
+    if (name === undefined) {
+      io.err(text);
+      return EXIT.badInput;
     }
-    case undefined:
-    case '--help':
-    case '-h':
-    case 'help':
-      console.log(USAGE);
-      return command ? 0 : 2;
-    default:
-      console.error(`unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+    io.out(text);
+    return EXIT.ok;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    io.err(`unknown command "${name}"\n\n${usage()}`);
+    return EXIT.badInput;
+  }
+  try {
+    return await command.run(rest, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.err(error.message);
+      return error.exitCode;
+    }
+    io.err(`bulk-delete ${name} failed: ${(error as Error).message ?? String(error)}`);
+    if (io.env.BULK_DELETE_DEBUG) io.err(String((error as Error).stack));
+    return EXIT.failed;
   }
 }

@@ -1,25 +1,76 @@
+/**
+ * The embedded local stack in one process tree: a Temporal dev server with its Web UI, the sandbox
+ * seeded with a demo catalogue, a worker pointed at the sandbox, and the example plan run to its end.
+ */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createServer } from 'node:net';
+import { dirname, join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { Plan } from '../plan/index.js';
-import { devServerArgs, devServerOptionsFromEnv } from '../scripts/temporal-dev.js';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { z } from 'zod';
+import { SandboxState, sandboxEnv, startSandbox, type RunningSandbox } from '../sandbox/index.js';
+import { DEFAULT_SANDBOX_PORT } from '../sandbox/main.js';
+import { devServerArgs, devServerOptionsFromEnv, type DevServerOptions } from '../scripts/temporal-dev.js';
 import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
-import { loadTemporalConfig, webUiUrl } from '../worker/config.js';
-import { startWorker } from '../worker/main.js';
+import { webUiUrl } from '../worker/config.js';
+import { startWorker, type RunningWorker } from '../worker/main.js';
+import { CliError, EXIT, type Io } from './command.js';
+import { checkWorkerEnv } from './commands/worker.js';
+import { readPlanFile } from './plan-file.js';
+import { summaryLines } from './report-format.js';
+import { watchRun } from './run-watch.js';
 import { startBulkDelete } from './start.js';
+import { temporalConfigFrom } from './temporal-client.js';
 
 export const EXAMPLE_PLAN = join(PROJECT_ROOT, 'examples', 'takedown.json');
+export const DEMO_CATALOGUE = join(PROJECT_ROOT, 'examples', 'demo-catalogue.json');
 
-async function connectWithin(address: string, ms: number): Promise<Connection> {
+export interface DevOptions {
+  /** Run the plan, then shut everything down; otherwise stay up until Ctrl-C. */
+  once: boolean;
+  /** @default examples/takedown.json */
+  plan?: string;
+  /** The sandbox's seed. @default examples/demo-catalogue.json */
+  seed?: string;
+  /** Print the JSON of `run --wait --json` on stdout instead of the summary. */
+  json?: boolean;
+}
+
+function shown(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') ? path : rel;
+}
+
+/** Whether a TCP port on 127.0.0.1 is free to listen on. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+async function connectWithin(address: string, ms: number, server: ChildProcess): Promise<Connection> {
   const deadline = Date.now() + ms;
   for (;;) {
+    if (server.exitCode !== null) {
+      throw new CliError(
+        `the Temporal dev server exited (code ${server.exitCode}) before it answered`,
+        EXIT.failed,
+      );
+    }
     try {
       return await Connection.connect({ address, connectTimeout: 1000 });
     } catch (error) {
-      if (Date.now() > deadline)
-        throw new Error(`the Temporal dev server at ${address} did not answer`, { cause: error });
-      await new Promise((resolve) => setTimeout(resolve, 250));
+      if (Date.now() > deadline) {
+        throw new CliError(
+          `the Temporal dev server at ${address} did not answer within ${ms / 1000} s: ${(error as Error).message}`,
+          EXIT.failed,
+        );
+      }
+      await sleep(250);
     }
   }
 }
@@ -27,58 +78,175 @@ async function connectWithin(address: string, ms: number): Promise<Connection> {
 function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    child.once('exit', () => resolve());
+    const force = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }
 
-/**
- * Everything local in one process tree: a Temporal dev server with its Web UI, a worker, and the example
- * plan. With `once`, shuts everything down after the run; otherwise stays up until Ctrl-C.
- */
-export async function runDev(options: { once: boolean }): Promise<number> {
-  const server = devServerOptionsFromEnv();
-  mkdirSync(dirname(server.dbFile), { recursive: true });
-  const child = spawn(findTemporalCli(), devServerArgs(server, 'error'), {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const env = {
-    ...process.env,
-    TEMPORAL_ADDRESS: `127.0.0.1:${server.port}`,
-    TEMPORAL_UI_PORT: String(server.uiPort),
-  };
-  const config = loadTemporalConfig(env);
-  let worker: Awaited<ReturnType<typeof startWorker>> | undefined;
+function readSeed(file: string): SandboxState {
+  let raw: unknown;
   try {
-    const connection = await connectWithin(config.TEMPORAL_ADDRESS, 30_000);
-    console.log(
-      `Temporal dev server on ${config.TEMPORAL_ADDRESS}, Web UI http://127.0.0.1:${server.uiPort}`,
-    );
-    worker = await startWorker(env);
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CliError(`${shown(file)}: cannot read the sandbox seed: ${(error as Error).message}`);
+  }
+  const parsed = SandboxState.safeParse(raw);
+  if (!parsed.success) {
+    throw new CliError(`${shown(file)}: not a sandbox state:\n${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+/** Resolves on SIGINT or SIGTERM. */
+function interrupted(): { promise: Promise<void>; dispose(): void } {
+  let done: () => void = () => undefined;
+  const promise = new Promise<void>((resolve) => (done = resolve));
+  const handler = () => done();
+  process.once('SIGINT', handler);
+  process.once('SIGTERM', handler);
+  return {
+    promise,
+    dispose() {
+      process.off('SIGINT', handler);
+      process.off('SIGTERM', handler);
+    },
+  };
+}
+
+/**
+ * Everything local: checks the plan, the seed and the ports first (exit 2, nothing started), then starts
+ * the dev server, the sandbox and a worker, runs the plan with live progress, and prints the summary and
+ * the Web UI link. Answers the run's exit code (0, 1 or 3).
+ */
+export async function runDev(options: DevOptions, io: Io): Promise<number> {
+  const planFile = readPlanFile(options.plan ?? shown(EXAMPLE_PLAN));
+  const seed = readSeed(options.seed ?? DEMO_CATALOGUE);
+  const server: DevServerOptions = (() => {
+    try {
+      return devServerOptionsFromEnv(io.env);
+    } catch (error) {
+      throw new CliError((error as Error).message);
+    }
+  })();
+  for (const [port, variable] of [
+    [server.port, 'TEMPORAL_DEV_PORT'],
+    [server.uiPort, 'TEMPORAL_UI_PORT'],
+  ] as const) {
+    if (!(await portFree(port))) {
+      throw new CliError(
+        `port ${port} is in use (another Temporal dev server?): stop it, or set ${variable} to a free port`,
+      );
+    }
+  }
+  let cli: string;
+  try {
+    cli = findTemporalCli();
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+
+  // Worker state changes at INFO would drown the progress bar; warnings and errors still show.
+  try {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+  } catch {
+    // A runtime already exists (a test calling runDev in-process): keep it.
+  }
+
+  const cleanups: Array<() => Promise<void>> = [];
+  const shutdown = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      try {
+        await cleanup();
+      } catch (error) {
+        io.err(`while shutting down: ${(error as Error).message}`);
+      }
+    }
+  };
+  const signal = interrupted();
+  try {
+    mkdirSync(dirname(server.dbFile), { recursive: true });
+    const child = spawn(cli, devServerArgs(server, 'error'), { stdio: ['ignore', 'ignore', 'inherit'] });
+    cleanups.push(() => stopChild(child));
+    const sandbox: RunningSandbox = await startSandbox({
+      port: (await portFree(DEFAULT_SANDBOX_PORT)) ? DEFAULT_SANDBOX_PORT : 0,
+      seed,
+    });
+    cleanups.push(() => sandbox.close());
+    const env: NodeJS.ProcessEnv = {
+      ...io.env,
+      TEMPORAL_ADDRESS: `127.0.0.1:${server.port}`,
+      TEMPORAL_NAMESPACE: server.namespace,
+      TEMPORAL_UI_PORT: String(server.uiPort),
+      ...sandboxEnv(sandbox.url, seed),
+    };
+    // The CLI runs this worker itself: its configuration must be complete before anything runs.
+    const systems = checkWorkerEnv(env);
+    const config = temporalConfigFrom(env);
+
+    const connection = await connectWithin(config.TEMPORAL_ADDRESS, 60_000, child);
+    cleanups.push(() => connection.close());
+    io.err(`Temporal dev server on ${config.TEMPORAL_ADDRESS}, Web UI http://127.0.0.1:${server.uiPort}`);
+    io.err(`sandbox on ${sandbox.url}, seeded from ${shown(options.seed ?? DEMO_CATALOGUE)}`);
+    for (const line of systems) io.err(`  ${line}`);
+
+    const worker: RunningWorker = await startWorker(env);
+    cleanups.push(() => worker.stop());
+    io.err(`worker polling ${config.BULK_DELETE_TASK_QUEUE}`);
+
     const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
-    const plan = Plan.parse(JSON.parse(readFileSync(EXAMPLE_PLAN, 'utf8')));
+    const stamp = new Date()
+      .toISOString()
+      .replace(/[-:]/g, '')
+      .replace(/\.\d+Z$/, 'Z');
     const handle = await startBulkDelete(
       client,
-      { plan },
+      { plan: planFile.plan },
       {
         taskQueue: config.BULK_DELETE_TASK_QUEUE,
-        workflowId: `bulk-delete-dev-${Date.now()}`,
+        workflowId: `bulk-delete-dev-${planFile.plan.name}-${stamp}`,
       },
     );
-    console.log(`started ${handle.workflowId}: ${webUiUrl(config, handle.workflowId)}`);
-    const result = await handle.result();
-    console.log(`plan "${result.plan}": ${result.status}, ${JSON.stringify(result.summary)}`);
-    if (!options.once) {
-      console.log('the local stack stays up: Ctrl-C stops it');
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
+    const { runId } = await handle.describe();
+    const url = webUiUrl(config, handle.workflowId, runId);
+    io.err(`started ${handle.workflowId}: plan ${planFile.plan.name}, ${planFile.plan.items.length} items`);
+    io.err(`Web UI: ${url}`);
+
+    const outcome = await Promise.race([
+      watchRun(client, handle.workflowId, io),
+      signal.promise.then(() => undefined),
+    ]);
+    if (!outcome) {
+      io.err('interrupted: shutting down (the run stays in the dev server and resumes with "npm run dev")');
+      return EXIT.cancelled;
     }
-    await connection.close();
-    return 0;
+    if (options.json) {
+      io.out(
+        JSON.stringify(
+          { workflowId: handle.workflowId, runId, webUiUrl: url, report: outcome.report },
+          null,
+          2,
+        ),
+      );
+    } else {
+      if (outcome.error) io.err(outcome.error);
+      if (outcome.report) io.out(['', ...summaryLines(outcome.report)].join('\n'));
+      io.out(`\nWeb UI of the run: ${url}`);
+    }
+    if (!options.once) {
+      io.err(
+        `\nthe local stack stays up: Web UI http://127.0.0.1:${server.uiPort}, Temporal ${config.TEMPORAL_ADDRESS}, ` +
+          `sandbox ${sandbox.url}; Ctrl-C stops it`,
+      );
+      await signal.promise;
+    }
+    return outcome.exitCode;
   } finally {
-    await worker?.stop();
-    await stopChild(child);
+    signal.dispose();
+    await shutdown();
+    if (!options.json) io.err('local stack stopped');
   }
 }

@@ -1,5 +1,6 @@
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
-import { createActivities } from '../activities/index.js';
+import { createActivities, createLimiters } from '../activities/index.js';
+import { createPolicyActivities } from '../activities/policy-activities.js';
 import { loadTemporalConfig } from './config.js';
 import { connectionOptions } from './connection.js';
 import { createWorker } from './create-worker.js';
@@ -22,7 +23,12 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   const config = loadTemporalConfig(env);
   // Validated before connecting, so that a typo in a base URL stops the worker at once.
   const systems = loadSystemsConfig(env);
-  const activities = createActivities({ systems });
+  // One limiter per system shared by the deletion and the clean-up selection: vendors count per account.
+  const limiters = createLimiters(systems);
+  const activities = {
+    ...createActivities({ systems, limiters }),
+    ...createPolicyActivities({ systems, limiters }),
+  };
   const logger = Runtime.instance().logger;
   // Where each system points and whether it is usable; never a secret.
   for (const line of describeSystems(systems)) logger.info(`bulk-delete worker: ${line}`);

@@ -1,0 +1,245 @@
+/**
+ * The selection step of a recurring clean-up: reads a manifest afresh, or lists the TwelveLabs catalogue
+ * and picks the assets whose `user_metadata` says they expired, and answers the plan to run.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import { formatIssue, Plan, PlanItem, planFormatOf, parsePlanText, type SystemName } from '../plan/index.js';
+import type { CleanupPolicy, MetadataSelect } from '../workflows/scheduled-cleanup.workflow.js';
+import { activityScope, throwIfCancelled } from './activity-scope.js';
+import type { PlanRef } from './contract.js';
+import { CallError, missingCredentials, toApplicationFailure } from './http-errors.js';
+import { createHttpClient, type HttpClient } from './http-client.js';
+import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { missingVariables, secretsOf, type SystemsSettings } from './system-settings.js';
+import { PageInfo, TWELVELABS_PAGE_LIMIT, TwelveLabsAsset } from './twelvelabs-client.js';
+
+/** Plans with more items than this travel by reference (the same limit as `client/start.ts`). */
+const INLINE_PLAN_MAX_ITEMS = 1000;
+/** A listing of more pages than this is the vendor misbehaving: stop rather than loop. */
+const MAX_PAGES = 100_000;
+
+export interface PolicyActivitiesDeps {
+  systems: SystemsSettings;
+  /** Shared with the other activities of the worker (vendors count limits per account). */
+  limiters?: Partial<Record<SystemName, RateLimiter>>;
+  /** @default () => new Date() */
+  now?: () => Date;
+}
+
+/** What one clean-up run will delete. */
+export interface CleanupSelection {
+  /** The plan, inline or by reference; absent when nothing was selected. */
+  source?: { plan: Plan } | { planRef: PlanRef };
+  selected: number;
+  /** Matching items left to later runs by `maxItems`. */
+  remaining: number;
+  notes: string[];
+}
+
+const AssetPage = z.object({ data: z.array(TwelveLabsAsset), page_info: PageInfo });
+
+/** A date from user_metadata: an ISO string or a Unix time in seconds or milliseconds. */
+function dateOf(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value < 1e11 ? value * 1000 : value;
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const time = Date.parse(value);
+  return Number.isNaN(time) ? undefined : time;
+}
+
+function text(value: unknown): string | undefined {
+  if (typeof value === 'number') return String(value);
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+async function readManifest(location: string): Promise<{ bytes: Buffer; uri: string }> {
+  const url = /^[a-z][a-z0-9+.-]*:/i.test(location) ? new URL(location) : pathToFileURL(location);
+  if (url.protocol === 'file:') {
+    try {
+      return { bytes: await readFile(fileURLToPath(url)), uri: url.href };
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'EACCES' || code === 'EISDIR') {
+        throw ApplicationFailure.nonRetryable(
+          `cannot read manifest ${location}: ${code}`,
+          'PlanUnreadableError',
+        );
+      }
+      throw error;
+    }
+  }
+  if (url.protocol === 'http:' || url.protocol === 'https:') {
+    const response = await fetch(url, { signal: activityScope().signal });
+    if (
+      response.status >= 400 &&
+      response.status < 500 &&
+      response.status !== 408 &&
+      response.status !== 429
+    ) {
+      throw ApplicationFailure.nonRetryable(
+        `cannot read manifest ${location}: HTTP ${response.status}`,
+        'PlanUnreadableError',
+      );
+    }
+    if (!response.ok) throw new Error(`cannot read manifest ${location}: HTTP ${response.status}`);
+    return { bytes: Buffer.from(await response.arrayBuffer()), uri: url.href };
+  }
+  throw ApplicationFailure.nonRetryable(
+    `manifest ${location} is neither a file path nor an http(s) URL`,
+    'PlanUnreadableError',
+  );
+}
+
+/**
+ * Builds the clean-up's selection activity. The TwelveLabs listing goes through the connectors' HTTP
+ * client (one got instance, Temporal alone retries, errors classified the same way).
+ */
+export function createPolicyActivities(deps: PolicyActivitiesDeps) {
+  const { systems } = deps;
+  const now = deps.now ?? (() => new Date());
+  const limiter = deps.limiters?.twelvelabs ?? createRateLimiter(systems.twelvelabs);
+  let http: HttpClient | undefined;
+
+  function twelvelabs(): HttpClient {
+    const missing = missingVariables(systems, 'twelvelabs');
+    if (missing.length > 0) throw missingCredentials('twelvelabs', missing);
+    http ??= createHttpClient({
+      system: 'twelvelabs',
+      baseUrl: systems.twelvelabs.baseUrl,
+      headers: { 'x-api-key': systems.twelvelabs.apiKey ?? '' },
+      timeoutMs: systems.requestTimeoutMs ?? 30_000,
+      limiter,
+      secrets: secretsOf(systems),
+    });
+    return http;
+  }
+
+  async function fromManifest(policy: CleanupPolicy, location: string): Promise<CleanupSelection> {
+    const { bytes, uri } = await readManifest(location);
+    const format = planFormatOf(new URL(uri).pathname) ?? 'json';
+    const parsed = parsePlanText(bytes.toString('utf8'), {
+      source: location,
+      format,
+      ...(format === 'csv' ? { name: policy.name } : {}),
+      ...(Object.keys(policy.options).length ? { options: policy.options } : {}),
+    });
+    if (!parsed.ok) {
+      throw ApplicationFailure.nonRetryable(
+        `the manifest is not a valid plan:\n${parsed.issues.slice(0, 20).map(formatIssue).join('\n')}`,
+        'InvalidPlanError',
+      );
+    }
+    const plan = parsed.value;
+    if (plan.items.length > policy.maxItems) {
+      throw ApplicationFailure.nonRetryable(
+        `the manifest lists ${plan.items.length} items, more than the policy's maxItems (${policy.maxItems}): nothing was deleted`,
+        'PolicyLimitError',
+      );
+    }
+    const base = { selected: plan.items.length, remaining: 0, notes: [] };
+    if (plan.items.length <= INLINE_PLAN_MAX_ITEMS) return { ...base, source: { plan } };
+    // Large manifests travel by reference: the workers read the same bytes again, checked by SHA-256.
+    if (format !== 'json' || Object.keys(policy.options).length > 0) {
+      throw ApplicationFailure.nonRetryable(
+        `a manifest of more than ${INLINE_PLAN_MAX_ITEMS} items must be a JSON plan, used as written (no policy options)`,
+        'PolicyLimitError',
+      );
+    }
+    const planRef: PlanRef = {
+      uri,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      name: plan.name,
+      items: plan.items.length,
+    };
+    return { ...base, source: { planRef } };
+  }
+
+  async function fromMetadata(
+    policy: CleanupPolicy,
+    select: MetadataSelect,
+    planName: string,
+  ): Promise<CleanupSelection> {
+    const client = twelvelabs();
+    const scope = activityScope();
+    const cutoff = now().getTime();
+    const expired: Array<{ item: unknown; at: number; assetId: string }> = [];
+    const notes: string[] = [];
+    for (let page = 1; page <= MAX_PAGES; page++) {
+      throwIfCancelled(scope.signal);
+      let body: z.infer<typeof AssetPage>;
+      try {
+        body = await client.call({
+          method: 'GET',
+          route: '/assets',
+          path: '/assets',
+          searchParams: { page, page_limit: TWELVELABS_PAGE_LIMIT },
+          schema: AssetPage,
+        });
+      } catch (error) {
+        throw error instanceof CallError ? toApplicationFailure(error.failure) : error;
+      }
+      for (const asset of body.data) {
+        const metadata = asset.user_metadata ?? {};
+        const at = dateOf(metadata[select.field]);
+        if (at === undefined || at >= cutoff) continue;
+        const item: Record<string, unknown> = { id: asset._id, twelvelabs: { assetId: asset._id } };
+        const uplynkAsset = select.uplynkAssetIdField ? text(metadata[select.uplynkAssetIdField]) : undefined;
+        const libraries = select.uplynkLibraryIdsField
+          ? text(metadata[select.uplynkLibraryIdsField])
+              ?.split(',')
+              .map((id) => id.trim())
+              .filter(Boolean)
+          : undefined;
+        if (uplynkAsset && libraries?.length) item.uplynk = { assetId: uplynkAsset, libraryIds: libraries };
+        const dam = select.entermediaAssetIdField ? text(metadata[select.entermediaAssetIdField]) : undefined;
+        if (dam) item.entermedia = { assetId: dam };
+        expired.push({ item, at, assetId: asset._id });
+      }
+      scope.heartbeat({ page, expired: expired.length });
+      if (body.data.length === 0 || page >= body.page_info.total_page) break;
+    }
+
+    // The longest expired go first; the rest wait for the next runs.
+    expired.sort((a, b) => a.at - b.at || (a.assetId < b.assetId ? -1 : 1));
+    const items: PlanItem[] = [];
+    let remaining = 0;
+    for (const candidate of expired) {
+      const parsed = PlanItem.safeParse(candidate.item);
+      if (!parsed.success) {
+        notes.push(
+          `asset ${candidate.assetId} skipped: ${z.prettifyError(parsed.error).replace(/\n\s*/g, ' ')}`,
+        );
+        continue;
+      }
+      if (items.length >= policy.maxItems) remaining++;
+      else items.push(parsed.data);
+    }
+    if (items.length === 0) return { selected: 0, remaining, notes };
+    const plan = Plan.parse({
+      name: planName,
+      items,
+      options: { ...policy.options, maxItems: Math.max(items.length, 1) },
+    });
+    return { source: { plan }, selected: items.length, remaining, notes };
+  }
+
+  return {
+    /**
+     * Selects what a clean-up run deletes, as the policy says. A manifest that does not parse, or that
+     * lists more than `maxItems`, fails without retry; the TwelveLabs listing retries like any call.
+     */
+    async selectCleanupItems(input: { policy: CleanupPolicy; planName: string }): Promise<CleanupSelection> {
+      const { policy } = input;
+      if (policy.select.manifest !== undefined) return fromManifest(policy, policy.select.manifest);
+      if (policy.select.twelvelabsMetadata) {
+        return fromMetadata(policy, policy.select.twelvelabsMetadata, input.planName);
+      }
+      throw ApplicationFailure.nonRetryable('the policy selects nothing', 'InvalidPolicyError');
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * What every command of the command line shares: exit codes, the error that carries one, and argument
+ * parsing with `--help` (node:util parseArgs).
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** The exit codes of every command. */
+export const EXIT = {
+  /** Every item ended deleted, already absent or skipped (or the command did what it was asked). */
+  ok: 0,
+  /** Some items failed, or the run failed. */
+  failed: 1,
+  /** Bad input or configuration: nothing was started. */
+  badInput: 2,
+  /** The run was cancelled. */
+  cancelled: 3,
+} as const;
+
+/** An error that ends the command with a message (already clear to a user) and an exit code. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.badInput,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** Where a command writes: results on stdout, progress and messages on stderr. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** stderr is a terminal: progress may redraw one line. */
+  isTty: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+/** The process's own streams. */
+export function processIo(): Io {
+  return {
+    out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+    isTty: Boolean(process.stderr.isTTY),
+    env: process.env,
+  };
+}
+
+/** One command of the command line. */
+export interface Command {
+  name: string;
+  /** One line for the list of commands. */
+  summary: string;
+  run(argv: string[], io: Io): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface CommandSpec<O extends Options> {
+  /** e.g. `run PLAN [--dry-run] [--wait]`. */
+  usage: string;
+  /** What the command does, a few lines. */
+  description: string;
+  options: O;
+  /** Help for each option, in the order to show. */
+  optionHelp: { [K in keyof O]?: string };
+  /** How a string option's value is shown in the help, e.g. `{ id: 'ID' }`. @default VALUE */
+  valueNames?: { [K in keyof O]?: string };
+  /** Names of the positional arguments, e.g. ['PLAN']; all required unless `optionalPositionals`. */
+  positionals: string[];
+  /** How many trailing positionals may be left out. @default 0 */
+  optionalPositionals?: number;
+}
+
+/** Keeps the literal option types of a spec, so that parsed values are typed. */
+export function commandSpec<const O extends Options>(spec: CommandSpec<O>): CommandSpec<O> {
+  return spec;
+}
+
+function helpText<O extends Options>(spec: CommandSpec<O>): string {
+  const lines = [`usage: bulk-delete ${spec.usage}`, '', spec.description.trim()];
+  const names = Object.keys(spec.optionHelp);
+  if (names.length) {
+    lines.push('', 'options:');
+    const labels = names.map((name) => {
+      const option = spec.options[name];
+      const short = option?.short ? `-${option.short}, ` : '';
+      const value = spec.valueNames?.[name] ?? 'VALUE';
+      return `${short}--${name}${option?.type === 'string' ? ` ${value}` : ''}`;
+    });
+    const width = Math.max(...labels.map((l) => l.length), 'help'.length + 2) + 2;
+    names.forEach((name, i) => lines.push(`  ${labels[i]!.padEnd(width)}${spec.optionHelp[name] ?? ''}`));
+    lines.push(`  ${'--help'.padEnd(width)}this help`);
+  }
+  return lines.join('\n');
+}
+
+/** The parsed arguments, or `undefined` when `--help` was asked for (the help is then printed). */
+export type Parsed<O extends Options> = {
+  values: { [K in keyof O]?: O[K]['type'] extends 'boolean' ? boolean : string };
+  positionals: string[];
+};
+
+/**
+ * Parses a command's arguments. `--help` prints the help and answers `undefined`; an unknown option, a
+ * missing value or a wrong number of positionals throws a {@link CliError} (exit 2) with the usage line.
+ */
+export function parseCommand<O extends Options>(
+  argv: string[],
+  spec: CommandSpec<O>,
+  io: Io,
+): Parsed<O> | undefined {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    io.out(helpText(spec));
+    return undefined;
+  }
+  let parsed: { values: Record<string, unknown>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new CliError(`${(error as Error).message}\nusage: bulk-delete ${spec.usage}`);
+  }
+  const max = spec.positionals.length;
+  const min = max - (spec.optionalPositionals ?? 0);
+  if (parsed.positionals.length < min) {
+    throw new CliError(
+      `missing ${spec.positionals.slice(parsed.positionals.length, min).join(' ')}\nusage: bulk-delete ${spec.usage}`,
+    );
+  }
+  if (parsed.positionals.length > max) {
+    throw new CliError(`unexpected argument "${parsed.positionals[max]}"\nusage: bulk-delete ${spec.usage}`);
+  }
+  return parsed as unknown as Parsed<O>;
+}
+
+/** A positive integer flag, or undefined when absent. @throws CliError naming the flag. */
+export function intFlag(name: string, raw: string | undefined, min = 1, max = 1_000_000): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new CliError(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}

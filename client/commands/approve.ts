@@ -1,0 +1,52 @@
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { approveUpdate } from '../../workflows/definitions.js';
+import { CliError, EXIT, parseCommand, commandSpec, type Command } from '../command.js';
+import { withClient } from '../temporal-client.js';
+import { describeRun } from './status.js';
+
+const spec = commandSpec({
+  usage: 'approve ID --digest D',
+  description: `
+Approves a run started with --require-approval, which waits after discovery. D must be the digest of
+the steps it discovered (shown by "run --wait", "status" and the Web UI): a wrong digest is refused
+and nothing is deleted (exit 2).`,
+  options: { digest: { type: 'string' } },
+  optionHelp: { digest: 'the digest of the discovered steps, as shown by status' },
+  valueNames: { digest: 'D' },
+  positionals: ['ID'],
+});
+
+/** `bulk-delete approve ID --digest D`. */
+export const approveCommand: Command = {
+  name: 'approve',
+  summary: 'approve a run that waits for approval, quoting the digest of its discovered steps',
+  async run(argv, io) {
+    const args = parseCommand(argv, spec, io);
+    if (!args) return EXIT.ok;
+    const workflowId = args.positionals[0]!;
+    const digest = args.values.digest;
+    if (!digest) throw new CliError(`missing --digest D\nusage: bulk-delete ${spec.usage}`);
+    if (!/^[0-9a-f]{64}$/.test(digest)) {
+      throw new CliError(`--digest must be 64 lower-case hex characters (a SHA-256), got "${digest}"`);
+    }
+    return withClient(io.env, async ({ client }) => {
+      const description = await describeRun(client, workflowId);
+      if (description.status.name !== 'RUNNING') {
+        throw new CliError(
+          `${workflowId} is ${description.status.name.toLowerCase()}: there is nothing to approve`,
+        );
+      }
+      try {
+        await client.workflow.getHandle(workflowId).executeUpdate(approveUpdate, { args: [{ digest }] });
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError) {
+          throw new CliError(`${workflowId}: ${error.cause?.message ?? error.message}`);
+        }
+        throw error;
+      }
+      io.out(`approved ${workflowId} (digest ${digest}): deleting now`);
+      io.out(`follow it with: bulk-delete status ${workflowId} --follow`);
+      return EXIT.ok;
+    });
+  },
+};

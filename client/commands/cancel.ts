@@ -1,0 +1,41 @@
+import { EXIT, CliError, parseCommand, commandSpec, type Command } from '../command.js';
+import { summaryLines } from '../report-format.js';
+import { watchRun } from '../run-watch.js';
+import { withClient } from '../temporal-client.js';
+import { describeRun } from './status.js';
+
+const spec = commandSpec({
+  usage: 'cancel ID [--wait]',
+  description: `
+Stops a run cleanly: running chunks stop at their next step boundary (a delete already sent is not
+undone), items not started are reported as skipped, and the run ends as cancelled. With --wait,
+waits for it to end and prints the summary (exit 3 when it ended cancelled).`,
+  options: { wait: { type: 'boolean' } },
+  optionHelp: { wait: 'wait until the run has stopped and print its summary' },
+  positionals: ['ID'],
+});
+
+/** `bulk-delete cancel ID`. */
+export const cancelCommand: Command = {
+  name: 'cancel',
+  summary: 'stop a run cleanly: what has started finishes its step, the rest is skipped',
+  async run(argv, io) {
+    const args = parseCommand(argv, spec, io);
+    if (!args) return EXIT.ok;
+    const workflowId = args.positionals[0]!;
+    return withClient(io.env, async ({ client }) => {
+      const description = await describeRun(client, workflowId);
+      if (description.status.name !== 'RUNNING') {
+        throw new CliError(
+          `${workflowId} is already ${description.status.name.toLowerCase()}: nothing to cancel`,
+        );
+      }
+      await client.workflow.getHandle(workflowId).cancel();
+      io.out(`cancellation requested for ${workflowId}`);
+      if (!args.values.wait) return EXIT.ok;
+      const outcome = await watchRun(client, workflowId, io);
+      if (outcome.report) io.out(summaryLines(outcome.report).join('\n'));
+      return outcome.exitCode;
+    });
+  },
+};

@@ -1,0 +1,94 @@
+import { digestOf } from '../../plan/index.js';
+import { webUiUrl } from '../../worker/config.js';
+import { EXIT, intFlag, parseCommand, commandSpec, type Command } from '../command.js';
+import { PLAN_FILE_OPTION_HELP, PLAN_FILE_OPTIONS, planSourceOf, readPlanFile } from '../plan-file.js';
+import { stepLines } from '../report-format.js';
+import { watchRun } from '../run-watch.js';
+import { startBulkDelete, workflowIdFor } from '../start.js';
+import { withClient } from '../temporal-client.js';
+
+const spec = commandSpec({
+  usage: 'plan PLAN [--json]',
+  description: `
+Dry run: starts a workflow that discovers every reference of the plan's assets (indexed assets,
+entities, libraries) and stops there, then prints the steps that "run" would take and their digest.
+Nothing is changed. "run --require-approval" waits for "approve" with the digest of the steps it
+discovers itself: when nothing changed in between, it is the digest shown here.`,
+  options: {
+    json: { type: 'boolean' },
+    'chunk-size': { type: 'string' },
+    ...PLAN_FILE_OPTIONS,
+  },
+  optionHelp: {
+    json: 'print JSON on stdout: { workflowId, runId, webUiUrl, digest, steps }',
+    'chunk-size': 'items per child workflow (default 100)',
+    ...PLAN_FILE_OPTION_HELP,
+  },
+  valueNames: {
+    'chunk-size': 'N',
+    format: 'json|csv',
+    name: 'NAME',
+    'last-entity-asset': 'MODE',
+    'max-items': 'N',
+    'failure-threshold': 'SHARE',
+  },
+  positionals: ['PLAN'],
+});
+
+/** `bulk-delete plan PLAN`: a dry run that prints the steps and their digest. */
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'dry run: discover every reference and print the steps that run would take, with a digest',
+  async run(argv, io) {
+    const args = parseCommand(argv, spec, io);
+    if (!args) return EXIT.ok;
+    const file = readPlanFile(args.positionals[0]!, args.values);
+    const chunkSize = intFlag('chunk-size', args.values['chunk-size'], 1, 10_000);
+    const source = await planSourceOf(file);
+    return withClient(io.env, async ({ client, config }) => {
+      // Every dry run discovers afresh: the catalogue may have changed since the last one.
+      const workflowId = `${workflowIdFor(`${file.plan.name}-dry-run`, digestOf(file.plan))}-${Date.now().toString(36)}`;
+      const handle = await startBulkDelete(client, source, {
+        taskQueue: config.BULK_DELETE_TASK_QUEUE,
+        workflowId,
+        dryRun: true,
+        ...(chunkSize !== undefined ? { chunkSize } : {}),
+      });
+      const { runId } = await handle.describe();
+      const url = webUiUrl(config, handle.workflowId, runId);
+      if (!args.values.json) io.err(`dry run ${handle.workflowId}: discovering ...\nWeb UI: ${url}`);
+      const outcome = await watchRun(client, handle.workflowId, io);
+      const digest = outcome.result?.digest;
+      if (args.values.json) {
+        io.out(
+          JSON.stringify(
+            {
+              workflowId: handle.workflowId,
+              runId,
+              webUiUrl: url,
+              digest,
+              ...(outcome.error ? { error: outcome.error } : {}),
+              steps: outcome.steps,
+              report: outcome.report,
+            },
+            null,
+            2,
+          ),
+        );
+        return outcome.exitCode;
+      }
+      if (outcome.error) io.err(outcome.error);
+      io.out(stepLines(outcome.steps).join('\n'));
+      const failures = outcome.report?.rows.filter((row) => row.outcome === 'failed') ?? [];
+      if (failures.length) {
+        io.out('\ndiscovery failed for:');
+        for (const row of failures) io.out(`  ${row.item} ${row.system}: ${row.detail}`);
+      }
+      io.out(
+        `\n${outcome.steps.length} steps for ${file.plan.items.length} items of plan ${file.plan.name}; nothing was changed`,
+      );
+      if (digest) io.out(`digest: ${digest}`);
+      return outcome.exitCode;
+    });
+  },
+};

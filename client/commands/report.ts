@@ -1,0 +1,95 @@
+import { writeFileSync } from 'node:fs';
+import { CliError, EXIT, parseCommand, commandSpec, type Command } from '../command.js';
+import { fetchReport } from '../report-fetch.js';
+import { REPORT_FORMATS, formatReport, type ReportFormat } from '../report-format.js';
+import { exitCodeOf } from '../run-watch.js';
+import { withClient } from '../temporal-client.js';
+import { describeRun } from './status.js';
+
+const spec = commandSpec({
+  usage: 'report ID [--format json|csv|md] [--out FILE] [--json]',
+  description: `
+The per-item report of a run: for every item and every system, the outcome (deleted, already-absent,
+skipped, failed), the step that decided it, why, and when. JSON has the shape of DESIGN.md, CSV one
+line per row, Markdown a summary and a table. The format defaults to the extension of --out, else md.
+The exit code tells how the run ended (0 no item failed, 1 some failed, 3 cancelled); a run still
+going gives the rows so far.`,
+  options: {
+    format: { type: 'string' },
+    out: { type: 'string', short: 'o' },
+    json: { type: 'boolean' },
+  },
+  optionHelp: {
+    format: 'json | csv | md',
+    out: 'write the report to FILE instead of stdout',
+    json: 'print JSON on stdout: the report, or with --out { workflowId, out, format, status, summary }',
+  },
+  valueNames: { format: 'json|csv|md', out: 'FILE' },
+  positionals: ['ID'],
+});
+
+function formatOf(flag: string | undefined, out: string | undefined, json: boolean): ReportFormat {
+  if (flag !== undefined) {
+    if (!(REPORT_FORMATS as readonly string[]).includes(flag)) {
+      throw new CliError(`--format must be one of ${REPORT_FORMATS.join(', ')}, got "${flag}"`);
+    }
+    return flag as ReportFormat;
+  }
+  const extension = out?.toLowerCase().split('.').pop();
+  if (extension === 'csv' || extension === 'json') return extension;
+  if (extension === 'md' || extension === 'markdown') return 'md';
+  return json ? 'json' : 'md';
+}
+
+/** `bulk-delete report ID`. */
+export const reportCommand: Command = {
+  name: 'report',
+  summary: 'the per-item report of a run as JSON, CSV or Markdown',
+  async run(argv, io) {
+    const args = parseCommand(argv, spec, io);
+    if (!args) return EXIT.ok;
+    const workflowId = args.positionals[0]!;
+    const { out, json } = args.values;
+    if (json && out === undefined && args.values.format !== undefined && args.values.format !== 'json') {
+      throw new CliError('--json prints the report as JSON: give --out FILE to write it as csv or md');
+    }
+    const format = formatOf(args.values.format, out, json ?? false);
+    return withClient(io.env, async ({ client }) => {
+      const description = await describeRun(client, workflowId);
+      const { report } = await fetchReport(client, workflowId);
+      const running = description.status.name === 'RUNNING';
+      if (running) io.err(`${workflowId} is still running: the report holds the rows so far`);
+      const text = formatReport(report, format);
+      if (out === undefined) {
+        process.stdout.write(text);
+      } else {
+        try {
+          writeFileSync(out, text);
+        } catch (error) {
+          throw new CliError(
+            `cannot write ${out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+          );
+        }
+        if (json) {
+          io.out(
+            JSON.stringify(
+              {
+                workflowId,
+                out,
+                format,
+                status: report.status,
+                summary: report.summary,
+                rows: report.rows.length,
+              },
+              null,
+              2,
+            ),
+          );
+        } else {
+          io.err(`wrote ${report.rows.length} rows (${format}) to ${out}`);
+        }
+      }
+      return running ? EXIT.ok : exitCodeOf(report);
+    });
+  },
+};

@@ -1,0 +1,127 @@
+import { webUiUrl } from '../../worker/config.js';
+import { EXIT, intFlag, parseCommand, commandSpec, type Command } from '../command.js';
+import { PLAN_FILE_OPTION_HELP, PLAN_FILE_OPTIONS, planSourceOf, readPlanFile } from '../plan-file.js';
+import { summaryLines } from '../report-format.js';
+import { watchRun } from '../run-watch.js';
+import { startBulkDelete } from '../start.js';
+import { withClient } from '../temporal-client.js';
+
+const spec = commandSpec({
+  usage: 'run PLAN [--dry-run] [--require-approval] [--wait] [--id ID] [--json]',
+  description: `
+Validates PLAN (a .json or .csv plan file) and starts its deletion as a Temporal workflow, then prints
+the workflow ID and its Web UI link. A bad plan starts nothing: every problem is named by file, line
+and field (exit 2). Starting the same plan again answers the run it already started.
+
+Exit codes with --wait: 0 every item deleted, already absent or skipped; 1 some failed; 2 bad input
+or configuration; 3 cancelled.`,
+  options: {
+    'dry-run': { type: 'boolean' },
+    'require-approval': { type: 'boolean' },
+    wait: { type: 'boolean' },
+    id: { type: 'string' },
+    json: { type: 'boolean' },
+    'chunk-size': { type: 'string' },
+    window: { type: 'string' },
+    ...PLAN_FILE_OPTIONS,
+  },
+  optionHelp: {
+    'dry-run': 'discover every reference and stop with the steps; change nothing',
+    'require-approval': 'wait for "bulk-delete approve ID --digest D" before deleting anything',
+    wait: 'follow the run: live progress, then the summary; the exit code tells how it ended',
+    id: 'the workflow ID (default: from the plan name and digest, so a plan starts one run)',
+    json: 'print JSON on stdout: { workflowId, runId, webUiUrl } and, with --wait, the report',
+    'chunk-size': 'items per child workflow (default 100)',
+    window: 'child workflows at once (default 4)',
+    ...PLAN_FILE_OPTION_HELP,
+  },
+  valueNames: {
+    id: 'ID',
+    'chunk-size': 'N',
+    window: 'N',
+    format: 'json|csv',
+    name: 'NAME',
+    'last-entity-asset': 'MODE',
+    'max-items': 'N',
+    'failure-threshold': 'SHARE',
+  },
+  positionals: ['PLAN'],
+});
+
+/** `bulk-delete run PLAN`: validate, start, optionally follow to the end. */
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'validate a plan (JSON or CSV) and start deleting; --wait follows it to the end',
+  async run(argv, io) {
+    const args = parseCommand(argv, spec, io);
+    if (!args) return EXIT.ok;
+    const { values } = args;
+    const file = readPlanFile(args.positionals[0]!, values);
+    const chunkSize = intFlag('chunk-size', values['chunk-size'], 1, 10_000);
+    const window = intFlag('window', values.window, 1, 1000);
+    const source = await planSourceOf(file);
+
+    return withClient(io.env, async ({ client, config }) => {
+      const asked = Date.now();
+      const handle = await startBulkDelete(client, source, {
+        taskQueue: config.BULK_DELETE_TASK_QUEUE,
+        ...(values.id !== undefined ? { workflowId: values.id } : {}),
+        dryRun: values['dry-run'] ?? false,
+        requireApproval: values['require-approval'] ?? false,
+        ...(chunkSize !== undefined ? { chunkSize } : {}),
+        ...(window !== undefined ? { window } : {}),
+      });
+      const description = await handle.describe();
+      const runId = description.runId;
+      const url = webUiUrl(config, handle.workflowId, runId);
+      // Starting a plan that already has a run answers that run (client/start.ts): say so. Allow for clock skew.
+      const fresh = description.startTime.getTime() >= asked - 5000;
+      if (!values.json) {
+        if (!fresh) {
+          io.out(
+            `this plan already has a run (${description.status.name.toLowerCase()}): ${handle.workflowId}\n` +
+              '  (give --id to start another run of the same plan)',
+          );
+        } else {
+          io.out(`started ${handle.workflowId}: plan ${file.plan.name}, ${file.plan.items.length} items`);
+        }
+        io.out(`Web UI: ${url}`);
+      }
+      if (!values.wait) {
+        if (values.json)
+          io.out(JSON.stringify({ workflowId: handle.workflowId, runId, webUiUrl: url }, null, 2));
+        else io.out(`follow it with: bulk-delete status ${handle.workflowId} --follow`);
+        return EXIT.ok;
+      }
+
+      const outcome = await watchRun(client, handle.workflowId, io);
+      if (values.json) {
+        io.out(
+          JSON.stringify(
+            {
+              workflowId: handle.workflowId,
+              runId,
+              webUiUrl: url,
+              ...(outcome.result?.digest ? { digest: outcome.result.digest } : {}),
+              ...(outcome.error ? { error: outcome.error } : {}),
+              report: outcome.report,
+            },
+            null,
+            2,
+          ),
+        );
+        return outcome.exitCode;
+      }
+      if (outcome.error) io.err(outcome.error);
+      if (outcome.result?.reason) io.err(`stopped early: ${outcome.result.reason}`);
+      if (outcome.report) io.out(['', ...summaryLines(outcome.report)].join('\n'));
+      if (outcome.result?.dryRun) {
+        io.out(
+          `\ndry run: ${outcome.steps.length} steps, digest ${outcome.result.digest ?? '(none)'}; nothing was changed`,
+        );
+      }
+      io.out(`\nWeb UI: ${url}`);
+      return outcome.exitCode;
+    });
+  },
+};

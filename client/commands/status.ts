@@ -1,0 +1,114 @@
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { webUiUrl } from '../../worker/config.js';
+import { CliError, EXIT, parseCommand, commandSpec, type Command, type Io } from '../command.js';
+import { progressBySystem, progressLine } from '../progress-view.js';
+import { fetchReport } from '../report-fetch.js';
+import { summaryLines } from '../report-format.js';
+import { exitCodeOf, queryProgress, watchRun } from '../run-watch.js';
+import { withClient } from '../temporal-client.js';
+
+const spec = commandSpec({
+  usage: 'status ID [--follow] [--json]',
+  description: `
+The progress of a run: status, phase, items done and failed, by system. With --follow, a live
+progress bar until the run ends, then the summary; the exit code then tells how it ended (0 every
+item deleted, already absent or skipped; 1 some failed; 3 cancelled). A finished run answers its
+summary and the same exit code.`,
+  options: {
+    follow: { type: 'boolean', short: 'f' },
+    json: { type: 'boolean' },
+  },
+  optionHelp: {
+    follow: 'follow the run to its end, with a live progress bar',
+    json: 'print JSON on stdout: { workflowId, runId, webUiUrl, temporalStatus, progress, report? }',
+  },
+  positionals: ['ID'],
+});
+
+/** The workflow's description. @throws CliError (exit 2) when there is no such workflow. */
+export async function describeRun(client: Client, workflowId: string) {
+  try {
+    return await client.workflow.getHandle(workflowId).describe();
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) {
+      throw new CliError(`no workflow "${workflowId}" in namespace ${client.options.namespace}`);
+    }
+    throw error;
+  }
+}
+
+async function follow(
+  client: Client,
+  workflowId: string,
+  io: Io,
+  json: boolean,
+  url: string,
+): Promise<number> {
+  const outcome = await watchRun(client, workflowId, io);
+  if (json) {
+    io.out(
+      JSON.stringify({ workflowId, webUiUrl: url, error: outcome.error, report: outcome.report }, null, 2),
+    );
+    return outcome.exitCode;
+  }
+  if (outcome.error) io.err(outcome.error);
+  if (outcome.result?.reason) io.err(`stopped early: ${outcome.result.reason}`);
+  if (outcome.report) io.out(summaryLines(outcome.report).join('\n'));
+  return outcome.exitCode;
+}
+
+/** `bulk-delete status ID`: progress by phase and system. */
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'progress of a run by phase and system; --follow shows it live until the end',
+  async run(argv, io) {
+    const args = parseCommand(argv, spec, io);
+    if (!args) return EXIT.ok;
+    const workflowId = args.positionals[0]!;
+    const json = args.values.json ?? false;
+    return withClient(io.env, async ({ client, config }) => {
+      const description = await describeRun(client, workflowId);
+      const url = webUiUrl(config, workflowId, description.runId);
+      const running = description.status.name === 'RUNNING';
+      if (running && args.values.follow) return follow(client, workflowId, io, json, url);
+
+      // A closed run answers queries only by replay on a worker: its summary says more, without one.
+      const progress = running ? await queryProgress(client, workflowId) : undefined;
+      const fetched = running ? undefined : await fetchReport(client, workflowId);
+      const exitCode = fetched ? exitCodeOf(fetched.report) : EXIT.ok;
+      if (json) {
+        io.out(
+          JSON.stringify(
+            {
+              workflowId,
+              runId: description.runId,
+              webUiUrl: url,
+              temporalStatus: description.status.name,
+              progress,
+              ...(fetched ? { report: { ...fetched.report, rows: undefined } } : {}),
+            },
+            null,
+            2,
+          ),
+        );
+        return exitCode;
+      }
+      io.out(`${workflowId}: ${description.status.name.toLowerCase()}`);
+      if (progress) {
+        io.out(progressLine(progress));
+        if (progress.status === 'awaiting-approval' && progress.digest) {
+          io.out(`awaiting approval: bulk-delete approve ${workflowId} --digest ${progress.digest}`);
+        }
+        io.out(['', ...progressBySystem(progress)].join('\n'));
+      } else if (running) {
+        io.out('no progress yet: no worker has picked the run up ("bulk-delete worker" starts one)');
+      }
+      if (fetched) {
+        if (fetched.result?.reason) io.out(`stopped early: ${fetched.result.reason}`);
+        io.out(['', ...summaryLines(fetched.report)].join('\n'));
+      }
+      io.out(`\nWeb UI: ${url}`);
+      return exitCode;
+    });
+  },
+};

@@ -1,0 +1,79 @@
+import { SYSTEMS } from '../../plan/index.js';
+import { missingVariables } from '../../activities/system-settings.js';
+import { describeSystems, loadSystemsConfig } from '../../worker/systems-config.js';
+import { startWorker } from '../../worker/main.js';
+import { CliError, EXIT, commandSpec, parseCommand, type Command, type Io } from '../command.js';
+import { temporalConfigFrom } from '../temporal-client.js';
+
+const spec = commandSpec({
+  usage: 'worker [--allow-unconfigured]',
+  description: `
+Runs a worker on BULK_DELETE_TASK_QUEUE (default bulk-delete): the workflows and the activities that
+call TwelveLabs, Uplynk and EnterMediaDB. Configuration comes from the environment (see .env.example);
+secrets stay in this process. A malformed variable or a missing credential stops it before it starts
+(exit 2). Ctrl-C stops it cleanly: running activities finish first.`,
+  options: { 'allow-unconfigured': { type: 'boolean' } },
+  optionHelp: {
+    'allow-unconfigured':
+      'start even when a system lacks credentials (its activities then fail with MissingCredentialsError)',
+  },
+  positionals: [],
+});
+
+/**
+ * The worker's configuration checked as the worker will read it. A system without credentials is an
+ * error unless allowed. @throws CliError (exit 2) naming the variables, never their values.
+ */
+export function checkWorkerEnv(
+  env: NodeJS.ProcessEnv,
+  options: { allowUnconfigured?: boolean } = {},
+): string[] {
+  temporalConfigFrom(env);
+  let systems;
+  try {
+    systems = loadSystemsConfig(env);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+  const missing = SYSTEMS.flatMap((system) => missingVariables(systems, system));
+  if (missing.length && !options.allowUnconfigured) {
+    throw new CliError(
+      `missing credentials: ${missing.join(', ')} must be set in the worker's environment (see .env.example)\n` +
+        'nothing was started ("--allow-unconfigured" starts anyway; those systems then fail)',
+    );
+  }
+  return describeSystems(systems);
+}
+
+/** Runs until SIGINT/SIGTERM. */
+async function runUntilSignal(env: NodeJS.ProcessEnv, io: Io): Promise<number> {
+  const running = await startWorker(env);
+  const config = temporalConfigFrom(env);
+  io.err(
+    `worker polling ${config.BULK_DELETE_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS} (namespace ${config.TEMPORAL_NAMESPACE}); Ctrl-C stops it`,
+  );
+  const stop = () => void running.stop();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    await running.done;
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  io.err('worker stopped');
+  return EXIT.ok;
+}
+
+/** `bulk-delete worker`. */
+export const workerCommand: Command = {
+  name: 'worker',
+  summary: 'a worker on the configured task queue (Ctrl-C stops it)',
+  async run(argv, io) {
+    const args = parseCommand(argv, spec, io);
+    if (!args) return EXIT.ok;
+    const lines = checkWorkerEnv(io.env, { allowUnconfigured: args.values['allow-unconfigured'] ?? false });
+    for (const line of lines) io.err(line);
+    return runUntilSignal(io.env, io);
+  },
+};

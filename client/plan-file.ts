@@ -1,0 +1,125 @@
+/**
+ * Reading a plan file from the command line: JSON or CSV, validated with plan/plan-parse.ts, and how it
+ * travels to the workflow (inline when small, by reference when large).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import {
+  digestOf,
+  formatIssue,
+  LastEntityAsset,
+  parsePlanText,
+  planFormatOf,
+  type Plan,
+  type PlanParseOptions,
+} from '../plan/index.js';
+import { CliError, intFlag } from './command.js';
+import { INLINE_PLAN_MAX_ITEMS, planRefFor, type PlanSource } from './start.js';
+
+/** The flags that shape how a plan file is read; `run` and `plan` share them. */
+export const PLAN_FILE_OPTIONS = {
+  format: { type: 'string' },
+  name: { type: 'string' },
+  'last-entity-asset': { type: 'string' },
+  'max-items': { type: 'string' },
+  'failure-threshold': { type: 'string' },
+} as const;
+
+export const PLAN_FILE_OPTION_HELP = {
+  format: 'json or csv (default: from the file extension)',
+  name: 'the plan name (default for a CSV plan: the file name without extension)',
+  'last-entity-asset': 'force-unlink | delete-entity | skip-item: when an asset is the last of an entity',
+  'max-items': 'refuse a plan with more items than this (default 1000)',
+  'failure-threshold': 'stop when more than this share of processed items failed, 0..1 (default 0.5)',
+} as const;
+
+export interface PlanFile {
+  plan: Plan;
+  /** Absolute path of the file. */
+  path: string;
+  format: 'json' | 'csv';
+  /** True when flags changed the plan as written (name, options), or it was CSV. */
+  rewritten: boolean;
+}
+
+type PlanFileFlags = { [K in keyof typeof PLAN_FILE_OPTIONS]?: string };
+
+/** The plan options given as flags, checked. @throws CliError (exit 2) naming the flag. */
+function optionsFromFlags(flags: PlanFileFlags): PlanParseOptions['options'] {
+  const options: NonNullable<PlanParseOptions['options']> = {};
+  if (flags['last-entity-asset'] !== undefined) {
+    const parsed = LastEntityAsset.safeParse(flags['last-entity-asset']);
+    if (!parsed.success) {
+      throw new CliError(
+        `--last-entity-asset must be one of ${LastEntityAsset.options.join(', ')}, got "${flags['last-entity-asset']}"`,
+      );
+    }
+    options.lastEntityAsset = parsed.data;
+  }
+  const maxItems = intFlag('max-items', flags['max-items'], 1, 10_000_000);
+  if (maxItems !== undefined) options.maxItems = maxItems;
+  if (flags['failure-threshold'] !== undefined) {
+    const value = Number(flags['failure-threshold']);
+    if (flags['failure-threshold'].trim() === '' || !(value >= 0 && value <= 1)) {
+      throw new CliError(
+        `--failure-threshold must be a number from 0 to 1, got "${flags['failure-threshold']}"`,
+      );
+    }
+    options.failureThreshold = value;
+  }
+  return Object.keys(options).length ? options : undefined;
+}
+
+/**
+ * Reads and validates a plan file. Nothing is started when it fails: the error lists every problem,
+ * one line each, naming the file, the line and the field.
+ * @throws CliError with exit code 2.
+ */
+export function readPlanFile(file: string, flags: PlanFileFlags = {}): PlanFile {
+  const format = flags.format ?? planFormatOf(file);
+  if (format !== 'json' && format !== 'csv') {
+    throw new CliError(
+      flags.format === undefined
+        ? `${file}: cannot tell the format from the file name: name it .json or .csv, or give --format json|csv`
+        : `--format must be json or csv, got "${flags.format}"`,
+    );
+  }
+  const options = optionsFromFlags(flags);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code;
+    throw new CliError(`${file}: cannot read the plan: ${why ?? (error as Error).message}`);
+  }
+  const parsed = parsePlanText(text, { source: file, format, name: flags.name, options });
+  if (!parsed.ok) {
+    const shown = parsed.issues.slice(0, 50).map(formatIssue);
+    if (parsed.issues.length > shown.length)
+      shown.push(`... and ${parsed.issues.length - shown.length} more`);
+    throw new CliError(`${shown.join('\n')}\nnothing was started: fix the plan and try again`);
+  }
+  return {
+    plan: parsed.value,
+    path: resolve(file),
+    format,
+    rewritten: format === 'csv' || flags.name !== undefined || options !== undefined,
+  };
+}
+
+/**
+ * How the plan travels to the workflow: inline up to {@link INLINE_PLAN_MAX_ITEMS} items, else by
+ * reference. A JSON file as written is referenced where it is; a CSV plan, or one that flags changed, is
+ * first written as JSON under the system's temporary directory (workers on other machines need a URL).
+ */
+export async function planSourceOf(file: PlanFile): Promise<PlanSource> {
+  if (file.plan.items.length <= INLINE_PLAN_MAX_ITEMS) return { plan: file.plan };
+  if (!file.rewritten) return { planRef: await planRefFor(file.path) };
+  const dir = join(tmpdir(), 'bulk-delete', 'plans');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${file.plan.name}-${digestOf(file.plan).slice(0, 16)}.json`);
+  writeFileSync(path, JSON.stringify(file.plan));
+  return { planRef: await planRefFor(path) };
+}

@@ -1,0 +1,100 @@
+/** The per-item report as JSON, CSV or Markdown, and the summary table that ends `run --wait`. */
+import { SYSTEMS, type Outcome, type Report, type ReportRow } from '../plan/index.js';
+import type { PlannedStep } from '../workflows/definitions.js';
+import { table } from './progress-view.js';
+
+export type ReportFormat = 'json' | 'csv' | 'md';
+export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'csv', 'md'];
+
+const ROW_FIELDS: ReadonlyArray<keyof ReportRow> = ['item', 'system', 'outcome', 'step', 'detail', 'at'];
+
+function csvField(value: string): string {
+  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function mdCell(value: string): string {
+  return value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+}
+
+/** The report in a format; JSON is DESIGN.md's shape, CSV one line per row with a header. */
+export function formatReport(report: Report, format: ReportFormat): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(report, null, 2)}\n`;
+    case 'csv':
+      return (
+        [
+          ROW_FIELDS.join(','),
+          ...report.rows.map((row) => ROW_FIELDS.map((f) => csvField(row[f])).join(',')),
+        ].join('\r\n') + '\r\n'
+      );
+    case 'md': {
+      const s = report.summary;
+      const lines = [
+        `# Bulk delete report: ${mdCell(report.plan)}`,
+        '',
+        `- workflow: \`${report.workflowId}\``,
+        `- status: **${report.status}**`,
+        `- items: ${s.items} (deleted ${s.deleted}, already absent ${s.alreadyAbsent}, skipped ${s.skipped}, failed ${s.failed})`,
+        '',
+        '## By system',
+        '',
+        '| system | deleted | already-absent | skipped | failed |',
+        '| --- | ---: | ---: | ---: | ---: |',
+        ...bySystem(report.rows).map(([system, ...counts]) => `| ${system} | ${counts.join(' | ')} |`),
+        '',
+        '## Rows',
+        '',
+        `| ${ROW_FIELDS.join(' | ')} |`,
+        `| ${ROW_FIELDS.map(() => '---').join(' | ')} |`,
+        ...report.rows.map((row) => `| ${ROW_FIELDS.map((f) => mdCell(row[f])).join(' | ')} |`),
+      ];
+      return `${lines.join('\n')}\n`;
+    }
+  }
+}
+
+const OUTCOMES: readonly Outcome[] = ['deleted', 'already-absent', 'skipped', 'failed'];
+
+/** Rows counted by system and outcome: `[system, deleted, already-absent, skipped, failed]`. */
+export function bySystem(rows: readonly ReportRow[]): string[][] {
+  return SYSTEMS.map((system) => {
+    const mine = rows.filter((row) => row.system === system);
+    return [system, ...OUTCOMES.map((o) => String(mine.filter((row) => row.outcome === o).length))];
+  });
+}
+
+/** The table that ends a run: rows by system, the items line, and every failure with its reason. */
+export function summaryLines(report: Report, options: { maxFailures?: number } = {}): string[] {
+  const s = report.summary;
+  const lines = [
+    `plan ${report.plan}: ${report.status}, ${s.items} items`,
+    '',
+    ...table(
+      ['', ...OUTCOMES],
+      [
+        ...bySystem(report.rows),
+        ['items', String(s.deleted), String(s.alreadyAbsent), String(s.skipped), String(s.failed)],
+      ],
+    ),
+  ];
+  const failures = report.rows.filter((row) => row.outcome === 'failed');
+  if (failures.length) {
+    const max = options.maxFailures ?? 20;
+    lines.push('', 'failed:');
+    for (const row of failures.slice(0, max))
+      lines.push(`  ${row.item} ${row.system} ${row.step}: ${row.detail}`);
+    if (failures.length > max)
+      lines.push(`  ... and ${failures.length - max} more (see "bulk-delete report")`);
+  }
+  return lines;
+}
+
+/** The steps a dry run found, grouped in the order they would run. */
+export function stepLines(steps: readonly PlannedStep[]): string[] {
+  if (steps.length === 0) return ['no steps: nothing to delete'];
+  return table(
+    ['item', 'system', 'step', 'target', 'note'],
+    steps.map((s) => [s.item, s.system, s.step, s.target, s.note ?? '']),
+  );
+}

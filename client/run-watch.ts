@@ -1,0 +1,144 @@
+/**
+ * Follows a bulk delete run to its end: live progress from the `progress` query, then the report, the
+ * summary table and the exit code. Shared by `run --wait`, `plan`, `status --follow` and `dev`.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
+import type { Report } from '../plan/index.js';
+import type { BulkDeleteResult, PlannedStep, Progress } from '../workflows/definitions.js';
+import { progressQuery } from '../workflows/definitions.js';
+import { EXIT, type Io } from './command.js';
+import { ProgressRenderer } from './progress-view.js';
+import { fetchReport } from './report-fetch.js';
+
+/** How a run ended, as far as the command line is concerned. */
+export interface RunOutcome {
+  exitCode: number;
+  report?: Report;
+  result?: BulkDeleteResult;
+  steps: PlannedStep[];
+  /** Why the run failed as a workflow (not item failures), if it did. */
+  error?: string;
+}
+
+/**
+ * The exit code of a finished run: 3 when cancelled, 1 when it failed or any item failed, else 0 (every
+ * item deleted, already absent or skipped).
+ */
+export function exitCodeOf(report: Pick<Report, 'status' | 'summary'>): number {
+  if (report.status === 'cancelled') return EXIT.cancelled;
+  if (report.status === 'failed' || report.summary.failed > 0) return EXIT.failed;
+  return EXIT.ok;
+}
+
+/** Answers within `ms`, or undefined. */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  const timer = new AbortController();
+  try {
+    return await Promise.race([
+      promise,
+      sleep(ms, undefined, { signal: timer.signal }).catch(() => undefined),
+    ]);
+  } finally {
+    timer.abort();
+  }
+}
+
+/** The progress of a run, or undefined while no worker has answered yet. */
+export async function queryProgress(
+  client: Client,
+  workflowId: string,
+  ms = 5000,
+): Promise<Progress | undefined> {
+  try {
+    return await within(client.workflow.getHandle(workflowId).query(progressQuery), ms);
+  } catch {
+    return undefined;
+  }
+}
+
+export interface WatchOptions {
+  /** Draw progress on stderr. @default true */
+  progress?: boolean;
+  /** Between two progress queries. @default 500 */
+  pollMs?: number;
+}
+
+/**
+ * Waits for a run to end while drawing its progress; says once when it awaits approval and what to
+ * type. Then fetches the report.
+ */
+export async function watchRun(
+  client: Client,
+  workflowId: string,
+  io: Io,
+  options: WatchOptions = {},
+): Promise<RunOutcome> {
+  const handle = client.workflow.getHandle(workflowId);
+  const renderer = new ProgressRenderer(io);
+  const showProgress = options.progress ?? true;
+  const pollMs = options.pollMs ?? 500;
+  let settled = false;
+  const ended = handle.result().then(
+    (value: unknown) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  void ended.then(() => (settled = true));
+
+  let announcedDigest: string | undefined;
+  let waitingNoted = false;
+  while (!settled) {
+    const progress = await queryProgress(client, workflowId, Math.max(2000, pollMs * 4));
+    if (settled) break;
+    if (progress && showProgress) {
+      renderer.update(progress);
+      if (progress.status === 'awaiting-approval' && progress.digest && progress.digest !== announcedDigest) {
+        announcedDigest = progress.digest;
+        renderer.note(
+          `awaiting approval of the discovered steps (digest ${progress.digest}):\n` +
+            `  bulk-delete approve ${workflowId} --digest ${progress.digest}\n` +
+            `  ("bulk-delete plan" or "report" show the steps; "bulk-delete cancel ${workflowId}" stops it)`,
+        );
+      }
+    } else if (!progress && showProgress && !waitingNoted) {
+      waitingNoted = true;
+      renderer.note('waiting for a worker to pick up the run ("bulk-delete worker" starts one) ...');
+    }
+    await Promise.race([ended, sleep(pollMs)]);
+  }
+  const end = await ended;
+  if (showProgress) {
+    const last = await queryProgress(client, workflowId, 2000);
+    if (last) renderer.update(last);
+    renderer.finish();
+  }
+
+  let error: string | undefined;
+  let cancelled = false;
+  if (!end.ok) {
+    const failure = end.error;
+    if (failure instanceof WorkflowFailedError) {
+      cancelled = failure.cause instanceof CancelledFailure;
+      const cause = failure.cause;
+      error =
+        cause instanceof TerminatedFailure
+          ? `the run was terminated: ${cause.message}`
+          : cancelled
+            ? 'the run was cancelled'
+            : `the run failed: ${cause?.message ?? failure.message}`;
+    } else {
+      throw failure;
+    }
+  }
+
+  let fetched: Awaited<ReturnType<typeof fetchReport>> | undefined;
+  try {
+    fetched = await fetchReport(client, workflowId);
+  } catch (fetchError) {
+    error ??= `the report could not be read: ${(fetchError as Error).message}`;
+  }
+  const report = fetched?.report;
+  const exitCode = cancelled ? EXIT.cancelled : report && !error ? exitCodeOf(report) : EXIT.failed;
+  return { exitCode, report, result: fetched?.result, steps: fetched?.steps ?? [], error };
+}

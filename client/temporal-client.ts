@@ -1,0 +1,55 @@
+import { Client, Connection } from '@temporalio/client';
+import { loadTemporalConfig, type TemporalConfig } from '../worker/config.js';
+import { connectionOptions } from '../worker/connection.js';
+import { CliError } from './command.js';
+
+/** A connected client and the settings it was made from. */
+export interface ConnectedClient {
+  client: Client;
+  config: TemporalConfig;
+  close(): Promise<void>;
+}
+
+/** The Temporal settings from the environment. @throws CliError (exit 2) naming every bad variable. */
+export function temporalConfigFrom(env: NodeJS.ProcessEnv): TemporalConfig {
+  try {
+    return loadTemporalConfig(env);
+  } catch (error) {
+    throw new CliError((error as Error).message);
+  }
+}
+
+/**
+ * Connects to Temporal as the environment says (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS / API key).
+ * @throws CliError (exit 2) when the settings are bad or the server does not answer.
+ */
+export async function connectClient(env: NodeJS.ProcessEnv): Promise<ConnectedClient> {
+  const config = temporalConfigFrom(env);
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({ ...(await connectionOptions(config)), connectTimeout: 5000 });
+  } catch (error) {
+    throw new CliError(
+      `cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS): ${(error as Error).message}\n` +
+        'is a server running? "npm run temporal:dev" starts one locally, "bulk-delete dev" starts everything',
+    );
+  }
+  return {
+    client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+    config,
+    close: () => connection.close(),
+  };
+}
+
+/** Runs `fn` with a connected client and closes the connection afterwards. */
+export async function withClient<T>(
+  env: NodeJS.ProcessEnv,
+  fn: (connected: ConnectedClient) => Promise<T>,
+): Promise<T> {
+  const connected = await connectClient(env);
+  try {
+    return await fn(connected);
+  } finally {
+    await connected.close();
+  }
+}
