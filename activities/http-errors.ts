@@ -176,11 +176,14 @@ export function vendorMessage(
   return { code: code === undefined ? undefined : redact(code, secrets), message };
 }
 
-/** Replaces every occurrence of each secret with `***`. */
+/**
+ * Replaces every occurrence of each secret with `***`, and the values of Uplynk's `msg` and `sig` query
+ * parameters too (a signature is a credential for five minutes).
+ */
 export function redact(text: string, secrets: readonly string[]): string {
   let out = text;
   for (const secret of secrets) if (secret) out = out.split(secret).join('***');
-  return out;
+  return out.replace(/([?&](?:msg|sig)=)[^&\s"']*/g, '$1***');
 }
 
 /**

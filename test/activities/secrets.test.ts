@@ -1,0 +1,152 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { inspect } from 'node:util';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Activities } from '../../activities/contract.js';
+import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import {
+  KEYS,
+  activitiesFor,
+  hexId,
+  inActivity,
+  sandboxEnv,
+  seedWith,
+  startStatusServer,
+  type ActivityRun,
+} from './support.js';
+
+const SECRETS = [KEYS.twelvelabs, KEYS.uplynk, KEYS.entermedia];
+const A = hexId('a', 1);
+
+/** Every call of every system, each with a non-empty input. */
+function everyCall(activities: Activities): Array<[string, () => Promise<unknown>]> {
+  const entity = { id: hexId('e', 1), collectionId: hexId('c', 1) };
+  return [
+    ['discoverTwelveLabsAssets', () => activities.discoverTwelveLabsAssets({ assetIds: [A] })],
+    ['unlinkEntityAssets', () => activities.unlinkEntityAssets({ unlinks: [{ ...entity, assetIds: [A] }] })],
+    ['waitEntitiesReady', () => activities.waitEntitiesReady({ entities: [entity] })],
+    ['deleteEntities', () => activities.deleteEntities({ entities: [entity] })],
+    [
+      'deleteIndexedAssets',
+      () =>
+        activities.deleteIndexedAssets({ indexedAssets: [{ id: hexId('1a', 1), indexId: hexId('1', 1) }] }),
+    ],
+    ['deleteTwelveLabsAssets', () => activities.deleteTwelveLabsAssets({ assetIds: [A] })],
+    ['findTwelveLabsAssets', () => activities.findTwelveLabsAssets({ assetIds: [A] })],
+    [
+      'removeFromUplynkLibraries',
+      () => activities.removeFromUplynkLibraries({ removals: [{ libraryId: 'lib', assetIds: ['u1'] }] }),
+    ],
+    ['deleteEnterMediaAssets', () => activities.deleteEnterMediaAssets({ assetIds: ['101'] })],
+    ['findEnterMediaAssets', () => activities.findEnterMediaAssets({ assetIds: ['101'] })],
+  ];
+}
+
+/** Everything a failure exposes: message, stack, details, the cause chain, its JSON and its inspection. */
+function exposed(run: ActivityRun<unknown>): string {
+  const parts: string[] = [JSON.stringify(run.result ?? null), ...run.logs, JSON.stringify(run.heartbeats)];
+  let error: unknown = run.error;
+  for (let depth = 0; error !== undefined && error !== null && depth < 10; depth++) {
+    parts.push(inspect(error, { depth: 10, showHidden: true }));
+    parts.push(JSON.stringify(error, Object.getOwnPropertyNames(error)));
+    if (error instanceof ApplicationFailure) parts.push(JSON.stringify(error.details));
+    if (error instanceof Error) {
+      parts.push(error.message, String(error.stack));
+      error = error.cause;
+    } else break;
+  }
+  return parts.join('\n');
+}
+
+function assertNoSecret(name: string, run: ActivityRun<unknown>): void {
+  const text = exposed(run);
+  for (const secret of SECRETS) assert.ok(!text.includes(secret), `${name} exposes a secret`);
+  // Uplynk's signature travels in the URL: no signed URL may surface either.
+  assert.doesNotMatch(text, /[?&](sig|msg)=[^*]/, `${name} exposes a signed URL`);
+}
+
+describe('no secret in anything an activity throws, logs or answers', () => {
+  let sandbox: TestSandbox;
+  before(async () => {
+    sandbox = await startTestSandbox();
+  });
+  after(() => sandbox?.close());
+  beforeEach(async () => {
+    await sandbox.reset();
+    await sandbox.seed(seedWith({}));
+  });
+
+  it('when every system refuses the keys (401), the failures name the variable to check and no secret', async () => {
+    // The sandbox expects the test keys; the worker sends other keys that are secrets too.
+    const wrong = activitiesFor(
+      sandboxEnv(sandbox, {
+        TWELVELABS_API_KEY: `${KEYS.twelvelabs}-old`,
+        UPLYNK_API_KEY: `${KEYS.uplynk}-old`,
+        ENTERMEDIA_KEY: `${KEYS.entermedia}-old`,
+      }),
+    );
+    for (const [name, call] of everyCall(wrong)) {
+      const run = await inActivity(call);
+      assert.ok(run.error instanceof ApplicationFailure, `${name} fails`);
+      assert.match(run.error.type ?? '', /^(TwelveLabs|Uplynk|EnterMedia)AuthError$/, name);
+      assert.equal(run.error.nonRetryable, true, name);
+      assertNoSecret(name, run);
+    }
+  });
+
+  it('when every system answers 500, the retryable failures carry no secret', async () => {
+    await sandbox.faults({
+      twelvelabs: { error5xx: 1 },
+      uplynk: { error5xx: 1 },
+      entermedia: { error5xx: 1 },
+    });
+    for (const [name, call] of everyCall(activitiesFor(sandboxEnv(sandbox)))) {
+      const run = await inActivity(call);
+      assert.ok(run.error instanceof ApplicationFailure, `${name} fails`);
+      assert.equal(run.error.nonRetryable, false, name);
+      assertNoSecret(name, run);
+    }
+  });
+
+  it('when connections drop or time out, the failures carry no secret and no signed URL', async () => {
+    await sandbox.faults({
+      twelvelabs: { drop: 1 },
+      uplynk: { drop: 1 },
+      entermedia: { latencyMs: [800, 800] },
+    });
+    const activities = activitiesFor(sandboxEnv(sandbox, { BULK_DELETE_HTTP_TIMEOUT_MS: '200' }));
+    for (const [name, call] of everyCall(activities)) {
+      const run = await inActivity(call);
+      assert.ok(run.error instanceof ApplicationFailure, `${name} fails`);
+      assertNoSecret(name, run);
+    }
+  });
+
+  it('a vendor that echoes the credentials it was sent is scrubbed before its message is shown', async () => {
+    const echo = await startStatusServer((request) => ({
+      status: 400,
+      body: {
+        code: 'parameter_invalid',
+        message: `bad request with key ${String(request.headers['x-api-key'])}, cookie ${String(request.headers.cookie)}, url ${request.url}`,
+        '@type': 'Error',
+        title: `url ${request.url}`,
+      },
+    }));
+    try {
+      const root = echo.url;
+      const activities = activitiesFor(
+        sandboxEnv(sandbox, {
+          TWELVELABS_BASE_URL: root,
+          UPLYNK_BASE_URL: root,
+          ENTERMEDIA_BASE_URL: root,
+        }),
+      );
+      for (const [name, call] of everyCall(activities)) {
+        const run = await inActivity(call);
+        assertNoSecret(name, run);
+      }
+    } finally {
+      await echo.close();
+    }
+  });
+});
