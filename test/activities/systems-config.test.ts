@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DEFAULT_BASE_URLS, describeSystems, loadSystemsConfig } from '../../worker/systems-config.js';
+import { startWorker } from '../../worker/main.js';
+
+describe('systems configuration from the environment', () => {
+  it('defaults the base URLs to the vendors’ own, and leaves EnterMediaDB and every credential unset', () => {
+    const config = loadSystemsConfig({});
+    assert.equal(config.twelvelabs.baseUrl, 'https://api.twelvelabs.io/v1.3');
+    assert.equal(config.uplynk.baseUrl, 'https://services.uplynk.com/api/v4');
+    assert.deepEqual(DEFAULT_BASE_URLS, {
+      twelvelabs: 'https://api.twelvelabs.io/v1.3',
+      uplynk: 'https://services.uplynk.com/api/v4',
+    });
+    assert.equal(config.entermedia.baseUrl, undefined);
+    assert.equal(config.twelvelabs.apiKey, undefined);
+    assert.equal(config.twelvelabs.concurrency, 8);
+    assert.equal(config.twelvelabs.maxRps, undefined);
+    assert.equal(config.requestTimeoutMs, 30_000);
+  });
+
+  it('reads limits and treats empty values (NAME= in a .env file) as unset', () => {
+    const config = loadSystemsConfig({
+      TWELVELABS_API_KEY: '',
+      ENTERMEDIA_BASE_URL: '',
+      UPLYNK_CONCURRENCY: '2',
+      UPLYNK_MAX_RPS: '2.5',
+      ENTERMEDIA_MAX_RPS: '',
+    });
+    assert.equal(config.twelvelabs.apiKey, undefined);
+    assert.equal(config.entermedia.baseUrl, undefined);
+    assert.equal(config.uplynk.concurrency, 2);
+    assert.equal(config.uplynk.maxRps, 2.5);
+    assert.equal(config.entermedia.maxRps, undefined);
+  });
+
+  it('a base URL that is not an http(s) URL stops start-up with an error naming the variable', () => {
+    assert.throws(() => loadSystemsConfig({ UPLYNK_BASE_URL: 'services.uplynk.com' }), /UPLYNK_BASE_URL/);
+    assert.throws(
+      () => loadSystemsConfig({ ENTERMEDIA_BASE_URL: 'ftp://dam.example.com' }),
+      /ENTERMEDIA_BASE_URL/,
+    );
+    assert.throws(() => loadSystemsConfig({ TWELVELABS_CONCURRENCY: 'many' }), /TWELVELABS_CONCURRENCY/);
+    assert.throws(() => loadSystemsConfig({ TWELVELABS_MAX_RPS: '-1' }), /TWELVELABS_MAX_RPS/);
+  });
+
+  it('the worker refuses to start on a malformed base URL, before it connects to Temporal', async () => {
+    await assert.rejects(
+      startWorker({ TEMPORAL_ADDRESS: '127.0.0.1:1', TWELVELABS_BASE_URL: 'not a url' }),
+      /TWELVELABS_BASE_URL/,
+    );
+  });
+
+  it('the start-up summary says which systems are configured and which variables are missing, never a secret', () => {
+    const lines = describeSystems(
+      loadSystemsConfig({
+        TWELVELABS_API_KEY: 'tl-very-secret',
+        TWELVELABS_MAX_RPS: '10',
+        UPLYNK_OWNER_ID: 'owner',
+        ENTERMEDIA_BASE_URL: 'https://user:pw-secret@dam.example.com',
+        ENTERMEDIA_KEY: 'em-very-secret',
+      }),
+    );
+    assert.deepEqual(lines, [
+      'twelvelabs: https://api.twelvelabs.io/v1.3 (configured, 8 at once, at most 10 requests/s)',
+      'uplynk: https://services.uplynk.com/api/v4 (not configured: UPLYNK_API_KEY unset)',
+      'entermedia: https://dam.example.com/ (configured, 4 at once, no rate limit)',
+    ]);
+    assert.doesNotMatch(lines.join('\n'), /secret/);
+  });
+});
