@@ -48,7 +48,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   }
   const interval = options.maxRps ? 1000 / options.maxRps : 0;
   let active = 0;
-  let nextStartAt = 0;
   let pausedUntil = 0;
   const queue: Waiter[] = [];
 
@@ -82,13 +81,21 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     });
   }
 
-  /** Reserves the next start time synchronously, so that concurrent callers never share one. */
-  async function awaitStartTime(signal?: AbortSignal): Promise<void> {
-    const now = Date.now();
-    const startAt = Math.max(now, nextStartAt, pausedUntil);
-    nextStartAt = startAt + interval;
-    const wait = startAt - now;
-    if (wait > 0) await sleep(wait, signal);
+  // Starts pass one at a time through a chain; each waits until `interval` after the previous one
+  // actually started. Spacing from actual (not planned) start times means a timer that fires late never
+  // lets the next start bunch up behind it.
+  let gate: Promise<void> = Promise.resolve();
+  let lastStartAt = -Infinity;
+
+  function awaitStartTime(signal?: AbortSignal): Promise<void> {
+    if (interval === 0 && pausedUntil <= Date.now()) return Promise.resolve();
+    const turn = gate.then(async () => {
+      const wait = Math.max(lastStartAt + interval, pausedUntil) - Date.now();
+      if (wait > 0) await sleep(wait);
+      lastStartAt = Date.now();
+    });
+    gate = turn;
+    return signal ? abortable(turn, signal) : turn;
   }
 
   return {
@@ -113,6 +120,28 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new Error('aborted');
+}
+
+/**
+ * `promise`, or the signal's reason as soon as it aborts. The turn it stood for still passes (a wasted
+ * slot at worst), so that the chain of starts is never broken.
+ */
+function abortable(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
 }
 
 /** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
