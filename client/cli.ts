@@ -1,27 +1,65 @@
 import { CliError, EXIT, processIo, type Command, type Io } from './command.js';
-import { approveCommand } from './commands/approve.js';
-import { cancelCommand } from './commands/cancel.js';
-import { devCommand } from './commands/dev.js';
-import { planCommand } from './commands/plan.js';
-import { reportCommand } from './commands/report.js';
-import { runCommand } from './commands/run.js';
-import { sandboxCommand } from './commands/sandbox.js';
-import { scheduleCommand } from './commands/schedule.js';
-import { statusCommand } from './commands/status.js';
-import { workerCommand } from './commands/worker.js';
+
+/** A command as the list shows it; its module loads only when it runs, so that each starts quickly. */
+interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
+}
 
 /** Every command, in the order the help lists them. */
-export const COMMANDS: readonly Command[] = [
-  runCommand,
-  planCommand,
-  statusCommand,
-  approveCommand,
-  cancelCommand,
-  reportCommand,
-  scheduleCommand,
-  workerCommand,
-  sandboxCommand,
-  devCommand,
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'run',
+    summary: 'validate a plan (JSON or CSV) and start deleting; --wait follows it to the end',
+    load: async () => (await import('./commands/run.js')).runCommand,
+  },
+  {
+    name: 'plan',
+    summary: 'dry run: discover every reference and print the steps that run would take, with a digest',
+    load: async () => (await import('./commands/plan.js')).planCommand,
+  },
+  {
+    name: 'status',
+    summary: 'progress of a run by phase and system; --follow shows it live until the end',
+    load: async () => (await import('./commands/status.js')).statusCommand,
+  },
+  {
+    name: 'approve',
+    summary: 'approve a run that waits for approval, quoting the digest of its discovered steps',
+    load: async () => (await import('./commands/approve.js')).approveCommand,
+  },
+  {
+    name: 'cancel',
+    summary: 'stop a run cleanly: what has started finishes its step, the rest is skipped',
+    load: async () => (await import('./commands/cancel.js')).cancelCommand,
+  },
+  {
+    name: 'report',
+    summary: 'the per-item report of a run as JSON, CSV or Markdown',
+    load: async () => (await import('./commands/report.js')).reportCommand,
+  },
+  {
+    name: 'schedule',
+    summary:
+      'recurring clean-up with Temporal Schedules: create, list, describe, pause, unpause, trigger, delete',
+    load: async () => (await import('./commands/schedule.js')).scheduleCommand,
+  },
+  {
+    name: 'worker',
+    summary: 'a worker on the configured task queue (Ctrl-C stops it)',
+    load: async () => (await import('./commands/worker.js')).workerCommand,
+  },
+  {
+    name: 'sandbox',
+    summary: 'local stand-ins for TwelveLabs, Uplynk and EnterMediaDB, with controls under /_sandbox',
+    load: async () => (await import('./commands/sandbox.js')).sandboxCommand,
+  },
+  {
+    name: 'dev',
+    summary: 'everything local: Temporal dev server + Web UI, sandbox, worker, example plan',
+    load: async () => (await import('./commands/dev.js')).devCommand,
+  },
 ];
 
 function usage(): string {
@@ -52,12 +90,13 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
     io.out(text);
     return EXIT.ok;
   }
-  const command = COMMANDS.find((c) => c.name === name);
-  if (!command) {
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
     io.err(`unknown command "${name}"\n\n${usage()}`);
     return EXIT.badInput;
   }
   try {
+    const command = await entry.load();
     return await command.run(rest, io);
   } catch (error) {
     if (error instanceof CliError) {

@@ -31,6 +31,8 @@ export class CliError extends Error {
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Raw text on stderr, no newline added: a progress bar redrawn in place. */
+  draw(text: string): void;
   /** stderr is a terminal: progress may redraw one line. */
   isTty: boolean;
   env: NodeJS.ProcessEnv;
@@ -41,6 +43,7 @@ export function processIo(): Io {
   return {
     out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
     err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+    draw: (text) => process.stderr.write(text),
     isTty: Boolean(process.stderr.isTTY),
     env: process.env,
   };
@@ -49,8 +52,6 @@ export function processIo(): Io {
 /** One command of the command line. */
 export interface Command {
   name: string;
-  /** One line for the list of commands. */
-  summary: string;
   run(argv: string[], io: Io): Promise<number>;
 }
 

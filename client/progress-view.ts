@@ -63,7 +63,7 @@ export class ProgressRenderer {
     if (line === this.last) return;
     this.last = line;
     if (this.io.isTty) {
-      process.stderr.write(`\r\x1b[2K${line}`);
+      this.io.draw(`\r\x1b[2K${line}`);
       this.drawn = true;
     } else {
       this.io.err(line);
@@ -77,7 +77,7 @@ export class ProgressRenderer {
   }
 
   finish(): void {
-    if (this.drawn) process.stderr.write('\n');
+    if (this.drawn) this.io.draw('\n');
     this.drawn = false;
     this.last = '';
   }

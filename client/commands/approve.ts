@@ -19,7 +19,6 @@ and nothing is deleted (exit 2).`,
 /** `bulk-delete approve ID --digest D`. */
 export const approveCommand: Command = {
   name: 'approve',
-  summary: 'approve a run that waits for approval, quoting the digest of its discovered steps',
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;

@@ -18,7 +18,6 @@ waits for it to end and prints the summary (exit 3 when it ended cancelled).`,
 /** `bulk-delete cancel ID`. */
 export const cancelCommand: Command = {
   name: 'cancel',
-  summary: 'stop a run cleanly: what has started finishes its step, the rest is skipped',
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;

@@ -28,7 +28,6 @@ progress, then prints the summary and the run's Web UI link. With --once it shut
 /** `bulk-delete dev`. */
 export const devCommand: Command = {
   name: 'dev',
-  summary: 'everything local: Temporal dev server + Web UI, sandbox, worker, example plan',
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;

@@ -38,7 +38,6 @@ discovers itself: when nothing changed in between, it is the digest shown here.`
 /** `bulk-delete plan PLAN`: a dry run that prints the steps and their digest. */
 export const planCommand: Command = {
   name: 'plan',
-  summary: 'dry run: discover every reference and print the steps that run would take, with a digest',
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;

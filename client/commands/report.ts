@@ -44,7 +44,6 @@ function formatOf(flag: string | undefined, out: string | undefined, json: boole
 /** `bulk-delete report ID`. */
 export const reportCommand: Command = {
   name: 'report',
-  summary: 'the per-item report of a run as JSON, CSV or Markdown',
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;

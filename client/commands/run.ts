@@ -51,7 +51,6 @@ or configuration; 3 cancelled.`,
 /** `bulk-delete run PLAN`: validate, start, optionally follow to the end. */
 export const runCommand: Command = {
   name: 'run',
-  summary: 'validate a plan (JSON or CSV) and start deleting; --wait follows it to the end',
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;

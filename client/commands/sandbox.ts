@@ -4,6 +4,5 @@ import type { Command } from '../command.js';
 /** `bulk-delete sandbox`: the local stand-ins for the three APIs (its own options and --help). */
 export const sandboxCommand: Command = {
   name: 'sandbox',
-  summary: 'local stand-ins for TwelveLabs, Uplynk and EnterMediaDB, with controls under /_sandbox',
   run: (argv) => runSandboxCommand(argv),
 };

@@ -341,8 +341,6 @@ type Values = NonNullable<ReturnType<typeof parseCommand<typeof spec.options>>>[
 /** `bulk-delete schedule ...`: recurring clean-up with Temporal Schedules. */
 export const scheduleCommand: Command = {
   name: 'schedule',
-  summary:
-    'recurring clean-up with Temporal Schedules: create, list, describe, pause, unpause, trigger, delete',
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;

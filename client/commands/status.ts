@@ -60,7 +60,6 @@ async function follow(
 /** `bulk-delete status ID`: progress by phase and system. */
 export const statusCommand: Command = {
   name: 'status',
-  summary: 'progress of a run by phase and system; --follow shows it live until the end',
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;

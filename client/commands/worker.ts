@@ -68,7 +68,6 @@ async function runUntilSignal(env: NodeJS.ProcessEnv, io: Io): Promise<number> {
 /** `bulk-delete worker`. */
 export const workerCommand: Command = {
   name: 'worker',
-  summary: 'a worker on the configured task queue (Ctrl-C stops it)',
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;

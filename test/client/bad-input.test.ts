@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { cleanEnv, connectionCounter, runCli } from './cli-process.js';
+
+const TL = '6298d673f1090f1100476d4c';
+
+describe('bad input starts nothing and exits 2 with one clear message', () => {
+  let dir: string;
+  let temporal: Awaited<ReturnType<typeof connectionCounter>>;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bulk-delete-bad-input-'));
+    // Where Temporal would be: any connection to it means the command went ahead with bad input.
+    temporal = await connectionCounter();
+    env = cleanEnv({ TEMPORAL_ADDRESS: temporal.address });
+  });
+  after(async () => {
+    assert.equal(temporal.count(), 0, 'a command with bad input connected to Temporal');
+    await temporal.close();
+  });
+
+  function file(name: string, text: string): string {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  }
+
+  async function refused(args: string[], expected: RegExp[], extraEnv: NodeJS.ProcessEnv = env) {
+    const result = await runCli(args, { env: extraEnv, cwd: dir });
+    assert.equal(result.code, 2, `exit code of ${args.join(' ')}\n${result.stderr}`);
+    for (const pattern of expected) assert.match(result.stderr, pattern);
+    assert.equal(result.stdout, '', 'nothing on stdout');
+    return result;
+  }
+
+  it('a malformed JSON plan names the line and column', async () => {
+    file('broken.json', `{\n  "name": "t",\n  "items": [ { "id": "a", } ]\n}\n`);
+    await refused(
+      ['run', 'broken.json'],
+      [
+        /^broken\.json:3:27: invalid JSON: unexpected "}", expected a field name in double quotes$/m,
+        /nothing was started/,
+      ],
+    );
+  });
+
+  it('an unknown field names the file, its line and the field', async () => {
+    file(
+      'unknown.json',
+      `{\n  "name": "t",\n  "items": [\n    { "id": "a",\n      "twelvelabs": { "assetId": "${TL}" },\n      "youtube": { "id": "x" } }\n  ]\n}\n`,
+    );
+    const result = await refused(
+      ['run', 'unknown.json', '--wait'],
+      [/^unknown\.json:6: items\[0\]\.youtube: unknown field/m],
+    );
+    assert.equal(result.stderr.split('\n').filter((l) => l.startsWith('unknown.json')).length, 1);
+  });
+
+  it('a bad ID names the line and field and shows the value', async () => {
+    file(
+      'bad-id.json',
+      `{ "name": "t",\n  "items": [\n    { "id": "a", "twelvelabs": { "assetId": "XYZ" } } ] }\n`,
+    );
+    await refused(
+      ['run', 'bad-id.json'],
+      [
+        /^bad-id\.json:3: items\[0\]\.twelvelabs\.assetId: must be a TwelveLabs ID: 24 lower-case hex characters \(got "XYZ"\)$/m,
+      ],
+    );
+  });
+
+  it('a duplicate item names both lines', async () => {
+    file(
+      'dup.json',
+      `{ "name": "t", "items": [\n  { "id": "ep-1", "entermedia": { "assetId": "1" } },\n  { "id": "ep-1", "entermedia": { "assetId": "2" } } ] }\n`,
+    );
+    await refused(
+      ['plan', 'dup.json'],
+      [/^dup\.json:3: items\[1\]\.id: duplicate item id "ep-1": already in items\[0\] \(line 2\)$/m],
+    );
+  });
+
+  it('a CSV line with the wrong number of fields is named', async () => {
+    file('plan.csv', `id,twelvelabs.assetId,entermedia.assetId\nep-1,${TL},101\nep-2,,102,extra\n`);
+    await refused(
+      ['run', 'plan.csv'],
+      [/^plan\.csv:3: broken line: 4 fields, expected 3 \(id, twelvelabs\.assetId, entermedia\.assetId\)$/m],
+    );
+  });
+
+  it('a CSV quote that is never closed names its line', async () => {
+    file('quote.csv', `id,entermedia.assetId\nep-1,101\n"ep-2,102\nep-3,103\n`);
+    await refused(['run', 'quote.csv'], [/^quote\.csv:3: broken line: a quoted field is never closed$/m]);
+  });
+
+  it('a bad ID in a CSV names the line and the column', async () => {
+    file('ids.csv', `id,twelvelabs.assetId\nep-1,${TL}\nep-2,not-hex\n`);
+    await refused(['run', 'ids.csv'], [/^ids\.csv:3: twelvelabs\.assetId: must be a TwelveLabs ID/m]);
+  });
+
+  it('a missing plan file, an unknown extension and a bad flag value are refused', async () => {
+    await refused(['run', 'nowhere.json'], [/^nowhere\.json: cannot read the plan: no such file$/m]);
+    file('plan.txt', '{}');
+    await refused(
+      ['run', 'plan.txt'],
+      [/cannot tell the format from the file name: name it \.json or \.csv, or give --format json\|csv/],
+    );
+    file('ok.csv', `id,entermedia.assetId\nep-1,101\n`);
+    await refused(
+      ['run', 'ok.csv', '--max-items', 'lots'],
+      [/--max-items must be a whole number from 1 to 10000000, got "lots"/],
+    );
+    await refused(
+      ['run', 'ok.csv', '--last-entity-asset', 'ignore'],
+      [/--last-entity-asset must be one of force-unlink, delete-entity, skip-item/],
+    );
+  });
+
+  it('an unknown option or a missing argument shows the usage', async () => {
+    await refused(['run'], [/missing PLAN/, /usage: bulk-delete run PLAN/]);
+    await refused(['status', 'x', '--folow'], [/Unknown option '--folow'/, /usage: bulk-delete status ID/]);
+    await refused(['frobnicate'], [/unknown command "frobnicate"/]);
+    await refused(['approve', 'some-id'], [/missing --digest D/]);
+    await refused(
+      ['approve', 'some-id', '--digest', 'abc'],
+      [/--digest must be 64 lower-case hex characters/],
+    );
+  });
+
+  it('a bad Temporal address is a configuration error', async () => {
+    file('good.json', JSON.stringify({ name: 'good', items: [{ id: 'a', entermedia: { assetId: '1' } }] }));
+    await refused(
+      ['run', 'good.json'],
+      [/TEMPORAL_ADDRESS/, /must be host:port/],
+      cleanEnv({ TEMPORAL_ADDRESS: 'not an address' }),
+    );
+  });
+
+  it('a bad clean-up policy names its line and field, and no schedule is made', async () => {
+    file(
+      'policy.json',
+      `{\n  "name": "expired",\n  "select": { "twelvelabsMetadata": { "feild": "delete_after" } },\n  "maxItems": 5000\n}\n`,
+    );
+    const result = await refused(
+      ['schedule', 'create', 'expired', '--policy', 'policy.json', '--every', '24h'],
+      [
+        /^policy\.json:3: select\.twelvelabsMetadata\.feild: unknown field/m,
+        /^policy\.json:3: select\.twelvelabsMetadata\.field: required/m,
+        /no schedule was created/,
+      ],
+    );
+    assert.doesNotMatch(result.stderr, /at \w+ \(/, 'no stack trace');
+  });
+
+  it('a schedule needs exactly one of --every and --cron, and a readable interval', async () => {
+    file('p.json', JSON.stringify({ name: 'p', select: { manifest: 'plan.json' } }));
+    await refused(
+      ['schedule', 'create', 'p', '--policy', 'p.json'],
+      [/give exactly one of --every \(e\.g\. 24h\) or --cron/],
+    );
+    await refused(
+      ['schedule', 'create', 'p', '--policy', 'p.json', '--every', 'daily'],
+      [/--every must be a number and a unit/],
+    );
+    await refused(['schedule', 'fly', 'p'], [/unknown schedule command "fly"/]);
+  });
+
+  it('a worker without credentials names the variables, never a value, and does not start', async () => {
+    const result = await refused(
+      ['worker'],
+      [/missing credentials: .*TWELVELABS_API_KEY.*UPLYNK_OWNER_ID.*ENTERMEDIA_KEY/, /nothing was started/],
+      cleanEnv({
+        TEMPORAL_ADDRESS: temporal.address,
+        UPLYNK_API_KEY: 'secret-uplynk-value',
+        ENTERMEDIA_BASE_URL: 'http://127.0.0.1:9/dam',
+      }),
+    );
+    assert.doesNotMatch(result.stderr, /secret-uplynk-value/);
+  });
+
+  it('a worker with a malformed base URL names the variable', async () => {
+    await refused(
+      ['worker', '--allow-unconfigured'],
+      [/TWELVELABS_BASE_URL/, /must be an http\(s\) URL/],
+      cleanEnv({ TEMPORAL_ADDRESS: temporal.address, TWELVELABS_BASE_URL: 'ftp://x' }),
+    );
+  });
+
+  it('dev with a bad plan starts nothing', async () => {
+    file('dev-bad.json', `{ "name": "t", "items": [ { "id": "a", "entermedia": { "assetId": "1 1" } } ] }`);
+    await refused(
+      ['dev', '--once', '--plan', 'dev-bad.json'],
+      [/^dev-bad\.json:1: items\[0\]\.entermedia\.assetId: must be 1 to 64 characters/m],
+    );
+  });
+
+  it('every command answers --help with its usage and exit 0', async () => {
+    for (const command of [
+      'run',
+      'plan',
+      'status',
+      'approve',
+      'cancel',
+      'report',
+      'schedule',
+      'worker',
+      'sandbox',
+      'dev',
+    ]) {
+      const result = await runCli([command, '--help'], { env, cwd: dir });
+      assert.equal(result.code, 0, `${command} --help: ${result.stderr}`);
+      assert.match(result.stdout, new RegExp(`usage: bulk-delete ${command}`, 'i'));
+    }
+    const top = await runCli(['--help'], { env, cwd: dir });
+    assert.equal(top.code, 0);
+    assert.match(top.stdout, /exit codes: 0 every item deleted/);
+  });
+});
