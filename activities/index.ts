@@ -104,5 +104,5 @@ export function createActivities(deps: ActivitiesDeps): Activities {
 
 export type { Activities } from './contract.js';
 export type { SystemsSettings } from './system-settings.js';
-export { NON_RETRYABLE_ERROR_TYPES, ErrorTypes, type ErrorType } from './http-errors.js';
+export { NON_RETRYABLE_ERROR_TYPES, ErrorTypes, type ErrorType } from './error-types.js';
 export { createRateLimiter, type RateLimiter } from './rate-limiter.js';
