@@ -1,0 +1,297 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { Report } from '../../plan/index.js';
+import { sandboxEnv, type SandboxStateInput } from '../../sandbox/index.js';
+import { findTemporalCli } from '../../scripts/temporal-paths.js';
+import type { ScheduledCleanupResult } from '../../workflows/index.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+import { cleanEnv, eventually, runCli } from './cli-process.js';
+import { startBackgroundWorker, type BackgroundWorker } from './stack-worker.js';
+
+const run = promisify(execFile);
+
+const id = (n: number) => `5f00000000000000000000${n.toString(16).padStart(2, '0')}`;
+const CREDENTIALS = {
+  twelvelabs: { apiKey: 'schedule-test-key' },
+  uplynk: { ownerId: 'schedule-owner', apiKey: 'schedule-uplynk-key' },
+  entermedia: { key: 'schedule-dam-key' },
+};
+
+/** Three assets expired long ago (oldest first), one that expires far ahead, one without a date. */
+const CATALOGUE: SandboxStateInput = {
+  entityReadyAfterMs: 50,
+  twelvelabs: {
+    ...CREDENTIALS.twelvelabs,
+    assets: [
+      {
+        _id: id(1),
+        user_metadata: {
+          delete_after: '2000-01-01',
+          uplynk_asset_id: 'u-1',
+          uplynk_library_ids: 'lib-a, lib-b',
+          entermedia_asset_id: 'd-1',
+        },
+      },
+      { _id: id(2), user_metadata: { delete_after: '2001-01-01T00:00:00Z', entermedia_asset_id: 'd-2' } },
+      { _id: id(3), user_metadata: { delete_after: '2002-01-01' } },
+      {
+        _id: id(4),
+        user_metadata: {
+          delete_after: '2999-01-01',
+          uplynk_asset_id: 'u-4',
+          uplynk_library_ids: 'lib-a',
+          entermedia_asset_id: 'd-4',
+        },
+      },
+      { _id: id(5), user_metadata: {} },
+    ],
+    indexes: [{ _id: id(100) }],
+    indexedAssets: [{ _id: id(101), index_id: id(100), asset_id: id(1) }],
+  },
+  uplynk: {
+    ...CREDENTIALS.uplynk,
+    libraries: [
+      { id: 'lib-a', asset_ids: ['u-1', 'u-4'] },
+      { id: 'lib-b', asset_ids: ['u-1'] },
+    ],
+  },
+  entermedia: {
+    ...CREDENTIALS.entermedia,
+    assets: [{ id: 'd-1' }, { id: 'd-2' }, { id: 'd-4' }, { id: 'd-9' }],
+  },
+};
+
+interface DescribeJson {
+  paused: boolean;
+  note?: string;
+  spec: string;
+  overlap: string;
+  nextRuns: string[];
+  recentRuns: Array<{ workflowId: string; bulkDeleteWorkflowId: string }>;
+}
+
+describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a dev server', () => {
+  let stack: Stack;
+  let worker: BackgroundWorker;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    stack = await startStack();
+    dir = mkdtempSync(join(tmpdir(), 'bulk-delete-schedule-'));
+    worker = await startBackgroundWorker(stack.temporal, { ...sandboxEnv(stack.sandbox.url, CREDENTIALS) });
+    env = cleanEnv({ TEMPORAL_ADDRESS: stack.temporal.address, BULK_DELETE_TASK_QUEUE: worker.taskQueue });
+  });
+  after(async () => {
+    await worker?.stop();
+    await stack?.close();
+  });
+
+  function file(name: string, content: unknown): string {
+    const path = join(dir, name);
+    writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+    return path;
+  }
+
+  async function describeJson(name: string): Promise<DescribeJson> {
+    const result = await runCli(['schedule', 'describe', name, '--json'], { env });
+    assert.equal(result.code, 0, result.stderr);
+    return JSON.parse(result.stdout) as DescribeJson;
+  }
+
+  /** Triggers a schedule and answers the result of the clean-up run it started. */
+  async function triggerAndWait(
+    name: string,
+    before: number,
+  ): Promise<{ workflowId: string; result: ScheduledCleanupResult }> {
+    const triggered = await runCli(['schedule', 'trigger', name], { env });
+    assert.equal(triggered.code, 0, triggered.stderr);
+    assert.match(triggered.stdout, new RegExp(`^triggered schedule ${name}`, 'm'));
+    const described = await eventually(async () => {
+      const d = await describeJson(name);
+      return d.recentRuns.length > before ? d : undefined;
+    });
+    const workflowId = described.recentRuns[described.recentRuns.length - 1]!.workflowId;
+    const result = (await stack.temporal.client.workflow
+      .getHandle(workflowId)
+      .result()) as ScheduledCleanupResult;
+    return { workflowId, result };
+  }
+
+  it('creates a schedule that "temporal schedule list" sees, and describe shows its next run times', async () => {
+    await stack.sandbox.seed(CATALOGUE);
+    const policy = file('expired.policy.json', {
+      name: 'expired-assets',
+      select: {
+        twelvelabsMetadata: {
+          field: 'delete_after',
+          uplynkAssetIdField: 'uplynk_asset_id',
+          uplynkLibraryIdsField: 'uplynk_library_ids',
+          entermediaAssetIdField: 'entermedia_asset_id',
+        },
+      },
+      maxItems: 2,
+    });
+    const created = await runCli(['schedule', 'create', 'expired', '--policy', policy, '--every', '24h'], {
+      env,
+    });
+    assert.equal(created.code, 0, created.stderr);
+    assert.match(
+      created.stdout,
+      /^created schedule expired: every 24h, TwelveLabs assets whose user_metadata\.delete_after is past$/m,
+    );
+    assert.match(created.stdout, /^next runs: \d{4}-\d\d-\d\dT/m);
+
+    // The Temporal CLI lists it (visibility is eventually consistent).
+    const listed = await eventually(async () => {
+      const { stdout } = await run(findTemporalCli(), [
+        'schedule',
+        'list',
+        '--address',
+        stack.temporal.address,
+        '--namespace',
+        'default',
+      ]);
+      return stdout.includes('expired') ? stdout : undefined;
+    });
+    assert.match(listed, /expired/);
+    const ours = await eventually(async () => {
+      const result = await runCli(['schedule', 'list'], { env });
+      return result.stdout.includes('expired') ? result : undefined;
+    });
+    assert.match(ours.stdout, /^expired\s+active\s+\d{4}-\d\d-\d\dT\S+\s+expired-assets$/m);
+
+    const text = await runCli(['schedule', 'describe', 'expired'], { env });
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^when: every 24h; overlapping runs: skip$/m);
+    assert.match(
+      text.stdout,
+      /^policy expired-assets: TwelveLabs assets whose user_metadata\.delete_after is past; at most 2 items a run$/m,
+    );
+    const described = await describeJson('expired');
+    assert.ok(described.nextRuns.length >= 2, 'several next run times');
+    const [first, second] = described.nextRuns.map((t) => Date.parse(t));
+    assert.equal(second! - first!, 24 * 3600 * 1000);
+    assert.ok(first! > Date.now() - 1000);
+  });
+
+  it('a triggered run deletes the longest-expired assets everywhere, up to maxItems, and leaves the rest', async () => {
+    const { workflowId, result } = await triggerAndWait('expired', 0);
+    assert.match(workflowId, /^cleanup-expired-/);
+    assert.equal(result.selected, 2);
+    assert.equal(result.remaining, 1);
+    assert.equal(result.result?.status, 'completed');
+    assert.equal(result.bulkDeleteWorkflowId, `${workflowId}/bulk-delete`);
+
+    const report = await runCli(['report', result.bulkDeleteWorkflowId!, '--json'], { env });
+    assert.equal(report.code, 0, report.stderr);
+    const rows = Report.parse(JSON.parse(report.stdout)).rows;
+    assert.deepEqual(
+      rows.map((r) => `${r.item} ${r.system} ${r.outcome}`).sort(),
+      [
+        `${id(1)} entermedia deleted`,
+        `${id(1)} twelvelabs deleted`,
+        `${id(1)} uplynk deleted`,
+        `${id(2)} entermedia deleted`,
+        `${id(2)} twelvelabs deleted`,
+      ].sort(),
+    );
+
+    const state = await stack.sandbox.state();
+    assert.deepEqual(state.twelvelabs.assets.map((a) => a._id).sort(), [id(3), id(4), id(5)]);
+    assert.deepEqual(state.twelvelabs.indexedAssets, []);
+    assert.deepEqual(
+      state.uplynk.libraries.map((l) => [l.id, l.asset_ids]),
+      [
+        ['lib-a', ['u-4']],
+        ['lib-b', []],
+      ],
+    );
+    assert.deepEqual(state.entermedia.assets.map((a) => a.id).sort(), ['d-4', 'd-9']);
+
+    // The next run picks up what was left.
+    const next = await triggerAndWait('expired', 1);
+    assert.equal(next.result.selected, 1);
+    assert.equal(next.result.remaining, 0);
+    assert.deepEqual((await stack.sandbox.state()).twelvelabs.assets.map((a) => a._id).sort(), [
+      id(4),
+      id(5),
+    ]);
+  });
+
+  it('pause and unpause show in describe and list', async () => {
+    const paused = await runCli(['schedule', 'pause', 'expired', '--note', 'holiday freeze'], { env });
+    assert.equal(paused.code, 0, paused.stderr);
+    assert.equal(paused.stdout.trim(), 'paused schedule expired');
+    let described = await describeJson('expired');
+    assert.equal(described.paused, true);
+    assert.equal(described.note, 'holiday freeze');
+    const listed = await eventually(async () => {
+      const result = await runCli(['schedule', 'list'], { env });
+      return /^expired\s+paused/m.test(result.stdout) ? result : undefined;
+    });
+    assert.match(listed.stdout, /^expired\s+paused/m);
+
+    const unpaused = await runCli(['schedule', 'unpause', 'expired'], { env });
+    assert.equal(unpaused.code, 0, unpaused.stderr);
+    described = await describeJson('expired');
+    assert.equal(described.paused, false);
+  });
+
+  it('a manifest policy reads the plan file afresh at each run, on a cron schedule', async () => {
+    await stack.sandbox.seed(CATALOGUE);
+    const manifest = file('manifest.json', {
+      name: 'weekly-takedown',
+      items: [{ id: 'first', entermedia: { assetId: 'd-9' } }],
+    });
+    file('manifest.policy.json', { name: 'weekly', select: { manifest: 'manifest.json' }, maxItems: 10 });
+    const created = await runCli(
+      ['schedule', 'create', 'weekly', '--policy', join(dir, 'manifest.policy.json'), '--cron', '0 3 * * 1'],
+      { env },
+    );
+    assert.equal(created.code, 0, created.stderr);
+    const described = await describeJson('weekly');
+    assert.equal(described.spec, 'cron "0 3 * * 1"');
+    for (const time of described.nextRuns) {
+      const at = new Date(time);
+      assert.equal(at.getUTCDay(), 1, `${time} is a Monday`);
+      assert.equal(at.getUTCHours(), 3);
+    }
+
+    // The manifest changes after the schedule was made: the run reads what it says now.
+    writeFileSync(
+      manifest,
+      JSON.stringify({ name: 'weekly-takedown', items: [{ id: 'second', entermedia: { assetId: 'd-4' } }] }),
+    );
+    const { result } = await triggerAndWait('weekly', 0);
+    assert.equal(result.selected, 1);
+    assert.equal(result.result?.plan, 'weekly-takedown');
+    assert.deepEqual((await stack.sandbox.state()).entermedia.assets.map((a) => a.id).sort(), [
+      'd-1',
+      'd-2',
+      'd-9',
+    ]);
+  });
+
+  it('a schedule name is used once; delete removes it', async () => {
+    const twice = await runCli(
+      ['schedule', 'create', 'weekly', '--policy', join(dir, 'manifest.policy.json'), '--every', '7d'],
+      { env },
+    );
+    assert.equal(twice.code, 2);
+    assert.match(twice.stderr, /a schedule "weekly" already exists/);
+
+    for (const name of ['weekly', 'expired']) {
+      const deleted = await runCli(['schedule', 'delete', name], { env });
+      assert.equal(deleted.code, 0, deleted.stderr);
+      const gone = await runCli(['schedule', 'describe', name], { env });
+      assert.equal(gone.code, 2);
+      assert.match(gone.stderr, new RegExp(`^no schedule "${name}"$`, 'm'));
+    }
+  });
+});
