@@ -150,7 +150,13 @@ export function generateCatalogue(items: number, seed: number, entityReadyAfterM
         }
       }
     }
-    planItems.push(item);
+    // Key order as DESIGN.md writes a plan item, so that generated plans read like hand-written ones.
+    planItems.push({
+      id: item.id,
+      ...(item.twelvelabs ? { twelvelabs: item.twelvelabs } : {}),
+      ...(item.uplynk ? { uplynk: item.uplynk } : {}),
+      ...(item.entermedia ? { entermedia: item.entermedia } : {}),
+    });
   }
   for (let k = 0; k < Math.ceil(items / 20); k++)
     damAssets.push({ id: String(damId++), name: `other-${k + 1}.mp4` });
