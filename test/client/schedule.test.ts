@@ -188,7 +188,7 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     assert.equal(result.result?.status, 'completed');
     assert.equal(result.bulkDeleteWorkflowId, `${workflowId}/bulk-delete`);
 
-    const report = await runCli(['report', result.bulkDeleteWorkflowId!, '--json'], { env });
+    const report = await runCli(['report', result.bulkDeleteWorkflowId, '--json'], { env });
     assert.equal(report.code, 0, report.stderr);
     const rows = Report.parse(JSON.parse(report.stdout)).rows;
     assert.deepEqual(
