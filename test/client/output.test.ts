@@ -1,0 +1,169 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import type { Io } from '../../client/command.js';
+import { planSourceOf, readPlanFile } from '../../client/plan-file.js';
+import { ProgressRenderer, progressLine } from '../../client/progress-view.js';
+import { formatReport, summaryLines } from '../../client/report-format.js';
+import { exitCodeOf } from '../../client/run-watch.js';
+import { Plan, type Report } from '../../plan/index.js';
+import type { Progress } from '../../workflows/index.js';
+
+function fakeIo(isTty: boolean): Io & { drawn: string; lines: string[] } {
+  const io = {
+    drawn: '',
+    lines: [] as string[],
+    out: (text: string) => void io.lines.push(text),
+    err: (text: string) => void io.lines.push(text),
+    draw: (text: string) => void (io.drawn += text),
+    isTty,
+    env: {},
+  };
+  return io;
+}
+
+function progress(itemsDone: number, extra: Partial<Progress> = {}): Progress {
+  const count = { done: itemsDone, failed: 0, remaining: 10 - itemsDone };
+  return {
+    plan: 'p',
+    status: 'running',
+    phase: 'delete-assets',
+    items: 10,
+    itemsDone,
+    itemsFailed: 0,
+    systems: { twelvelabs: count, uplynk: count, entermedia: count },
+    chunks: { total: 2, done: 1, running: 1 },
+    ...extra,
+  };
+}
+
+const report: Report = {
+  workflowId: 'wf-1',
+  plan: 'takedown',
+  status: 'completed',
+  summary: { items: 2, deleted: 1, alreadyAbsent: 0, skipped: 0, failed: 1 },
+  rows: [
+    {
+      item: 'ep-1',
+      system: 'twelvelabs',
+      outcome: 'deleted',
+      step: 'delete-asset',
+      detail: 'deleted',
+      at: '2026-01-01T00:00:00Z',
+    },
+    {
+      item: 'ep-2',
+      system: 'entermedia',
+      outcome: 'failed',
+      step: 'delete-dam-asset',
+      detail: 'EnterMediaDB said "no", twice | line\nbreak',
+      at: '2026-01-01T00:00:01Z',
+    },
+  ],
+};
+
+describe('what the command line prints', () => {
+  it('on a TTY the progress bar is redrawn in place, and finishing leaves a fresh line', () => {
+    const io = fakeIo(true);
+    const renderer = new ProgressRenderer(io);
+    renderer.update(progress(3));
+    renderer.update(progress(3));
+    renderer.update(
+      progress(10, { status: 'completed', phase: 'done', chunks: { total: 2, done: 2, running: 0 } }),
+    );
+    renderer.finish();
+    assert.equal(
+      io.drawn,
+      '\r\u001b[2K[#######-----------------]  30% 3/10 items · phase delete-assets · chunks 1/2 (1 running)' +
+        '\r\u001b[2K[########################] 100% 10/10 items · completed · chunks 2/2\n',
+    );
+    assert.deepEqual(io.lines, []);
+  });
+
+  it('off a TTY each change is one plain line, and an unchanged progress prints nothing', () => {
+    const io = fakeIo(false);
+    const renderer = new ProgressRenderer(io);
+    renderer.update(progress(0, { status: 'awaiting-approval' }));
+    renderer.update(progress(0, { status: 'awaiting-approval' }));
+    renderer.update(progress(5, { itemsFailed: 1 }));
+    assert.equal(io.drawn, '');
+    assert.deepEqual(io.lines, [
+      '[------------------------]   0% 0/10 items · awaiting-approval · chunks 1/2 (1 running)',
+      '[############------------]  50% 5/10 items · 1 failed · phase delete-assets · chunks 1/2 (1 running)',
+    ]);
+    assert.equal(
+      progressLine(progress(0, { items: 0, chunks: { total: 1, done: 0, running: 1 } })),
+      '[------------------------]   0% 0/0 items · phase delete-assets',
+    );
+  });
+
+  it('the summary table counts rows by system and items by outcome, and lists failures with their reason', () => {
+    assert.deepEqual(summaryLines(report), [
+      'plan takedown: completed, 2 items',
+      '',
+      '            deleted  already-absent  skipped  failed',
+      'twelvelabs        1               0        0       0',
+      'uplynk            0               0        0       0',
+      'entermedia        0               0        0       1',
+      'items             1               0        0       1',
+      '',
+      'failed:',
+      '  ep-2 entermedia delete-dam-asset: EnterMediaDB said "no", twice | line break',
+    ]);
+  });
+
+  it('CSV quotes fields with commas, quotes and line breaks; Markdown escapes pipes', () => {
+    const csv = formatReport(report, 'csv');
+    assert.equal(
+      csv,
+      'item,system,outcome,step,detail,at\r\n' +
+        'ep-1,twelvelabs,deleted,delete-asset,deleted,2026-01-01T00:00:00Z\r\n' +
+        'ep-2,entermedia,failed,delete-dam-asset,"EnterMediaDB said ""no"", twice | line\nbreak",2026-01-01T00:00:01Z\r\n',
+    );
+    const md = formatReport(report, 'md');
+    assert.match(md, /^- status: \*\*completed\*\*$/m);
+    assert.match(md, /^\| entermedia \| 0 \| 0 \| 0 \| 1 \|$/m);
+    assert.match(
+      md,
+      /^\| ep-2 \| entermedia \| failed \| delete-dam-asset \| EnterMediaDB said "no", twice \\\| line<br>break \| 2026-01-01T00:00:01Z \|$/m,
+    );
+    assert.deepEqual(JSON.parse(formatReport(report, 'json')), report);
+  });
+
+  it('the exit code is 0 without failures, 1 with any, 3 when cancelled', () => {
+    assert.equal(exitCodeOf({ status: 'completed', summary: { ...report.summary, failed: 0 } }), 0);
+    assert.equal(exitCodeOf({ status: 'completed', summary: report.summary }), 1);
+    assert.equal(exitCodeOf({ status: 'failed', summary: { ...report.summary, failed: 0 } }), 1);
+    assert.equal(exitCodeOf({ status: 'cancelled', summary: report.summary }), 3);
+  });
+
+  it('a plan of more than 1,000 items travels by reference to a JSON file with its SHA-256, a small one inline', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bulk-delete-plan-file-'));
+    const csv = join(dir, 'big.csv');
+    const rows = Array.from({ length: 1001 }, (_, i) => `ep-${i},${i + 1}`);
+    writeFileSync(csv, ['id,entermedia.assetId', ...rows].join('\n'));
+    const file = readPlanFile(csv, { 'max-items': '2000' });
+    assert.equal(file.plan.items.length, 1001);
+    const source = await planSourceOf(file);
+    assert.ok('planRef' in source);
+    const path = fileURLToPath(source.planRef.uri);
+    const bytes = readFileSync(path);
+    assert.equal(source.planRef.sha256, createHash('sha256').update(bytes).digest('hex'));
+    assert.equal(source.planRef.items, 1001);
+    assert.equal(source.planRef.name, 'big');
+    assert.equal(Plan.parse(JSON.parse(bytes.toString('utf8'))).options.maxItems, 2000);
+
+    const small = join(dir, 'small.json');
+    writeFileSync(
+      small,
+      JSON.stringify({ name: 'small', items: [{ id: 'a', entermedia: { assetId: '1' } }] }),
+    );
+    const inline = await planSourceOf(readPlanFile(small));
+    assert.ok('plan' in inline);
+    assert.equal(inline.plan.name, 'small');
+  });
+});
