@@ -82,8 +82,9 @@ export function summaryLines(report: Report, options: { maxFailures?: number } =
   if (failures.length) {
     const max = options.maxFailures ?? 20;
     lines.push('', 'failed:');
-    for (const row of failures.slice(0, max))
-      lines.push(`  ${row.item} ${row.system} ${row.step}: ${row.detail}`);
+    for (const row of failures.slice(0, max)) {
+      lines.push(`  ${row.item} ${row.system} ${row.step}: ${row.detail.replace(/\s*\n\s*/g, ' ')}`);
+    }
     if (failures.length > max)
       lines.push(`  ... and ${failures.length - max} more (see "bulk-delete report")`);
   }
