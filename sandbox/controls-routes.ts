@@ -5,6 +5,7 @@ import { generateCatalogue, GenerateRequest } from './generate.js';
 import { json, type Reply } from './reply.js';
 import { Router } from './router.js';
 import { SandboxState } from './state-schema.js';
+import { stateJsonChunks } from './state-json.js';
 import type { Stats } from './stats.js';
 import type { Store } from './store.js';
 
@@ -49,7 +50,7 @@ export function createControlRouter(deps: ControlDeps): Router {
       deps.changed();
       return json(200, { ok: true, counts: counts(store) });
     })
-    .add('GET /state', (ctx) => json(200, store.export(ctx.now)))
+    .add('GET /state', (ctx) => ({ status: 200, stream: () => stateJsonChunks(store, ctx.now) }))
     .add('POST /generate', (ctx) => {
       const parsed = parse(GenerateRequest, ctx.body);
       if ('reply' in parsed) return parsed.reply;

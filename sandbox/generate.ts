@@ -41,12 +41,15 @@ export function generateCatalogue(items: number, seed: number, entityReadyAfterM
   const rnd = new Prng(seedFor(seed, 'generate'));
   let counter = 0;
   // ObjectId-like: a timestamp, random bytes, then a counter that makes every ID unique.
-  const oid = () =>
-    (0x65920080 + counter).toString(16).slice(-8) +
-    rnd.hex(10) +
-    (counter++ % 0x1000000).toString(16).padStart(6, '0');
+  const oid = () => rnd.objectId(0x65920080 + counter, counter++);
   const guid = () => rnd.hex(32);
-  const iso = (ms: number) => new Date(ms).toISOString();
+  // Dates repeat (whole days from a few bases): one string each keeps 100,000 items small.
+  const isoCache = new Map<number, string>();
+  const iso = (ms: number) => {
+    let s = isoCache.get(ms);
+    if (s === undefined) isoCache.set(ms, (s = new Date(ms).toISOString()));
+    return s;
+  };
 
   const indexes = ['marengo-main', 'pegasus-search', 'archive'].map((name) => ({ _id: oid(), name }));
   const collections = ['people', 'brands', 'places'].map((name) => ({ _id: oid(), name }));
@@ -116,7 +119,7 @@ export function generateCatalogue(items: number, seed: number, entityReadyAfterM
         _id: assetId,
         filename: `item-${i}.mp4`,
         status: 'ready',
-        created_at: iso(CREATED + i * 1000),
+        created_at: iso(CREATED + (i % 1000) * DAY_MS),
         user_metadata: metadata,
       });
       item.twelvelabs = { assetId };
@@ -134,7 +137,7 @@ export function generateCatalogue(items: number, seed: number, entityReadyAfterM
             _id: keeper,
             filename: `keeper-${i}-${k}.mp4`,
             status: 'ready',
-            created_at: iso(CREATED + i * 1000 + k + 1),
+            created_at: iso(CREATED + (i % 1000) * DAY_MS),
             user_metadata: {},
           });
           linked.add(newEntity([keeper, assetId]));

@@ -3,6 +3,8 @@ export interface Reply {
   status: number;
   /** Serialized as JSON; `undefined` means an empty body (e.g. 204). */
   body?: unknown;
+  /** A large JSON body as text chunks, written with backpressure; wins over `body`. */
+  stream?: () => Iterable<string>;
   headers?: Record<string, string>;
   /** True when the request changed the state: counted in stats and triggers persistence. */
   mutated?: boolean;

@@ -221,6 +221,19 @@ function readJson(req: IncomingMessage, limit: number): Promise<unknown> {
 
 function send(res: ServerResponse, reply: Reply): void {
   if (res.headersSent || res.destroyed) return;
+  if (reply.stream) {
+    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', ...reply.headers });
+    const chunks = reply.stream()[Symbol.iterator]();
+    const pump = () => {
+      for (let next = chunks.next(); !next.done; next = chunks.next()) {
+        if (res.destroyed) return;
+        if (!res.write(next.value)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+    return;
+  }
   if (reply.body === undefined) {
     res.writeHead(reply.status, { ...reply.headers });
     res.end();
