@@ -49,7 +49,13 @@ export default tseslint.config(
           })),
           patterns: [
             {
-              group: ['../activities/*', '../worker/*', '../client/*', '../sandbox/*'],
+              group: [
+                '../activities/*',
+                '!../activities/error-types.js',
+                '../worker/*',
+                '../client/*',
+                '../sandbox/*',
+              ],
               allowTypeImports: true,
               message: 'Workflows import activities as types only.',
             },

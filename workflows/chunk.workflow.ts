@@ -5,6 +5,7 @@ import {
   setHandler,
 } from '@temporalio/workflow';
 import type { Activities, DiscoveredAsset, ItemResult } from '../activities/contract.js';
+import { NON_RETRYABLE_ERROR_TYPES } from '../activities/error-types.js';
 import { SYSTEMS, type LastEntityAsset, type PlanItem, type SystemName } from '../plan/index.js';
 import { OutcomeBook, planChunkSteps, systemsOf, type ChunkSteps } from '../plan/steps.js';
 import {
@@ -24,6 +25,7 @@ const calls = proxyActivities<Activities>({
     backoffCoefficient: 2,
     maximumInterval: '30 seconds',
     maximumAttempts: 10,
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
   },
 });
 
