@@ -49,7 +49,10 @@ export function createUplynkApi(store: UplynkStore): VendorApi {
   const router = new Router()
     .add('DELETE /libraries/{library_id}/assets', (ctx) => {
       const l = library(ctx);
-      const ids = (ctx.query.get('ids') ?? '').split(',').filter(Boolean);
+      const ids = (ctx.query.get('ids') ?? '')
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean);
       if (ids.length === 0) return error(400, 'The ids query parameter must list at least one asset ID.');
       let removed = 0;
       // IDs that are not in the library are ignored, as the vendor does (API.md).
