@@ -73,8 +73,10 @@ export const runCommand: Command = {
       const description = await handle.describe();
       const runId = description.runId;
       const url = webUiUrl(config, handle.workflowId, runId);
-      // Starting a plan that already has a run answers that run (client/start.ts): say so. Allow for clock skew.
-      const fresh = description.startTime.getTime() >= asked - 5000;
+      // Starting a plan that already has a run answers that run (client/start.ts): say so. A closed run
+      // comes back as a plain handle, without the run ID a start answers; an open one started earlier.
+      const startedRunId = (handle as { firstExecutionRunId?: string }).firstExecutionRunId;
+      const fresh = startedRunId !== undefined && description.startTime.getTime() >= asked - 5000;
       if (!values.json) {
         if (!fresh) {
           io.out(

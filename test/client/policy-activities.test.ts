@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { createPolicyActivities } from '../../activities/policy-activities.js';
+import { sandboxEnv } from '../../sandbox/index.js';
+import { loadSystemsConfig } from '../../worker/systems-config.js';
+import { CleanupPolicy, type CleanupPolicyInput } from '../../workflows/index.js';
+import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+
+const CREDENTIALS = {
+  twelvelabs: { apiKey: 'policy-key' },
+  uplynk: { ownerId: 'policy-owner', apiKey: 'policy-uplynk' },
+  entermedia: { key: 'policy-dam' },
+};
+const id = (n: number) => `6a00000000000000000000${n.toString(16).padStart(2, '0')}`;
+const NOW = new Date('2026-06-01T00:00:00Z');
+
+describe('selecting what a clean-up run deletes', () => {
+  let sandbox: TestSandbox;
+  let dir: string;
+  let select: ReturnType<typeof createPolicyActivities>['selectCleanupItems'];
+
+  before(async () => {
+    sandbox = await startTestSandbox();
+    dir = mkdtempSync(join(tmpdir(), 'bulk-delete-policy-'));
+    const systems = loadSystemsConfig({ ...sandboxEnv(sandbox.url, CREDENTIALS) });
+    select = createPolicyActivities({ systems, now: () => NOW }).selectCleanupItems;
+  });
+  after(async () => {
+    await sandbox?.close();
+  });
+
+  const policy = (input: Omit<CleanupPolicyInput, 'name'>) =>
+    CleanupPolicy.parse({ name: 'test-policy', ...input });
+
+  it('reads every page of the catalogue and takes expired assets by ISO date or Unix time, oldest first', async () => {
+    // 60 assets: more than one page of 50. Every third expired, dated further back as n grows.
+    const assets = Array.from({ length: 60 }, (_, n) => ({
+      _id: id(n),
+      user_metadata:
+        n % 3 === 0
+          ? {
+              expires:
+                n % 2 === 0
+                  ? new Date(NOW.getTime() - (n + 1) * 86_400_000).toISOString()
+                  : (NOW.getTime() - (n + 1) * 86_400_000) / 1000,
+            }
+          : { expires: '2999-01-01' },
+    }));
+    await sandbox.seed({ twelvelabs: { ...CREDENTIALS.twelvelabs, assets } });
+    const picked = await select({
+      policy: policy({ select: { twelvelabsMetadata: { field: 'expires' } }, maxItems: 5 }),
+      planName: 'p-1',
+    });
+    assert.equal(picked.selected, 5);
+    assert.equal(picked.remaining, 15);
+    assert.ok(picked.source && 'plan' in picked.source);
+    assert.deepEqual(
+      picked.source.plan.items.map((item) => item.id),
+      [57, 54, 51, 48, 45].map(id),
+    );
+    assert.equal(picked.source.plan.name, 'p-1');
+    assert.equal(picked.source.plan.options.maxItems, 5);
+    const stats = await sandbox.stats();
+    assert.deepEqual(
+      stats.requests.filter((r) => r.route === 'GET /assets').map((r) => r.count),
+      [2],
+    );
+  });
+
+  it("takes the other systems' IDs from named fields, and skips with a note an asset whose IDs are not valid", async () => {
+    await sandbox.seed({
+      twelvelabs: {
+        ...CREDENTIALS.twelvelabs,
+        assets: [
+          { _id: id(1), user_metadata: { gone: '2020-01-01', up: 'u-1', libs: 'lib-a,lib-b', dam: 101 } },
+          { _id: id(2), user_metadata: { gone: '2020-01-02', up: 'u 2', libs: 'lib-a' } },
+          { _id: id(3), user_metadata: { gone: 'not a date' } },
+          { _id: id(4), user_metadata: { gone: '2020-01-03', up: 'u-4' } },
+        ],
+      },
+    });
+    const picked = await select({
+      policy: policy({
+        select: {
+          twelvelabsMetadata: {
+            field: 'gone',
+            uplynkAssetIdField: 'up',
+            uplynkLibraryIdsField: 'libs',
+            entermediaAssetIdField: 'dam',
+          },
+        },
+      }),
+      planName: 'p-2',
+    });
+    assert.ok(picked.source && 'plan' in picked.source);
+    assert.deepEqual(picked.source.plan.items, [
+      {
+        id: id(1),
+        twelvelabs: { assetId: id(1) },
+        uplynk: { assetId: 'u-1', libraryIds: ['lib-a', 'lib-b'] },
+        entermedia: { assetId: '101' },
+      },
+      // An Uplynk asset without libraries has nothing to remove in Uplynk.
+      { id: id(4), twelvelabs: { assetId: id(4) } },
+    ]);
+    assert.equal(picked.notes.length, 1);
+    assert.match(picked.notes[0]!, new RegExp(`^asset ${id(2)} skipped: .*uplynk\\.assetId`));
+  });
+
+  it('selects nothing when nothing expired', async () => {
+    await sandbox.seed({
+      twelvelabs: {
+        ...CREDENTIALS.twelvelabs,
+        assets: [{ _id: id(1), user_metadata: { gone: '2999-01-01' } }],
+      },
+    });
+    const picked = await select({
+      policy: policy({ select: { twelvelabsMetadata: { field: 'gone' } } }),
+      planName: 'p-3',
+    });
+    assert.deepEqual(picked, { selected: 0, remaining: 0, notes: [] });
+  });
+
+  it('a manifest that is not a valid plan, or lists more than maxItems, fails without retry and names the line', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, `{ "name": "m",\n  "items": [ { "id": "a", "twelvelabs": { "assetId": "nope" } } ] }`);
+    await assert.rejects(
+      select({ policy: policy({ select: { manifest: bad } }), planName: 'x' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ApplicationFailure);
+        assert.equal(error.nonRetryable, true);
+        assert.equal(error.type, 'InvalidPlanError');
+        assert.match(error.message, /bad\.json:2: items\[0\]\.twelvelabs\.assetId: must be a TwelveLabs ID/);
+        return true;
+      },
+    );
+    const big = join(dir, 'big.csv');
+    writeFileSync(big, 'id,entermedia.assetId\na,1\nb,2\nc,3\n');
+    await assert.rejects(
+      select({ policy: policy({ select: { manifest: big }, maxItems: 2 }), planName: 'x' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ApplicationFailure);
+        assert.equal(error.type, 'PolicyLimitError');
+        assert.match(
+          error.message,
+          /lists 3 items, more than the policy's maxItems \(2\): nothing was deleted/,
+        );
+        return true;
+      },
+    );
+    await assert.rejects(
+      select({ policy: policy({ select: { manifest: join(dir, 'missing.json') } }), planName: 'x' }),
+      /ENOENT/,
+    );
+  });
+
+  it('a CSV manifest is named after the policy', async () => {
+    const csv = join(dir, 'm.csv');
+    writeFileSync(csv, 'id,entermedia.assetId\na,1\n');
+    const picked = await select({ policy: policy({ select: { manifest: csv } }), planName: 'x' });
+    assert.ok(picked.source && 'plan' in picked.source);
+    assert.equal(picked.source.plan.name, 'test-policy');
+  });
+
+  it('a policy must name exactly one selection, and a metadata selection at most 1,000 items a run', () => {
+    const both = CleanupPolicy.safeParse({
+      name: 'p',
+      select: { manifest: 'a.json', twelvelabsMetadata: { field: 'f' } },
+    });
+    assert.ok(!both.success);
+    assert.match(both.error.issues[0]!.message, /exactly one of "manifest" or "twelvelabsMetadata"/);
+    const large = CleanupPolicy.safeParse({
+      name: 'p',
+      select: { twelvelabsMetadata: { field: 'f' } },
+      maxItems: 5000,
+    });
+    assert.ok(!large.success);
+    assert.deepEqual(large.error.issues[0]!.path, ['maxItems']);
+  });
+});
