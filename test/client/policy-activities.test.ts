@@ -27,7 +27,8 @@ describe('selecting what a clean-up run deletes', () => {
     sandbox = await startTestSandbox();
     dir = mkdtempSync(join(tmpdir(), 'bulk-delete-policy-'));
     const systems = loadSystemsConfig({ ...sandboxEnv(sandbox.url, CREDENTIALS) });
-    select = createPolicyActivities({ systems, now: () => NOW }).selectCleanupItems;
+    const activities = createPolicyActivities({ systems, now: () => NOW });
+    select = (input) => activities.selectCleanupItems(input);
   });
   after(async () => {
     await sandbox?.close();

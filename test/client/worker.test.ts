@@ -27,7 +27,7 @@ describe('bulk-delete worker: the worker the command line runs', () => {
 
     const worker = startCli(['worker'], { env: cleanEnv({ ...temporalEnv, ...systems }) });
     try {
-      await eventually(async () => worker.output().stderr.includes('worker polling'), 60_000);
+      await eventually(() => Promise.resolve(worker.output().stderr.includes('worker polling')), 60_000);
       const stderr = worker.output().stderr;
       assert.match(
         stderr,
