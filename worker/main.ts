@@ -5,6 +5,7 @@ import { loadTemporalConfig } from './config.js';
 import { connectionOptions } from './connection.js';
 import { createWorker } from './create-worker.js';
 import { describeSystems, loadSystemsConfig } from './systems-config.js';
+import { installTelemetry } from './telemetry.js';
 
 export interface RunningWorker {
   worker: Worker;
@@ -21,6 +22,7 @@ export interface RunningWorker {
  */
 export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise<RunningWorker> {
   const config = loadTemporalConfig(env);
+  const telemetry = installTelemetry(env);
   // Validated before connecting, so that a typo in a base URL stops the worker at once.
   const systems = loadSystemsConfig(env);
   // One limiter per system shared by the deletion and the clean-up selection: vendors count per account.
@@ -32,6 +34,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   const logger = Runtime.instance().logger;
   // Where each system points and whether it is usable; never a secret.
   for (const line of describeSystems(systems)) logger.info(`bulk-delete worker: ${line}`);
+  logger.info(`bulk-delete worker: ${telemetry}`);
   const connection = await NativeConnection.connect(await connectionOptions(config));
   const worker = await createWorker({
     connection,
