@@ -1,4 +1,4 @@
-import { DefaultLogger, Runtime, type LogLevel } from '@temporalio/worker';
+import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { z } from 'zod';
 
 const TelemetryEnv = z.object({
@@ -27,7 +27,7 @@ export function installTelemetry(env: NodeJS.ProcessEnv = process.env): string {
   if (installed) return 'telemetry already installed';
   try {
     Runtime.install({
-      logger: new DefaultLogger(level as LogLevel),
+      logger: new DefaultLogger(level),
       ...(bindAddress
         ? { telemetryOptions: { metrics: { metricPrefix: 'bulk_delete_', prometheus: { bindAddress } } } }
         : {}),
