@@ -8,16 +8,15 @@ import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { z } from 'zod';
 import { SandboxState, sandboxEnv, startSandbox, type RunningSandbox } from '../sandbox/index.js';
 import { DEFAULT_SANDBOX_PORT } from '../sandbox/main.js';
 import { devServerArgs, devServerOptionsFromEnv, type DevServerOptions } from '../scripts/temporal-dev.js';
 import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
 import { webUiUrl } from '../worker/config.js';
-import { startWorker, type RunningWorker } from '../worker/main.js';
+import type { RunningWorker } from '../worker/main.js';
 import { CliError, EXIT, type Io } from './command.js';
-import { checkWorkerEnv } from './commands/worker.js';
+import { checkWorkerEnv, startConfiguredWorker } from './commands/worker.js';
 import { readPlanFile } from './plan-file.js';
 import { summaryLines } from './report-format.js';
 import { watchRun } from './run-watch.js';
@@ -149,13 +148,6 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
     throw new CliError((error as Error).message);
   }
 
-  // Worker state changes at INFO would drown the progress bar; warnings and errors still show.
-  try {
-    Runtime.install({ logger: new DefaultLogger('WARN') });
-  } catch {
-    // A runtime already exists (a test calling runDev in-process): keep it.
-  }
-
   const cleanups: Array<() => Promise<void>> = [];
   const shutdown = async () => {
     for (const cleanup of cleanups.splice(0).reverse()) {
@@ -181,6 +173,8 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
       TEMPORAL_ADDRESS: `127.0.0.1:${server.port}`,
       TEMPORAL_NAMESPACE: server.namespace,
       TEMPORAL_UI_PORT: String(server.uiPort),
+      // Worker state changes at INFO would drown the progress bar; warnings and errors still show.
+      BULK_DELETE_LOG_LEVEL: io.env.BULK_DELETE_LOG_LEVEL ?? 'WARN',
       ...sandboxEnv(sandbox.url, seed),
     };
     // The CLI runs this worker itself: its configuration must be complete before anything runs.
@@ -193,7 +187,7 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
     io.err(`sandbox on ${sandbox.url}, seeded from ${shown(options.seed ?? DEMO_CATALOGUE)}`);
     for (const line of systems) io.err(`  ${line}`);
 
-    const worker: RunningWorker = await startWorker(env);
+    const worker: RunningWorker = await startConfiguredWorker(env);
     cleanups.push(() => worker.stop());
     io.err(`worker polling ${config.BULK_DELETE_TASK_QUEUE}`);
 

@@ -1,7 +1,7 @@
 import { SYSTEMS } from '../../plan/index.js';
 import { missingVariables } from '../../activities/system-settings.js';
 import { describeSystems, loadSystemsConfig } from '../../worker/systems-config.js';
-import { startWorker } from '../../worker/main.js';
+import { startWorker, type RunningWorker } from '../../worker/main.js';
 import { CliError, EXIT, commandSpec, parseCommand, type Command, type Io } from '../command.js';
 import { temporalConfigFrom } from '../temporal-client.js';
 
@@ -45,9 +45,23 @@ export function checkWorkerEnv(
   return describeSystems(systems);
 }
 
+/**
+ * Starts the worker; a setting the worker itself refuses (e.g. its telemetry) is a configuration error.
+ * @throws CliError (exit 2) for bad configuration.
+ */
+export async function startConfiguredWorker(env: NodeJS.ProcessEnv): Promise<RunningWorker> {
+  try {
+    return await startWorker(env);
+  } catch (error) {
+    const message = (error as Error).message;
+    if (/^bad [\w ]+ configuration/.test(message)) throw new CliError(message);
+    throw error;
+  }
+}
+
 /** Runs until SIGINT/SIGTERM. */
 async function runUntilSignal(env: NodeJS.ProcessEnv, io: Io): Promise<number> {
-  const running = await startWorker(env);
+  const running = await startConfiguredWorker(env);
   const config = temporalConfigFrom(env);
   io.err(
     `worker polling ${config.BULK_DELETE_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS} (namespace ${config.TEMPORAL_NAMESPACE}); Ctrl-C stops it`,

@@ -190,6 +190,22 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
     );
   });
 
+  it('a worker with a malformed telemetry setting names the variable', async () => {
+    await refused(
+      ['worker'],
+      [/bad telemetry configuration/, /BULK_DELETE_METRICS_BIND/],
+      cleanEnv({
+        TEMPORAL_ADDRESS: temporal.address,
+        TWELVELABS_API_KEY: 'k',
+        UPLYNK_OWNER_ID: 'o',
+        UPLYNK_API_KEY: 'k',
+        ENTERMEDIA_BASE_URL: 'http://127.0.0.1:9/dam',
+        ENTERMEDIA_KEY: 'k',
+        BULK_DELETE_METRICS_BIND: 'everywhere',
+      }),
+    );
+  });
+
   it('dev with a bad plan starts nothing', async () => {
     file('dev-bad.json', `{ "name": "t", "items": [ { "id": "a", "entermedia": { "assetId": "1 1" } } ] }`);
     await refused(
