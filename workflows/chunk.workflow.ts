@@ -292,27 +292,16 @@ async function runPhases(
     .map((e) => ({ ...e, items: e.items.filter(live) }))
     .filter((e) => e.items.length > 0);
   if (entityDeletes.length > 0 && !stopped()) {
-    try {
-      const results = await calls.deleteEntities.executeWithOptions(
-        { summary: `delete ${entityDeletes.length} entities` },
-        [{ entities: entityDeletes.map(({ id, collectionId }) => ({ id, collectionId })) }],
-      );
-      const byEntity = new Map(results.map((r) => [r.key, r]));
-      for (const e of entityDeletes) {
-        const result = byEntity.get(e.id);
-        if (!result || result.outcome === 'failed') {
-          for (const item of e.items)
-            book.fail(item, 'twelvelabs', 'delete-entity', result ?? { detail: 'no answer' });
-        }
-      }
-    } catch (error) {
-      failAll(
-        entityDeletes.flatMap((e) => e.items),
-        'twelvelabs',
-        'delete-entity',
-        error,
-      );
-    }
+    await intermediateStep({
+      targets: entityDeletes.map((e) => ({ key: e.id, items: e.items })),
+      system: 'twelvelabs',
+      step: 'delete-entity',
+      book,
+      call: () =>
+        calls.deleteEntities.executeWithOptions({ summary: `delete ${entityDeletes.length} entities` }, [
+          { entities: entityDeletes.map(({ id, collectionId }) => ({ id, collectionId })) },
+        ]),
+    });
   }
   await report('unlink');
   if (touched.size > 0 && !stopped()) {
@@ -335,67 +324,33 @@ async function runPhases(
   // Delete indexed assets, then force-delete the assets.
   const indexed = steps.indexedAssets.filter((ia) => live(ia.item));
   if (indexed.length > 0 && !stopped()) {
-    try {
-      const results = await calls.deleteIndexedAssets.executeWithOptions(
-        { summary: `delete ${indexed.length} indexed assets` },
-        [{ indexedAssets: indexed.map(({ id, indexId }) => ({ id, indexId })) }],
-      );
-      settleFailures(
-        results,
-        indexed.map((ia) => [ia.id, ia.item]),
-        book,
-        'twelvelabs',
-        'delete-indexed-assets',
-      );
-    } catch (error) {
-      failAll(
-        indexed.map((ia) => ia.item),
-        'twelvelabs',
-        'delete-indexed-assets',
-        error,
-      );
-    }
+    await intermediateStep({
+      targets: indexed.map((ia) => ({ key: ia.id, items: [ia.item] })),
+      system: 'twelvelabs',
+      step: 'delete-indexed-assets',
+      book,
+      call: () =>
+        calls.deleteIndexedAssets.executeWithOptions({ summary: `delete ${indexed.length} indexed assets` }, [
+          { indexedAssets: indexed.map(({ id, indexId }) => ({ id, indexId })) },
+        ]),
+    });
     await report('delete-indexed-assets');
   }
   const assets = steps.assets.filter((a) => live(a.item));
   if (assets.length > 0 && !stopped()) {
-    try {
-      const results = await calls.deleteTwelveLabsAssets.executeWithOptions(
-        { summary: `force-delete ${assets.length} assets` },
-        [{ assetIds: assets.map((a) => a.assetId) }],
-      );
-      const byAsset = new Map(results.map((r) => [r.key, r]));
-      const gone = assets.filter((a) => byAsset.get(a.assetId)?.outcome !== 'failed');
-      const stillThere = new Set(
-        gone.length > 0
-          ? await verify(() => calls.findTwelveLabsAssets({ assetIds: gone.map((a) => a.assetId) }))
-          : [],
-      );
-      for (const a of assets) {
-        const result = byAsset.get(a.assetId);
-        if (!result || result.outcome === 'failed') {
-          book.fail(a.item, 'twelvelabs', 'delete-asset', result ?? { detail: 'no answer for this asset' });
-        } else if (stillThere.has(a.assetId)) {
-          book.settle(
-            a.item,
-            'twelvelabs',
-            'failed',
-            'verify',
-            `asset ${a.assetId} still reads as present after delete`,
-          );
-        } else {
-          const notes = [result.detail, ...(steps.notes.get(a.item) ?? [])].filter(Boolean).join('; ');
-          book.settle(a.item, 'twelvelabs', result.outcome, 'delete-asset', notes);
-        }
-      }
-    } catch (error) {
-      failAll(
-        assets.map((a) => a.item),
-        'twelvelabs',
-        'delete-asset',
-        error,
-      );
-    }
+    await deleteAndVerify({
+      targets: assets.map((a) => ({ key: a.assetId, item: a.item })),
+      system: 'twelvelabs',
+      step: 'delete-asset',
+      book,
+      notes: (item) => steps.notes.get(item) ?? [],
+      remove: (assetIds) =>
+        calls.deleteTwelveLabsAssets.executeWithOptions(
+          { summary: `force-delete ${assetIds.length} assets` },
+          [{ assetIds }],
+        ),
+      find: (assetIds) => calls.findTwelveLabsAssets({ assetIds }),
+    });
     await report('delete-assets');
   }
 
@@ -468,74 +423,102 @@ async function runPhases(
   // Delete in EnterMediaDB.
   const dam = steps.damAssets.filter((d) => !book.isStopped(d.item));
   if (dam.length > 0 && !stopped()) {
-    try {
-      const results = await calls.deleteEnterMediaAssets.executeWithOptions(
-        { summary: `delete ${dam.length} EnterMediaDB assets` },
-        [{ assetIds: dam.map((d) => d.assetId) }],
-      );
-      const byAsset = new Map(results.map((r) => [r.key, r]));
-      const gone = dam.filter((d) => byAsset.get(d.assetId)?.outcome !== 'failed');
-      const stillThere = new Set(
-        gone.length > 0
-          ? await verify(() => calls.findEnterMediaAssets({ assetIds: gone.map((d) => d.assetId) }))
-          : [],
-      );
-      for (const d of dam) {
-        const result = byAsset.get(d.assetId);
-        if (!result || result.outcome === 'failed') {
-          book.fail(
-            d.item,
-            'entermedia',
-            'delete-dam-asset',
-            result ?? { detail: 'no answer for this asset' },
-          );
-        } else if (stillThere.has(d.assetId)) {
-          book.settle(
-            d.item,
-            'entermedia',
-            'failed',
-            'verify',
-            `asset ${d.assetId} is still found by search after delete`,
-          );
-        } else {
-          book.settle(d.item, 'entermedia', result.outcome, 'delete-dam-asset', result.detail);
-        }
-      }
-    } catch (error) {
-      failAll(
-        dam.map((d) => d.item),
-        'entermedia',
-        'delete-dam-asset',
-        error,
-      );
-    }
+    await deleteAndVerify({
+      targets: dam.map((d) => ({ key: d.assetId, item: d.item })),
+      system: 'entermedia',
+      step: 'delete-dam-asset',
+      book,
+      remove: (assetIds) =>
+        calls.deleteEnterMediaAssets.executeWithOptions(
+          { summary: `delete ${assetIds.length} EnterMediaDB assets` },
+          [{ assetIds }],
+        ),
+      find: (assetIds) => calls.findEnterMediaAssets({ assetIds }),
+    });
     await report('delete-dam');
   }
 }
 
 /**
- * Verification reads: the IDs still present. If the reads themselves fail, the deletes stand (they were
- * answered as done) and nothing is marked present.
+ * A step before the final delete of a system: one batch call whose failures (per target, or of the whole
+ * batch) fail the items behind them, so that their later steps are not attempted.
  */
-async function verify(read: () => Promise<string[]>): Promise<string[]> {
+async function intermediateStep(o: {
+  targets: Array<{ key: string; items: string[] }>;
+  system: SystemName;
+  step: string;
+  book: OutcomeBook;
+  call: () => Promise<ItemResult[]>;
+}): Promise<void> {
+  let results: ItemResult[];
   try {
-    return await read();
-  } catch {
-    return [];
+    results = await o.call();
+  } catch (error) {
+    const message = errorMessage(error);
+    for (const target of o.targets)
+      for (const item of target.items) o.book.fail(item, o.system, o.step, message);
+    return;
+  }
+  const byKey = new Map(results.map((r) => [r.key, r]));
+  for (const target of o.targets) {
+    const result = byKey.get(target.key);
+    if (result && result.outcome !== 'failed') continue;
+    for (const item of target.items) {
+      o.book.fail(item, o.system, o.step, result ?? { detail: `no answer for ${target.key}` });
+    }
   }
 }
 
-function settleFailures(
-  results: readonly ItemResult[],
-  targets: ReadonlyArray<readonly [string, string]>,
-  book: OutcomeBook,
-  system: SystemName,
-  step: string,
-): void {
+/**
+ * The final delete of a system: one batch call, then a read of what was answered as gone. An item is
+ * settled `deleted` or `already-absent` only if the read no longer finds it; if the read itself fails, the
+ * delete's answer stands and the row says it was not verified.
+ */
+async function deleteAndVerify(o: {
+  targets: Array<{ key: string; item: string }>;
+  system: SystemName;
+  step: string;
+  book: OutcomeBook;
+  notes?: (item: string) => string[];
+  remove: (keys: string[]) => Promise<ItemResult[]>;
+  find: (keys: string[]) => Promise<string[]>;
+}): Promise<void> {
+  let results: ItemResult[];
+  try {
+    results = await o.remove(o.targets.map((t) => t.key));
+  } catch (error) {
+    const message = errorMessage(error);
+    for (const target of o.targets) o.book.fail(target.item, o.system, o.step, message);
+    return;
+  }
   const byKey = new Map(results.map((r) => [r.key, r]));
-  for (const [key, item] of targets) {
-    const result = byKey.get(key);
-    if (!result || result.outcome === 'failed')
-      book.fail(item, system, step, result ?? { detail: `no answer for ${key}` });
+  const gone = o.targets.filter((t) => byKey.has(t.key) && byKey.get(t.key)?.outcome !== 'failed');
+  let present = new Set<string>();
+  let unverified = '';
+  if (gone.length > 0) {
+    try {
+      present = new Set(await o.find(gone.map((t) => t.key)));
+    } catch (error) {
+      unverified = `not verified: ${errorMessage(error).detail}`;
+    }
+  }
+  for (const target of o.targets) {
+    const result = byKey.get(target.key);
+    if (!result || result.outcome === 'failed') {
+      o.book.fail(target.item, o.system, o.step, result ?? { detail: `no answer for ${target.key}` });
+    } else if (present.has(target.key)) {
+      o.book.settle(
+        target.item,
+        o.system,
+        'failed',
+        'verify',
+        `${target.key} still reads as present after the delete`,
+      );
+    } else {
+      const detail = [result.detail, ...(o.notes?.(target.item) ?? []), unverified]
+        .filter(Boolean)
+        .join('; ');
+      o.book.settle(target.item, o.system, result.outcome, o.step, detail);
+    }
   }
 }

@@ -1,6 +1,8 @@
+import assert from 'node:assert/strict';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities } from '../../activities/index.js';
 import { fetchReport, type FetchedReport } from '../../client/report-fetch.js';
+import type { Plan, ReportRow } from '../../plan/index.js';
 import { startBulkDelete, type PlanSource, type StartOptions } from '../../client/start.js';
 import { loadSystemsConfig } from '../../worker/systems-config.js';
 import type { SandboxEnv } from '../../sandbox/index.js';
@@ -59,4 +61,12 @@ export async function runPlan(
       ...(await fetchReport(stack.temporal.client, handle.workflowId)),
     };
   });
+}
+
+/** Every item of the plan has exactly one report row per system it names, and there are no others. */
+export function assertOneRowPerItemAndSystem(plan: Plan, rows: readonly ReportRow[]): void {
+  const expected = plan.items.flatMap((item) =>
+    (['twelvelabs', 'uplynk', 'entermedia'] as const).filter((s) => item[s]).map((s) => `${item.id}/${s}`),
+  );
+  assert.deepEqual(rows.map((r) => `${r.item}/${r.system}`).sort(), expected.sort());
 }

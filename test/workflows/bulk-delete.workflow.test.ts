@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Plan, type LastEntityAsset, type ReportRow } from '../../plan/index.js';
 import { approveUpdate, progressQuery } from '../../workflows/index.js';
-import { runPlan, startStack, type Stack } from '../helpers/stack.js';
+import { assertOneRowPerItemAndSystem, runPlan, startStack, type Stack } from '../helpers/stack.js';
 
 /** A 24-hex TwelveLabs ID from a small number, readable in failures. */
 const hex = (n: number): string => n.toString(16).padStart(24, '0');
@@ -78,14 +78,6 @@ function row(rows: ReportRow[], item: string, system: string): ReportRow {
   const found = rows.filter((r) => r.item === item && r.system === system);
   assert.equal(found.length, 1, `exactly one row for ${item}/${system}, got ${JSON.stringify(found)}`);
   return found[0]!;
-}
-
-/** Every item of the plan has exactly one row per system it names. */
-function assertOneRowPerItemAndSystem(plan: Plan, rows: ReportRow[]): void {
-  const expected = plan.items.flatMap((item) =>
-    (['twelvelabs', 'uplynk', 'entermedia'] as const).filter((s) => item[s]).map((s) => `${item.id}/${s}`),
-  );
-  assert.deepEqual(rows.map((r) => `${r.item}/${r.system}`).sort(), expected.sort());
 }
 
 describe('bulk delete workflow on a real dev server and the sandbox', () => {
