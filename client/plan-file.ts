@@ -34,6 +34,14 @@ export const PLAN_FILE_OPTION_HELP = {
   'failure-threshold': 'stop when more than this share of processed items failed, 0..1 (default 0.5)',
 } as const;
 
+export const PLAN_FILE_VALUE_NAMES = {
+  format: 'json|csv',
+  name: 'NAME',
+  'last-entity-asset': 'MODE',
+  'max-items': 'N',
+  'failure-threshold': 'SHARE',
+} as const;
+
 export interface PlanFile {
   plan: Plan;
   /** Absolute path of the file. */

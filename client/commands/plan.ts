@@ -1,7 +1,13 @@
 import { digestOf } from '../../plan/index.js';
 import { webUiUrl } from '../../worker/config.js';
 import { EXIT, intFlag, parseCommand, commandSpec, type Command } from '../command.js';
-import { PLAN_FILE_OPTION_HELP, PLAN_FILE_OPTIONS, planSourceOf, readPlanFile } from '../plan-file.js';
+import {
+  PLAN_FILE_OPTION_HELP,
+  PLAN_FILE_OPTIONS,
+  PLAN_FILE_VALUE_NAMES,
+  planSourceOf,
+  readPlanFile,
+} from '../plan-file.js';
 import { stepLines } from '../report-format.js';
 import { watchRun } from '../run-watch.js';
 import { startBulkDelete, workflowIdFor } from '../start.js';
@@ -26,11 +32,7 @@ discovers itself: when nothing changed in between, it is the digest shown here.`
   },
   valueNames: {
     'chunk-size': 'N',
-    format: 'json|csv',
-    name: 'NAME',
-    'last-entity-asset': 'MODE',
-    'max-items': 'N',
-    'failure-threshold': 'SHARE',
+    ...PLAN_FILE_VALUE_NAMES,
   },
   positionals: ['PLAN'],
 });

@@ -1,6 +1,12 @@
 import { webUiUrl } from '../../worker/config.js';
 import { EXIT, intFlag, parseCommand, commandSpec, type Command } from '../command.js';
-import { PLAN_FILE_OPTION_HELP, PLAN_FILE_OPTIONS, planSourceOf, readPlanFile } from '../plan-file.js';
+import {
+  PLAN_FILE_OPTION_HELP,
+  PLAN_FILE_OPTIONS,
+  PLAN_FILE_VALUE_NAMES,
+  planSourceOf,
+  readPlanFile,
+} from '../plan-file.js';
 import { summaryLines } from '../report-format.js';
 import { watchRun } from '../run-watch.js';
 import { startBulkDelete } from '../start.js';
@@ -39,11 +45,7 @@ or configuration; 3 cancelled.`,
     id: 'ID',
     'chunk-size': 'N',
     window: 'N',
-    format: 'json|csv',
-    name: 'NAME',
-    'last-entity-asset': 'MODE',
-    'max-items': 'N',
-    'failure-threshold': 'SHARE',
+    ...PLAN_FILE_VALUE_NAMES,
   },
   positionals: ['PLAN'],
 });
