@@ -3,7 +3,7 @@
  * result so far, a retry that resumes from the last heartbeat, and a prompt stop on cancellation.
  */
 import { z } from 'zod';
-import type { ActivityScope } from './activity-scope.js';
+import { activityScope, type ActivityScope } from './activity-scope.js';
 import type { ItemResult } from './contract.js';
 import { CallError, failedResult, toApplicationFailure } from './http-errors.js';
 
@@ -127,4 +127,51 @@ export async function runBatch<U>(options: {
   const batchWide = errors.find((e) => e instanceof CallError && e.failure.disposition === 'batch');
   const chosen = batchWide ?? errors[0];
   throw chosen instanceof CallError ? toApplicationFailure(chosen.failure) : chosen;
+}
+
+/** One result per key, in the order asked; a key without a result (which should not happen) fails. */
+export function inOrder(keys: readonly string[], get: (key: string) => ItemResult | undefined): ItemResult[] {
+  return keys.map(
+    (key) => get(key) ?? { key, outcome: 'failed', detail: 'no result recorded', errorType: 'InternalError' },
+  );
+}
+
+/** The first item of each key, in their order. */
+export function uniqueBy<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
+  const seen = new Map<string, T>();
+  for (const item of items) if (!seen.has(keyOf(item))) seen.set(keyOf(item), item);
+  return [...seen.values()];
+}
+
+/**
+ * One delete per target (each key once), as a batch that resumes from the previous attempt's heartbeat:
+ * targets already settled are not deleted again. A 404 settles as already absent. Answers one result per
+ * target, in the order given.
+ */
+export async function deleteEach<T>(options: {
+  targets: readonly T[];
+  keyOf: (target: T) => string;
+  parallelism: number;
+  remove: (target: T) => Promise<ItemResult>;
+}): Promise<ItemResult[]> {
+  const { targets, keyOf } = options;
+  const scope = activityScope();
+  const progress = resumeProgress(scope, ItemResultSchema, (r) => r.key);
+  await runBatch({
+    units: uniqueBy(targets, keyOf).filter((target) => !progress.has(keyOf(target))),
+    parallelism: options.parallelism,
+    scope,
+    progress,
+    run: async (target) => {
+      const key = keyOf(target);
+      progress.record([
+        await settleItem(
+          key,
+          () => options.remove(target),
+          (message) => ({ key, outcome: 'already-absent', detail: `already absent: ${message}` }),
+        ),
+      ]);
+    },
+  });
+  return inOrder(targets.map(keyOf), (key) => progress.get(key));
 }

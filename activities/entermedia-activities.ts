@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import type { Activities } from './contract.js';
 import { activityScope } from './activity-scope.js';
-import { ItemResultSchema, resumeProgress, runBatch, settleItem } from './batch-runner.js';
+import { deleteEach, resumeProgress, runBatch } from './batch-runner.js';
 import { CallError } from './http-errors.js';
 import type { EnterMediaClient } from './entermedia-client.js';
 
@@ -19,45 +19,22 @@ export function createEnterMediaActivities(deps: {
     async deleteEnterMediaAssets({ assetIds }) {
       if (assetIds.length === 0) return [];
       const client = deps.client();
-      const scope = activityScope();
-      const progress = resumeProgress(scope, ItemResultSchema, (r) => r.key);
-      await runBatch({
-        units: [...new Set(assetIds)].filter((id) => !progress.has(id)),
+      return deleteEach({
+        targets: assetIds,
+        keyOf: (assetId) => assetId,
         parallelism: deps.parallelism,
-        scope,
-        progress,
-        run: async (assetId) =>
-          progress.record([
-            await settleItem(
-              assetId,
-              async () => {
-                const rows = await client.deleteAsset(assetId);
-                // Undocumented by the vendor (API.md): rowsedited "0" is read as "was not there".
-                return rows === 0
-                  ? {
-                      key: assetId,
-                      outcome: 'already-absent',
-                      detail: `asset ${assetId} was not there (rowsedited 0)`,
-                    }
-                  : { key: assetId, outcome: 'deleted', detail: `deleted asset ${assetId}` };
-              },
-              (message) => ({
+        remove: async (assetId) => {
+          const rows = await client.deleteAsset(assetId);
+          // Undocumented by the vendor (API.md): rowsedited "0" is read as "was not there".
+          return rows === 0
+            ? {
                 key: assetId,
                 outcome: 'already-absent',
-                detail: `already absent: ${message}`,
-              }),
-            ),
-          ]),
+                detail: `asset ${assetId} was not there (rowsedited 0)`,
+              }
+            : { key: assetId, outcome: 'deleted', detail: `deleted asset ${assetId}` };
+        },
       });
-      return assetIds.map(
-        (key) =>
-          progress.get(key) ?? {
-            key,
-            outcome: 'failed',
-            detail: 'no result recorded',
-            errorType: 'InternalError',
-          },
-      );
     },
 
     async findEnterMediaAssets({ assetIds }) {

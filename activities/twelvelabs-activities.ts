@@ -12,7 +12,15 @@ import type {
   ItemResult,
 } from './contract.js';
 import { activityScope } from './activity-scope.js';
-import { ItemResultSchema, resumeProgress, runBatch, settleItem } from './batch-runner.js';
+import {
+  ItemResultSchema,
+  deleteEach,
+  inOrder,
+  resumeProgress,
+  runBatch,
+  settleItem,
+  uniqueBy,
+} from './batch-runner.js';
 import { CallError, ErrorTypes, entitiesProcessing } from './http-errors.js';
 import type { PageInfo, TwelveLabsClient, TwelveLabsEntity } from './twelvelabs-client.js';
 
@@ -64,12 +72,6 @@ async function allPages<T>(
   return items;
 }
 
-function uniqueBy<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
-  const seen = new Map<string, T>();
-  for (const item of items) if (!seen.has(keyOf(item))) seen.set(keyOf(item), item);
-  return [...seen.values()];
-}
-
 function toDiscoveredEntity(entity: TwelveLabsEntity): DiscoveredEntity {
   return {
     id: entity._id,
@@ -93,13 +95,6 @@ function mergeUnlinks(unlinks: ReadonlyArray<EntityRef & { assetIds: string[] }>
       });
   }
   return [...byEntity.values()];
-}
-
-/** Results in the order of the input keys (duplicates answered once each time they appear). */
-function inOrder(keys: readonly string[], get: (key: string) => ItemResult | undefined): ItemResult[] {
-  return keys.map(
-    (key) => get(key) ?? { key, outcome: 'failed', detail: 'no result recorded', errorType: 'InternalError' },
-  );
 }
 
 export function createTwelveLabsActivities(deps: {
@@ -266,96 +261,47 @@ export function createTwelveLabsActivities(deps: {
     async deleteEntities({ entities }) {
       if (entities.length === 0) return [];
       const client = deps.client();
-      const scope = activityScope();
-      const progress = resumeProgress(scope, ItemResultSchema, (r) => r.key);
-      const unique = uniqueBy(entities, (e) => e.id);
-      await runBatch({
-        units: unique.filter((e) => !progress.has(e.id)),
+      return deleteEach({
+        targets: entities,
+        keyOf: (entity) => entity.id,
         parallelism,
-        scope,
-        progress,
-        run: async (entity) =>
-          progress.record([
-            await settleItem(
-              entity.id,
-              async () => {
-                await client.deleteEntity(entity.collectionId, entity.id);
-                return { key: entity.id, outcome: 'deleted', detail: `deleted entity ${entity.id}` };
-              },
-              (message) => ({
-                key: entity.id,
-                outcome: 'already-absent',
-                detail: `already absent: ${message}`,
-              }),
-            ),
-          ]),
+        remove: async (entity) => {
+          await client.deleteEntity(entity.collectionId, entity.id);
+          return { key: entity.id, outcome: 'deleted', detail: `deleted entity ${entity.id}` };
+        },
       });
-      return inOrder(
-        entities.map((e) => e.id),
-        (key) => progress.get(key),
-      );
     },
 
     async deleteIndexedAssets({ indexedAssets }) {
       if (indexedAssets.length === 0) return [];
       const client = deps.client();
-      const scope = activityScope();
-      const progress = resumeProgress(scope, ItemResultSchema, (r) => r.key);
-      const unique = uniqueBy(indexedAssets, (ia) => ia.id);
-      await runBatch({
-        units: unique.filter((ia) => !progress.has(ia.id)),
+      return deleteEach({
+        targets: indexedAssets,
+        keyOf: (ia) => ia.id,
         parallelism,
-        scope,
-        progress,
-        run: async (ia) =>
-          progress.record([
-            await settleItem(
-              ia.id,
-              async () => {
-                await client.deleteIndexedAsset(ia.indexId, ia.id);
-                return {
-                  key: ia.id,
-                  outcome: 'deleted',
-                  detail: `deleted indexed asset ${ia.id} of index ${ia.indexId}`,
-                };
-              },
-              (message) => ({ key: ia.id, outcome: 'already-absent', detail: `already absent: ${message}` }),
-            ),
-          ]),
+        remove: async (ia) => {
+          await client.deleteIndexedAsset(ia.indexId, ia.id);
+          return {
+            key: ia.id,
+            outcome: 'deleted',
+            detail: `deleted indexed asset ${ia.id} of index ${ia.indexId}`,
+          };
+        },
       });
-      return inOrder(
-        indexedAssets.map((ia) => ia.id),
-        (key) => progress.get(key),
-      );
     },
 
     async deleteTwelveLabsAssets({ assetIds }) {
       if (assetIds.length === 0) return [];
       const client = deps.client();
-      const scope = activityScope();
-      const progress = resumeProgress(scope, ItemResultSchema, (r) => r.key);
-      await runBatch({
-        units: [...new Set(assetIds)].filter((id) => !progress.has(id)),
+      return deleteEach({
+        targets: assetIds,
+        keyOf: (assetId) => assetId,
         parallelism,
-        scope,
-        progress,
-        run: async (assetId) =>
-          progress.record([
-            await settleItem(
-              assetId,
-              async () => {
-                await client.deleteAsset(assetId);
-                return { key: assetId, outcome: 'deleted', detail: `deleted asset ${assetId} (force=true)` };
-              },
-              (message) => ({
-                key: assetId,
-                outcome: 'already-absent',
-                detail: `already absent: ${message}`,
-              }),
-            ),
-          ]),
+        remove: async (assetId) => {
+          await client.deleteAsset(assetId);
+          return { key: assetId, outcome: 'deleted', detail: `deleted asset ${assetId} (force=true)` };
+        },
       });
-      return inOrder(assetIds, (key) => progress.get(key));
     },
 
     async findTwelveLabsAssets({ assetIds }) {
