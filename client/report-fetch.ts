@@ -1,7 +1,7 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { RunStatus, summarize, type Report, type ReportRow } from '../plan/index.js';
 import type { PlannedStep } from '../plan/steps.js';
-import type { BulkDeleteResult, ChunkResult } from '../workflows/index.js';
+import { progressQuery, type BulkDeleteResult, type ChunkResult } from '../workflows/index.js';
 
 export interface FetchedReport {
   report: Report;
@@ -22,7 +22,7 @@ function pad(n: number): string {
 /**
  * The report of a run, assembled from its chunks' results (the rows never travel through the parent,
  * whose payloads must stay small). Works for completed, cancelled and stopped runs; for an open run it
- * answers the chunks finished so far with status from the run's search attributes.
+ * answers the rows of the chunks finished so far, with status `running`.
  */
 export async function fetchReport(client: Client, workflowId: string): Promise<FetchedReport> {
   const handle = client.workflow.getHandle(workflowId);
@@ -46,7 +46,25 @@ export async function fetchReport(client: Client, workflowId: string): Promise<F
     } else if (description.status.name === 'CANCELLED') {
       status = 'cancelled';
     } else if (description.status.name === 'RUNNING') {
-      status = 'failed';
+      // The rows so far: the chunks of the current pass that have finished (chunk IDs are deterministic).
+      status = 'running';
+      const progress = await handle.query(progressQuery);
+      const prefix = description.memo?.dryRun === true ? 'discover' : 'chunk';
+      const ids = Array.from(
+        { length: progress.chunks.total },
+        (_, i) => `${workflowId}/${prefix}-${pad(i)}`,
+      );
+      const finished = await Promise.all(
+        ids.map((id) =>
+          client.workflow
+            .getHandle(id)
+            .describe()
+            .then((d) => (d.status.name === 'COMPLETED' ? id : undefined))
+            .catch(() => undefined),
+        ),
+      );
+      chunkIds = finished.filter((id): id is string => id !== undefined);
+      plan = progress.plan;
     }
   }
   const rows: ReportRow[] = [];

@@ -19,6 +19,7 @@ export {
   Outcome,
   ReportRow,
   RunStatus,
+  ReportStatus,
   ReportSummary,
   Report,
   itemOutcome,

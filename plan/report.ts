@@ -33,10 +33,14 @@ export const ReportSummary = z.strictObject({
 });
 export type ReportSummary = z.infer<typeof ReportSummary>;
 
+/** A report's status: how the run ended, or `running` for the rows so far of a run still open. */
+export const ReportStatus = z.enum([...RunStatus.options, 'running']);
+export type ReportStatus = z.infer<typeof ReportStatus>;
+
 export const Report = z.strictObject({
   workflowId: z.string(),
   plan: z.string(),
-  status: RunStatus,
+  status: ReportStatus,
   summary: ReportSummary,
   rows: z.array(ReportRow),
 });

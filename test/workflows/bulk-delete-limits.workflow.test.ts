@@ -108,7 +108,7 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
     assert.equal(after.twelvelabs.assets.length, before.twelvelabs.assets.length);
   });
 
-  it('cancelling mid-run stops after the calls in flight and reports every item once', async () => {
+  it('reports the rows so far of an open run; cancelling it stops after the calls in flight and reports every item once', async () => {
     await stack.sandbox.reset();
     await stack.sandbox.seed({ entityReadyAfterMs: 1500 });
     const { plan: generated, env } = await stack.sandbox.generate(40, 6);
@@ -126,6 +126,9 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
         if (progress.chunks.done >= 1) break;
         await new Promise((r) => setTimeout(r, 100));
       }
+      const sofar = await fetchReport(stack.temporal.client, workflowId);
+      assert.equal(sofar.report.status, 'running', 'an open run reports its rows so far');
+      assert.ok(sofar.report.rows.length > 0 && sofar.report.summary.items < plan.items.length);
       await handle.cancel();
       await assert.rejects(handle.result(), /cancel/i);
     });
