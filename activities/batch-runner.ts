@@ -175,3 +175,45 @@ export async function deleteEach<T>(options: {
   });
   return inOrder(targets.map(keyOf), (key) => progress.get(key));
 }
+
+const FoundSchema = z.object({ key: z.string(), found: z.boolean() });
+
+/**
+ * Reads back each ID (once) in a batch that resumes from the heartbeat, and answers the IDs still present.
+ * `exists` answers whether the system still has it; a 404 means gone. An ID whose read fails without
+ * retry (e.g. 403) counts as present, so that nothing claims a deletion it cannot see.
+ */
+export async function findEach(options: {
+  ids: readonly string[];
+  parallelism: number;
+  /** For the warning when an ID cannot be checked, e.g. "TwelveLabs asset". */
+  what: string;
+  exists: (id: string) => Promise<boolean>;
+}): Promise<string[]> {
+  const scope = activityScope();
+  const progress = resumeProgress(scope, FoundSchema, (r) => r.key);
+  const unique = [...new Set(options.ids)];
+  await runBatch({
+    units: unique.filter((id) => !progress.has(id)),
+    parallelism: options.parallelism,
+    scope,
+    progress,
+    run: async (id) => {
+      let found = true;
+      try {
+        found = await options.exists(id);
+      } catch (error) {
+        if (!(error instanceof CallError)) throw error;
+        if (error.failure.disposition === 'absent') found = false;
+        else if (error.failure.disposition === 'item') {
+          scope.warn(`cannot verify a ${options.what}; counting it as still present`, {
+            id,
+            error: error.failure.message,
+          });
+        } else throw error;
+      }
+      progress.record([{ key: id, found }]);
+    },
+  });
+  return unique.filter((id) => progress.get(id)?.found);
+}

@@ -1,14 +1,9 @@
 /** The EnterMediaDB steps: delete assets, and read back which are still found. */
-import { z } from 'zod';
 import type { Activities } from './contract.js';
-import { activityScope } from './activity-scope.js';
-import { deleteEach, resumeProgress, runBatch } from './batch-runner.js';
-import { CallError } from './http-errors.js';
+import { deleteEach, findEach } from './batch-runner.js';
 import type { EnterMediaClient } from './entermedia-client.js';
 
 type EnterMediaActivities = Pick<Activities, 'deleteEnterMediaAssets' | 'findEnterMediaAssets'>;
-
-const FoundSchema = z.object({ key: z.string(), found: z.boolean() });
 
 export function createEnterMediaActivities(deps: {
   /** The client, or a non-retryable `MissingCredentialsError` thrown when base URL or key is not set. */
@@ -40,30 +35,12 @@ export function createEnterMediaActivities(deps: {
     async findEnterMediaAssets({ assetIds }) {
       if (assetIds.length === 0) return [];
       const client = deps.client();
-      const scope = activityScope();
-      const progress = resumeProgress(scope, FoundSchema, (r) => r.key);
-      await runBatch({
-        units: [...new Set(assetIds)].filter((id) => !progress.has(id)),
+      return findEach({
+        ids: assetIds,
         parallelism: deps.parallelism,
-        scope,
-        progress,
-        run: async (assetId) => {
-          let found = true;
-          try {
-            found = await client.exists(assetId);
-          } catch (error) {
-            if (!(error instanceof CallError) || error.failure.disposition === 'retry') throw error;
-            if (error.failure.disposition === 'batch') throw error;
-            // Cannot tell that it is gone: count it as still there, so nothing claims success.
-            scope.warn('cannot verify an EnterMediaDB asset; counting it as still present', {
-              assetId,
-              error: error.failure.message,
-            });
-          }
-          progress.record([{ key: assetId, found }]);
-        },
+        what: 'EnterMediaDB asset',
+        exists: (assetId) => client.exists(assetId),
       });
-      return [...new Set(assetIds)].filter((id) => progress.get(id)?.found);
     },
   };
 }

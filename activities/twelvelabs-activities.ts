@@ -15,6 +15,7 @@ import { activityScope } from './activity-scope.js';
 import {
   ItemResultSchema,
   deleteEach,
+  findEach,
   inOrder,
   resumeProgress,
   runBatch,
@@ -52,8 +53,6 @@ const DiscoveredAssetSchema: z.ZodType<DiscoveredAsset> = z.object({
   ),
   error: z.object({ type: z.string(), message: z.string() }).optional(),
 });
-
-const FoundSchema = z.object({ key: z.string(), found: z.boolean() });
 
 /**
  * Every page of a listing: pages start at 1 and the walk stops on an empty page (what the official SDK's
@@ -307,32 +306,15 @@ export function createTwelveLabsActivities(deps: {
     async findTwelveLabsAssets({ assetIds }) {
       if (assetIds.length === 0) return [];
       const client = deps.client();
-      const scope = activityScope();
-      const progress = resumeProgress(scope, FoundSchema, (r) => r.key);
-      await runBatch({
-        units: [...new Set(assetIds)].filter((id) => !progress.has(id)),
+      return findEach({
+        ids: assetIds,
         parallelism,
-        scope,
-        progress,
-        run: async (assetId) => {
-          let found = true;
-          try {
-            await client.getAsset(assetId);
-          } catch (error) {
-            if (!(error instanceof CallError)) throw error;
-            if (error.failure.disposition === 'absent') found = false;
-            else if (error.failure.disposition === 'item') {
-              // Cannot tell that it is gone (e.g. 403): count it as still there, so nothing claims success.
-              scope.warn('cannot verify a TwelveLabs asset; counting it as still present', {
-                assetId,
-                error: error.failure.message,
-              });
-            } else throw error;
-          }
-          progress.record([{ key: assetId, found }]);
+        what: 'TwelveLabs asset',
+        exists: async (assetId) => {
+          await client.getAsset(assetId);
+          return true;
         },
       });
-      return [...new Set(assetIds)].filter((id) => progress.get(id)?.found);
     },
   };
 }
