@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Report, type PlanInput } from '../../plan/index.js';
 import { sandboxEnv } from '../../sandbox/index.js';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { cleanEnv, eventually, runCli, startCli } from './cli-process.js';
-import { startBackgroundWorker, type BackgroundWorker } from './stack-worker.js';
+import type { Stack } from '../helpers/stack.js';
+import { eventually, runCli, startCli } from './cli-process.js';
+import { startBackgroundWorker, startCliStack, type CliStack } from './stack-worker.js';
 
 /** The credentials of every catalogue in this file, and of its worker. */
 const CREDENTIALS = {
@@ -25,19 +24,16 @@ interface RunJson {
 
 describe('bulk-delete run, plan, status, approve, cancel and report against a dev server and the sandbox', () => {
   let stack: Stack;
-  let worker: BackgroundWorker;
   let dir: string;
   let env: NodeJS.ProcessEnv;
 
+  let cli: CliStack | undefined;
   before(async () => {
-    stack = await startStack();
-    dir = mkdtempSync(join(tmpdir(), 'bulk-delete-cli-'));
-    worker = await startBackgroundWorker(stack.temporal, { ...sandboxEnv(stack.sandbox.url, CREDENTIALS) });
-    env = cleanEnv({ TEMPORAL_ADDRESS: stack.temporal.address, BULK_DELETE_TASK_QUEUE: worker.taskQueue });
+    cli = await startCliStack(CREDENTIALS, 'bulk-delete-cli');
+    ({ stack, dir, env } = cli);
   });
   after(async () => {
-    await worker?.stop();
-    await stack?.close();
+    await cli?.close();
   });
 
   /**

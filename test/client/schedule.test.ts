@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Report } from '../../plan/index.js';
-import { sandboxEnv, type SandboxStateInput } from '../../sandbox/index.js';
+import type { SandboxStateInput } from '../../sandbox/index.js';
 import { findTemporalCli } from '../../scripts/temporal-paths.js';
 import type { ScheduledCleanupResult } from '../../workflows/index.js';
-import { startStack, type Stack } from '../helpers/stack.js';
-import { cleanEnv, eventually, runCli } from './cli-process.js';
-import { startBackgroundWorker, type BackgroundWorker } from './stack-worker.js';
+import type { Stack } from '../helpers/stack.js';
+import { eventually, runCli } from './cli-process.js';
+import { startCliStack, type CliStack } from './stack-worker.js';
 
 const run = promisify(execFile);
 
@@ -77,19 +76,16 @@ interface DescribeJson {
 
 describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a dev server', () => {
   let stack: Stack;
-  let worker: BackgroundWorker;
   let dir: string;
   let env: NodeJS.ProcessEnv;
 
+  let cli: CliStack | undefined;
   before(async () => {
-    stack = await startStack();
-    dir = mkdtempSync(join(tmpdir(), 'bulk-delete-schedule-'));
-    worker = await startBackgroundWorker(stack.temporal, { ...sandboxEnv(stack.sandbox.url, CREDENTIALS) });
-    env = cleanEnv({ TEMPORAL_ADDRESS: stack.temporal.address, BULK_DELETE_TASK_QUEUE: worker.taskQueue });
+    cli = await startCliStack(CREDENTIALS, 'bulk-delete-schedule');
+    ({ stack, dir, env } = cli);
   });
   after(async () => {
-    await worker?.stop();
-    await stack?.close();
+    await cli?.close();
   });
 
   function file(name: string, content: unknown): string {

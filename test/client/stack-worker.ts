@@ -1,10 +1,16 @@
 /** A worker that polls for a whole test file, with the activities the real worker registers. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, createLimiters } from '../../activities/index.js';
 import { createPolicyActivities } from '../../activities/policy-activities.js';
 import { createWorker } from '../../worker/create-worker.js';
 import { loadSystemsConfig } from '../../worker/systems-config.js';
+import { sandboxEnv, type SandboxCredentials } from '../../sandbox/index.js';
+import { startStack, type Stack } from '../helpers/stack.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
+import { cleanEnv } from './cli-process.js';
 
 export interface BackgroundWorker {
   taskQueue: string;
@@ -34,6 +40,43 @@ export async function startBackgroundWorker(
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
+    },
+  };
+}
+
+/** What a CLI test file runs the real command line against. */
+export interface CliStack {
+  stack: Stack;
+  worker: BackgroundWorker;
+  /** A scratch folder for plan and policy files. */
+  dir: string;
+  /** The environment for `runCli`: the test server's address and the worker's task queue, nothing else. */
+  env: NodeJS.ProcessEnv;
+  close(): Promise<void>;
+}
+
+/**
+ * A dev server, the sandbox and a background worker whose systems point at the sandbox with these
+ * credentials (the catalogues a test seeds must carry the same ones).
+ */
+export async function startCliStack(credentials: SandboxCredentials, prefix: string): Promise<CliStack> {
+  const stack = await startStack();
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const worker = await startBackgroundWorker(stack.temporal, {
+    ...sandboxEnv(stack.sandbox.url, credentials),
+  });
+  const env = cleanEnv({
+    TEMPORAL_ADDRESS: stack.temporal.address,
+    BULK_DELETE_TASK_QUEUE: worker.taskQueue,
+  });
+  return {
+    stack,
+    worker,
+    dir,
+    env,
+    async close() {
+      await worker.stop();
+      await stack.close();
     },
   };
 }

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,21 +10,10 @@ import { PROJECT_ROOT, findTemporalCli } from '../../scripts/temporal-paths.js';
 import { cleanEnv, runCli } from '../client/cli-process.js';
 import { startBackgroundWorker, type BackgroundWorker } from '../client/stack-worker.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { freePort } from '../helpers/ports.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(PROJECT_ROOT, 'test', 'artifacts');
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the Temporal Web UI shows a bulk delete run, found by its plan name', () => {
   let temporal: TestWorkflowEnvironment;

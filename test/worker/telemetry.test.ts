@@ -1,18 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { describe, it } from 'node:test';
 import { installTelemetry } from '../../worker/telemetry.js';
 import { PROJECT_ROOT } from '../../scripts/temporal-paths.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../helpers/ports.js';
 
 describe('worker telemetry', () => {
   it('refuses a malformed metrics address, naming the variable', () => {
