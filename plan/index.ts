@@ -24,7 +24,39 @@ export {
   Report,
   itemOutcome,
   summarize,
+  emptySummary,
+  addSummary,
+  rowsOf,
 } from './report.js';
+export {
+  CallStep,
+  Answer,
+  LedgerEntry,
+  ItemFailure,
+  changedState,
+  describeEntry,
+  type PhaseAnswer,
+  type Refusal,
+} from './ledger.js';
+export { ItemBook, type ItemFinal, type Observation } from './item-book.js';
+export {
+  planChunk,
+  replanRefusedUnlink,
+  replanForeignEntity,
+  combineDigests,
+  systemsOf,
+  stepOf,
+  compareSteps,
+  type ChunkPlan,
+  type ItemPlan,
+  type PlannedCall,
+  type PlannedStep,
+  type Replan,
+  type EntityRef,
+  type IndexedAssetRef,
+  type DiscoveredAsset,
+  type DiscoveredEntity,
+} from './planner.js';
 export {
   BulkDeletePlan,
   BulkDeleteStatus,
@@ -50,3 +82,4 @@ export {
   type LocatedJson,
   type IssueLocator,
 } from './plan-parse.js';
+export { runTally, thresholdBreach, windowSize, type Tally } from './run-policy.js';

@@ -1,0 +1,373 @@
+/**
+ * The planner: from a chunk's items and what discovery read, every call of every item, in every system, in
+ * the mission's order; and the re-planning when a vendor refuses a call or the world changed. The
+ * `lastEntityAsset` rules live here and only here. Pure: no I/O, no Temporal, no clock.
+ */
+import { digestOf } from './digest.js';
+import type { CallStep } from './ledger.js';
+import type { LastEntityAsset, PlanItem } from './plan-schema.js';
+import type { SystemName } from './systems.js';
+
+export interface EntityRef {
+  id: string;
+  collectionId: string;
+}
+
+export interface IndexedAssetRef {
+  id: string;
+  indexId: string;
+}
+
+export interface DiscoveredEntity extends EntityRef {
+  /** Every asset linked to the entity now (not only the plan's). */
+  assetIds: string[];
+  status: 'processing' | 'ready';
+  name?: string | undefined;
+}
+
+/** What discovery read of one TwelveLabs asset. */
+export interface DiscoveredAsset {
+  assetId: string;
+  /** False when TwelveLabs answers 404 for the asset. */
+  exists: boolean;
+  /**
+   * The indexed assets that reference it; absent when discovery did not list them (a run that deletes at
+   * once lists them just before the forced delete instead, which is also its second look).
+   */
+  indexedAssets?: IndexedAssetRef[] | undefined;
+  entities: DiscoveredEntity[];
+  filename?: string | undefined;
+  /** Set when reading this asset failed for good; the item then fails, and only that item. */
+  error?: { type: string; message: string } | undefined;
+}
+
+/** One call the plan makes for one item. Grouped calls (an entity's unlink, a library) carry one per item. */
+export interface PlannedCall {
+  item: string;
+  system: SystemName;
+  step: CallStep;
+  /** `entityId/assetId`, `entityId`, `indexId/indexedAssetId`, asset ID, `libraryId/assetId`. */
+  target: string;
+  /** Entity calls: which entity. */
+  entity?: EntityRef;
+  /** Unlinks and TwelveLabs deletes: the item's asset; Uplynk: the Uplynk asset. */
+  assetId?: string;
+  indexId?: string;
+  indexedAssetId?: string;
+  libraryId?: string;
+}
+
+/** A step as a dry run shows it and as the digest that `approve` quotes covers it. */
+export interface PlannedStep {
+  item: string;
+  system: SystemName;
+  step: CallStep | 'skip' | 'leave-to-force-delete';
+  target: string;
+  note?: string;
+}
+
+/** The plan of one item: what to call, or why nothing is called. */
+export interface ItemPlan {
+  item: string;
+  systems: SystemName[];
+  /** Set when the item is touched in no system. */
+  skip?: string;
+  /** Set when discovery of the item failed for good. */
+  failure?: { system: SystemName; step: string; detail: string };
+  /** Systems where the target was already gone at discovery. */
+  absent: SystemName[];
+  notes: string[];
+  calls: PlannedCall[];
+}
+
+export interface ChunkPlan {
+  items: ItemPlan[];
+  steps: PlannedStep[];
+  digest: string;
+}
+
+/** The systems a plan item has a part in, in the mission's order. */
+export function systemsOf(item: PlanItem): SystemName[] {
+  const systems: SystemName[] = [];
+  if (item.twelvelabs) systems.push('twelvelabs');
+  if (item.uplynk) systems.push('uplynk');
+  if (item.entermedia) systems.push('entermedia');
+  return systems;
+}
+
+const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * The calls of a chunk's items, given what discovery found in TwelveLabs.
+ *
+ * An entity must keep at least one asset. When the chunk would take all of an entity's assets, the
+ * `lastEntityAsset` option decides: `force-unlink` unlinks all but one and leaves that last one to the
+ * forced asset delete (which unlinks it anyway); `delete-entity` deletes the entity; `skip-item` skips the
+ * item of the last asset in every system. The "last" asset is the greatest ID, so that every run and the
+ * dry run choose alike.
+ */
+export function planChunk(
+  items: readonly PlanItem[],
+  discovered: readonly DiscoveredAsset[],
+  lastEntityAsset: LastEntityAsset,
+): ChunkPlan {
+  const byAsset = new Map(discovered.map((d) => [d.assetId, d]));
+  const plans = new Map<string, ItemPlan>();
+  const itemOfAsset = new Map<string, string>();
+  for (const item of items) {
+    const plan: ItemPlan = { item: item.id, systems: systemsOf(item), absent: [], notes: [], calls: [] };
+    plans.set(item.id, plan);
+    if (!item.twelvelabs) continue;
+    const found = byAsset.get(item.twelvelabs.assetId);
+    if (!found) {
+      plan.failure = { system: 'twelvelabs', step: 'discover', detail: 'the asset was not discovered' };
+    } else if (found.error) {
+      plan.failure = {
+        system: 'twelvelabs',
+        step: 'discover',
+        detail: `${found.error.type}: ${found.error.message}`,
+      };
+    } else if (!found.exists) {
+      plan.absent.push('twelvelabs');
+      plan.notes.push(`TwelveLabs asset ${item.twelvelabs.assetId} not found`);
+    } else {
+      itemOfAsset.set(item.twelvelabs.assetId, item.id);
+    }
+  }
+
+  // Entities that hold the chunk's live assets, each once, in ID order.
+  const entities = new Map<string, DiscoveredEntity>();
+  for (const assetId of itemOfAsset.keys()) {
+    for (const entity of byAsset.get(assetId)?.entities ?? []) {
+      if (!entities.has(entity.id)) entities.set(entity.id, entity);
+    }
+  }
+  const sortedEntities = [...entities.values()].sort((a, b) => byString(a.id, b.id));
+  const active = (assetId: string): boolean => {
+    const item = itemOfAsset.get(assetId);
+    return item !== undefined && plans.get(item)?.skip === undefined;
+  };
+
+  if (lastEntityAsset === 'skip-item') {
+    // Skipping an item keeps its asset in all its entities, which can save other entities: repeat until stable.
+    for (let changed = true; changed;) {
+      changed = false;
+      for (const entity of sortedEntities) {
+        const mine = entity.assetIds.filter(active).sort(byString);
+        if (mine.length > 0 && mine.length === entity.assetIds.length) {
+          const last = mine[mine.length - 1]!;
+          plans.get(itemOfAsset.get(last)!)!.skip = skipReason(last, entity.id);
+          changed = true;
+        }
+      }
+    }
+  }
+
+  const leave: PlannedStep[] = [];
+  for (const entity of sortedEntities) {
+    const mine = entity.assetIds.filter(active).sort(byString);
+    if (mine.length === 0) continue;
+    const ref: EntityRef = { id: entity.id, collectionId: entity.collectionId };
+    const takesAll = mine.length === entity.assetIds.length;
+    if (takesAll && lastEntityAsset === 'delete-entity') {
+      for (const assetId of mine) {
+        const plan = plans.get(itemOfAsset.get(assetId)!)!;
+        plan.calls.push(entityDelete(plan.item, ref, assetId));
+        plan.notes.push(`entity ${entity.id} deleted: the plan takes all its assets`);
+      }
+      continue;
+    }
+    const toUnlink = takesAll ? mine.slice(0, -1) : mine;
+    if (takesAll) {
+      const last = mine[mine.length - 1]!;
+      const plan = plans.get(itemOfAsset.get(last)!)!;
+      plan.notes.push(leaveNote(entity.id));
+      leave.push({ item: plan.item, system: 'twelvelabs', step: 'leave-to-force-delete', target: entity.id });
+    }
+    for (const assetId of toUnlink) {
+      const plan = plans.get(itemOfAsset.get(assetId)!)!;
+      plan.calls.push(unlinkCall(plan.item, ref, assetId));
+    }
+  }
+
+  for (const item of items) {
+    const plan = plans.get(item.id)!;
+    if (plan.skip !== undefined || plan.failure !== undefined) {
+      plan.calls = [];
+      continue;
+    }
+    const assetId = item.twelvelabs?.assetId;
+    if (assetId !== undefined && itemOfAsset.has(assetId)) {
+      for (const ia of byAsset.get(assetId)?.indexedAssets ?? []) {
+        plan.calls.push(indexedAssetDelete(item.id, assetId, ia));
+      }
+      plan.calls.push({
+        item: item.id,
+        system: 'twelvelabs',
+        step: 'delete-asset',
+        target: assetId,
+        assetId,
+      });
+    }
+    if (item.uplynk) {
+      for (const libraryId of item.uplynk.libraryIds) {
+        plan.calls.push({
+          item: item.id,
+          system: 'uplynk',
+          step: 'remove-from-library',
+          target: `${libraryId}/${item.uplynk.assetId}`,
+          libraryId,
+          assetId: item.uplynk.assetId,
+        });
+      }
+    }
+    if (item.entermedia) {
+      plan.calls.push({
+        item: item.id,
+        system: 'entermedia',
+        step: 'delete-dam-asset',
+        target: item.entermedia.assetId,
+        assetId: item.entermedia.assetId,
+      });
+    }
+  }
+
+  const itemPlans = items.map((item) => plans.get(item.id)!);
+  const steps: PlannedStep[] = [...leave.filter((s) => plans.get(s.item)?.skip === undefined)];
+  for (const plan of itemPlans) {
+    if (plan.skip !== undefined) {
+      for (const system of plan.systems)
+        steps.push({ item: plan.item, system, step: 'skip', target: '', note: plan.skip });
+    }
+    for (const call of plan.calls) steps.push(stepOf(call));
+  }
+  steps.sort(compareSteps);
+  return { items: itemPlans, steps, digest: digestOf(steps) };
+}
+
+export function stepOf(call: PlannedCall): PlannedStep {
+  return { item: call.item, system: call.system, step: call.step, target: call.target };
+}
+
+function skipReason(assetId: string, entityId: string): string {
+  return `its asset ${assetId} is the last asset of entity ${entityId} (lastEntityAsset: skip-item)`;
+}
+
+function leaveNote(entityId: string): string {
+  return `last asset of entity ${entityId}: unlinked by the forced asset delete`;
+}
+
+export function unlinkCall(item: string, entity: EntityRef, assetId: string): PlannedCall {
+  return {
+    item,
+    system: 'twelvelabs',
+    step: 'unlink-entity',
+    target: `${entity.id}/${assetId}`,
+    entity,
+    assetId,
+  };
+}
+
+function entityDelete(item: string, entity: EntityRef, assetId: string): PlannedCall {
+  return { item, system: 'twelvelabs', step: 'delete-entity', target: entity.id, entity, assetId };
+}
+
+export function indexedAssetDelete(item: string, assetId: string, ia: IndexedAssetRef): PlannedCall {
+  return {
+    item,
+    system: 'twelvelabs',
+    step: 'delete-indexed-asset',
+    target: `${ia.indexId}/${ia.id}`,
+    assetId,
+    indexId: ia.indexId,
+    indexedAssetId: ia.id,
+  };
+}
+
+const STEP_ORDER: ReadonlyArray<PlannedStep['step']> = [
+  'skip',
+  'unlink-entity',
+  'leave-to-force-delete',
+  'delete-entity',
+  'delete-indexed-asset',
+  'delete-asset',
+  'remove-from-library',
+  'delete-dam-asset',
+];
+
+export function compareSteps(a: PlannedStep, b: PlannedStep): number {
+  return (
+    STEP_ORDER.indexOf(a.step) - STEP_ORDER.indexOf(b.step) ||
+    byString(a.item, b.item) ||
+    byString(a.target, b.target) ||
+    byString(a.system, b.system)
+  );
+}
+
+/** The digest of a whole run from the digests of its chunks, in plan order. */
+export function combineDigests(chunkDigests: readonly string[]): string {
+  return digestOf(chunkDigests);
+}
+
+/** What re-planning decides for the items behind a refused or premise-changed entity call. */
+export interface Replan {
+  /** Items to skip from now on, in every system, with why. */
+  skip: Array<{ item: string; reason: string }>;
+  /** Calls that replace the refused ones (a new unlink, an entity delete). */
+  calls: PlannedCall[];
+  /** Notes for report rows, per item. */
+  notes: Array<{ item: string; note: string }>;
+}
+
+/**
+ * An unlink refused because it would empty the entity: the plan's assets still linked are all that the
+ * entity holds. This happens when another chunk, another run or a change during the run emptied it since
+ * discovery. `lastEntityAsset` decides again, with the greatest asset ID as the last one.
+ */
+export function replanRefusedUnlink(
+  refused: ReadonlyArray<{ item: string; assetId: string }>,
+  entity: EntityRef,
+  lastEntityAsset: LastEntityAsset,
+): Replan {
+  const pairs = [...refused].sort((a, b) => byString(a.assetId, b.assetId));
+  const last = pairs[pairs.length - 1];
+  if (!last) return { skip: [], calls: [], notes: [] };
+  const rest = pairs.slice(0, -1);
+  if (lastEntityAsset === 'delete-entity') {
+    return {
+      skip: [],
+      calls: pairs.map((p) => entityDelete(p.item, entity, p.assetId)),
+      notes: pairs.map((p) => ({
+        item: p.item,
+        note: `entity ${entity.id} deleted: the plan's assets became all its assets during the run`,
+      })),
+    };
+  }
+  const calls = rest.map((p) => unlinkCall(p.item, entity, p.assetId));
+  if (lastEntityAsset === 'skip-item') {
+    return {
+      skip: [{ item: last.item, reason: `${skipReason(last.assetId, entity.id)}, decided during the run` }],
+      calls,
+      notes: [],
+    };
+  }
+  return { skip: [], calls, notes: [{ item: last.item, note: leaveNote(entity.id) }] };
+}
+
+/**
+ * An entity delete whose premise no longer holds: read again just before the delete, the entity holds
+ * assets outside the plan. It must not be deleted; the plan's assets are unlinked instead (the entity
+ * keeps the others, so none of them is its last).
+ */
+export function replanForeignEntity(
+  items: ReadonlyArray<{ item: string; assetId: string }>,
+  entity: EntityRef,
+  foreign: readonly string[],
+): Replan {
+  const why = `entity ${entity.id} not deleted: it now also holds ${foreign.length} asset(s) outside the plan (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); unlinked instead`;
+  return {
+    skip: [],
+    calls: items.map((p) => unlinkCall(p.item, entity, p.assetId)),
+    notes: items.map((p) => ({ item: p.item, note: why })),
+  };
+}

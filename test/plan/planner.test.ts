@@ -1,0 +1,352 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  ItemBook,
+  PlanItem,
+  planChunk,
+  replanForeignEntity,
+  replanRefusedUnlink,
+  rowsOf,
+  runTally,
+  summarize,
+  thresholdBreach,
+  windowSize,
+  PlanOptions,
+  type DiscoveredAsset,
+  type LastEntityAsset,
+  type LedgerEntry,
+} from '../../plan/index.js';
+
+const hex = (n: number): string => n.toString(16).padStart(24, '0');
+const A1 = hex(0xa1);
+const A2 = hex(0xa2);
+const A3 = hex(0xa3);
+const OTHER = hex(0xff);
+const COLL = hex(0xc0);
+const entity = (id: number, assetIds: string[]) => ({
+  id: hex(id),
+  collectionId: COLL,
+  assetIds,
+  status: 'ready' as const,
+});
+
+function item(id: string, assetId?: string, extra: Partial<PlanItem> = {}): PlanItem {
+  return PlanItem.parse({ id, ...(assetId ? { twelvelabs: { assetId } } : {}), ...extra });
+}
+
+function found(
+  assetId: string,
+  entities: ReturnType<typeof entity>[],
+  indexed: number[] = [],
+): DiscoveredAsset {
+  return {
+    assetId,
+    exists: true,
+    entities,
+    indexedAssets: indexed.map((n) => ({ id: hex(n), indexId: hex(0x1d) })),
+  };
+}
+
+/** The planned steps as short strings, `item step target`. */
+function stepsOf(items: PlanItem[], discovered: DiscoveredAsset[], mode: LastEntityAsset): string[] {
+  return planChunk(items, discovered, mode).steps.map((s) => `${s.item} ${s.step} ${s.target}`);
+}
+
+describe('planner: an item and its references become its calls, in the mission order', () => {
+  it('plans, per item, unlinks, indexed assets, the forced asset delete, library removals and the DAM delete', () => {
+    const items = [
+      item('ep-1', A1, {
+        uplynk: { assetId: 'u1', libraryIds: ['lib1', 'lib2'] },
+        entermedia: { assetId: 'd1' },
+      }),
+    ];
+    const e1 = entity(0xe1, [A1, OTHER]);
+    const plan = planChunk(items, [found(A1, [e1], [0x1a])], 'force-unlink');
+    assert.deepEqual(
+      plan.items[0]!.calls.map((c) => `${c.system} ${c.step} ${c.target}`),
+      [
+        `twelvelabs unlink-entity ${e1.id}/${A1}`,
+        `twelvelabs delete-indexed-asset ${hex(0x1d)}/${hex(0x1a)}`,
+        `twelvelabs delete-asset ${A1}`,
+        'uplynk remove-from-library lib1/u1',
+        'uplynk remove-from-library lib2/u1',
+        'entermedia delete-dam-asset d1',
+      ],
+    );
+    assert.equal(plan.digest.length, 64);
+  });
+
+  const lastAsset: Array<[LastEntityAsset, string[]]> = [
+    // The entity holds exactly the plan's two assets: A2 (the greater ID) is its last.
+    [
+      'force-unlink',
+      [
+        `a1 unlink-entity ${hex(0xe1)}/${A1}`,
+        `a2 leave-to-force-delete ${hex(0xe1)}`,
+        `a1 delete-asset ${A1}`,
+        `a2 delete-asset ${A2}`,
+      ],
+    ],
+    [
+      'delete-entity',
+      [
+        `a1 delete-entity ${hex(0xe1)}`,
+        `a2 delete-entity ${hex(0xe1)}`,
+        `a1 delete-asset ${A1}`,
+        `a2 delete-asset ${A2}`,
+      ],
+    ],
+    ['skip-item', [`a2 skip `, `a1 unlink-entity ${hex(0xe1)}/${A1}`, `a1 delete-asset ${A1}`]],
+  ];
+  for (const [mode, expected] of lastAsset) {
+    it(`when the plan takes all of an entity's assets, lastEntityAsset ${mode} decides`, () => {
+      const e1 = entity(0xe1, [A1, A2]);
+      const items = [item('a1', A1), item('a2', A2)];
+      assert.deepEqual(stepsOf(items, [found(A1, [e1]), found(A2, [e1])], mode), expected);
+    });
+  }
+
+  it('skip-item: skipping an item keeps its asset in all its entities, which can save another item', () => {
+    // E1 = {A1, A2}, E2 = {A2}: A2 is E2's last asset, so a2 is skipped; then E1 keeps A2 and a1 is unlinked.
+    const e1 = entity(0xe1, [A1, A2]);
+    const e2 = entity(0xe2, [A2]);
+    const plan = planChunk(
+      [item('a1', A1), item('a2', A2)],
+      [found(A1, [e1]), found(A2, [e1, e2])],
+      'skip-item',
+    );
+    assert.match(plan.items[1]!.skip ?? '', /last asset of entity/);
+    assert.deepEqual(plan.items[1]!.calls, []);
+    assert.deepEqual(
+      plan.items[0]!.calls.map((c) => c.step),
+      ['unlink-entity', 'delete-asset'],
+    );
+  });
+
+  it('an asset already gone is absent in TwelveLabs and keeps its other systems; a read that failed fails only its item', () => {
+    const items = [item('gone', A1, { entermedia: { assetId: 'd1' } }), item('bad', A2), item('ok', A3)];
+    const plan = planChunk(
+      items,
+      [
+        { assetId: A1, exists: false, entities: [], indexedAssets: [] },
+        { assetId: A2, exists: true, entities: [], error: { type: 'PermissionDeniedError', message: '403' } },
+        found(A3, []),
+      ],
+      'force-unlink',
+    );
+    assert.deepEqual(plan.items[0]!.absent, ['twelvelabs']);
+    assert.deepEqual(
+      plan.items[0]!.calls.map((c) => c.step),
+      ['delete-dam-asset'],
+    );
+    assert.match(plan.items[1]!.failure?.detail ?? '', /PermissionDeniedError/);
+    assert.deepEqual(plan.items[1]!.calls, []);
+    assert.deepEqual(
+      plan.items[2]!.calls.map((c) => c.step),
+      ['delete-asset'],
+    );
+  });
+
+  it('the same references give the same steps and digest, whatever the order discovery answered in', () => {
+    const e1 = entity(0xe1, [A1, A2, OTHER]);
+    const items = [item('a1', A1), item('a2', A2)];
+    const one = planChunk(items, [found(A1, [e1], [1]), found(A2, [e1], [2])], 'force-unlink');
+    const two = planChunk(items, [found(A2, [e1], [2]), found(A1, [e1], [1])], 'force-unlink');
+    assert.equal(one.digest, two.digest);
+    assert.deepEqual(one.steps, two.steps);
+  });
+});
+
+describe('re-planning when a vendor refuses or the world changed', () => {
+  const e1 = { id: hex(0xe1), collectionId: COLL };
+  const refused = [
+    { item: 'a1', assetId: A1 },
+    { item: 'a2', assetId: A2 },
+  ];
+  const table: Array<[LastEntityAsset, { skip: string[]; calls: string[]; notes: string[] }]> = [
+    ['force-unlink', { skip: [], calls: [`a1 unlink-entity`], notes: ['a2'] }],
+    ['delete-entity', { skip: [], calls: ['a1 delete-entity', 'a2 delete-entity'], notes: ['a1', 'a2'] }],
+    ['skip-item', { skip: ['a2'], calls: ['a1 unlink-entity'], notes: [] }],
+  ];
+  for (const [mode, expected] of table) {
+    it(`a refused unlink (it would empty the entity) under ${mode}`, () => {
+      const replan = replanRefusedUnlink(refused, e1, mode);
+      assert.deepEqual(
+        replan.skip.map((s) => s.item),
+        expected.skip,
+      );
+      assert.deepEqual(
+        replan.calls.map((c) => `${c.item} ${c.step}`),
+        expected.calls,
+      );
+      assert.deepEqual(
+        replan.notes.map((n) => n.item),
+        expected.notes,
+      );
+    });
+  }
+
+  it('an entity that now holds assets outside the plan is not deleted: its plan assets are unlinked instead', () => {
+    const replan = replanForeignEntity(refused, e1, [OTHER]);
+    assert.deepEqual(
+      replan.calls.map((c) => `${c.item} ${c.step} ${c.target}`),
+      [`a1 unlink-entity ${e1.id}/${A1}`, `a2 unlink-entity ${e1.id}/${A2}`],
+    );
+    assert.match(replan.notes[0]!.note, /not deleted: it now also holds 1 asset/);
+  });
+});
+
+describe('item book: an item skipped or failed gets no further call, and rows follow the ledger', () => {
+  const at = '2026-11-23T00:00:00.000Z';
+  const items = [
+    item('a1', A1, { uplynk: { assetId: 'u1', libraryIds: ['lib1'] }, entermedia: { assetId: 'd1' } }),
+    item('a2', A2, { entermedia: { assetId: 'd2' } }),
+  ];
+  const e1 = entity(0xe1, [A1, A2]);
+  const plan = () => planChunk(items, [found(A1, [e1], [1]), found(A2, [e1])], 'skip-item');
+  const entry = (
+    e: Partial<LedgerEntry> & Pick<LedgerEntry, 'item' | 'step' | 'target' | 'answer'>,
+  ): LedgerEntry => ({
+    system: 'twelvelabs',
+    at,
+    ...e,
+  });
+
+  it("a skip decided during the run drops the item's later calls in every system", () => {
+    const book = new ItemBook(plan(), () => at);
+    // Discovery planned a2 as skipped already (last asset); now a1's unlink is refused at run time too.
+    book.record(
+      {
+        entries: [],
+        failures: [],
+        refused: [{ item: 'a1', step: 'unlink-entity', target: `${e1.id}/${A1}`, entity: e1, assetId: A1 }],
+      },
+      ['unlink-entity'],
+    );
+    book.apply(replanRefusedUnlink([{ item: 'a1', assetId: A1 }], e1, 'skip-item'));
+    assert.equal(book.live('a1'), false);
+    for (const step of ['delete-asset', 'remove-from-library', 'delete-dam-asset'] as const) {
+      assert.deepEqual(book.pending(step), [], `no ${step} for a skipped item`);
+    }
+    const rows = rowsOf(book.finals(), book.ledger);
+    assert.deepEqual(
+      rows.map((r) => `${r.item} ${r.system} ${r.outcome}`),
+      [
+        'a1 twelvelabs skipped',
+        'a1 uplynk skipped',
+        'a1 entermedia skipped',
+        'a2 twelvelabs skipped',
+        'a2 entermedia skipped',
+      ],
+    );
+  });
+
+  it('an item stopped after irreversible calls is partial, and its detail lists exactly what was done', () => {
+    const book = new ItemBook(plan(), () => at);
+    book.record(
+      {
+        entries: [entry({ item: 'a1', step: 'unlink-entity', target: `${e1.id}/${A1}`, answer: 'unlinked' })],
+        failures: [],
+      },
+      ['unlink-entity'],
+    );
+    book.record(
+      {
+        entries: [
+          entry({
+            item: 'a1',
+            step: 'delete-indexed-asset',
+            target: `${hex(0x1d)}/${hex(1)}`,
+            answer: 'deleted',
+          }),
+        ],
+        failures: [],
+      },
+      ['delete-indexed-asset'],
+    );
+    book.stopAll('cancelled by request');
+    const rows = rowsOf(book.finals(), book.ledger);
+    const tl = rows.find((r) => r.item === 'a1' && r.system === 'twelvelabs')!;
+    assert.equal(tl.outcome, 'partial');
+    assert.match(tl.detail, /unlink-entity .*: unlinked; delete-indexed-asset .*: deleted/);
+    assert.equal(rows.find((r) => r.item === 'a1' && r.system === 'entermedia')!.outcome, 'skipped');
+    assert.equal(summarize(rows).partial, 1);
+  });
+
+  it('a failed call fails its own item only, names its step, and the call without an answer fails its item', () => {
+    const book = new ItemBook(planChunk(items, [found(A1, []), found(A2, [])], 'force-unlink'), () => at);
+    book.record(
+      {
+        entries: [
+          entry({
+            item: 'a1',
+            step: 'delete-asset',
+            target: A1,
+            answer: 'failed',
+            detail: 'PermissionDeniedError: 403',
+          }),
+        ],
+        failures: [],
+      },
+      ['delete-asset'],
+    );
+    const rows = rowsOf(book.finals(), book.ledger);
+    const byKey = Object.fromEntries(rows.map((r) => [`${r.item}/${r.system}`, r]));
+    assert.equal(byKey['a1/twelvelabs']!.outcome, 'failed');
+    assert.match(byKey['a1/twelvelabs']!.detail, /403/);
+    assert.equal(byKey['a1/uplynk']!.outcome, 'skipped');
+    // a2's delete-asset had no answer: it cannot go on safely.
+    assert.equal(byKey['a2/twelvelabs']!.outcome, 'failed');
+    assert.match(byKey['a2/twelvelabs']!.detail, /no answer/);
+    assert.deepEqual(book.pending('delete-dam-asset'), []);
+  });
+
+  it('Uplynk rows say only what Uplynk confirms', () => {
+    const book = new ItemBook(
+      planChunk([items[0]!], [{ assetId: A1, exists: false, entities: [] }], 'force-unlink'),
+      () => at,
+    );
+    book.record(
+      {
+        entries: [
+          entry({
+            item: 'a1',
+            system: 'uplynk',
+            step: 'remove-from-library',
+            target: 'lib1/u1',
+            answer: 'removal-requested',
+          }),
+        ],
+        failures: [],
+      },
+      ['remove-from-library'],
+    );
+    const row = rowsOf(book.finals(), book.ledger).find((r) => r.system === 'uplynk')!;
+    assert.match(row.detail, /removal requested; Uplynk does not say whether it was a member/);
+  });
+});
+
+describe('run policy: threshold and window', () => {
+  const options = PlanOptions.parse({ failureThreshold: 0.5, failureThresholdMinItems: 10 });
+  const table: Array<[number, number, boolean]> = [
+    [9, 9, false], // fewer than failureThresholdMinItems settled
+    [10, 5, false], // exactly 50%: not more than the threshold
+    [10, 6, true],
+    [100, 51, true],
+  ];
+  for (const [settled, failed, breach] of table) {
+    it(`${failed} failed of ${settled} settled ${breach ? 'stops' : 'goes on'}`, () => {
+      assert.equal(thresholdBreach({ settled, failed }, options) !== undefined, breach);
+    });
+  }
+  it("counts running chunks' tallies with finished chunks", () => {
+    const finished = { items: 5, deleted: 3, alreadyAbsent: 0, skipped: 0, partial: 0, failed: 2 };
+    assert.deepEqual(runTally(finished, [{ settled: 5, failed: 4 }]), { settled: 10, failed: 6 });
+  });
+  it('the first chunk runs alone until it ends or enough items settled', () => {
+    const base = { window: 4, failureThresholdMinItems: 10 };
+    assert.equal(windowSize({ ...base, chunksDone: 0, settled: 0 }), 1);
+    assert.equal(windowSize({ ...base, chunksDone: 0, settled: 10 }), 4);
+    assert.equal(windowSize({ ...base, chunksDone: 1, settled: 3 }), 4);
+  });
+});
