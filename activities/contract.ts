@@ -2,85 +2,69 @@
  * The contract between the workflows and the activities: what each activity takes and answers.
  * Workflows import these as types only; `createActivities(deps)` (activities/index.ts) implements them.
  *
- * Every batch activity takes many items in one call, heartbeats its progress, resumes from its last
- * heartbeat when retried (never repeating a call that already succeeded), and answers one result per
- * item. A per-item error that must not be retried (4xx) is answered as `outcome: "failed"` in that
- * item's result; an error worth retrying (5xx, 429, timeout, dropped connection) fails the whole
- * activity attempt so that Temporal retries it. An error that stops every item of the batch (missing
- * credentials, 401) fails the activity without retry.
+ * Each phase activity makes many calls, each for named plan items, and answers a `PhaseAnswer`: one ledger
+ * entry per call target (what the vendor answered), failures of reads, and refusals. A vendor's transient
+ * failure (5xx, 429, timeout, dropped connection) is retried on that call alone while the others go on;
+ * only a call that keeps failing past a bound fails the attempt, which Temporal retries from the last
+ * heartbeat (a compact cursor: the units done and their entries). A per-item refusal (4xx) is that item's
+ * failed entry. An error that stops everything (missing credentials, 401) fails the activity without retry.
  */
-import type { PlanItem, PlanOptions, SystemName } from '../plan/index.js';
+import type {
+  DiscoveredAsset,
+  EntityRef,
+  IndexedAssetRef,
+  Observation,
+  PhaseAnswer,
+  PlanItem,
+  PlanOptions,
+  SystemName,
+} from '../plan/index.js';
 
-/** What happened to one target of a batch: an indexed asset, an asset, an entity, a library. */
-export interface ItemResult {
-  /** The ID the result is about (asset ID, indexed asset ID, entity ID, library ID, ...). */
-  key: string;
-  outcome: 'deleted' | 'already-absent' | 'failed';
-  /** Human-readable: the vendor's message for a failure, what was done otherwise. Never a secret. */
-  detail: string;
-  /** The stable error class name for a failure, e.g. `AssetReferencedError`. */
-  errorType?: string;
-}
+export type { DiscoveredAsset, DiscoveredEntity, EntityRef, IndexedAssetRef } from '../plan/index.js';
 
-export interface IndexedAssetRef {
-  id: string;
-  indexId: string;
-}
-
-export interface EntityRef {
-  id: string;
-  collectionId: string;
-}
-
-export interface DiscoveredEntity extends EntityRef {
-  /** Every asset linked to the entity now (not only the plan's). */
-  assetIds: string[];
-  status: 'processing' | 'ready';
-}
-
-export interface DiscoveredAsset {
+/** A plan item's asset in a call: which item it is for. */
+export interface ItemAsset {
+  item: string;
   assetId: string;
-  /** False when TwelveLabs answers 404 for the asset. */
-  exists: boolean;
-  indexedAssets: IndexedAssetRef[];
-  entities: DiscoveredEntity[];
-  /** Set when discovery of this asset failed without retry (e.g. 403); the item then fails. */
-  error?: { type: string; message: string };
 }
 
 export interface Activities {
-  /** Every page (page_limit 50) of each asset's indexed assets and entities; 404 on the asset: `exists: false`. */
-  discoverTwelveLabsAssets(input: { assetIds: string[] }): Promise<DiscoveredAsset[]>;
   /**
-   * One DELETE .../entities/{eid}/assets call per entity with all the given assets. Idempotent: on a
-   * retry it reads the entity and removes only assets still linked; an entity that is gone answers
-   * `already-absent`. Result key: the entity ID.
+   * Every page (page_limit 50) of each asset's entities and, when asked, its indexed assets; 404 on the
+   * asset: `exists: false`. A read that fails for good, or keeps failing past the bound, is that asset's
+   * `error`: only its item fails.
    */
-  unlinkEntityAssets(input: { unlinks: Array<EntityRef & { assetIds: string[] }> }): Promise<ItemResult[]>;
+  discoverAssets(input: { assetIds: string[]; indexedAssets: boolean }): Promise<DiscoveredAsset[]>;
   /**
-   * Fails retryably with a BENIGN `EntityProcessingError` while any entity is `processing`, so that the
-   * retry policy polls. An entity that is gone counts as ready. Answers the number of entities checked.
+   * One DELETE .../entities/{eid}/assets per entity with all the given assets, then waits (bounded) until
+   * every entity changed is `ready` again. An unlink that would empty the entity is refused without
+   * change (`refused`); an asset no longer linked is `already-absent`.
    */
-  waitEntitiesReady(input: { entities: EntityRef[] }): Promise<{ ready: number; gone: number }>;
-  /** DELETE /entity-collections/{cid}/entities/{eid}; 404 is `already-absent`. Result key: the entity ID. */
-  deleteEntities(input: { entities: EntityRef[] }): Promise<ItemResult[]>;
-  /** DELETE /indexes/{index_id}/indexed-assets/{id}; 404 is `already-absent`. Result key: the indexed asset ID. */
-  deleteIndexedAssets(input: { indexedAssets: IndexedAssetRef[] }): Promise<ItemResult[]>;
-  /** DELETE /assets/{id}?force=true; 404 is `already-absent`. Result key: the asset ID. */
-  deleteTwelveLabsAssets(input: { assetIds: string[] }): Promise<ItemResult[]>;
+  unlinkEntities(input: {
+    unlinks: Array<{ entity: EntityRef; targets: ItemAsset[] }>;
+  }): Promise<PhaseAnswer>;
   /**
-   * DELETE /libraries/{id}/assets?ids=... grouped per library, several IDs per call with URLs kept short;
-   * an unknown library (404) is `already-absent`. Result key: `${libraryId}/${assetId}`, one per pair.
+   * Reads each entity again just before deleting it: if it holds assets outside `planAssetIds`, it is not
+   * deleted (`refused` with `foreign`). 404 is `already-absent`.
    */
-  removeFromUplynkLibraries(input: {
-    removals: Array<{ libraryId: string; assetIds: string[] }>;
-  }): Promise<ItemResult[]>;
-  /** deleteassets per asset; `rowsedited` "0" is `already-absent`. Result key: the asset ID. */
-  deleteEnterMediaAssets(input: { assetIds: string[] }): Promise<ItemResult[]>;
-  /** The asset IDs that TwelveLabs still answers (GET /assets/{id} not 404). */
-  findTwelveLabsAssets(input: { assetIds: string[] }): Promise<string[]>;
-  /** The asset IDs that EnterMediaDB search still finds. */
-  findEnterMediaAssets(input: { assetIds: string[] }): Promise<string[]>;
+  deleteEntities(input: {
+    deletes: Array<{ entity: EntityRef; targets: ItemAsset[]; planAssetIds: string[] }>;
+  }): Promise<PhaseAnswer>;
+  /**
+   * Per asset: lists its indexed assets again, deletes them (also ones created after discovery), then
+   * force-deletes the asset; then reads the deleted assets back in batches (`GET /assets?asset_ids=`).
+   */
+  deleteAssets(input: { assets: Array<ItemAsset & { known: IndexedAssetRef[] }> }): Promise<PhaseAnswer>;
+  /** DELETE /libraries/{id}/assets?ids=... grouped per library, several IDs per call; 404 library: absent. */
+  removeFromLibraries(input: {
+    removals: Array<{ libraryId: string; targets: ItemAsset[] }>;
+  }): Promise<PhaseAnswer>;
+  /** deleteassets per asset; `rowsedited` "0" is `already-absent` (unless an earlier try's answer was lost). */
+  deleteDamAssets(input: { assets: ItemAsset[] }): Promise<PhaseAnswer>;
+  /** Reads the current state of items in every system that can be read (after a chunk's record was lost). */
+  observeItems(input: {
+    items: PlanItem[];
+  }): Promise<Array<{ item: string; observed: Partial<Record<SystemName, Observation>> }>>;
   /** A page of a plan that travels by reference, checked against its digest. */
   readPlanPage(input: { ref: PlanRef; offset: number; limit: number }): Promise<PlanItem[]>;
   /** The name, options and counts of a plan that travels by reference, validated whole. */

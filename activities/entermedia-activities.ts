@@ -1,9 +1,10 @@
-/** The EnterMediaDB steps: delete assets, and read back which are still found. */
+/** The EnterMediaDB phase: delete assets; read back those whose first answer was lost. */
 import type { Activities } from './contract.js';
-import { deleteEach, findEach } from './batch-runner.js';
 import type { EnterMediaClient } from './entermedia-client.js';
+import { CallError } from './http-errors.js';
+import { runPhase, settle, uniqueBy } from './phase-runner.js';
 
-type EnterMediaActivities = Pick<Activities, 'deleteEnterMediaAssets' | 'findEnterMediaAssets'>;
+type EnterMediaActivities = Pick<Activities, 'deleteDamAssets'>;
 
 export function createEnterMediaActivities(deps: {
   /** The client, or a non-retryable `MissingCredentialsError` thrown when base URL or key is not set. */
@@ -11,35 +12,49 @@ export function createEnterMediaActivities(deps: {
   parallelism: number;
 }): EnterMediaActivities {
   return {
-    async deleteEnterMediaAssets({ assetIds }) {
-      if (assetIds.length === 0) return [];
+    async deleteDamAssets({ assets }) {
+      if (assets.length === 0) return { entries: [], failures: [] };
       const client = deps.client();
-      return deleteEach({
-        targets: assetIds,
-        keyOf: (assetId) => assetId,
+      return runPhase({
+        units: uniqueBy(assets, (a) => a.assetId),
+        keyOf: (a) => a.assetId,
         parallelism: deps.parallelism,
-        remove: async (assetId) => {
-          const rows = await client.deleteAsset(assetId);
-          // Undocumented by the vendor (API.md): rowsedited "0" is read as "was not there".
-          return rows === 0
-            ? {
-                key: assetId,
-                outcome: 'already-absent',
-                detail: `asset ${assetId} was not there (rowsedited 0)`,
+        run: async ({ item, assetId }, log, ctx) => {
+          const target = {
+            item,
+            system: 'entermedia' as const,
+            step: 'delete-dam-asset' as const,
+            target: assetId,
+          };
+          await settle(
+            log,
+            [target],
+            async () => {
+              const rows = await client.deleteAsset(assetId);
+              if (rows > 0) return { answer: 'deleted' };
+              // Undocumented by the vendor: rowsedited "0" is read as "was not there", unless an earlier
+              // try of ours may have deleted it and its answer was lost.
+              if (!ctx.lostAnswer) return { answer: 'already-absent', detail: 'rowsedited 0' };
+              return { answer: 'deleted', detail: 'an earlier answer was lost; rowsedited 0 on retry' };
+            },
+            ctx,
+          );
+          // The answer alone confirms a delete (rowsedited 1); a lost answer is confirmed by a search.
+          if (ctx.lostAnswer) {
+            try {
+              if (await client.exists(assetId)) {
+                log.failure({
+                  item,
+                  system: 'entermedia',
+                  step: 'verify',
+                  detail: `asset ${assetId} is still found after the delete`,
+                });
               }
-            : { key: assetId, outcome: 'deleted', detail: `deleted asset ${assetId}` };
+            } catch (error) {
+              if (!(error instanceof CallError) || error.failure.disposition !== 'item') throw error;
+            }
+          }
         },
-      });
-    },
-
-    async findEnterMediaAssets({ assetIds }) {
-      if (assetIds.length === 0) return [];
-      const client = deps.client();
-      return findEach({
-        ids: assetIds,
-        parallelism: deps.parallelism,
-        what: 'EnterMediaDB asset',
-        exists: (assetId) => client.exists(assetId),
       });
     },
   };

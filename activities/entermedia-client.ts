@@ -1,7 +1,7 @@
 /** EnterMediaDB's asset module (API.md §3), authenticated by the `entermedia.key` session cookie. */
 import { z } from 'zod';
 import { CallError, ErrorTypes, describeSite, redact } from './http-errors.js';
-import { createHttpClient } from './http-client.js';
+import { createHttpClient, type CallRetryOptions } from './http-client.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 const MODULE = '/assets/mediadb/services/module/asset';
@@ -33,6 +33,7 @@ export function createEnterMediaClient(options: {
   timeoutMs: number;
   limiter: RateLimiter;
   secrets: readonly string[];
+  retry?: CallRetryOptions | undefined;
 }): EnterMediaClient {
   const http = createHttpClient({
     system: 'entermedia',
@@ -41,6 +42,7 @@ export function createEnterMediaClient(options: {
     timeoutMs: options.timeoutMs,
     limiter: options.limiter,
     secrets: options.secrets,
+    ...(options.retry ? { retry: options.retry } : {}),
   });
 
   /** A 200 whose `response.status` is not "ok" is the vendor saying no without an HTTP status. */

@@ -2,8 +2,28 @@ import got, { type Got, type Method } from 'got';
 import { z } from 'zod';
 import type { SystemName } from '../plan/index.js';
 import { activityScope, throwIfCancelled } from './activity-scope.js';
-import { CallError, ErrorTypes, classifyError, describeSite, type CallSite } from './http-errors.js';
-import type { RateLimiter } from './rate-limiter.js';
+import {
+  CallError,
+  ErrorTypes,
+  classifyError,
+  describeSite,
+  type CallFailure,
+  type CallSite,
+} from './http-errors.js';
+import { sleep, type RateLimiter } from './rate-limiter.js';
+import { currentUnit } from './unit-context.js';
+
+/** How one call is retried on transient failures (5xx, 429, timeouts, dropped connections). */
+export interface CallRetryOptions {
+  /** A call that keeps failing for this long fails the activity attempt (Temporal retries that). @default 120000 */
+  boundMs: number;
+  /** The first backoff; each next one doubles, with full jitter. @default 100 */
+  baseMs?: number;
+  /** The longest backoff between two tries of one call. @default 10000 */
+  maxMs?: number;
+}
+
+export const DEFAULT_CALL_RETRY: CallRetryOptions = { boundMs: 120_000, baseMs: 100, maxMs: 10_000 };
 
 /** How one system is reached. */
 export interface HttpClientOptions {
@@ -22,6 +42,10 @@ export interface HttpClientOptions {
    * Uplynk's signature, whose timestamp must be fresh.
    */
   signParams?: () => Record<string, string>;
+  /** Per-call retry of transient failures. @default DEFAULT_CALL_RETRY */
+  retry?: CallRetryOptions;
+  /** Told of every retried failure (for metrics and logs). */
+  onRetry?: (failure: CallFailure) => void;
 }
 
 /** One request, described by its route template (for messages) and its concrete path (for the wire). */
@@ -74,45 +98,98 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         route: call.route,
         target: call.target,
       };
-      throwIfCancelled(scope.signal);
-      // A hung request must fail as our retryable timeout before Temporal times out the whole attempt.
-      const timeoutMs =
-        scope.startToCloseTimeoutMs === undefined
-          ? options.timeoutMs
-          : Math.max(100, Math.min(options.timeoutMs, Math.floor(scope.startToCloseTimeoutMs * 0.8)));
-      let body: unknown;
-      try {
-        const response = await options.limiter.run(
-          () =>
-            instance(call.path.replace(/^\//, ''), {
-              method: call.method,
-              searchParams: withSignature(call.searchParams, options.signParams),
-              json: call.json,
-              signal: scope.signal,
-              timeout: { request: timeoutMs },
-            }),
-          scope.signal,
-        );
-        body = response.body;
-      } catch (error) {
+      const retry = { ...DEFAULT_CALL_RETRY, ...options.retry };
+      // Marked when a try failed in a way after which the vendor may have applied it and it is sent again.
+      const unit = currentUnit();
+      const firstFailureAt = { value: 0 };
+      for (let attempt = 1; ; attempt++) {
         throwIfCancelled(scope.signal);
-        const failure = classifyError(site, error, options.secrets);
-        if (failure === undefined) throw error;
-        // The vendor's Retry-After holds for the account: keep this worker's other calls back too.
-        if (failure.retryAfterMs !== undefined) options.limiter.pauseFor(failure.retryAfterMs);
-        throw new CallError(failure);
+        let failure: CallFailure;
+        try {
+          return await once(call, site, scope);
+        } catch (error) {
+          throwIfCancelled(scope.signal);
+          if (!(error instanceof CallError)) throw error;
+          failure = error.failure;
+        }
+        if (failure.disposition !== 'retry') {
+          if (unit?.lostAnswer && failure.disposition === 'absent') failure.afterLostAnswer = true;
+          throw new CallError(failure);
+        }
+        if (mayHaveApplied(failure) && unit) unit.lostAnswer = true;
+        const now = Date.now();
+        firstFailureAt.value ||= now;
+        const failingMs = now - firstFailureAt.value;
+        if (failingMs >= retry.boundMs) {
+          throw new CallError({
+            ...failure,
+            message: `${failure.message} (still failing after ${attempt} tries in ${Math.round(failingMs / 1000)} s)`,
+            mayHaveApplied: unit?.lostAnswer === true || mayHaveApplied(failure),
+          });
+        }
+        // Full jitter: spreads the retries of many lanes that failed together.
+        const backoff = Math.random() * Math.min(retry.maxMs ?? 10_000, (retry.baseMs ?? 100) * 2 ** attempt);
+        const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
+        // A 429 is about the account: every lane of this system waits, not only this one.
+        if (failure.status === 429) options.limiter.pauseFor(Math.max(delay, failure.retryAfterMs ?? 0));
+        options.onRetry?.(failure);
+        await sleep(Math.min(delay, Math.max(0, retry.boundMs - failingMs)), scope.signal);
       }
-      const parsed = call.schema.safeParse(body);
-      if (!parsed.success) {
-        throw new CallError({
-          disposition: 'item',
-          type: ErrorTypes.UnexpectedResponse,
-          message: `${describeSite(site)} answered a body of an unexpected shape:\n${z.prettifyError(parsed.error)}`,
-        });
-      }
-      return parsed.data;
     },
   };
+
+  async function once<S extends z.ZodType>(
+    call: HttpCall<S>,
+    site: CallSite,
+    scope: ReturnType<typeof activityScope>,
+  ): Promise<z.infer<S>> {
+    // A hung request must fail as our retryable timeout before Temporal times out the whole attempt.
+    const timeoutMs =
+      scope.startToCloseTimeoutMs === undefined
+        ? options.timeoutMs
+        : Math.max(100, Math.min(options.timeoutMs, Math.floor(scope.startToCloseTimeoutMs * 0.8)));
+    let body: unknown;
+    try {
+      const response = await options.limiter.run(
+        () =>
+          instance(call.path.replace(/^\//, ''), {
+            method: call.method,
+            searchParams: withSignature(call.searchParams, options.signParams),
+            json: call.json,
+            signal: scope.signal,
+            timeout: { request: timeoutMs },
+          }),
+        scope.signal,
+      );
+      body = response.body;
+    } catch (error) {
+      throwIfCancelled(scope.signal);
+      const failure = classifyError(site, error, options.secrets);
+      if (failure === undefined) throw error;
+      // The vendor's Retry-After holds for the account: keep this worker's other calls back too.
+      if (failure.retryAfterMs !== undefined) options.limiter.pauseFor(failure.retryAfterMs);
+      throw new CallError(failure);
+    }
+    const parsed = call.schema.safeParse(body);
+    if (!parsed.success) {
+      throw new CallError({
+        disposition: 'item',
+        type: ErrorTypes.UnexpectedResponse,
+        message: `${describeSite(site)} answered a body of an unexpected shape:\n${z.prettifyError(parsed.error)}`,
+      });
+    }
+    return parsed.data;
+  }
+}
+
+/**
+ * True for a failure after which the vendor may have applied the call: the answer was lost (dropped
+ * connection, timeout, a body cut short) or a 5xx other than 503 (a gateway may answer it after the
+ * service acted). 429 and 503 are refusals before anything was done.
+ */
+function mayHaveApplied(failure: CallFailure): boolean {
+  if (failure.status === undefined) return true;
+  return failure.status >= 500 && failure.status !== 503;
 }
 
 function withSignature(

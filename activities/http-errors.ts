@@ -10,7 +10,6 @@ import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/comm
 import { HTTPError, ParseError, RequestError, TimeoutError } from 'got';
 import { z } from 'zod';
 import type { SystemName } from '../plan/index.js';
-import type { ItemResult } from './contract.js';
 import { ErrorTypes, type ErrorType } from './error-types.js';
 
 export { ErrorTypes, NON_RETRYABLE_ERROR_TYPES, type ErrorType } from './error-types.js';
@@ -47,6 +46,10 @@ export interface CallFailure {
   vendorCode?: string | undefined;
   /** From `Retry-After` on a 429 (or 503). */
   retryAfterMs?: number | undefined;
+  /** A failure past the retry bound after which the vendor may still have applied the call. */
+  mayHaveApplied?: boolean | undefined;
+  /** A 404 that answered a retry of a call whose earlier answer was lost: most likely that call did it. */
+  afterLostAnswer?: boolean | undefined;
 }
 
 /** An error that carries a classified failure and nothing else: safe to log, throw and serialize. */
@@ -278,11 +281,6 @@ export function toApplicationFailure(failure: CallFailure): ApplicationFailure {
     nonRetryable: true,
     details,
   });
-}
-
-/** A per-item failure as the item's result. */
-export function failedResult(key: string, failure: CallFailure): ItemResult {
-  return { key, outcome: 'failed', detail: failure.message, errorType: failure.type };
 }
 
 /** The failure for a system whose credentials are not set: the whole activity fails at once. */

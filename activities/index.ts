@@ -5,8 +5,10 @@
 import type { SystemName } from '../plan/index.js';
 import type { Activities } from './contract.js';
 import { createEnterMediaActivities } from './entermedia-activities.js';
+import { createObserveActivities } from './observe-activities.js';
 import { createEnterMediaClient, type EnterMediaClient } from './entermedia-client.js';
 import { missingCredentials } from './http-errors.js';
+import { DEFAULT_CALL_RETRY } from './http-client.js';
 import { createPlanSource } from './plan-source.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { missingVariables, secretsOf, type SystemsSettings } from './system-settings.js';
@@ -51,6 +53,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
   const limiters = { ...createLimiters(systems), ...deps.limiters };
   const secrets = secretsOf(systems);
   const timeoutMs = systems.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const retry = { ...DEFAULT_CALL_RETRY, boundMs: systems.callRetryBoundMs ?? DEFAULT_CALL_RETRY.boundMs };
 
   /** The client of a configured system, built once; for an unconfigured one, the failure to throw. */
   function lazy<T>(system: SystemName, build: () => T): () => T {
@@ -70,6 +73,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
       timeoutMs,
       limiter: limiters.twelvelabs,
       secrets,
+      retry,
     }),
   );
   const uplynk = lazy<UplynkClient>('uplynk', () =>
@@ -80,6 +84,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
       timeoutMs,
       limiter: limiters.uplynk,
       secrets,
+      retry,
     }),
   );
   const entermedia = lazy<EnterMediaClient>('entermedia', () =>
@@ -89,14 +94,24 @@ export function createActivities(deps: ActivitiesDeps): Activities {
       timeoutMs,
       limiter: limiters.entermedia,
       secrets,
+      retry,
     }),
   );
   const planSource = deps.planSource ?? createPlanSource();
 
   return {
-    ...createTwelveLabsActivities({ client: twelvelabs, parallelism: limiters.twelvelabs.concurrency }),
+    ...createTwelveLabsActivities({
+      client: twelvelabs,
+      parallelism: limiters.twelvelabs.concurrency,
+      ...(systems.entityWaitMs === undefined ? {} : { entityWaitMs: systems.entityWaitMs }),
+    }),
     ...createUplynkActivities({ client: uplynk, parallelism: limiters.uplynk.concurrency }),
     ...createEnterMediaActivities({ client: entermedia, parallelism: limiters.entermedia.concurrency }),
+    ...createObserveActivities({
+      twelvelabs,
+      entermedia,
+      parallelism: Math.min(limiters.twelvelabs.concurrency, limiters.entermedia.concurrency),
+    }),
     readPlanPage: (input) => planSource.readPlanPage(input),
     readPlanSummary: (input) => planSource.readPlanSummary(input),
   };

@@ -48,6 +48,13 @@ export interface SystemsSettings {
    * @default 30000
    */
   requestTimeoutMs?: number | undefined;
+  /**
+   * How long one call may keep failing transiently (5xx, 429, timeouts, drops), retried with backoff,
+   * before it fails the activity attempt for Temporal to retry. @default 120000
+   */
+  callRetryBoundMs?: number | undefined;
+  /** The longest wait for a TwelveLabs entity to be ready again after an unlink. @default 600000 */
+  entityWaitMs?: number | undefined;
 }
 
 /** The variables a system lacks for it to be usable; empty when it is configured. */

@@ -1,63 +1,32 @@
 /**
- * The TwelveLabs steps: discover an asset's references, unlink it from entities, wait for the entities,
- * delete entities, indexed assets and assets, and read back what is left.
+ * The TwelveLabs phases: discover an asset's references; unlink assets from entities and wait until the
+ * entities are ready; delete entities (after reading them again); delete indexed assets and force-delete
+ * assets (after listing the indexed assets again), then read the assets back in batches.
  */
-import { z } from 'zod';
-import type {
-  Activities,
-  DiscoveredAsset,
-  DiscoveredEntity,
-  EntityRef,
-  IndexedAssetRef,
-  ItemResult,
-} from './contract.js';
+import type { Activities, DiscoveredAsset, ItemAsset } from './contract.js';
 import { activityScope } from './activity-scope.js';
+import { CallError } from './http-errors.js';
+import { runPhase, settle, uniqueBy, type PhaseLog } from './phase-runner.js';
+import { sleep } from './rate-limiter.js';
 import {
-  ItemResultSchema,
-  deleteEach,
-  findEach,
-  inOrder,
-  resumeProgress,
-  runBatch,
-  settleItem,
-  uniqueBy,
-} from './batch-runner.js';
-import { CallError, ErrorTypes, entitiesProcessing } from './http-errors.js';
-import type { PageInfo, TwelveLabsClient, TwelveLabsEntity } from './twelvelabs-client.js';
+  TWELVELABS_PAGE_LIMIT,
+  type PageInfo,
+  type TwelveLabsClient,
+  type TwelveLabsEntity,
+} from './twelvelabs-client.js';
+import type { UnitContext } from './unit-context.js';
 
 type TwelveLabsActivities = Pick<
   Activities,
-  | 'discoverTwelveLabsAssets'
-  | 'unlinkEntityAssets'
-  | 'waitEntitiesReady'
-  | 'deleteEntities'
-  | 'deleteIndexedAssets'
-  | 'deleteTwelveLabsAssets'
-  | 'findTwelveLabsAssets'
+  'discoverAssets' | 'unlinkEntities' | 'deleteEntities' | 'deleteAssets'
 >;
 
 /** A listing of more pages than this is the vendor misbehaving, not a catalogue: stop rather than loop. */
 const MAX_PAGES = 10_000;
 
-const DiscoveredAssetSchema: z.ZodType<DiscoveredAsset> = z.object({
-  assetId: z.string(),
-  exists: z.boolean(),
-  indexedAssets: z.array(z.object({ id: z.string(), indexId: z.string() })),
-  entities: z.array(
-    z.object({
-      id: z.string(),
-      collectionId: z.string(),
-      assetIds: z.array(z.string()),
-      status: z.enum(['processing', 'ready']),
-    }),
-  ),
-  error: z.object({ type: z.string(), message: z.string() }).optional(),
-});
-
 /**
  * Every page of a listing: pages start at 1 and the walk stops on an empty page (what the official SDK's
- * pager does) or once `page` reaches `total_page`, whichever comes first, so a listing of up to 50 takes
- * one call.
+ * pager does) or once `page` reaches `total_page`, whichever comes first.
  */
 async function allPages<T>(
   fetchPage: (page: number) => Promise<{ data: T[]; page_info: PageInfo }>,
@@ -71,271 +40,345 @@ async function allPages<T>(
   return items;
 }
 
-function toDiscoveredEntity(entity: TwelveLabsEntity): DiscoveredEntity {
-  return {
-    id: entity._id,
-    collectionId: entity.entity_collection_id,
-    assetIds: entity.asset_ids,
-    status: entity.status,
-  };
-}
-
-/** Merges unlinks of the same entity (one call per entity, with every asset to unlink from it). */
-function mergeUnlinks(unlinks: ReadonlyArray<EntityRef & { assetIds: string[] }>) {
-  const byEntity = new Map<string, EntityRef & { assetIds: string[] }>();
-  for (const unlink of unlinks) {
-    const known = byEntity.get(unlink.id);
-    if (known) known.assetIds = [...new Set([...known.assetIds, ...unlink.assetIds])];
-    else
-      byEntity.set(unlink.id, {
-        id: unlink.id,
-        collectionId: unlink.collectionId,
-        assetIds: [...new Set(unlink.assetIds)],
-      });
-  }
-  return [...byEntity.values()];
-}
-
-export function createTwelveLabsActivities(deps: {
+export interface TwelveLabsActivityOptions {
   /** The client, or a non-retryable `MissingCredentialsError` thrown when the key is not set. */
   client: () => TwelveLabsClient;
-  /** Calls in flight at once within one activity (the shared limiter bounds the worker as a whole). */
+  /** Units in flight at once within one activity (the shared limiter bounds the worker as a whole). */
   parallelism: number;
-}): TwelveLabsActivities {
-  const { parallelism } = deps;
+  /** The longest wait for an entity to be ready again after an unlink. @default 600000 */
+  entityWaitMs?: number;
+}
 
-  async function discoverOne(client: TwelveLabsClient, assetId: string): Promise<DiscoveredAsset> {
+export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): TwelveLabsActivities {
+  const { parallelism } = deps;
+  const entityWaitMs = deps.entityWaitMs ?? 600_000;
+
+  async function discoverOne(
+    client: TwelveLabsClient,
+    assetId: string,
+    withIndexed: boolean,
+  ): Promise<DiscoveredAsset> {
     try {
-      const indexed = await allPages((page) => client.listIndexedAssets(assetId, page));
       const entities = await allPages((page) => client.listEntities(assetId, page));
+      const indexed = withIndexed ? await allPages((page) => client.listIndexedAssets(assetId, page)) : [];
       return {
         assetId,
         exists: true,
         // A listing can shift between pages while others delete; an ID seen twice is one reference.
-        indexedAssets: uniqueBy(
-          indexed.map((ia): IndexedAssetRef => ({ id: ia._id, indexId: ia.index._id })),
-          (ia) => ia.id,
+        ...(withIndexed
+          ? {
+              indexedAssets: uniqueBy(
+                indexed.map((ia) => ({ id: ia._id, indexId: ia.index._id })),
+                (ia) => ia.id,
+              ),
+            }
+          : {}),
+        entities: uniqueBy(
+          entities.map((e) => ({
+            id: e._id,
+            collectionId: e.entity_collection_id,
+            assetIds: e.asset_ids,
+            status: e.status,
+            ...(e.name ? { name: e.name } : {}),
+          })),
+          (e) => e.id,
         ),
-        entities: uniqueBy(entities.map(toDiscoveredEntity), (e) => e.id),
       };
     } catch (error) {
-      if (error instanceof CallError && error.failure.disposition === 'absent') {
+      if (!(error instanceof CallError) || error.failure.disposition === 'batch') throw error;
+      if (error.failure.disposition === 'absent') {
         return { assetId, exists: false, indexedAssets: [], entities: [] };
       }
-      if (error instanceof CallError && error.failure.disposition === 'item') {
-        // Unknown whether it exists: say it does, so that nothing reports it as already gone.
-        return {
-          assetId,
-          exists: true,
-          indexedAssets: [],
-          entities: [],
-          error: { type: error.failure.type, message: error.failure.message },
-        };
-      }
-      throw error;
+      // Unknown whether it exists (a refusal, or a read that kept failing past its bound): only this
+      // asset's item fails; the others of the batch go on.
+      return {
+        assetId,
+        exists: true,
+        entities: [],
+        error: { type: error.failure.type, message: error.failure.message },
+      };
     }
   }
 
   /**
-   * One entity's unlink. The first try sends the DELETE straight away (one call); `verify` reads the
-   * entity first and sends only the assets still linked, which is what a retry must do because the
-   * vendor answers 400 for an asset that is no longer linked.
+   * One entity's unlink. A unit that may follow a lost answer reads the entity first and sends only the
+   * assets still linked; so does any try after a 400, which is both "not linked" and "last asset".
    */
   async function unlinkOne(
     client: TwelveLabsClient,
-    unlink: EntityRef & { assetIds: string[] },
-    verify: boolean,
-  ): Promise<ItemResult> {
-    const key = unlink.id;
-    const gone = (message: string): ItemResult => ({
-      key,
-      outcome: 'already-absent',
-      detail: `entity ${unlink.id} is gone: ${message}`,
+    unit: { entity: { id: string; collectionId: string }; targets: ItemAsset[] },
+    log: PhaseLog,
+    ctx: UnitContext,
+    touched: Map<string, { id: string; collectionId: string; targets: ItemAsset[] }>,
+  ): Promise<void> {
+    const { entity } = unit;
+    let targets = unit.targets;
+    const entryOf = (t: ItemAsset) => ({
+      item: t.item,
+      system: 'twelvelabs' as const,
+      step: 'unlink-entity' as const,
+      target: `${entity.id}/${t.assetId}`,
     });
-    return settleItem(
-      key,
-      async () => {
-        let assetIds = unlink.assetIds;
-        if (verify) {
-          const entity = await client.getEntity(unlink.collectionId, unlink.id);
-          const linked = new Set(entity.asset_ids);
-          assetIds = unlink.assetIds.filter((id) => linked.has(id));
-          if (assetIds.length === 0) {
-            return {
-              key,
-              outcome: 'already-absent',
-              detail: `no given asset is linked to entity ${unlink.id} any more`,
-            };
-          }
-          if (entity.asset_ids.every((id) => assetIds.includes(id))) {
-            return lastAssetResult(key, `these are all of its ${entity.asset_ids.length} asset(s)`);
-          }
+    let read = ctx.lostAnswer;
+    for (let round = 0; round < 3 && targets.length > 0; round++) {
+      if (read) {
+        let now: TwelveLabsEntity | undefined;
+        const ok = await settle(
+          log,
+          targets.map(entryOf),
+          async () => {
+            now = await client.getEntity(entity.collectionId, entity.id);
+            return undefined;
+          },
+          { lostAnswer: false },
+        );
+        if (!ok || !now) return; // failed, or the entity is gone (already-absent entries recorded)
+        const linked = new Set(now.asset_ids);
+        for (const t of targets.filter((t) => !linked.has(t.assetId))) {
+          log.entry(
+            ctx.lostAnswer
+              ? { ...entryOf(t), answer: 'unlinked', detail: 'an earlier answer was lost; no longer linked' }
+              : { ...entryOf(t), answer: 'already-absent' },
+          );
         }
-        try {
-          const entity = await client.unlinkAssets(unlink.collectionId, unlink.id, assetIds);
-          return {
-            key,
-            outcome: 'deleted',
-            detail: `unlinked ${assetIds.length} asset(s) from entity ${unlink.id} (now ${entity.status}, ${entity.asset_ids.length} left)`,
-          };
-        } catch (error) {
-          if (!(error instanceof CallError) || error.failure.status !== 400) throw error;
-          // 400 is both "not linked" and "last asset" (undocumented codes): the entity tells which.
-          if (!verify) return unlinkOne(client, unlink, true);
-          const entity = await client.getEntity(unlink.collectionId, unlink.id);
-          if (entity.asset_ids.every((id) => assetIds.includes(id))) {
-            return lastAssetResult(key, error.failure.message);
+        targets = targets.filter((t) => linked.has(t.assetId));
+        if (targets.length === 0) return;
+        if (now.asset_ids.every((id) => targets.some((t) => t.assetId === id))) {
+          // It would empty the entity: refused without a call; the planner decides again.
+          for (const t of targets) {
+            log.refuse({ ...entryOf(t), entity, assetId: t.assetId });
           }
-          throw error;
+          return;
         }
-      },
-      gone,
-    );
+      }
+      try {
+        await client.unlinkAssets(
+          entity.collectionId,
+          entity.id,
+          targets.map((t) => t.assetId),
+        );
+        for (const t of targets) log.entry({ ...entryOf(t), answer: 'unlinked' });
+        const known = touched.get(entity.id);
+        if (known) known.targets.push(...targets);
+        else touched.set(entity.id, { ...entity, targets: [...targets] });
+        return;
+      } catch (error) {
+        if (!(error instanceof CallError)) throw error;
+        if (error.failure.status === 400 && !read) {
+          read = true;
+          continue;
+        }
+        await settle(log, targets.map(entryOf), () => Promise.reject(error), ctx);
+        return;
+      }
+    }
   }
 
-  return {
-    async discoverTwelveLabsAssets({ assetIds }) {
-      if (assetIds.length === 0) return [];
-      const client = deps.client();
-      const scope = activityScope();
-      const progress = resumeProgress(scope, DiscoveredAssetSchema, (d) => d.assetId);
-      const todo = [...new Set(assetIds)].filter((id) => !progress.has(id));
-      await runBatch({
-        units: todo,
-        parallelism,
-        scope,
-        progress,
-        run: async (assetId) => progress.record([await discoverOne(client, assetId)]),
-      });
-      return assetIds.map((id) => progress.get(id) as DiscoveredAsset);
-    },
-
-    async unlinkEntityAssets({ unlinks }) {
-      if (unlinks.length === 0) return [];
-      const client = deps.client();
-      const scope = activityScope();
-      const progress = resumeProgress(scope, ItemResultSchema, (r) => r.key);
-      const merged = mergeUnlinks(unlinks);
-      // Any attempt after the first may follow a call that was applied but never answered.
-      const verify = scope.attempt > 1;
-      await runBatch({
-        units: merged.filter((u) => !progress.has(u.id)),
-        parallelism,
-        scope,
-        progress,
-        run: async (unlink) => progress.record([await unlinkOne(client, unlink, verify)]),
-      });
-      return inOrder(
-        merged.map((u) => u.id),
-        (key) => progress.get(key),
+  /** Polls the entities until each is ready again (or gone), at most `entityWaitMs`. */
+  async function waitReady(
+    client: TwelveLabsClient,
+    entities: Array<{ id: string; collectionId: string; targets: ItemAsset[] }>,
+    log: PhaseLog,
+  ): Promise<void> {
+    const scope = activityScope();
+    const started = Date.now();
+    let waiting = entities;
+    for (let round = 0; waiting.length > 0; round++) {
+      // Entities usually settle within a second: look soon, then less and less often.
+      await sleep(Math.min(2000, 150 * 1.5 ** round), scope.signal);
+      const still: typeof waiting = [];
+      let next = 0;
+      const lane = async () => {
+        while (next < waiting.length) {
+          const e = waiting[next++]!;
+          try {
+            const now = await client.getEntity(e.collectionId, e.id);
+            if (now.status === 'processing') still.push(e);
+          } catch (error) {
+            if (!(error instanceof CallError) || error.failure.disposition !== 'absent') throw error;
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(parallelism, waiting.length) }, lane));
+      waiting = still;
+      if (waiting.length === 0) break;
+      const shown = waiting
+        .slice(0, 3)
+        .map((e) => e.id)
+        .join(', ');
+      log.waiting(
+        `${waiting.length} TwelveLabs entities still processing (${shown}${waiting.length > 3 ? ', …' : ''})`,
       );
+      if (Date.now() - started > entityWaitMs) {
+        for (const e of waiting) {
+          for (const t of e.targets) {
+            log.failure({
+              item: t.item,
+              system: 'twelvelabs',
+              step: 'wait-entities',
+              detail: `TwelveLabs entity ${e.id} still processing after ${Math.round(entityWaitMs / 1000)} s`,
+            });
+          }
+        }
+        break;
+      }
+    }
+    log.waiting(undefined);
+  }
+
+  return {
+    async discoverAssets({ assetIds, indexedAssets }) {
+      if (assetIds.length === 0) return [];
+      const client = deps.client();
+      const unique = [...new Set(assetIds)];
+      const found = new Map<string, DiscoveredAsset>();
+      // Reads change nothing: a retried attempt reads again, so nothing needs to survive in a heartbeat.
+      await runPhase({
+        units: unique,
+        keyOf: (id) => id,
+        parallelism,
+        resumable: false,
+        run: async (assetId) => {
+          found.set(assetId, await discoverOne(client, assetId, indexedAssets));
+        },
+      });
+      return assetIds.map((id) => found.get(id)!);
     },
 
-    async waitEntitiesReady({ entities }) {
-      const unique = uniqueBy(entities, (e) => e.id);
-      if (unique.length === 0) return { ready: 0, gone: 0 };
+    async unlinkEntities({ unlinks }) {
+      if (unlinks.length === 0) return { entries: [], failures: [] };
       const client = deps.client();
-      const scope = activityScope();
-      let ready = 0;
-      let gone = 0;
-      const processing: string[] = [];
-      await runBatch({
-        units: unique,
+      const touched = new Map<string, { id: string; collectionId: string; targets: ItemAsset[] }>();
+      return runPhase({
+        units: unlinks,
+        keyOf: (u) => u.entity.id,
         parallelism,
-        scope,
-        run: async (ref) => {
-          const status = await entityStatus(client, ref);
-          if (status === 'gone') gone++;
-          else if (status === 'ready') ready++;
-          else {
-            processing.push(ref.id);
-            // Stops the batch: one entity still processing is enough to poll again later.
-            throw entitiesProcessing(processing, ready + gone + processing.length, unique.length);
+        run: (unit, log, ctx) => unlinkOne(client, unit, log, ctx, touched),
+        finish: async (log, answer) => {
+          // A resumed attempt also waits for entities unlinked before the heartbeat it resumed from.
+          for (const e of answer.entries) {
+            if (e.answer !== 'unlinked') continue;
+            const [entityId] = e.target.split('/');
+            const u = unlinks.find((x) => x.entity.id === entityId);
+            if (u && !touched.has(u.entity.id)) touched.set(u.entity.id, { ...u.entity, targets: u.targets });
+          }
+          await waitReady(client, [...touched.values()], log);
+        },
+      });
+    },
+
+    async deleteEntities({ deletes }) {
+      if (deletes.length === 0) return { entries: [], failures: [] };
+      const client = deps.client();
+      return runPhase({
+        units: deletes,
+        keyOf: (d) => d.entity.id,
+        parallelism,
+        run: async ({ entity, targets, planAssetIds }, log, ctx) => {
+          const entries = targets.map((t) => ({
+            item: t.item,
+            system: 'twelvelabs' as const,
+            step: 'delete-entity' as const,
+            target: entity.id,
+          }));
+          // Read again just before the irreversible call: the premise is that the plan takes all its assets.
+          let now: TwelveLabsEntity | undefined;
+          const ok = await settle(
+            log,
+            entries,
+            async () => {
+              now = await client.getEntity(entity.collectionId, entity.id);
+              return undefined;
+            },
+            ctx,
+          );
+          if (!ok || !now) return;
+          const plan = new Set(planAssetIds);
+          const foreign = now.asset_ids.filter((id) => !plan.has(id));
+          if (foreign.length > 0) {
+            for (const t of targets) {
+              log.refuse({ ...entries[0]!, item: t.item, entity, assetId: t.assetId, foreign });
+            }
+            return;
+          }
+          await settle(
+            log,
+            entries,
+            async () => {
+              await client.deleteEntity(entity.collectionId, entity.id);
+              return { answer: 'deleted' };
+            },
+            ctx,
+          );
+        },
+      });
+    },
+
+    async deleteAssets({ assets }) {
+      if (assets.length === 0) return { entries: [], failures: [] };
+      const client = deps.client();
+      return runPhase({
+        units: uniqueBy(assets, (a) => a.assetId),
+        keyOf: (a) => a.assetId,
+        parallelism,
+        run: async ({ item, assetId, known }, log, ctx) => {
+          const base = { item, system: 'twelvelabs' as const };
+          // Look again just before the forced delete, which would orphan any indexed asset left.
+          let listed: Array<{ id: string; indexId: string }> = [];
+          try {
+            listed = (await allPages((page) => client.listIndexedAssets(assetId, page))).map((ia) => ({
+              id: ia._id,
+              indexId: ia.index._id,
+            }));
+          } catch (error) {
+            if (!(error instanceof CallError)) throw error;
+            if (error.failure.disposition === 'item') {
+              log.failure({ ...base, step: 'list-indexed-assets', detail: error.failure.message });
+              return;
+            }
+            if (error.failure.disposition !== 'absent') throw error;
+          }
+          for (const ia of uniqueBy([...known, ...listed], (x) => x.id)) {
+            const ok = await settle(
+              log,
+              [{ ...base, step: 'delete-indexed-asset', target: `${ia.indexId}/${ia.id}` }],
+              async () => {
+                await client.deleteIndexedAsset(ia.indexId, ia.id);
+                return { answer: 'deleted' };
+              },
+              ctx,
+            );
+            if (!ok) return;
+          }
+          await settle(
+            log,
+            [{ ...base, step: 'delete-asset', target: assetId }],
+            async () => {
+              await client.deleteAsset(assetId);
+              return { answer: 'deleted' };
+            },
+            ctx,
+          );
+        },
+        finish: async (log, answer) => {
+          // Read back what was answered as gone, 50 IDs a call.
+          const gone = answer.entries.filter((e) => e.step === 'delete-asset' && e.answer !== 'failed');
+          for (let i = 0; i < gone.length; i += TWELVELABS_PAGE_LIMIT) {
+            const batch = gone.slice(i, i + TWELVELABS_PAGE_LIMIT);
+            const present = new Set((await client.listAssets(batch.map((e) => e.target))).map((a) => a._id));
+            for (const e of batch) {
+              if (present.has(e.target)) {
+                log.failure({
+                  item: e.item,
+                  system: 'twelvelabs',
+                  step: 'verify',
+                  detail: `asset ${e.target} still reads as present after the delete`,
+                });
+              }
+            }
           }
         },
       });
-      return { ready, gone };
-    },
-
-    async deleteEntities({ entities }) {
-      if (entities.length === 0) return [];
-      const client = deps.client();
-      return deleteEach({
-        targets: entities,
-        keyOf: (entity) => entity.id,
-        parallelism,
-        remove: async (entity) => {
-          await client.deleteEntity(entity.collectionId, entity.id);
-          return { key: entity.id, outcome: 'deleted', detail: `deleted entity ${entity.id}` };
-        },
-      });
-    },
-
-    async deleteIndexedAssets({ indexedAssets }) {
-      if (indexedAssets.length === 0) return [];
-      const client = deps.client();
-      return deleteEach({
-        targets: indexedAssets,
-        keyOf: (ia) => ia.id,
-        parallelism,
-        remove: async (ia) => {
-          await client.deleteIndexedAsset(ia.indexId, ia.id);
-          return {
-            key: ia.id,
-            outcome: 'deleted',
-            detail: `deleted indexed asset ${ia.id} of index ${ia.indexId}`,
-          };
-        },
-      });
-    },
-
-    async deleteTwelveLabsAssets({ assetIds }) {
-      if (assetIds.length === 0) return [];
-      const client = deps.client();
-      return deleteEach({
-        targets: assetIds,
-        keyOf: (assetId) => assetId,
-        parallelism,
-        remove: async (assetId) => {
-          await client.deleteAsset(assetId);
-          return { key: assetId, outcome: 'deleted', detail: `deleted asset ${assetId} (force=true)` };
-        },
-      });
-    },
-
-    async findTwelveLabsAssets({ assetIds }) {
-      if (assetIds.length === 0) return [];
-      const client = deps.client();
-      return findEach({
-        ids: assetIds,
-        parallelism,
-        what: 'TwelveLabs asset',
-        exists: async (assetId) => {
-          await client.getAsset(assetId);
-          return true;
-        },
-      });
     },
   };
-}
-
-function lastAssetResult(key: string, why: string): ItemResult {
-  return {
-    key,
-    outcome: 'failed',
-    detail: `TwelveLabs entity ${key} must keep at least one asset, so it refuses this unlink: ${why}`,
-    errorType: ErrorTypes.EntityLastAsset,
-  };
-}
-
-async function entityStatus(
-  client: TwelveLabsClient,
-  ref: EntityRef,
-): Promise<'ready' | 'processing' | 'gone'> {
-  try {
-    return (await client.getEntity(ref.collectionId, ref.id)).status;
-  } catch (error) {
-    if (error instanceof CallError && error.failure.disposition === 'absent') return 'gone';
-    throw error;
-  }
 }

@@ -4,7 +4,7 @@
  * change the route.
  */
 import { z } from 'zod';
-import { EmptyBody, createHttpClient, type HttpClient } from './http-client.js';
+import { EmptyBody, createHttpClient, type HttpClient, type CallRetryOptions } from './http-client.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 /** `page_limit` for every listing: the API's maximum. */
@@ -47,6 +47,7 @@ export const TwelveLabsAsset = z.object({
 export type TwelveLabsAsset = z.infer<typeof TwelveLabsAsset>;
 
 const IndexedAssetPage = pageOf(TwelveLabsIndexedAsset);
+const AssetPage = pageOf(TwelveLabsAsset);
 const EntityPage = pageOf(TwelveLabsEntity);
 
 const enc = encodeURIComponent;
@@ -66,6 +67,8 @@ export interface TwelveLabsClient {
   /** Always `force=true`: a plain delete is refused (409) while indexed assets reference the asset. */
   deleteAsset(assetId: string): Promise<void>;
   getAsset(assetId: string): Promise<TwelveLabsAsset>;
+  /** The assets among `assetIds` (at most `TWELVELABS_PAGE_LIMIT`) that still exist: one call. */
+  listAssets(assetIds: readonly string[]): Promise<TwelveLabsAsset[]>;
 }
 
 export function createTwelveLabsClient(options: {
@@ -74,6 +77,7 @@ export function createTwelveLabsClient(options: {
   timeoutMs: number;
   limiter: RateLimiter;
   secrets: readonly string[];
+  retry?: CallRetryOptions | undefined;
 }): TwelveLabsClient {
   const http: HttpClient = createHttpClient({
     system: 'twelvelabs',
@@ -82,6 +86,7 @@ export function createTwelveLabsClient(options: {
     timeoutMs: options.timeoutMs,
     limiter: options.limiter,
     secrets: options.secrets,
+    ...(options.retry ? { retry: options.retry } : {}),
   });
   const pageParams = (page: number) => ({ page, page_limit: TWELVELABS_PAGE_LIMIT });
   return {
@@ -147,6 +152,20 @@ export function createTwelveLabsClient(options: {
         searchParams: { force: 'true' },
         schema: EmptyBody,
       });
+    },
+    async listAssets(assetIds) {
+      if (assetIds.length > TWELVELABS_PAGE_LIMIT) {
+        throw new RangeError(`at most ${TWELVELABS_PAGE_LIMIT} asset IDs a call, got ${assetIds.length}`);
+      }
+      const page = await http.call({
+        method: 'GET',
+        route: '/assets',
+        path: '/assets',
+        target: `${assetIds.length} assets`,
+        searchParams: { page: 1, page_limit: TWELVELABS_PAGE_LIMIT, asset_ids: assetIds.join(',') },
+        schema: AssetPage,
+      });
+      return page.data;
     },
     getAsset: (assetId) =>
       http.call({

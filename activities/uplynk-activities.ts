@@ -1,16 +1,9 @@
-/** The Uplynk step: remove assets from libraries, grouped per library, several IDs per call. */
-import type { Activities, ItemResult } from './contract.js';
-import { activityScope } from './activity-scope.js';
-import { ItemResultSchema, resumeProgress, runBatch } from './batch-runner.js';
-import { CallError, failedResult } from './http-errors.js';
+/** The Uplynk phase: remove assets from libraries, grouped per library, several IDs per call. */
+import type { Activities, ItemAsset } from './contract.js';
+import { runPhase, settle } from './phase-runner.js';
 import type { UplynkClient } from './uplynk-client.js';
 
-type UplynkActivities = Pick<Activities, 'removeFromUplynkLibraries'>;
-
-/** The result key of one library/asset pair. */
-export function membershipKey(libraryId: string, assetId: string): string {
-  return `${libraryId}/${assetId}`;
-}
+type UplynkActivities = Pick<Activities, 'removeFromLibraries'>;
 
 export function createUplynkActivities(deps: {
   /** The client, or a non-retryable `MissingCredentialsError` thrown when owner ID or key is not set. */
@@ -18,77 +11,46 @@ export function createUplynkActivities(deps: {
   parallelism: number;
 }): UplynkActivities {
   return {
-    async removeFromUplynkLibraries({ removals }) {
-      if (removals.every((r) => r.assetIds.length === 0)) return [];
+    async removeFromLibraries({ removals }) {
+      if (removals.every((r) => r.targets.length === 0)) return { entries: [], failures: [] };
       const client = deps.client();
-      const scope = activityScope();
-      const progress = resumeProgress(scope, ItemResultSchema, (r) => r.key);
-
-      // One list of assets per library, in first-seen order, without pairs an earlier attempt settled;
-      // grouping after that filter means a retry never resends an ID that was already removed.
-      const keys: string[] = [];
-      const seen = new Set<string>();
-      const byLibrary = new Map<string, string[]>();
-      for (const { libraryId, assetIds } of removals) {
-        for (const assetId of assetIds) {
-          const key = membershipKey(libraryId, assetId);
-          if (seen.has(key)) continue;
-          seen.add(key);
-          keys.push(key);
-          if (progress.has(key)) continue;
-          const list = byLibrary.get(libraryId) ?? [];
-          list.push(assetId);
-          byLibrary.set(libraryId, list);
-        }
+      // One list per library; an asset named twice in a library (two items) is sent once.
+      const byLibrary = new Map<string, Map<string, ItemAsset[]>>();
+      for (const { libraryId, targets } of removals) {
+        const assets = byLibrary.get(libraryId) ?? new Map<string, ItemAsset[]>();
+        for (const t of targets) assets.set(t.assetId, [...(assets.get(t.assetId) ?? []), t]);
+        byLibrary.set(libraryId, assets);
       }
-      const calls = [...byLibrary].flatMap(([libraryId, assetIds]) =>
-        client.groupForUrl(libraryId, assetIds).map((group) => ({ libraryId, assetIds: group })),
+      const units = [...byLibrary].flatMap(([libraryId, assets]) =>
+        client.groupForUrl(libraryId, [...assets.keys()]).map((group, i) => ({
+          key: `${libraryId}#${i}`,
+          libraryId,
+          targets: group.flatMap((assetId) => assets.get(assetId) ?? []),
+        })),
       );
-
-      await runBatch({
-        units: calls,
+      return runPhase({
+        units,
+        keyOf: (u) => u.key,
         parallelism: deps.parallelism,
-        scope,
-        progress,
-        run: async ({ libraryId, assetIds }) => {
-          const each = (make: (key: string, assetId: string) => ItemResult) =>
-            assetIds.map((assetId) => make(membershipKey(libraryId, assetId), assetId));
-          try {
-            await client.removeAssets(libraryId, assetIds);
-            progress.record(
-              each((key, assetId) => ({
-                key,
-                outcome: 'deleted',
-                // Uplynk answers alike whether or not the asset was a member (API.md): say what we know.
-                detail: `removed asset ${assetId} from library ${libraryId} (Uplynk does not say whether it was a member)`,
-              })),
-            );
-          } catch (error) {
-            if (!(error instanceof CallError)) throw error;
-            const { failure } = error;
-            if (failure.disposition === 'absent') {
-              progress.record(
-                each((key) => ({
-                  key,
-                  outcome: 'already-absent',
-                  detail: `library is gone: ${failure.message}`,
-                })),
-              );
-            } else if (failure.disposition === 'item') {
-              progress.record(each((key) => failedResult(key, failure)));
-            } else throw error;
-          }
+        run: async ({ libraryId, targets }, log) => {
+          await settle(
+            log,
+            targets.map((t) => ({
+              item: t.item,
+              system: 'uplynk' as const,
+              step: 'remove-from-library' as const,
+              target: `${libraryId}/${t.assetId}`,
+            })),
+            async () => {
+              await client.removeAssets(libraryId, [...new Set(targets.map((t) => t.assetId))]);
+              // Uplynk answers alike whether or not the asset was a member: say only what it confirms.
+              return { answer: 'removal-requested' };
+            },
+            // A library that is gone (404) removed nothing, whatever an earlier try did.
+            { lostAnswer: false },
+          );
         },
       });
-      return keys.map(
-        (key) =>
-          progress.get(key) ?? {
-            key,
-            outcome: 'failed',
-            detail: 'no result recorded',
-            errorType: 'InternalError',
-          },
-      );
     },
   };
 }

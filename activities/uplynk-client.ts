@@ -1,6 +1,6 @@
 /** Uplynk API v4 library membership (API.md §2), every request signed as it starts. */
 import { z } from 'zod';
-import { createHttpClient } from './http-client.js';
+import { createHttpClient, type CallRetryOptions } from './http-client.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { signUplynkRequest } from './uplynk-signing.js';
 
@@ -36,6 +36,7 @@ export function createUplynkClient(options: {
   limiter: RateLimiter;
   secrets: readonly string[];
   maxUrlLength?: number;
+  retry?: CallRetryOptions | undefined;
 }): UplynkClient {
   const sign = () => ({ ...signUplynkRequest(options.ownerId, options.apiKey) });
   const http = createHttpClient({
@@ -44,6 +45,7 @@ export function createUplynkClient(options: {
     timeoutMs: options.timeoutMs,
     limiter: options.limiter,
     secrets: options.secrets,
+    ...(options.retry ? { retry: options.retry } : {}),
     signParams: sign,
   });
   const maxUrlLength = options.maxUrlLength ?? UPLYNK_MAX_URL_LENGTH;

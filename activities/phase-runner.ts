@@ -1,0 +1,187 @@
+/**
+ * How a phase activity walks its units (an asset, an entity, a library group): a bounded number at once,
+ * each unit's calls retried on their own inside the HTTP client, answers kept once in memory, and a
+ * heartbeat at most once a second with a compact cursor (the keys of the units done and in flight, and
+ * the entries so far) from which a retried attempt resumes without repeating a call.
+ */
+import { z } from 'zod';
+import { ItemFailure, LedgerEntry, type PhaseAnswer, type Refusal } from '../plan/index.js';
+import { activityScope, type ActivityScope } from './activity-scope.js';
+import { CallError, toApplicationFailure } from './http-errors.js';
+import { inUnit, type UnitContext } from './unit-context.js';
+
+const RefusalSchema = z.object({
+  item: z.string(),
+  step: LedgerEntry.shape.step,
+  target: z.string(),
+  entity: z.object({ id: z.string(), collectionId: z.string() }),
+  assetId: z.string(),
+  foreign: z.array(z.string()).optional(),
+});
+
+const Cursor = z.object({
+  v: z.literal(2),
+  done: z.array(z.string()),
+  inFlight: z.array(z.string()),
+  entries: z.array(LedgerEntry),
+  failures: z.array(ItemFailure),
+  refused: z.array(RefusalSchema),
+  /** What the phase waits for now, if it waits (shown by `status` and the Web UI). */
+  waiting: z.string().optional(),
+});
+type Cursor = z.infer<typeof Cursor>;
+
+/** How often a running phase heartbeats. */
+const HEARTBEAT_MS = 1000;
+
+/** A phase's answer so far, shared by its units. */
+export interface PhaseLog {
+  entry(e: Omit<LedgerEntry, 'at'>): void;
+  failure(f: Omit<ItemFailure, 'at'>): void;
+  refuse(r: Refusal): void;
+  /** Says what the phase waits for (an entity to be ready, a rate limit), for the heartbeat. */
+  waiting(what: string | undefined): void;
+}
+
+/**
+ * Runs `run` for every unit not done by an earlier attempt, at most `parallelism` at once. A unit that an
+ * earlier attempt left in flight, or any unit of an attempt after a lost heartbeat, runs with `lostAnswer`
+ * set, so that a "not found" reads as "deleted by that attempt". A call failing past its bound stops new
+ * units, lets those in flight finish, heartbeats, and fails the attempt for Temporal to retry.
+ */
+export async function runPhase<U>(options: {
+  units: readonly U[];
+  keyOf: (unit: U) => string;
+  parallelism: number;
+  run: (unit: U, log: PhaseLog, ctx: UnitContext) => Promise<void>;
+  /** False for phases that only read: a retried attempt starts over rather than resuming. @default true */
+  resumable?: boolean;
+  /** Runs once every unit is done, inside the same attempt (e.g. batched read-backs). */
+  finish?: (log: PhaseLog, answer: PhaseAnswer) => Promise<void>;
+}): Promise<PhaseAnswer> {
+  const scope = activityScope();
+  const cursor =
+    options.resumable === false ? resume({ ...scope, heartbeatDetails: undefined }) : resume(scope);
+  const done = new Set(cursor.done);
+  const previouslyInFlight = new Set(cursor.inFlight);
+  // A retry whose last heartbeat may be older than the last calls of the attempt before it: any unit not
+  // recorded as done may have had calls applied.
+  const uncertain = scope.attempt > 1;
+  const inFlight = new Set<string>();
+  const now = () => new Date().toISOString();
+  const log: PhaseLog = {
+    entry: (e) => cursor.entries.push({ ...e, at: now() }),
+    failure: (f) => cursor.failures.push({ ...f, at: now() }),
+    refuse: (r) => cursor.refused.push(r),
+    waiting: (what) => {
+      if (what === undefined) delete cursor.waiting;
+      else cursor.waiting = what;
+    },
+  };
+  const beat = () => {
+    cursor.done = [...done];
+    cursor.inFlight = [...inFlight];
+    scope.heartbeat(cursor);
+  };
+  const timer = setInterval(beat, HEARTBEAT_MS);
+  timer.unref();
+
+  const todo = options.units.filter((u) => !done.has(options.keyOf(u)));
+  const errors: unknown[] = [];
+  let next = 0;
+  async function lane(): Promise<void> {
+    while (next < todo.length && errors.length === 0 && !scope.signal.aborted) {
+      const unit = todo[next++] as U;
+      const key = options.keyOf(unit);
+      inFlight.add(key);
+      try {
+        await inUnit(uncertain || previouslyInFlight.has(key), (ctx) => options.run(unit, log, ctx));
+        done.add(key);
+      } catch (error) {
+        errors.push(error);
+      } finally {
+        inFlight.delete(key);
+      }
+    }
+  }
+  try {
+    const lanes = Math.max(1, Math.min(options.parallelism, todo.length));
+    await Promise.all(Array.from({ length: lanes }, () => lane()));
+    if (errors.length === 0 && !scope.signal.aborted && options.finish) {
+      await options.finish(log, answerOf(cursor));
+    }
+  } finally {
+    clearInterval(timer);
+    beat();
+  }
+  if (scope.signal.aborted) throw scope.signal.reason ?? new Error('activity cancelled');
+  if (errors.length > 0) {
+    const batchWide = errors.find((e) => e instanceof CallError && e.failure.disposition === 'batch');
+    const chosen = batchWide ?? errors[0];
+    throw chosen instanceof CallError ? toApplicationFailure(chosen.failure) : chosen;
+  }
+  return answerOf(cursor);
+}
+
+function answerOf(cursor: Cursor): PhaseAnswer {
+  return {
+    entries: cursor.entries,
+    failures: cursor.failures,
+    ...(cursor.refused.length ? { refused: cursor.refused } : {}),
+  };
+}
+
+/** The previous attempt's cursor; details of another shape (an older version) start the phase over. */
+function resume(scope: ActivityScope): Cursor {
+  const empty: Cursor = { v: 2, done: [], inFlight: [], entries: [], failures: [], refused: [] };
+  if (scope.heartbeatDetails === undefined || scope.heartbeatDetails === null) return empty;
+  const parsed = Cursor.safeParse(scope.heartbeatDetails);
+  if (parsed.success) return parsed.data;
+  scope.warn('ignoring heartbeat details of an unexpected shape; starting the phase over');
+  return empty;
+}
+
+/** The first item of each key, in their order. */
+export function uniqueBy<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
+  const seen = new Map<string, T>();
+  for (const item of items) if (!seen.has(keyOf(item))) seen.set(keyOf(item), item);
+  return [...seen.values()];
+}
+
+/**
+ * Runs one call of a unit and turns what it threw into the ledger's words: a 404 is `already-absent`
+ * (or `deleted` when an earlier answer of this unit was lost), a per-item failure (4xx) is a `failed`
+ * entry for each target; retryable and batch-wide failures propagate (they fail the attempt).
+ */
+export async function settle(
+  log: PhaseLog,
+  targets: ReadonlyArray<Omit<LedgerEntry, 'at' | 'answer' | 'detail' | 'mayHaveApplied'>>,
+  call: () => Promise<{ answer: LedgerEntry['answer']; detail?: string } | undefined>,
+  ctx: UnitContext,
+): Promise<boolean> {
+  try {
+    const result = await call();
+    if (result) for (const t of targets) log.entry({ ...t, ...result });
+    return true;
+  } catch (error) {
+    if (!(error instanceof CallError)) throw error;
+    const { failure } = error;
+    if (failure.disposition === 'absent') {
+      const lost = failure.afterLostAnswer === true || ctx.lostAnswer;
+      for (const t of targets) {
+        log.entry(
+          lost
+            ? { ...t, answer: 'deleted', detail: 'an earlier answer was lost; found gone on retry' }
+            : { ...t, answer: 'already-absent' },
+        );
+      }
+      return true;
+    }
+    if (failure.disposition === 'item') {
+      for (const t of targets)
+        log.entry({ ...t, answer: 'failed', detail: `${failure.type}: ${failure.message}` });
+      return false;
+    }
+    throw error;
+  }
+}
