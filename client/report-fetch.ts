@@ -1,6 +1,13 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
-import { RunStatus, summarize, type Report, type ReportRow } from '../plan/index.js';
-import type { PlannedStep } from '../plan/steps.js';
+import {
+  RunStatus,
+  rowsOf,
+  summarize,
+  type LedgerEntry,
+  type PlannedStep,
+  type Report,
+  type ReportRow,
+} from '../plan/index.js';
 import { progressQuery, type BulkDeleteResult, type ChunkResult } from '../workflows/index.js';
 
 export interface FetchedReport {
@@ -13,6 +20,8 @@ export interface FetchedReport {
 
 interface MemoResult extends Omit<BulkDeleteResult, 'chunkWorkflowIds'> {
   chunks: number;
+  /** Chunks whose record was lost and whose items were read afterwards. */
+  observedChunks?: number[];
 }
 
 function pad(n: number): string {
@@ -41,7 +50,13 @@ export async function fetchReport(client: Client, workflowId: string): Promise<F
     if (memo) {
       status = RunStatus.catch('failed').parse(memo.status);
       const prefix = memo.dryRun ? 'discover' : 'chunk';
-      chunkIds = Array.from({ length: memo.chunks }, (_, i) => `${workflowId}/${prefix}-${pad(i)}`);
+      const observed = new Set(memo.observedChunks ?? []);
+      chunkIds = Array.from(
+        { length: memo.chunks },
+        (_, i) => `${workflowId}/${observed.has(i) ? 'observe' : prefix}-${pad(i)}`,
+      );
+      // A run that stopped early or was cancelled has no result: its memo says the same.
+      result = { ...memo, chunkWorkflowIds: chunkIds };
       plan = memo.plan;
     } else if (description.status.name === 'CANCELLED') {
       status = 'cancelled';
@@ -68,6 +83,7 @@ export async function fetchReport(client: Client, workflowId: string): Promise<F
     }
   }
   const rows: ReportRow[] = [];
+  const mutations: LedgerEntry[] = [];
   const steps: PlannedStep[] = [];
   for (const id of chunkIds) {
     let chunk: ChunkResult;
@@ -77,11 +93,12 @@ export async function fetchReport(client: Client, workflowId: string): Promise<F
       if (error instanceof WorkflowFailedError) continue;
       throw error;
     }
-    rows.push(...chunk.rows);
+    rows.push(...rowsOf(chunk.items, chunk.ledger));
+    mutations.push(...chunk.ledger);
     steps.push(...(chunk.steps ?? []));
   }
   return {
-    report: { workflowId, plan, status, summary: summarize(rows), rows },
+    report: { workflowId, plan, status, summary: summarize(rows), rows, mutations },
     result,
     steps,
   };

@@ -1,5 +1,5 @@
 /** The per-item report as JSON, CSV or Markdown, and the summary table that ends `run --wait`. */
-import { SYSTEMS, type Outcome, type Report, type ReportRow } from '../plan/index.js';
+import { SYSTEMS, type LedgerEntry, type Outcome, type Report, type ReportRow } from '../plan/index.js';
 import type { PlannedStep } from '../workflows/definitions.js';
 import { table } from './progress-view.js';
 
@@ -35,12 +35,12 @@ export function formatReport(report: Report, format: ReportFormat): string {
         '',
         `- workflow: \`${report.workflowId}\``,
         `- status: **${report.status}**`,
-        `- items: ${s.items} (deleted ${s.deleted}, already absent ${s.alreadyAbsent}, skipped ${s.skipped}, failed ${s.failed})`,
+        `- items: ${s.items} (deleted ${s.deleted}, already absent ${s.alreadyAbsent}, partial ${s.partial}, skipped ${s.skipped}, failed ${s.failed})`,
         '',
         '## By system',
         '',
-        '| system | deleted | already-absent | skipped | failed |',
-        '| --- | ---: | ---: | ---: | ---: |',
+        `| system | ${OUTCOMES.join(' | ')} |`,
+        `| --- | ${OUTCOMES.map(() => '---:').join(' | ')} |`,
         ...bySystem(report.rows).map(([system, ...counts]) => `| ${system} | ${counts.join(' | ')} |`),
         '',
         '## Rows',
@@ -48,15 +48,32 @@ export function formatReport(report: Report, format: ReportFormat): string {
         `| ${ROW_FIELDS.join(' | ')} |`,
         `| ${ROW_FIELDS.map(() => '---').join(' | ')} |`,
         ...report.rows.map((row) => `| ${ROW_FIELDS.map((f) => mdCell(row[f])).join(' | ')} |`),
+        '',
+        '## Calls that changed state (ledger)',
+        '',
+        `| ${LEDGER_FIELDS.join(' | ')} |`,
+        `| ${LEDGER_FIELDS.map(() => '---').join(' | ')} |`,
+        ...report.mutations.map(
+          (e) => `| ${LEDGER_FIELDS.map((f) => mdCell(String(e[f] ?? ''))).join(' | ')} |`,
+        ),
       ];
       return `${lines.join('\n')}\n`;
     }
   }
 }
 
-const OUTCOMES: readonly Outcome[] = ['deleted', 'already-absent', 'skipped', 'failed'];
+const OUTCOMES: readonly Outcome[] = ['deleted', 'already-absent', 'partial', 'skipped', 'failed'];
+const LEDGER_FIELDS: ReadonlyArray<keyof LedgerEntry> = [
+  'at',
+  'item',
+  'system',
+  'step',
+  'target',
+  'answer',
+  'detail',
+];
 
-/** Rows counted by system and outcome: `[system, deleted, already-absent, skipped, failed]`. */
+/** Rows counted by system and outcome: `[system, deleted, already-absent, partial, skipped, failed]`. */
 export function bySystem(rows: readonly ReportRow[]): string[][] {
   return SYSTEMS.map((system) => {
     const mine = rows.filter((row) => row.system === system);
@@ -74,7 +91,7 @@ export function summaryLines(report: Report, options: { maxFailures?: number } =
       ['', ...OUTCOMES],
       [
         ...bySystem(report.rows),
-        ['items', String(s.deleted), String(s.alreadyAbsent), String(s.skipped), String(s.failed)],
+        ['items', ...[s.deleted, s.alreadyAbsent, s.partial, s.skipped, s.failed].map(String)],
       ],
     ),
   ];

@@ -7,7 +7,7 @@ import { WorkflowFailedError, type Client } from '@temporalio/client';
 import { CancelledFailure, TerminatedFailure } from '@temporalio/common';
 import type { Report } from '../plan/index.js';
 import type { BulkDeleteResult, PlannedStep, Progress } from '../workflows/definitions.js';
-import { progressQuery } from '../workflows/definitions.js';
+import { PHASES, chunkProgressQuery, progressQuery } from '../workflows/definitions.js';
 import { EXIT, type Io } from './command.js';
 import { ProgressRenderer } from './progress-view.js';
 import { fetchReport } from './report-fetch.js';
@@ -51,11 +51,28 @@ export async function queryProgress(
   workflowId: string,
   ms = 5000,
 ): Promise<Progress | undefined> {
+  let progress: Progress | undefined;
   try {
-    return await within(client.workflow.getHandle(workflowId).query(progressQuery), ms);
+    progress = await within(client.workflow.getHandle(workflowId).query(progressQuery), ms);
   } catch {
     return undefined;
   }
+  if (!progress) return undefined;
+  // Items settle one by one inside the running chunks: add what each says so far.
+  const chunks = await Promise.all(
+    (progress.runningChunks ?? []).map((id) =>
+      within(client.workflow.getHandle(id).query(chunkProgressQuery), ms).catch(() => undefined),
+    ),
+  );
+  let phase = PHASES.indexOf(progress.phase);
+  for (const chunk of chunks) {
+    if (!chunk) continue;
+    progress.itemsDone += chunk.settled;
+    progress.itemsFailed += chunk.failed;
+    phase = Math.max(phase, PHASES.indexOf(chunk.phase));
+  }
+  if (progress.status === 'running' && phase >= 0) progress.phase = PHASES[phase] ?? progress.phase;
+  return progress;
 }
 
 export interface WatchOptions {

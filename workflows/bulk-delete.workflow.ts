@@ -14,7 +14,6 @@ import {
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
-  type ChildWorkflowHandle,
 } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { Activities, PlanSummary } from '../activities/contract.js';
@@ -25,24 +24,29 @@ import {
   BulkDeleteStatus,
   Plan,
   SYSTEMS,
+  addSummary,
+  combineDigests,
+  emptySummary,
+  rowsOf,
+  runTally,
+  thresholdBreach,
+  windowSize,
   type PlanItem,
-  type PlanOptions,
   type ReportSummary,
   type SystemName,
+  type Tally,
 } from '../plan/index.js';
-import { combineDigests } from '../plan/steps.js';
 import { bulkDeleteChunkWorkflow } from './chunk.workflow.js';
 import {
   approveUpdate,
-  chunkProgressSignal,
+  chunkTallySignal,
   progressQuery,
   stopChunkSignal,
+  tallyAckSignal,
   type BulkDeleteInput,
   type BulkDeleteResult,
   type ChunkInput,
-  type ChunkProgress,
   type ChunkResult,
-  type Phase,
   type PhaseCount,
   type Progress,
 } from './definitions.js';
@@ -54,8 +58,11 @@ const planReads = proxyActivities<Activities>({
 
 /** History length at which a run continues as new, well below Temporal's 10,240-event warning. */
 const HISTORY_LIMIT = 6000;
+/** How long a run that needs approval waits for it. */
+const DEFAULT_APPROVAL_TIMEOUT_MS = 7 * 24 * 3600 * 1000;
 
 type Pass = 'discover' | 'execute' | 'skip' | 'done';
+type ChunkMode = ChunkInput['mode'];
 
 /** What a run hands to the next one when it continues as new. */
 export interface CarriedState {
@@ -73,11 +80,8 @@ export interface CarriedState {
   chunksDone: number;
 }
 
-function emptySystems(counts: Record<SystemName, number>): Record<SystemName, PhaseCount> {
-  return Object.fromEntries(SYSTEMS.map((s) => [s, { done: 0, failed: 0, remaining: counts[s] }])) as Record<
-    SystemName,
-    PhaseCount
-  >;
+function pad(n: number): string {
+  return String(n).padStart(5, '0');
 }
 
 function countSystems(items: readonly PlanItem[]): Record<SystemName, number> {
@@ -88,25 +92,8 @@ function countSystems(items: readonly PlanItem[]): Record<SystemName, number> {
   };
 }
 
-function pad(n: number): string {
-  return String(n).padStart(5, '0');
-}
-
-/**
- * Walks a deletion plan: discovers every reference, stops with the steps in a dry run, waits for an
- * approval quoting the steps' digest when asked, then deletes in the mission's order, chunk by chunk as
- * child workflows in a sliding window, and ends with a summary whose rows live in the chunks' results.
- */
-export async function bulkDeleteWorkflow(
-  input: BulkDeleteInput,
-  carried?: CarriedState,
-): Promise<BulkDeleteResult> {
-  const info = workflowInfo();
-  const workflowId = info.workflowId;
-
-  // What the plan is: inline (validated again here, any client may start a run) or by reference.
-  let summaryOfPlan: PlanSummary;
-  let inlineItems: PlanItem[] | undefined;
+/** The plan: inline (validated again here, any client may start a run) or by reference. */
+async function loadPlan(input: BulkDeleteInput): Promise<{ summary: PlanSummary; items?: PlanItem[] }> {
   if (input.plan && !input.planRef) {
     const parsed = Plan.safeParse(input.plan);
     if (!parsed.success) {
@@ -115,37 +102,58 @@ export async function bulkDeleteWorkflow(
         'InvalidPlanError',
       );
     }
-    inlineItems = parsed.data.items;
-    summaryOfPlan = {
-      name: parsed.data.name,
-      items: parsed.data.items.length,
-      options: parsed.data.options,
-      systems: countSystems(parsed.data.items),
-    };
-  } else if (input.planRef && !input.plan) {
-    summaryOfPlan = await planReads.readPlanSummary({ ref: input.planRef });
-    if (summaryOfPlan.items !== input.planRef.items || summaryOfPlan.name !== input.planRef.name) {
+    const { name, items, options } = parsed.data;
+    return { summary: { name, items: items.length, options, systems: countSystems(items) }, items };
+  }
+  if (input.planRef && !input.plan) {
+    const summary = await planReads.readPlanSummary({ ref: input.planRef });
+    if (summary.items !== input.planRef.items || summary.name !== input.planRef.name) {
       throw ApplicationFailure.nonRetryable(
-        `plan ${input.planRef.uri} holds ${summaryOfPlan.items} items named "${summaryOfPlan.name}", the reference says ${input.planRef.items} named "${input.planRef.name}"`,
+        `plan ${input.planRef.uri} holds ${summary.items} items named "${summary.name}", the reference says ${input.planRef.items} named "${input.planRef.name}"`,
         'InvalidPlanError',
       );
     }
-  } else {
-    throw ApplicationFailure.nonRetryable(
-      'the input needs exactly one of plan and planRef',
-      'InvalidPlanError',
-    );
+    return { summary };
   }
-  const options: PlanOptions = summaryOfPlan.options;
-  if (summaryOfPlan.items > options.maxItems) {
+  throw ApplicationFailure.nonRetryable(
+    'the input needs exactly one of plan and planRef',
+    'InvalidPlanError',
+  );
+}
+
+/** Adds a finished chunk's items to the run's counts per system. */
+function foldSystems(state: CarriedState, result: ChunkResult): void {
+  for (const row of rowsOf(result.items, result.ledger)) {
+    const sys = state.systems[row.system];
+    if (row.outcome === 'failed') sys.failed++;
+    else sys.done++;
+    sys.remaining = Math.max(0, sys.remaining - 1);
+  }
+}
+
+/**
+ * Walks a deletion plan: discovers every reference, stops with the steps in a dry run, waits (bounded)
+ * for an approval quoting the steps' digest when asked, then deletes chunk by chunk as child workflows in
+ * a sliding window, and ends with a summary; the items and the ledger live in the chunks' results.
+ */
+export async function bulkDeleteWorkflow(
+  input: BulkDeleteInput,
+  carried?: CarriedState,
+): Promise<BulkDeleteResult> {
+  const { workflowId } = workflowInfo();
+  // Measured before any await: how long the run waited for a worker to pick it up.
+  const queuedMs = Date.now() - workflowInfo().runStartTime.getTime();
+  const { summary: planSummary, items: inlineItems } = await loadPlan(input);
+  const { options } = planSummary;
+  if (planSummary.items > options.maxItems) {
     throw ApplicationFailure.nonRetryable(
-      `the plan has ${summaryOfPlan.items} items, more than options.maxItems (${options.maxItems}): nothing was deleted`,
+      `the plan has ${planSummary.items} items, more than options.maxItems (${options.maxItems}): nothing was deleted`,
       'PlanTooLargeError',
     );
   }
-  const chunkSize = Math.max(1, Math.min(input.chunkSize ?? 100, 1000));
+  const chunkSize = Math.max(1, Math.min(input.chunkSize ?? 500, 2000));
   const window = Math.max(1, Math.min(input.window ?? 4, 50));
-  const chunkCount = Math.ceil(summaryOfPlan.items / chunkSize);
+  const chunkCount = Math.ceil(planSummary.items / chunkSize);
   const dryRun = input.dryRun ?? false;
 
   const state: CarriedState = carried ?? {
@@ -154,63 +162,37 @@ export async function bulkDeleteWorkflow(
     chunkDigests: [],
     approved: false,
     cancelled: false,
-    summary: { items: 0, deleted: 0, alreadyAbsent: 0, skipped: 0, failed: 0 },
-    systems: emptySystems(summaryOfPlan.systems),
+    summary: emptySummary(),
+    systems: Object.fromEntries(
+      SYSTEMS.map((s) => [s, { done: 0, failed: 0, remaining: planSummary.systems[s] }]),
+    ) as Record<SystemName, PhaseCount>,
     chunkWorkflowIds: [],
     chunksDone: 0,
   };
-  const running = new Map<
-    number,
-    { handle: ChildWorkflowHandle<typeof bulkDeleteChunkWorkflow>; progress?: ChunkProgress }
-  >();
+  if (!carried && input.startWithinMs !== undefined && queuedMs > input.startWithinMs) {
+    state.pass = 'skip';
+    state.stopReason = `no worker picked the run up within ${Math.round(input.startWithinMs / 1000)} s (it waited ${Math.round(queuedMs / 1000)} s): nothing was deleted; start it again`;
+  }
+  /** Running chunks and their last tallies. */
+  const running = new Map<number, { id: string; tally: Tally }>();
   let status: Progress['status'] = state.pass === 'discover' ? 'discovering' : 'running';
-  let phase: Phase = state.pass === 'discover' ? 'discover' : 'unlink';
 
   const progress = (): Progress => {
-    const systems = Object.fromEntries(
-      SYSTEMS.map((s) => {
-        const base = state.systems[s];
-        let done = base.done;
-        let failed = base.failed;
-        if (state.pass === 'execute') {
-          for (const r of running.values()) {
-            done += r.progress?.systems[s].done ?? 0;
-            failed += r.progress?.systems[s].failed ?? 0;
-          }
-        }
-        return [
-          s,
-          {
-            done,
-            failed,
-            remaining: Math.max(0, base.remaining - (done - base.done) - (failed - base.failed)),
-          },
-        ];
-      }),
-    ) as Record<SystemName, PhaseCount>;
     return {
-      plan: summaryOfPlan.name,
+      plan: planSummary.name,
       status,
-      phase,
-      items: summaryOfPlan.items,
+      phase: status === 'awaiting-approval' ? 'approval' : state.pass === 'discover' ? 'discover' : 'unlink',
+      items: planSummary.items,
+      // Finished chunks only: the client adds each running chunk's own progress (`chunkProgressQuery`).
       itemsDone: state.summary.items,
       itemsFailed: state.summary.failed,
-      systems,
-      digest: state.digest,
-      chunks: {
-        total: chunkCount,
-        done: state.chunksDone,
-        running: running.size,
-      },
+      systems: state.systems,
+      ...(state.digest ? { digest: state.digest } : {}),
+      chunks: { total: chunkCount, done: state.chunksDone, running: running.size },
+      runningChunks: [...running.values()].map((r) => r.id),
     };
   };
-
   setHandler(progressQuery, progress);
-  setHandler(chunkProgressSignal, (p) => {
-    const entry = running.get(p.chunk);
-    if (entry) entry.progress = p;
-    phase = p.phase === 'done' ? phase : p.phase;
-  });
   setHandler(
     approveUpdate,
     ({ digest }) => {
@@ -225,30 +207,56 @@ export async function bulkDeleteWorkflow(
           throw new Error('discovery is not finished: there is no digest to approve yet');
         if (digest !== state.digest) {
           throw new Error(
-            `digest ${digest} does not match the discovered steps (${state.digest}): not approved`,
+            `digest ${digest} does not match the discovered steps: not approved; look at the plan again (bulk-delete report ${workflowId})`,
           );
         }
       },
     },
   );
 
+  const stopRunning = async (): Promise<void> => {
+    for (const { id } of running.values()) {
+      await getExternalWorkflowHandle(id)
+        .signal(stopChunkSignal, { reason: state.stopReason ?? 'stopped' })
+        .catch(() => undefined);
+    }
+  };
+  // A chunk tells its failures before its next irreversible phase and waits for this verdict.
+  setHandler(chunkTallySignal, async ({ chunk, seq, settled, failed }) => {
+    const entry = running.get(chunk);
+    if (entry) entry.tally = { settled, failed };
+    if (state.pass === 'execute' && !state.stopReason) {
+      const breach = thresholdBreach(
+        runTally(
+          state.summary,
+          [...running.values()].map((r) => r.tally),
+        ),
+        options,
+      );
+      if (breach) state.stopReason = breach;
+    }
+    const id = entry?.id ?? `${workflowId}/chunk-${pad(chunk)}`;
+    await getExternalWorkflowHandle(id)
+      .signal(tallyAckSignal, { seq, ...(state.stopReason ? { stop: state.stopReason } : {}) })
+      .catch(() => undefined);
+  });
+
   const publish = (): void => {
     upsertSearchAttributes([
-      { key: BulkDeletePlan, value: summaryOfPlan.name },
+      { key: BulkDeletePlan, value: planSummary.name },
       { key: BulkDeleteStatus, value: status },
-      { key: BulkDeleteItems, value: summaryOfPlan.items },
+      { key: BulkDeleteItems, value: planSummary.items },
       { key: BulkDeleteFailed, value: state.summary.failed },
     ]);
     const s = state.summary;
     setCurrentDetails(
-      `**${summaryOfPlan.name}**: ${status}, phase ${phase}\n\n` +
-        `${s.items}/${summaryOfPlan.items} items done: ${s.deleted} deleted, ${s.alreadyAbsent} already absent, ${s.skipped} skipped, ${s.failed} failed` +
+      `**${planSummary.name}**: ${status}\n\n` +
+        `${s.items}/${planSummary.items} items settled: ${s.deleted} deleted, ${s.alreadyAbsent} already absent, ${s.partial} partial, ${s.skipped} skipped, ${s.failed} failed` +
+        (state.stopReason ? `\n\nstopped: ${state.stopReason}` : '') +
         (state.digest ? `\n\ndigest \`${state.digest}\`` : ''),
     );
   };
-  if (!carried) {
-    upsertMemo({ plan: summaryOfPlan.name, items: summaryOfPlan.items, dryRun, chunkSize });
-  }
+  if (!carried) upsertMemo({ plan: planSummary.name, items: planSummary.items, dryRun, chunkSize });
   publish();
 
   // Cancellation: stop starting chunks, ask the running ones to stop after their calls in flight.
@@ -259,7 +267,7 @@ export async function bulkDeleteWorkflow(
     })
     .catch(() => undefined);
 
-  const chunkInput = (chunk: number, mode: ChunkInput['mode']): ChunkInput => {
+  const chunkInput = (chunk: number, mode: ChunkMode): ChunkInput => {
     const offset = chunk * chunkSize;
     return {
       parentWorkflowId: workflowId,
@@ -274,48 +282,41 @@ export async function bulkDeleteWorkflow(
       ...(mode === 'execute' && state.approved && state.chunkDigests[chunk] !== undefined
         ? { expectedDigest: state.chunkDigests[chunk] }
         : {}),
-      ...(mode === 'skip' ? { skipReason: `not started: ${state.stopReason ?? 'the run stopped'}` } : {}),
+      ...(mode === 'skip' ? { reason: `not started: ${state.stopReason ?? 'the run stopped'}` } : {}),
     };
   };
 
-  const fold = (chunk: number, mode: Exclude<Pass, 'done'>, result: ChunkResult): void => {
-    if (mode === 'discover') {
-      state.chunkDigests[chunk] = result.digest ?? '';
-      state.chunkWorkflowIds[chunk] = `${workflowId}/discover-${pad(chunk)}`;
-      return;
-    }
-    state.chunkWorkflowIds[chunk] = `${workflowId}/chunk-${pad(chunk)}`;
-    const outcomes = new Map<string, string[]>();
-    for (const row of result.rows) {
-      outcomes.set(row.item, [...(outcomes.get(row.item) ?? []), row.outcome]);
-      const sys = state.systems[row.system];
-      if (row.outcome === 'failed') sys.failed++;
-      else sys.done++;
-      sys.remaining = Math.max(0, sys.remaining - 1);
-    }
-    for (const list of outcomes.values()) {
-      state.summary.items++;
-      if (list.includes('failed')) state.summary.failed++;
-      else if (list.includes('skipped')) state.summary.skipped++;
-      else if (list.includes('deleted')) state.summary.deleted++;
-      else state.summary.alreadyAbsent++;
-    }
-    if (mode === 'execute' && !state.stopReason) {
-      const processed = state.summary.items;
-      if (
-        processed >= options.failureThresholdMinItems &&
-        state.summary.failed / processed > options.failureThreshold
-      ) {
-        state.stopReason = `failure threshold: ${state.summary.failed} of ${processed} processed items failed, more than ${options.failureThreshold * 100}%`;
-      }
-    }
+  const startChunk = async (chunk: number, mode: ChunkMode, reason?: string) => {
+    const id = `${workflowId}/${mode === 'discover' || mode === 'observe' ? mode : 'chunk'}-${pad(chunk)}`;
+    const first = chunk * chunkSize + 1;
+    const last = Math.min((chunk + 1) * chunkSize, planSummary.items);
+    const handle = await CancellationScope.nonCancellable(() =>
+      startChild(bulkDeleteChunkWorkflow, {
+        workflowId: id,
+        args: [{ ...chunkInput(chunk, mode), ...(reason ? { reason } : {}) }],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        staticSummary: `${planSummary.name}: ${mode} items ${first}-${last}`,
+      }),
+    );
+    return { id, handle };
   };
 
-  const stopRunning = async (): Promise<void> => {
-    for (const [, { handle }] of running) {
-      await getExternalWorkflowHandle(handle.workflowId)
-        .signal(stopChunkSignal, { reason: state.stopReason ?? 'stopped' })
-        .catch(() => undefined);
+  const fold = (chunk: number, mode: Exclude<Pass, 'done'>, id: string, result: ChunkResult): void => {
+    state.chunkWorkflowIds[chunk] = id;
+    if (mode === 'discover') {
+      state.chunkDigests[chunk] = result.digest ?? '';
+      return;
+    }
+    addSummary(state.summary, result.summary);
+    foldSystems(state, result);
+    if (mode === 'execute' && !state.stopReason) {
+      state.stopReason = thresholdBreach(
+        runTally(
+          state.summary,
+          [...running.values()].map((r) => r.tally),
+        ),
+        options,
+      );
     }
   };
 
@@ -324,7 +325,7 @@ export async function bulkDeleteWorkflow(
    * run must continue as new before starting more chunks, `stopped` when a stop left chunks unstarted.
    */
   const runPass = async (mode: Exclude<Pass, 'done'>): Promise<'done' | 'stopped' | 'continue'> => {
-    const completions: Array<{ chunk: number; result?: ChunkResult; error?: unknown }> = [];
+    const completions: Array<{ chunk: number; id: string; result?: ChunkResult; error?: unknown }> = [];
     let stopSent = false;
     const mustStop = (): boolean => mode !== 'skip' && state.stopReason !== undefined;
     for (;;) {
@@ -335,23 +336,25 @@ export async function bulkDeleteWorkflow(
       const historyFull =
         workflowInfo().continueAsNewSuggested ||
         workflowInfo().historyLength > (input.maxHistoryEvents ?? HISTORY_LIMIT);
-      if (!mustStop() && !historyFull && state.nextChunk < chunkCount && running.size < window) {
+      const limit =
+        mode === 'execute'
+          ? windowSize({
+              window,
+              chunksDone: state.chunksDone,
+              settled: runTally(
+                state.summary,
+                [...running.values()].map((r) => r.tally),
+              ).settled,
+              failureThresholdMinItems: options.failureThresholdMinItems,
+            })
+          : window;
+      if (!mustStop() && !historyFull && state.nextChunk < chunkCount && running.size < limit) {
         const chunk = state.nextChunk++;
-        const id = `${workflowId}/${mode === 'discover' ? 'discover' : 'chunk'}-${pad(chunk)}`;
-        const first = chunk * chunkSize + 1;
-        const last = Math.min((chunk + 1) * chunkSize, summaryOfPlan.items);
-        const handle = await CancellationScope.nonCancellable(() =>
-          startChild(bulkDeleteChunkWorkflow, {
-            workflowId: id,
-            args: [chunkInput(chunk, mode)],
-            parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
-            staticSummary: `${summaryOfPlan.name}: ${mode} items ${first}-${last}`,
-          }),
-        );
-        running.set(chunk, { handle });
+        const { id, handle } = await startChunk(chunk, mode);
+        running.set(chunk, { id, tally: { settled: 0, failed: 0 } });
         handle.result().then(
-          (result) => completions.push({ chunk, result }),
-          (error: unknown) => completions.push({ chunk, error }),
+          (result) => completions.push({ chunk, id, result }),
+          (error: unknown) => completions.push({ chunk, id, error }),
         );
         continue;
       }
@@ -363,19 +366,26 @@ export async function bulkDeleteWorkflow(
         condition(() => completions.length > 0 || (mustStop() && !stopSent)),
       );
       while (completions.length > 0) {
-        const { chunk, result, error } = completions.shift()!;
+        const { chunk, id, result, error } = completions.shift()!;
+        if (result) fold(chunk, mode, id, result);
+        else await observeLost(chunk, mode, id, error);
         running.delete(chunk);
-        if (!result) {
-          throw ApplicationFailure.nonRetryable(
-            `chunk ${chunk} failed: ${error instanceof Error ? error.message : String(error)}`,
-            'ChunkFailedError',
-          );
-        }
-        fold(chunk, mode, result);
         state.chunksDone++;
       }
       publish();
     }
+  };
+
+  /** A chunk whose record was lost: read its items' state in every system and report what is seen. */
+  const observeLost = async (chunk: number, mode: Exclude<Pass, 'done'>, id: string, error: unknown) => {
+    if (mode === 'discover') {
+      state.stopReason ??= `discovery of chunk ${chunk} failed: ${error instanceof Error ? error.message : String(error)}`;
+      return;
+    }
+    const why = `chunk ${id} ended without its record (${error instanceof Error ? error.message : String(error)})`;
+    const { id: observeId, handle } = await startChunk(chunk, 'observe', why);
+    const result = await CancellationScope.nonCancellable(() => handle.result());
+    fold(chunk, mode, observeId, result);
   };
 
   /** Continues as new when a pass could not finish in this run's history. */
@@ -388,7 +398,7 @@ export async function bulkDeleteWorkflow(
   const toSkipPass = (restart: boolean): void => {
     state.pass = 'skip';
     if (restart) {
-      // Nothing was executed: every chunk reports its items as skipped.
+      // Nothing was executed: every chunk reports its items as not started.
       state.nextChunk = 0;
       state.chunksDone = 0;
       state.chunkWorkflowIds = [];
@@ -405,15 +415,20 @@ export async function bulkDeleteWorkflow(
         state.pass = 'done';
       } else {
         status = 'awaiting-approval';
-        phase = 'approval';
         publish();
-        await CancellationScope.nonCancellable(() => condition(() => state.approved || state.cancelled));
+        const timeoutMs = input.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
+        const answered = await CancellationScope.nonCancellable(() =>
+          condition(() => state.approved || state.cancelled, timeoutMs),
+        );
         if (state.approved) {
           state.pass = 'execute';
           state.nextChunk = 0;
           state.chunksDone = 0;
           state.chunkWorkflowIds = [];
         } else {
+          if (!answered) {
+            state.stopReason = `not approved within ${Math.round(timeoutMs / 1000)} s (approvalTimeout): nothing was deleted`;
+          }
           toSkipPass(true);
         }
       }
@@ -421,7 +436,6 @@ export async function bulkDeleteWorkflow(
   }
   if (state.pass === 'execute') {
     status = 'running';
-    phase = 'unlink';
     publish();
     await continueIfNeeded(await runPass('execute'));
     if (state.stopReason) toSkipPass(false);
@@ -433,27 +447,55 @@ export async function bulkDeleteWorkflow(
     await CancellationScope.nonCancellable(async () => continueIfNeeded(await runPass('skip')));
     state.pass = 'done';
   }
+  return end(state, { workflowId, plan: planSummary.name, dryRun, items: planSummary.items });
+}
 
-  // `failed` means the run stopped early (failure threshold); item failures alone leave it `completed`.
-  const finalStatus = state.cancelled ? 'cancelled' : state.stopReason ? 'failed' : 'completed';
-  status = finalStatus;
-  phase = 'done';
-  publish();
+/**
+ * Ends the run: Completed when it walked the whole plan (some items may have failed below the
+ * threshold), Failed when it stopped early (threshold, start deadline, approval timeout), Canceled when
+ * asked to. The summary is in the memo, the result or the failure's details.
+ */
+function end(
+  state: CarriedState,
+  run: { workflowId: string; plan: string; dryRun: boolean; items: number },
+): BulkDeleteResult {
+  const status = state.cancelled ? 'cancelled' : state.stopReason ? 'failed' : 'completed';
   const result: BulkDeleteResult = {
-    workflowId,
-    plan: summaryOfPlan.name,
-    status: finalStatus,
+    workflowId: run.workflowId,
+    plan: run.plan,
+    status,
     ...(state.stopReason ? { reason: state.stopReason } : {}),
-    dryRun,
+    dryRun: run.dryRun,
     ...(state.digest ? { digest: state.digest } : {}),
     summary: state.summary,
     chunkWorkflowIds: state.chunkWorkflowIds,
   };
-  upsertMemo({ result: { ...result, chunkWorkflowIds: undefined, chunks: result.chunkWorkflowIds.length } });
+  upsertSearchAttributes([
+    { key: BulkDeleteStatus, value: status },
+    { key: BulkDeleteFailed, value: state.summary.failed },
+  ]);
+  const s = state.summary;
+  setCurrentDetails(
+    `**${run.plan}**: ${status}\n\n${s.items}/${run.items} items: ${s.deleted} deleted, ${s.alreadyAbsent} already absent, ${s.partial} partial, ${s.skipped} skipped, ${s.failed} failed` +
+      (state.stopReason ? `\n\n${state.stopReason}` : ''),
+  );
+  const memo = {
+    ...result,
+    chunkWorkflowIds: undefined,
+    chunks: result.chunkWorkflowIds.length,
+    // Chunks whose record was lost and whose items were read afterwards (`<id>/observe-NNNNN`).
+    observedChunks: result.chunkWorkflowIds.flatMap((id, i) => (id.includes('/observe-') ? [i] : [])),
+  };
+  upsertMemo({ result: memo });
   if (state.cancelled) {
-    // The run shows as Canceled; its report is rebuilt from the memo and the chunks (see client/report-fetch.ts).
-    throw new CancelledFailure(
-      `cancelled after ${state.summary.items} of ${summaryOfPlan.items} items: ${state.stopReason ?? ''}`,
+    // The run shows as Canceled; its report is rebuilt from the memo and the chunks (client/report-fetch.ts).
+    throw new CancelledFailure(`cancelled after ${s.items} of ${run.items} items: ${state.stopReason ?? ''}`);
+  }
+  if (state.stopReason) {
+    throw ApplicationFailure.nonRetryable(
+      `${run.plan} stopped: ${state.stopReason}`,
+      'RunStoppedError',
+      memo,
     );
   }
   return result;

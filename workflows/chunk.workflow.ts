@@ -1,39 +1,54 @@
 import {
   ApplicationFailure,
+  condition,
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
 } from '@temporalio/workflow';
-import type { Activities, DiscoveredAsset, ItemResult } from '../activities/contract.js';
+import type { Activities, ItemAsset } from '../activities/contract.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../activities/error-types.js';
-import { SYSTEMS, type LastEntityAsset, type PlanItem, type SystemName } from '../plan/index.js';
-import { OutcomeBook, planChunkSteps, systemsOf, type ChunkSteps } from '../plan/steps.js';
 import {
-  chunkProgressSignal,
+  ItemBook,
+  planChunk,
+  replanForeignEntity,
+  replanRefusedUnlink,
+  rowsOf,
+  summarize,
+  systemsOf,
+  type CallStep,
+  type ChunkPlan,
+  type DiscoveredAsset,
+  type ItemFinal,
+  type PhaseAnswer,
+  type PlanItem,
+  type PlanOptions,
+  type PlannedCall,
+  type Refusal,
+} from '../plan/index.js';
+import {
+  chunkProgressQuery,
+  chunkTallySignal,
   stopChunkSignal,
+  tallyAckSignal,
   type ChunkInput,
   type ChunkResult,
   type Phase,
 } from './definitions.js';
 
-/** Calls to the three systems: batches that heartbeat and resume, retried on 5xx, 429, timeouts and drops. */
+/**
+ * Calls to the three systems. Each call is retried inside the activity; an attempt fails only when one
+ * call keeps failing past its bound, and Temporal then retries it from its heartbeat. No attempt count
+ * gives up on a phase that is making progress: the schedule-to-close timeout, sized to the phase, does.
+ */
 const calls = proxyActivities<Activities>({
-  startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '1 minute',
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
-    maximumInterval: '30 seconds',
-    maximumAttempts: 10,
+    maximumInterval: '1 minute',
     nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
   },
-});
-
-/** Polls entity status through the retry policy: the activity fails (BENIGN) while an entity is processing. */
-const polling = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  scheduleToCloseTimeout: '30 minutes',
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 1.5, maximumInterval: '5 seconds' },
 });
 
 /** Reading the plan file: local I/O, quick to retry. */
@@ -42,23 +57,37 @@ const planReads = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', maximumAttempts: 5 },
 });
 
-function errorMessage(error: unknown): { detail: string; errorType?: string } {
+/** A phase of `units` calls may take this long in all, retries included. */
+function phaseOptions(summary: string, units: number) {
+  const minutes = Math.min(24 * 60, 30 + Math.ceil(units / 10));
+  return { summary, scheduleToCloseTimeout: `${minutes} minutes` } as const;
+}
+
+function errorMessage(error: unknown): string {
   // An activity failure wraps the ApplicationFailure that carries the vendor's message.
   let current: unknown = error;
   while (current instanceof Error && current.cause instanceof Error) current = current.cause;
-  if (current instanceof ApplicationFailure)
-    return { detail: current.message, errorType: current.type ?? undefined };
-  return { detail: current instanceof Error ? current.message : String(current) };
+  if (current instanceof ApplicationFailure && current.type) return `${current.type}: ${current.message}`;
+  return current instanceof Error ? current.message : String(current);
 }
 
 /**
- * Deletes one chunk of a plan in the mission's order and answers one report row per item and system.
- * Stops at the next step boundary when the parent signals `stopChunk` (cancel, failure threshold).
+ * Deletes one chunk of a plan: discovers, plans every item's calls (plan/planner.ts), then walks the
+ * phases in the mission's order. Each phase hands out only the calls of items still live, records what
+ * the activity answered in the ledger, and re-plans on refusals. Before each phase it checks whether the
+ * run must stop (cancel, failure threshold). Answers how each item ended and the ledger.
  */
 export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkResult> {
   let stopReason: string | undefined;
+  let phase: Phase = 'discover';
+  let counts = (): { settled: number; failed: number } => ({ settled: 0, failed: 0 });
   setHandler(stopChunkSignal, ({ reason }) => {
     stopReason ??= reason;
+  });
+  let acked = 0;
+  setHandler(tallyAckSignal, ({ seq, stop }) => {
+    acked = Math.max(acked, seq);
+    if (stop) stopReason ??= stop;
   });
 
   const items: PlanItem[] =
@@ -66,459 +95,258 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
     (input.planRef
       ? await planReads.readPlanPage({ ref: input.planRef, offset: input.offset, limit: input.limit })
       : []);
-  const book = new OutcomeBook(() => new Date().toISOString());
+  setHandler(chunkProgressQuery, () => ({
+    chunk: input.chunk,
+    phase,
+    items: items.length,
+    ...counts(),
+  }));
+  const now = () => new Date().toISOString();
 
-  if (input.mode === 'skip') {
-    for (const item of items) {
-      for (const system of systemsOf(item))
-        book.settle(item.id, system, 'skipped', 'not-started', input.skipReason ?? 'not started');
+  if (input.mode === 'skip' || input.mode === 'observe') {
+    const finals: ItemFinal[] = items.map((item) => ({
+      item: item.id,
+      systems: systemsOf(item),
+      state: 'stopped',
+      step: 'not-started',
+      detail: input.reason ?? 'not started',
+      absent: [],
+      notes: [],
+      at: now(),
+    }));
+    if (input.mode === 'observe') {
+      // What cannot be read (the read itself failing for good) is reported as unknown, never as nothing.
+      const seen = await calls.observeItems
+        .executeWithOptions(phaseOptions(`read the state of ${items.length} items`, items.length), [
+          { items },
+        ])
+        .catch(() => []);
+      const byItem = new Map(seen.map((s) => [s.item, s.observed]));
+      for (const f of finals) Object.assign(f, { state: 'observed', observed: byItem.get(f.item) ?? {} });
     }
-    return { rows: book.rowsFor(items) };
+    return { items: finals, ledger: [], summary: summarize(rowsOf(finals, [])) };
   }
 
-  const parent = getExternalWorkflowHandle(input.parentWorkflowId);
-  const totals = Object.fromEntries(
-    SYSTEMS.map((system) => [system, items.filter((item) => systemsOf(item).includes(system)).length]),
-  ) as Record<SystemName, number>;
-  let lastPhase: Phase = 'discover';
-  const report = async (phase: Phase): Promise<void> => {
-    lastPhase = phase;
-    const systems = Object.fromEntries(
-      SYSTEMS.map((system) => {
-        let done = 0;
-        let failed = 0;
-        for (const row of book.rowsFor(items)) {
-          if (row.system !== system) continue;
-          if (row.outcome === 'failed') failed++;
-          else done++;
-        }
-        return [system, { total: totals[system], done, failed }];
-      }),
-    ) as Record<SystemName, { total: number; done: number; failed: number }>;
-    try {
-      await parent.signal(chunkProgressSignal, { chunk: input.chunk, phase, systems });
-    } catch {
-      // Progress is informative only: a parent that is gone must not fail the deletion.
-    }
-  };
-
-  // Discover.
-  const tlItems = items.filter((item) => item.twelvelabs);
+  // Discover. A plain run lists indexed assets only just before the forced delete (its second look); a
+  // dry run and an approved run list them now, since the steps and their digest show them.
+  const assets = items.flatMap((item) => (item.twelvelabs ? [item.twelvelabs.assetId] : []));
+  const withIndexed = input.mode === 'discover' || input.expectedDigest !== undefined;
   let discovered: DiscoveredAsset[] = [];
-  if (tlItems.length > 0) {
+  if (assets.length > 0) {
     try {
-      discovered = await calls.discoverTwelveLabsAssets.executeWithOptions(
-        { summary: `discover ${tlItems.length} assets` },
-        [{ assetIds: tlItems.map((item) => item.twelvelabs!.assetId) }],
+      discovered = await calls.discoverAssets.executeWithOptions(
+        phaseOptions(`discover ${assets.length} TwelveLabs assets`, assets.length),
+        [{ assetIds: assets, indexedAssets: withIndexed }],
       );
     } catch (error) {
-      const { detail, errorType } = errorMessage(error);
-      discovered = tlItems.map((item) => ({
-        assetId: item.twelvelabs!.assetId,
-        exists: false,
-        indexedAssets: [],
+      // Discovery answers per asset; only what stops every asset (credentials, 401) ends up here.
+      const message = errorMessage(error);
+      discovered = assets.map((assetId) => ({
+        assetId,
+        exists: true,
         entities: [],
-        error: { type: errorType ?? 'DiscoveryError', message: detail },
+        error: { type: 'DiscoveryFailed', message: `asset ${assetId} not read: ${message}` },
       }));
     }
   }
-  const steps = planChunkSteps(items, discovered, input.options.lastEntityAsset);
-  if (input.mode === 'discover') return { rows: [], steps: steps.planned, digest: steps.digest };
-
-  if (input.expectedDigest !== undefined && input.expectedDigest !== steps.digest) {
-    const why = `the references changed after approval (steps digest ${steps.digest.slice(0, 12)}, approved ${input.expectedDigest.slice(0, 12)}): nothing of this chunk was deleted; run the plan again`;
-    for (const item of items)
-      for (const system of systemsOf(item)) book.settle(item.id, system, 'skipped', 'approval', why);
-    return { rows: book.rowsFor(items) };
+  const plan = planChunk(items, discovered, input.options.lastEntityAsset);
+  if (input.mode === 'discover') {
+    return { items: [], ledger: [], summary: summarize([]), steps: plan.steps, digest: plan.digest };
+  }
+  const book = new ItemBook(plan, now);
+  counts = () => book.counts();
+  if (input.expectedDigest !== undefined && input.expectedDigest !== plan.digest) {
+    book.stopAll(
+      `the references changed after approval (steps digest ${plan.digest.slice(0, 12)}, approved ${input.expectedDigest.slice(0, 12)}): nothing of this chunk was deleted; run the plan again`,
+    );
+    return finish(book, plan);
   }
 
-  settleDiscovery(items, steps, book);
-  await report('discover');
-
-  await runPhases(steps, input.options.lastEntityAsset, book, () => stopReason, report);
-
-  // Exactly one outcome per item and system, whatever happened above.
-  for (const item of items) {
-    for (const system of systemsOf(item)) {
-      if (!book.has(item.id, system)) {
-        if (book.isStopped(item.id))
-          book.settle(item.id, system, 'skipped', 'stopped', book.stopReason(item.id));
-        else
-          book.settle(
-            item.id,
-            system,
-            'skipped',
-            'stopped',
-            `stopped after step ${lastPhase}, before this system's deletion: ${stopReason ?? 'unknown'}`,
-          );
-      }
+  const walker = new PhaseWalker(book, plan, input.options, items);
+  let seq = 0;
+  let lastFailed = book.counts().failed;
+  const parent = getExternalWorkflowHandle(input.parentWorkflowId);
+  /** Tells the parent when failures changed and waits for its verdict before the next irreversible call. */
+  const tally = async (): Promise<void> => {
+    const now = book.counts();
+    if (now.failed === lastFailed) return;
+    lastFailed = now.failed;
+    const sent = ++seq;
+    try {
+      await parent.signal(chunkTallySignal, { chunk: input.chunk, seq: sent, ...now });
+      await condition(() => acked >= sent || stopReason !== undefined, '1 minute');
+    } catch {
+      // A parent that is gone cannot stop us; the chunk's own record still tells what it did.
     }
-  }
-  await report('done');
-  return { rows: book.rowsFor(items), digest: steps.digest };
-}
-
-function settleDiscovery(items: readonly PlanItem[], steps: ChunkSteps, book: OutcomeBook): void {
-  for (const item of items) {
-    const skip = steps.skipped.get(item.id);
-    if (skip !== undefined) {
-      for (const system of systemsOf(item)) book.settle(item.id, system, 'skipped', 'plan', skip);
-      continue;
-    }
-    const failed = steps.discoveryFailed.get(item.id);
-    if (failed !== undefined) {
-      book.settle(item.id, 'twelvelabs', 'failed', 'discover', failed);
-      continue;
-    }
-    if (steps.absent.has(item.id)) {
-      book.settle(
-        item.id,
-        'twelvelabs',
-        'already-absent',
-        'discover',
-        `asset ${item.twelvelabs?.assetId} not found`,
-      );
-    }
-  }
-}
-
-async function runPhases(
-  steps: ChunkSteps,
-  lastEntityAsset: LastEntityAsset,
-  book: OutcomeBook,
-  stopped: () => string | undefined,
-  report: (phase: Phase) => Promise<void>,
-): Promise<void> {
-  const live = (item: string): boolean => !book.isStopped(item) && !book.has(item, 'twelvelabs');
-  const failAll = (itemIds: readonly string[], system: SystemName, step: string, error: unknown): void => {
-    const message = errorMessage(error);
-    for (const item of itemIds) book.fail(item, system, step, message);
   };
 
-  // Unlink the plan's assets from their entities, then wait until each entity is ready again.
-  const unlinks = steps.unlinks
-    .map((u) => {
-      const keep = u.items.map((item, i) => [item, u.assetIds[i]!] as const).filter(([item]) => live(item));
-      return { ...u, items: keep.map(([item]) => item), assetIds: keep.map(([, asset]) => asset) };
-    })
-    .filter((u) => u.items.length > 0);
-  const touched = new Map<string, { id: string; collectionId: string; items: string[] }>();
-  type Unlink = (typeof unlinks)[number];
-  /** One unlink call for the groups; answers the groups refused because they would empty their entity. */
-  const unlinkRound = async (groups: Unlink[]): Promise<Unlink[]> => {
-    const refused: Unlink[] = [];
-    try {
-      const results = await calls.unlinkEntityAssets.executeWithOptions(
-        { summary: `unlink assets from ${groups.length} entities` },
-        [{ unlinks: groups.map(({ id, collectionId, assetIds }) => ({ id, collectionId, assetIds })) }],
-      );
-      const byEntity = new Map(results.map((r) => [r.key, r]));
-      for (const u of groups) {
-        const result = byEntity.get(u.id);
-        if (result?.outcome === 'failed' && result.errorType === 'EntityLastAssetError') {
-          refused.push(u);
-        } else if (!result || result.outcome === 'failed') {
-          for (const item of u.items) {
-            book.fail(item, 'twelvelabs', 'unlink', result ?? { detail: 'no answer for this entity' });
-          }
-        } else {
-          touched.set(u.id, u);
-        }
-      }
-    } catch (error) {
-      failAll(
-        groups.flatMap((u) => u.items),
-        'twelvelabs',
-        'unlink',
-        error,
-      );
+  for (const step of walker.steps()) {
+    await tally();
+    if (stopReason !== undefined) {
+      book.stopAll(stopReason);
+      break;
     }
-    return refused;
-  };
-  const lateEntityDeletes: Array<{ id: string; collectionId: string; items: string[] }> = [];
-  if (unlinks.length > 0 && !stopped()) {
-    // Another chunk may have unlinked an entity's other assets since discovery: an unlink that would now
-    // empty the entity is refused, and the lastEntityAsset option decides again, with the greatest asset ID
-    // as the last one (as planChunkSteps does).
-    const refused = await unlinkRound(unlinks);
-    const retry: Unlink[] = [];
-    for (const u of refused) {
-      const pairs = u.items
-        .map((item, i) => [item, u.assetIds[i]!] as const)
-        .sort(([, a], [, b]) => (a < b ? -1 : 1));
-      const [lastItem, lastAsset] = pairs[pairs.length - 1]!;
-      const rest = pairs.slice(0, -1);
-      if (lastEntityAsset === 'delete-entity') {
-        lateEntityDeletes.push({ id: u.id, collectionId: u.collectionId, items: u.items });
-        for (const item of u.items)
-          steps.notes.set(item, [
-            ...(steps.notes.get(item) ?? []),
-            `entity ${u.id} deleted: the plan takes all its assets`,
-          ]);
-        continue;
-      }
-      if (lastEntityAsset === 'skip-item') {
-        for (const system of ['twelvelabs', 'uplynk', 'entermedia'] as const) {
-          book.settle(
-            lastItem,
-            system,
-            'skipped',
-            'plan',
-            `its asset ${lastAsset} is the last asset of entity ${u.id} (lastEntityAsset: skip-item)`,
-          );
-        }
-      } else {
-        steps.notes.set(lastItem, [
-          ...(steps.notes.get(lastItem) ?? []),
-          `last asset of entity ${u.id}: unlinked by the forced asset delete`,
-        ]);
-      }
-      if (rest.length > 0) {
-        retry.push({ ...u, items: rest.map(([item]) => item), assetIds: rest.map(([, asset]) => asset) });
-      }
-    }
-    if (retry.length > 0) {
-      for (const u of await unlinkRound(retry)) {
-        for (const item of u.items) {
-          book.fail(item, 'twelvelabs', 'unlink', {
-            detail: `entity ${u.id} refused the unlink twice as its last assets`,
-            errorType: 'EntityLastAssetError',
-          });
-        }
-      }
-    }
+    phase = step.phase;
+    await step.run();
   }
-  const entityDeletes = [...steps.entityDeletes, ...lateEntityDeletes]
-    .map((e) => ({ ...e, items: e.items.filter(live) }))
-    .filter((e) => e.items.length > 0);
-  if (entityDeletes.length > 0 && !stopped()) {
-    await intermediateStep({
-      targets: entityDeletes.map((e) => ({ key: e.id, items: e.items })),
-      system: 'twelvelabs',
-      step: 'delete-entity',
-      book,
-      call: () =>
-        calls.deleteEntities.executeWithOptions({ summary: `delete ${entityDeletes.length} entities` }, [
-          { entities: entityDeletes.map(({ id, collectionId }) => ({ id, collectionId })) },
-        ]),
-    });
-  }
-  await report('unlink');
-  if (touched.size > 0 && !stopped()) {
-    try {
-      await polling.waitEntitiesReady.executeWithOptions(
-        { summary: `wait until ${touched.size} entities are ready` },
-        [{ entities: [...touched.values()].map(({ id, collectionId }) => ({ id, collectionId })) }],
-      );
-    } catch (error) {
-      failAll(
-        [...touched.values()].flatMap((t) => t.items),
-        'twelvelabs',
-        'wait-entities',
-        error,
-      );
+  phase = 'done';
+  await tally();
+  return finish(book, plan);
+}
+
+function finish(book: ItemBook, plan: ChunkPlan): ChunkResult {
+  const items = book.finals();
+  return { items, ledger: book.ledger, summary: summarize(rowsOf(items, book.ledger)), digest: plan.digest };
+}
+
+/** Groups calls by a key, keeping first-seen order. */
+function groupBy<K>(list: readonly PlannedCall[], keyOf: (c: PlannedCall) => K): Map<K, PlannedCall[]> {
+  const out = new Map<K, PlannedCall[]>();
+  for (const c of list) out.set(keyOf(c), [...(out.get(keyOf(c)) ?? []), c]);
+  return out;
+}
+
+const target = (c: PlannedCall): ItemAsset => ({ item: c.item, assetId: c.assetId! });
+
+/** The chunk's phases as small named steps over the item book. */
+class PhaseWalker {
+  constructor(
+    private readonly book: ItemBook,
+    private readonly plan: ChunkPlan,
+    private readonly options: PlanOptions,
+    private readonly items: readonly PlanItem[],
+  ) {}
+
+  /** Each phase, lazily: a phase is skipped when no live item has a call in it. */
+  *steps(): Generator<{ phase: Phase; run: () => Promise<void> }> {
+    // Unlinks and entity deletes re-plan each other (a refused unlink may become an entity delete, an
+    // entity that gained foreign assets becomes unlinks): a few rounds settle every entity.
+    for (let round = 0; round < 3; round++) {
+      if (this.book.has('unlink-entity')) yield { phase: 'unlink', run: () => this.unlink() };
+      if (this.book.has('delete-entity'))
+        yield { phase: 'delete-entities', run: () => this.deleteEntities() };
+      if (!this.book.has('unlink-entity') && !this.book.has('delete-entity')) break;
     }
-    await report('wait-entities');
+    if (this.book.has('delete-asset') || this.book.has('delete-indexed-asset'))
+      yield { phase: 'delete-assets', run: () => this.deleteAssets() };
+    if (this.book.has('remove-from-library'))
+      yield { phase: 'remove-from-libraries', run: () => this.removeFromLibraries() };
+    if (this.book.has('delete-dam-asset')) yield { phase: 'delete-dam', run: () => this.deleteDam() };
   }
 
-  // Delete indexed assets, then force-delete the assets.
-  const indexed = steps.indexedAssets.filter((ia) => live(ia.item));
-  if (indexed.length > 0 && !stopped()) {
-    await intermediateStep({
-      targets: indexed.map((ia) => ({ key: ia.id, items: [ia.item] })),
-      system: 'twelvelabs',
-      step: 'delete-indexed-assets',
-      book,
-      call: () =>
-        calls.deleteIndexedAssets.executeWithOptions({ summary: `delete ${indexed.length} indexed assets` }, [
-          { indexedAssets: indexed.map(({ id, indexId }) => ({ id, indexId })) },
-        ]),
-    });
-    await report('delete-indexed-assets');
-  }
-  const assets = steps.assets.filter((a) => live(a.item));
-  if (assets.length > 0 && !stopped()) {
-    await deleteAndVerify({
-      targets: assets.map((a) => ({ key: a.assetId, item: a.item })),
-      system: 'twelvelabs',
-      step: 'delete-asset',
-      book,
-      notes: (item) => steps.notes.get(item) ?? [],
-      remove: (assetIds) =>
-        calls.deleteTwelveLabsAssets.executeWithOptions(
-          { summary: `force-delete ${assetIds.length} assets` },
-          [{ assetIds }],
-        ),
-      find: (assetIds) => calls.findTwelveLabsAssets({ assetIds }),
-    });
-    await report('delete-assets');
-  }
-
-  // Remove library membership in Uplynk, grouped per library.
-  const libraries = steps.libraries
-    .map((l) => {
-      const keep = l.items
-        .map((item, i) => [item, l.assetIds[i]!] as const)
-        .filter(([item]) => !book.isStopped(item));
-      return {
-        libraryId: l.libraryId,
-        items: keep.map(([item]) => item),
-        assetIds: keep.map(([, asset]) => asset),
+  /** Runs one activity; if it fails for good, every call it carried fails its item. */
+  private async phase(steps: CallStep[], run: () => Promise<PhaseAnswer>): Promise<PhaseAnswer> {
+    let answer: PhaseAnswer;
+    try {
+      answer = await run();
+    } catch (error) {
+      const detail = errorMessage(error);
+      const at = new Date().toISOString();
+      answer = {
+        entries: [],
+        failures: steps
+          .flatMap((s) => this.book.pending(s))
+          .map((c) => ({ item: c.item, system: c.system, step: c.step, detail, at })),
       };
-    })
-    .filter((l) => l.items.length > 0);
-  if (libraries.length > 0 && !stopped()) {
-    const uplynkItems = [...new Set(libraries.flatMap((l) => l.items))];
-    try {
-      const results = await calls.removeFromUplynkLibraries.executeWithOptions(
-        { summary: `remove assets from ${libraries.length} Uplynk libraries` },
-        [{ removals: libraries.map(({ libraryId, assetIds }) => ({ libraryId, assetIds })) }],
-      );
-      const byPair = new Map(results.map((r) => [r.key, r]));
-      const perItem = new Map<string, ItemResult[]>();
-      for (const l of libraries) {
-        l.items.forEach((item, i) => {
-          const result = byPair.get(`${l.libraryId}/${l.assetIds[i]}`) ?? {
-            key: `${l.libraryId}/${l.assetIds[i]}`,
-            outcome: 'failed' as const,
-            detail: 'no answer for this library',
-          };
-          perItem.set(item, [...(perItem.get(item) ?? []), result]);
-        });
-      }
-      for (const item of uplynkItems) {
-        const answers = perItem.get(item) ?? [];
-        const failed = answers.find((r) => r.outcome === 'failed');
-        if (failed) {
-          book.fail(item, 'uplynk', 'remove-from-libraries', {
-            ...failed,
-            detail: `library ${failed.key}: ${failed.detail}`,
-          });
-        } else {
-          const removed = answers.filter((r) => r.outcome === 'deleted').map((r) => r.key.split('/')[0]);
-          const absent = answers
-            .filter((r) => r.outcome === 'already-absent')
-            .map((r) => r.key.split('/')[0]);
-          const detail = [
-            removed.length ? `removed from ${removed.join(', ')}` : '',
-            absent.length ? `library gone: ${absent.join(', ')}` : '',
-          ]
-            .filter(Boolean)
-            .join('; ');
-          book.settle(
-            item,
-            'uplynk',
-            removed.length ? 'deleted' : 'already-absent',
-            'remove-from-libraries',
-            detail,
-          );
-        }
-      }
-    } catch (error) {
-      failAll(uplynkItems, 'uplynk', 'remove-from-libraries', error);
     }
-    await report('remove-from-libraries');
+    this.book.record(answer, steps);
+    return answer;
   }
 
-  // Delete in EnterMediaDB.
-  const dam = steps.damAssets.filter((d) => !book.isStopped(d.item));
-  if (dam.length > 0 && !stopped()) {
-    await deleteAndVerify({
-      targets: dam.map((d) => ({ key: d.assetId, item: d.item })),
-      system: 'entermedia',
-      step: 'delete-dam-asset',
-      book,
-      remove: (assetIds) =>
-        calls.deleteEnterMediaAssets.executeWithOptions(
-          { summary: `delete ${assetIds.length} EnterMediaDB assets` },
-          [{ assetIds }],
+  private async unlink(): Promise<void> {
+    const pending = this.book.pending('unlink-entity');
+    const unlinks = [...groupBy(pending, (c) => c.entity!.id).values()].map((group) => ({
+      entity: group[0]!.entity!,
+      targets: group.map(target),
+    }));
+    const answer = await this.phase(['unlink-entity'], () =>
+      calls.unlinkEntities.executeWithOptions(
+        phaseOptions(`unlink assets from ${unlinks.length} entities and wait until ready`, pending.length),
+        [{ unlinks }],
+      ),
+    );
+    for (const group of groupRefusals(answer.refused)) {
+      this.book.apply(replanRefusedUnlink(group.targets, group.entity, this.options.lastEntityAsset));
+    }
+  }
+
+  private async deleteEntities(): Promise<void> {
+    const pending = this.book.pending('delete-entity');
+    // The plan's assets: those of this chunk's items that the plan deletes (not skipped, not failed).
+    const planAssetIds = this.plan.items
+      .filter((p) => this.book.live(p.item))
+      .flatMap((p) => {
+        const item = this.items.find((i) => i.id === p.item);
+        return item?.twelvelabs ? [item.twelvelabs.assetId] : [];
+      });
+    const deletes = [...groupBy(pending, (c) => c.entity!.id).values()].map((group) => ({
+      entity: group[0]!.entity!,
+      targets: group.map(target),
+      planAssetIds,
+    }));
+    const answer = await this.phase(['delete-entity'], () =>
+      calls.deleteEntities.executeWithOptions(
+        phaseOptions(`delete ${deletes.length} entities`, deletes.length),
+        [{ deletes }],
+      ),
+    );
+    for (const group of groupRefusals(answer.refused)) {
+      this.book.apply(replanForeignEntity(group.targets, group.entity, group.foreign));
+    }
+  }
+
+  private async deleteAssets(): Promise<void> {
+    const indexed = groupBy(this.book.pending('delete-indexed-asset'), (c) => c.item);
+    const assets = this.book.pending('delete-asset').map((c) => ({
+      ...target(c),
+      known: (indexed.get(c.item) ?? []).map((ia) => ({ id: ia.indexedAssetId!, indexId: ia.indexId! })),
+    }));
+    await this.phase(['delete-indexed-asset', 'delete-asset'], () =>
+      calls.deleteAssets.executeWithOptions(
+        phaseOptions(`delete the indexed assets of ${assets.length} assets, then the assets`, assets.length),
+        [{ assets }],
+      ),
+    );
+  }
+
+  private async removeFromLibraries(): Promise<void> {
+    const pending = this.book.pending('remove-from-library');
+    const removals = [...groupBy(pending, (c) => c.libraryId!)].map(([libraryId, group]) => ({
+      libraryId,
+      targets: group.map(target),
+    }));
+    await this.phase(['remove-from-library'], () =>
+      calls.removeFromLibraries.executeWithOptions(
+        phaseOptions(
+          `remove ${pending.length} assets from ${removals.length} Uplynk libraries`,
+          pending.length,
         ),
-      find: (assetIds) => calls.findEnterMediaAssets({ assetIds }),
-    });
-    await report('delete-dam');
+        [{ removals }],
+      ),
+    );
+  }
+
+  private async deleteDam(): Promise<void> {
+    const assets = this.book.pending('delete-dam-asset').map(target);
+    await this.phase(['delete-dam-asset'], () =>
+      calls.deleteDamAssets.executeWithOptions(
+        phaseOptions(`delete ${assets.length} EnterMediaDB assets`, assets.length),
+        [{ assets }],
+      ),
+    );
   }
 }
 
-/**
- * A step before the final delete of a system: one batch call whose failures (per target, or of the whole
- * batch) fail the items behind them, so that their later steps are not attempted.
- */
-async function intermediateStep(o: {
-  targets: Array<{ key: string; items: string[] }>;
-  system: SystemName;
-  step: string;
-  book: OutcomeBook;
-  call: () => Promise<ItemResult[]>;
-}): Promise<void> {
-  let results: ItemResult[];
-  try {
-    results = await o.call();
-  } catch (error) {
-    const message = errorMessage(error);
-    for (const target of o.targets)
-      for (const item of target.items) o.book.fail(item, o.system, o.step, message);
-    return;
+/** Refusals grouped per entity. */
+function groupRefusals(refused: readonly Refusal[] | undefined) {
+  const out = new Map<
+    string,
+    { entity: Refusal['entity']; targets: Array<{ item: string; assetId: string }>; foreign: string[] }
+  >();
+  for (const r of refused ?? []) {
+    const g = out.get(r.entity.id) ?? { entity: r.entity, targets: [], foreign: r.foreign ?? [] };
+    g.targets.push({ item: r.item, assetId: r.assetId });
+    out.set(r.entity.id, g);
   }
-  const byKey = new Map(results.map((r) => [r.key, r]));
-  for (const target of o.targets) {
-    const result = byKey.get(target.key);
-    if (result && result.outcome !== 'failed') continue;
-    for (const item of target.items) {
-      o.book.fail(item, o.system, o.step, result ?? { detail: `no answer for ${target.key}` });
-    }
-  }
-}
-
-/**
- * The final delete of a system: one batch call, then a read of what was answered as gone. An item is
- * settled `deleted` or `already-absent` only if the read no longer finds it; if the read itself fails, the
- * delete's answer stands and the row says it was not verified.
- */
-async function deleteAndVerify(o: {
-  targets: Array<{ key: string; item: string }>;
-  system: SystemName;
-  step: string;
-  book: OutcomeBook;
-  notes?: (item: string) => string[];
-  remove: (keys: string[]) => Promise<ItemResult[]>;
-  find: (keys: string[]) => Promise<string[]>;
-}): Promise<void> {
-  let results: ItemResult[];
-  try {
-    results = await o.remove(o.targets.map((t) => t.key));
-  } catch (error) {
-    const message = errorMessage(error);
-    for (const target of o.targets) o.book.fail(target.item, o.system, o.step, message);
-    return;
-  }
-  const byKey = new Map(results.map((r) => [r.key, r]));
-  const gone = o.targets.filter((t) => byKey.has(t.key) && byKey.get(t.key)?.outcome !== 'failed');
-  let present = new Set<string>();
-  let unverified = '';
-  if (gone.length > 0) {
-    try {
-      present = new Set(await o.find(gone.map((t) => t.key)));
-    } catch (error) {
-      unverified = `not verified: ${errorMessage(error).detail}`;
-    }
-  }
-  for (const target of o.targets) {
-    const result = byKey.get(target.key);
-    if (!result || result.outcome === 'failed') {
-      o.book.fail(target.item, o.system, o.step, result ?? { detail: `no answer for ${target.key}` });
-    } else if (present.has(target.key)) {
-      o.book.settle(
-        target.item,
-        o.system,
-        'failed',
-        'verify',
-        `${target.key} still reads as present after the delete`,
-      );
-    } else {
-      const detail = [result.detail, ...(o.notes?.(target.item) ?? []), unverified]
-        .filter(Boolean)
-        .join('; ');
-      o.book.settle(target.item, o.system, result.outcome, o.step, detail);
-    }
-  }
+  return [...out.values()];
 }

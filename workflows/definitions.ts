@@ -4,13 +4,14 @@
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { PlanRef } from '../activities/contract.js';
-import type { PlannedStep } from '../plan/steps.js';
 import type {
+  ItemFinal,
+  LedgerEntry,
   Outcome,
   Plan,
   PlanItem,
   PlanOptions,
-  ReportRow,
+  PlannedStep,
   ReportSummary,
   RunStatus,
   SystemName,
@@ -27,28 +28,45 @@ export interface BulkDeleteInput {
   dryRun?: boolean;
   /** Wait for an `approve` update quoting the digest of the discovered steps before deleting. */
   requireApproval?: boolean;
-  /** Items per child workflow. @default 100 */
+  /** Items per child workflow. @default 500 */
   chunkSize?: number;
-  /** Child workflows running at once. @default 4 */
+  /** Child workflows running at once, once the first chunk has shown the failure rate. @default 4 */
   window?: number;
   /**
    * History length at which a run continues as new (Temporal also suggests it on its own).
    * @default 6000, well below Temporal's 10,240-event warning
    */
   maxHistoryEvents?: number;
+  /**
+   * A run that no worker picks up within this many milliseconds of its start ends without deleting
+   * anything when it finally starts, and says why (the CLI's `--start-within`, default 10 minutes).
+   */
+  startWithinMs?: number;
+  /** How long a `requireApproval` run waits for `approve`; then it ends without deleting. @default 7 days */
+  approvalTimeoutMs?: number;
 }
 
 export type Phase =
   | 'discover'
   | 'approval'
   | 'unlink'
-  | 'wait-entities'
-  | 'delete-indexed-assets'
+  | 'delete-entities'
   | 'delete-assets'
   | 'remove-from-libraries'
   | 'delete-dam'
-  | 'verify'
   | 'done';
+
+/** The phases in the order a chunk walks them: the label a run shows never goes back in this order. */
+export const PHASES: readonly Phase[] = [
+  'discover',
+  'approval',
+  'unlink',
+  'delete-entities',
+  'delete-assets',
+  'remove-from-libraries',
+  'delete-dam',
+  'done',
+];
 
 export interface PhaseCount {
   done: number;
@@ -61,13 +79,16 @@ export interface Progress {
   status: 'discovering' | 'awaiting-approval' | 'running' | 'stopping' | RunStatus;
   phase: Phase;
   items: number;
+  /** Items settled so far: in finished chunks, plus those the running chunks told (see `runningChunks`). */
   itemsDone: number;
   itemsFailed: number;
-  /** Per system: items whose part in that system is finished, failed, still to do. */
+  /** Per system, items of finished chunks: finished, failed, still to do. */
   systems: Record<SystemName, PhaseCount>;
   /** Set once discovery is complete: what `approve` must quote. */
   digest?: string;
   chunks: { total: number; done: number; running: number };
+  /** Workflow IDs of the chunks running now: query each with `chunkProgressQuery` for per-item progress. */
+  runningChunks: string[];
 }
 
 export interface BulkDeleteResult {
@@ -79,29 +100,37 @@ export interface BulkDeleteResult {
   dryRun: boolean;
   digest?: string;
   summary: ReportSummary;
-  /** Child workflow IDs whose results hold the report rows, in plan order. */
+  /** Child workflow IDs whose results hold the items and the ledger, in plan order. */
   chunkWorkflowIds: string[];
 }
 
+/** What a chunk answers: how each item ended and the ledger of its calls; rows are derived from these. */
 export interface ChunkResult {
-  rows: ReportRow[];
+  items: ItemFinal[];
+  ledger: LedgerEntry[];
+  summary: ReportSummary;
   /** Dry run and approval: the steps this chunk would take, and their digest. */
   steps?: PlannedStep[];
   digest?: string;
 }
 
-/** What a chunk has settled so far, per system (cumulative for that chunk). */
+/** A running chunk's progress, answered by `chunkProgressQuery`. */
 export interface ChunkProgress {
   chunk: number;
   phase: Phase;
-  systems: Record<SystemName, { total: number; done: number; failed: number }>;
+  items: number;
+  settled: number;
+  failed: number;
 }
 
 export interface ChunkInput {
   parentWorkflowId: string;
   chunk: number;
-  /** `discover`: find references and answer the steps; `execute`: delete; `skip`: report every item skipped. */
-  mode: 'discover' | 'execute' | 'skip';
+  /**
+   * `discover`: find references and answer the steps; `execute`: delete; `skip`: report every item not
+   * started; `observe`: the chunk's record was lost, read each item's state in every system.
+   */
+  mode: 'discover' | 'execute' | 'skip' | 'observe';
   /** The chunk's items when the plan travels inline; otherwise they are read from `planRef`. */
   items?: PlanItem[];
   planRef?: PlanRef;
@@ -110,16 +139,28 @@ export interface ChunkInput {
   options: PlanOptions;
   /** After approval: the digest this chunk's steps had when they were approved. */
   expectedDigest?: string;
-  /** For `skip`: why. */
-  skipReason?: string;
+  /** For `skip` and `observe`: why. */
+  reason?: string;
+}
+
+/** The failure tally a chunk sends its parent when its count of failed items changed. */
+export interface ChunkTally {
+  chunk: number;
+  seq: number;
+  settled: number;
+  failed: number;
 }
 
 export const progressQuery = defineQuery<Progress>('progress');
+export const chunkProgressQuery = defineQuery<ChunkProgress>('chunkProgress');
 export const approveUpdate = defineUpdate<{ approved: true; digest: string }, [{ digest: string }]>(
   'approve',
 );
-export const chunkProgressSignal = defineSignal<[ChunkProgress]>('chunkProgress');
-/** Asks a chunk to stop at its next step boundary (after the calls in flight) and report what it did. */
+/** Chunk to parent: my failures changed; answer with `tallyAckSignal` before my next irreversible phase. */
+export const chunkTallySignal = defineSignal<[ChunkTally]>('chunkTally');
+/** Parent to chunk: the tally `seq` was counted; `stop` says the run is over its failure threshold. */
+export const tallyAckSignal = defineSignal<[{ seq: number; stop?: string }]>('tallyAck');
+/** Asks a chunk to stop at its next phase boundary (after the calls in flight) and report what it did. */
 export const stopChunkSignal = defineSignal<[{ reason: string }]>('stopChunk');
 
 export type { Outcome };

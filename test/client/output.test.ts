@@ -37,6 +37,7 @@ function progress(itemsDone: number, extra: Partial<Progress> = {}): Progress {
     itemsFailed: 0,
     systems: { twelvelabs: count, uplynk: count, entermedia: count },
     chunks: { total: 2, done: 1, running: 1 },
+    runningChunks: [],
     ...extra,
   };
 }
@@ -45,7 +46,8 @@ const report: Report = {
   workflowId: 'wf-1',
   plan: 'takedown',
   status: 'completed',
-  summary: { items: 2, deleted: 1, alreadyAbsent: 0, skipped: 0, failed: 1 },
+  summary: { items: 2, deleted: 1, alreadyAbsent: 0, skipped: 0, partial: 0, failed: 1 },
+  mutations: [],
   rows: [
     {
       item: 'ep-1',
@@ -105,11 +107,11 @@ describe('what the command line prints', () => {
     assert.deepEqual(summaryLines(report), [
       'plan takedown: completed, 2 items',
       '',
-      '            deleted  already-absent  skipped  failed',
-      'twelvelabs        1               0        0       0',
-      'uplynk            0               0        0       0',
-      'entermedia        0               0        0       1',
-      'items             1               0        0       1',
+      '            deleted  already-absent  partial  skipped  failed',
+      'twelvelabs        1               0        0        0       0',
+      'uplynk            0               0        0        0       0',
+      'entermedia        0               0        0        0       1',
+      'items             1               0        0        0       1',
       '',
       'failed:',
       '  ep-2 entermedia delete-dam-asset: EnterMediaDB said "no", twice | line break',
@@ -126,7 +128,7 @@ describe('what the command line prints', () => {
     );
     const md = formatReport(report, 'md');
     assert.match(md, /^- status: \*\*completed\*\*$/m);
-    assert.match(md, /^\| entermedia \| 0 \| 0 \| 0 \| 1 \|$/m);
+    assert.match(md, /^\| entermedia \| 0 \| 0 \| 0 \| 0 \| 1 \|$/m);
     assert.match(
       md,
       /^\| ep-2 \| entermedia \| failed \| delete-dam-asset \| EnterMediaDB said "no", twice \\\| line<br>break \| 2026-01-01T00:00:01Z \|$/m,

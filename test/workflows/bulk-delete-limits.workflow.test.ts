@@ -166,7 +166,7 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
     const { report, result, workflowId } = await runPlan(stack, { plan }, env, {
       chunkSize: 10,
       window: 2,
-      maxHistoryEvents: 150,
+      maxHistoryEvents: 50,
     });
     const runs = [];
     for await (const run of stack.temporal.client.workflow.list({ query: `WorkflowId = "${workflowId}"` })) {
