@@ -45,6 +45,10 @@ export const SystemsEnv = z.object({
   ENTERMEDIA_MAX_RPS: optional(MaxRps),
   /** Timeout of one HTTP request, below the activities' start-to-close timeout. @default 30000 */
   BULK_DELETE_HTTP_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(600_000), 30_000),
+  /** How long one call may keep failing transiently before the attempt fails. @default 120000 */
+  BULK_DELETE_CALL_RETRY_MS: withDefault(z.coerce.number().int().min(0).max(3_600_000), 120_000),
+  /** The longest wait for an entity to be ready again. @default 600000 */
+  BULK_DELETE_ENTITY_WAIT_MS: withDefault(z.coerce.number().int().min(1000).max(86_400_000), 600_000),
 });
 export type SystemsEnv = z.infer<typeof SystemsEnv>;
 
@@ -81,6 +85,8 @@ export function loadSystemsConfig(env: NodeJS.ProcessEnv = process.env): Systems
       maxRps: e.ENTERMEDIA_MAX_RPS,
     },
     requestTimeoutMs: e.BULK_DELETE_HTTP_TIMEOUT_MS,
+    callRetryBoundMs: e.BULK_DELETE_CALL_RETRY_MS,
+    entityWaitMs: e.BULK_DELETE_ENTITY_WAIT_MS,
   };
 }
 
