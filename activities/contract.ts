@@ -34,7 +34,12 @@ export interface Activities {
    * asset: `exists: false`. A read that fails for good, or keeps failing past the bound, is that asset's
    * `error`: only its item fails.
    */
-  discoverAssets(input: { assetIds: string[]; indexedAssets: boolean }): Promise<DiscoveredAsset[]>;
+  discoverAssets(input: {
+    assetIds: string[];
+    indexedAssets: boolean;
+    /** The whole plan's TwelveLabs assets (inline) or its reference: each entity says which it holds. */
+    plan?: { assetIds: string[] } | { ref: PlanRef };
+  }): Promise<DiscoveredAsset[]>;
   /**
    * One DELETE .../entities/{eid}/assets per entity with all the given assets, then waits (bounded) until
    * every entity changed is `ready` again. An unlink that would empty the entity is refused without

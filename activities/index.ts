@@ -30,7 +30,7 @@ export interface ActivitiesDeps {
    */
   limiters?: Partial<Record<SystemName, RateLimiter>>;
   /** Reads plans that travel by reference. @default createPlanSource() */
-  planSource?: Pick<Activities, 'readPlanPage' | 'readPlanSummary'>;
+  planSource?: ReturnType<typeof createPlanSource>;
 }
 
 /** The limiters that `createActivities` would build for these settings. */
@@ -104,6 +104,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
       client: twelvelabs,
       parallelism: limiters.twelvelabs.concurrency,
       ...(systems.entityWaitMs === undefined ? {} : { entityWaitMs: systems.entityWaitMs }),
+      planAssetIds: (ref) => planSource.twelveLabsAssetIds(ref),
     }),
     ...createUplynkActivities({ client: uplynk, parallelism: limiters.uplynk.concurrency }),
     ...createEnterMediaActivities({ client: entermedia, parallelism: limiters.entermedia.concurrency }),

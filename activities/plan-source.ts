@@ -67,6 +67,11 @@ export function createPlanSource(options: { cacheSize?: number } = {}) {
         },
       };
     },
+    /** Every TwelveLabs asset ID of a plan that travels by reference. */
+    async twelveLabsAssetIds(ref: PlanRef): Promise<Set<string>> {
+      const plan = await planFor(ref);
+      return new Set(plan.items.flatMap((i) => (i.twelvelabs ? [i.twelvelabs.assetId] : [])));
+    },
     /** A page of a plan that travels by reference. */
     async readPlanPage(input: { ref: PlanRef; offset: number; limit: number }): Promise<PlanItem[]> {
       const plan = await planFor(input.ref);

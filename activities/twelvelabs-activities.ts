@@ -3,7 +3,7 @@
  * entities are ready; delete entities (after reading them again); delete indexed assets and force-delete
  * assets (after listing the indexed assets again), then read the assets back in batches.
  */
-import type { Activities, DiscoveredAsset, ItemAsset } from './contract.js';
+import type { Activities, DiscoveredAsset, ItemAsset, PlanRef } from './contract.js';
 import { activityScope } from './activity-scope.js';
 import { CallError } from './http-errors.js';
 import { runPhase, settle, uniqueBy, type PhaseLog } from './phase-runner.js';
@@ -47,6 +47,8 @@ export interface TwelveLabsActivityOptions {
   parallelism: number;
   /** The longest wait for an entity to be ready again after an unlink. @default 600000 */
   entityWaitMs?: number;
+  /** The TwelveLabs assets of a plan that travels by reference. */
+  planAssetIds?: (ref: PlanRef) => Promise<Set<string>>;
 }
 
 export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): TwelveLabsActivities {
@@ -227,9 +229,12 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
   }
 
   return {
-    async discoverAssets({ assetIds, indexedAssets }) {
+    async discoverAssets({ assetIds, indexedAssets, plan }) {
       if (assetIds.length === 0) return [];
       const client = deps.client();
+      let inPlan: Set<string> | undefined;
+      if (plan && 'assetIds' in plan) inPlan = new Set(plan.assetIds);
+      else if (plan && deps.planAssetIds) inPlan = await deps.planAssetIds(plan.ref);
       const unique = [...new Set(assetIds)];
       const found = new Map<string, DiscoveredAsset>();
       // Reads change nothing: a retried attempt reads again, so nothing needs to survive in a heartbeat.
@@ -239,7 +244,11 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
         parallelism,
         resumable: false,
         run: async (assetId) => {
-          found.set(assetId, await discoverOne(client, assetId, indexedAssets));
+          const asset = await discoverOne(client, assetId, indexedAssets);
+          if (inPlan) {
+            for (const e of asset.entities) e.planAssetIds = e.assetIds.filter((id) => inPlan.has(id));
+          }
+          found.set(assetId, asset);
         },
       });
       return assetIds.map((id) => found.get(id)!);

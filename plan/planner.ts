@@ -23,6 +23,11 @@ export interface DiscoveredEntity extends EntityRef {
   assetIds: string[];
   status: 'processing' | 'ready';
   name?: string | undefined;
+  /**
+   * The entity's assets that the whole plan deletes (not only this chunk's), when discovery knew the
+   * plan: decisions about an entity then come out alike whichever chunk makes them, in any order.
+   */
+  planAssetIds?: string[] | undefined;
 }
 
 /** What discovery read of one TwelveLabs asset. */
@@ -100,11 +105,11 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 /**
  * The calls of a chunk's items, given what discovery found in TwelveLabs.
  *
- * An entity must keep at least one asset. When the chunk would take all of an entity's assets, the
- * `lastEntityAsset` option decides: `force-unlink` unlinks all but one and leaves that last one to the
- * forced asset delete (which unlinks it anyway); `delete-entity` deletes the entity; `skip-item` skips the
- * item of the last asset in every system. The "last" asset is the greatest ID, so that every run and the
- * dry run choose alike.
+ * An entity must keep at least one asset. When the plan (all its chunks) takes all of an entity's assets,
+ * the `lastEntityAsset` option decides: `force-unlink` unlinks none and leaves them to the forced asset
+ * deletes (which unlink them anyway); `delete-entity` deletes the entity; `skip-item` skips the item of
+ * the last asset in every system. The "last" asset is the greatest ID, so that every run, every chunk
+ * and the dry run choose alike.
  */
 export function planChunk(
   items: readonly PlanItem[],
@@ -148,17 +153,30 @@ export function planChunk(
     return item !== undefined && plans.get(item)?.skip === undefined;
   };
 
+  /** The entity's assets the plan takes: the whole plan's when discovery knew it, else this chunk's. */
+  const planAssets = (entity: DiscoveredEntity): string[] => {
+    const plan = entity.planAssetIds ? new Set(entity.planAssetIds) : undefined;
+    return entity.assetIds
+      .filter((id) => (itemOfAsset.has(id) ? active(id) : (plan?.has(id) ?? false)))
+      .sort(byString);
+  };
+  const takesAll = (entity: DiscoveredEntity): boolean =>
+    entity.assetIds.length > 0 && planAssets(entity).length === entity.assetIds.length;
+
   if (lastEntityAsset === 'skip-item') {
-    // Skipping an item keeps its asset in all its entities, which can save other entities: repeat until stable.
+    // The entity's last asset (the greatest ID the plan takes) keeps it alive: that item is skipped.
+    // Skipping keeps its asset in all its entities, which can save other entities: repeat until stable.
     for (let changed = true; changed;) {
       changed = false;
       for (const entity of sortedEntities) {
-        const mine = entity.assetIds.filter(active).sort(byString);
-        if (mine.length > 0 && mine.length === entity.assetIds.length) {
-          const last = mine[mine.length - 1]!;
-          plans.get(itemOfAsset.get(last)!)!.skip = skipReason(last, entity.id);
-          changed = true;
-        }
+        if (!takesAll(entity)) continue;
+        const all = planAssets(entity);
+        const last = all[all.length - 1]!;
+        const item = itemOfAsset.get(last);
+        // The last asset may belong to another chunk, which skips its item there.
+        if (item === undefined) continue;
+        plans.get(item)!.skip = skipReason(last, entity.id);
+        changed = true;
       }
     }
   }
@@ -168,8 +186,7 @@ export function planChunk(
     const mine = entity.assetIds.filter(active).sort(byString);
     if (mine.length === 0) continue;
     const ref: EntityRef = { id: entity.id, collectionId: entity.collectionId };
-    const takesAll = mine.length === entity.assetIds.length;
-    if (takesAll && lastEntityAsset === 'delete-entity') {
+    if (takesAll(entity) && lastEntityAsset === 'delete-entity') {
       for (const assetId of mine) {
         const plan = plans.get(itemOfAsset.get(assetId)!)!;
         plan.calls.push(entityDelete(plan.item, ref, assetId));
@@ -177,14 +194,22 @@ export function planChunk(
       }
       continue;
     }
-    const toUnlink = takesAll ? mine.slice(0, -1) : mine;
-    if (takesAll) {
-      const last = mine[mine.length - 1]!;
-      const plan = plans.get(itemOfAsset.get(last)!)!;
-      plan.notes.push(leaveNote(entity.id));
-      leave.push({ item: plan.item, system: 'twelvelabs', step: 'leave-to-force-delete', target: entity.id });
+    if (takesAll(entity) && lastEntityAsset === 'force-unlink') {
+      // The forced deletes empty the entity anyway (the API allows that, not an unlink of its last
+      // asset): no unlink at all, so the outcome is the same whichever chunk gets there first.
+      for (const assetId of mine) {
+        const plan = plans.get(itemOfAsset.get(assetId)!)!;
+        plan.notes.push(leaveNote(entity.id));
+        leave.push({
+          item: plan.item,
+          system: 'twelvelabs',
+          step: 'leave-to-force-delete',
+          target: entity.id,
+        });
+      }
+      continue;
     }
-    for (const assetId of toUnlink) {
+    for (const assetId of mine) {
       const plan = plans.get(itemOfAsset.get(assetId)!)!;
       plan.calls.push(unlinkCall(plan.item, ref, assetId));
     }
@@ -343,15 +368,15 @@ export function replanRefusedUnlink(
       })),
     };
   }
-  const calls = rest.map((p) => unlinkCall(p.item, entity, p.assetId));
   if (lastEntityAsset === 'skip-item') {
     return {
       skip: [{ item: last.item, reason: `${skipReason(last.assetId, entity.id)}, decided during the run` }],
-      calls,
+      calls: rest.map((p) => unlinkCall(p.item, entity, p.assetId)),
       notes: [],
     };
   }
-  return { skip: [], calls, notes: [{ item: last.item, note: leaveNote(entity.id) }] };
+  // force-unlink: the forced deletes will empty the entity; nothing more to call.
+  return { skip: [], calls: [], notes: pairs.map((p) => ({ item: p.item, note: leaveNote(entity.id) })) };
 }
 
 /**

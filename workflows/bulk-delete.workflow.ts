@@ -155,6 +155,7 @@ export async function bulkDeleteWorkflow(
   const window = Math.max(1, Math.min(input.window ?? 4, 50));
   const chunkCount = Math.ceil(planSummary.items / chunkSize);
   const dryRun = input.dryRun ?? false;
+  const inlineAssetIds = (inlineItems ?? []).flatMap((i) => (i.twelvelabs ? [i.twelvelabs.assetId] : []));
 
   const state: CarriedState = carried ?? {
     pass: dryRun || input.requireApproval ? 'discover' : 'execute',
@@ -277,7 +278,10 @@ export async function bulkDeleteWorkflow(
       limit: chunkSize,
       options,
       ...(inlineItems
-        ? { items: inlineItems.slice(offset, offset + chunkSize) }
+        ? {
+            items: inlineItems.slice(offset, offset + chunkSize),
+            ...(chunkCount > 1 && mode !== 'skip' ? { planAssetIds: inlineAssetIds } : {}),
+          }
         : { planRef: input.planRef }),
       ...(mode === 'execute' && state.approved && state.chunkDigests[chunk] !== undefined
         ? { expectedDigest: state.chunkDigests[chunk] }

@@ -18,6 +18,7 @@ import {
   type CallStep,
   type ChunkPlan,
   type DiscoveredAsset,
+  type DiscoveredEntity,
   type ItemFinal,
   type PhaseAnswer,
   type PlanItem,
@@ -136,7 +137,17 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
     try {
       discovered = await calls.discoverAssets.executeWithOptions(
         phaseOptions(`discover ${assets.length} TwelveLabs assets`, assets.length),
-        [{ assetIds: assets, indexedAssets: withIndexed }],
+        [
+          {
+            assetIds: assets,
+            indexedAssets: withIndexed,
+            ...(input.planRef
+              ? { plan: { ref: input.planRef } }
+              : input.planAssetIds
+                ? { plan: { assetIds: input.planAssetIds } }
+                : {}),
+          },
+        ],
       );
     } catch (error) {
       // Discovery answers per asset; only what stops every asset (credentials, 401) ends up here.
@@ -162,7 +173,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
     return finish(book, plan);
   }
 
-  const walker = new PhaseWalker(book, plan, input.options, items);
+  const walker = new PhaseWalker(book, discovered, input.options, items);
   let seq = 0;
   let lastFailed = book.counts().failed;
   const parent = getExternalWorkflowHandle(input.parentWorkflowId);
@@ -210,12 +221,17 @@ const target = (c: PlannedCall): ItemAsset => ({ item: c.item, assetId: c.assetI
 
 /** The chunk's phases as small named steps over the item book. */
 class PhaseWalker {
+  /** Each entity as discovery saw it. */
+  private readonly entities = new Map<string, DiscoveredEntity>();
+
   constructor(
     private readonly book: ItemBook,
-    private readonly plan: ChunkPlan,
+    discovered: readonly DiscoveredAsset[],
     private readonly options: PlanOptions,
     private readonly items: readonly PlanItem[],
-  ) {}
+  ) {
+    for (const d of discovered) for (const e of d.entities) this.entities.set(e.id, e);
+  }
 
   /** Each phase, lazily: a phase is skipped when no live item has a call in it. */
   *steps(): Generator<{ phase: Phase; run: () => Promise<void> }> {
@@ -272,18 +288,21 @@ class PhaseWalker {
 
   private async deleteEntities(): Promise<void> {
     const pending = this.book.pending('delete-entity');
-    // The plan's assets: those of this chunk's items that the plan deletes (not skipped, not failed).
-    const planAssetIds = this.plan.items
-      .filter((p) => this.book.live(p.item))
-      .flatMap((p) => {
-        const item = this.items.find((i) => i.id === p.item);
-        return item?.twelvelabs ? [item.twelvelabs.assetId] : [];
-      });
-    const deletes = [...groupBy(pending, (c) => c.entity!.id).values()].map((group) => ({
-      entity: group[0]!.entity!,
-      targets: group.map(target),
-      planAssetIds,
-    }));
+    // The plan's assets in each entity, as discovery saw them (all chunks'), less this chunk's items
+    // that will not be deleted: an entity holding anything else now is not deleted.
+    const kept = new Set(
+      this.items.filter((i) => i.twelvelabs && !this.book.live(i.id)).map((i) => i.twelvelabs!.assetId),
+    );
+    const mine = new Set(this.items.flatMap((i) => (i.twelvelabs ? [i.twelvelabs.assetId] : [])));
+    const deletes = [...groupBy(pending, (c) => c.entity!.id).values()].map((group) => {
+      const seen = this.entities.get(group[0]!.entity!.id);
+      const planned = seen?.planAssetIds ?? seen?.assetIds.filter((id) => mine.has(id)) ?? [];
+      return {
+        entity: group[0]!.entity!,
+        targets: group.map(target),
+        planAssetIds: planned.filter((id) => !kept.has(id)),
+      };
+    });
     const answer = await this.phase(['delete-entity'], () =>
       calls.deleteEntities.executeWithOptions(
         phaseOptions(`delete ${deletes.length} entities`, deletes.length),

@@ -139,6 +139,8 @@ export interface ChunkInput {
   options: PlanOptions;
   /** After approval: the digest this chunk's steps had when they were approved. */
   expectedDigest?: string;
+  /** An inline plan's TwelveLabs assets, all chunks': entities shared across chunks are decided alike. */
+  planAssetIds?: string[];
   /** For `skip` and `observe`: why. */
   reason?: string;
 }

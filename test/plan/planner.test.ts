@@ -77,11 +77,11 @@ describe('planner: an item and its references become its calls, in the mission o
   });
 
   const lastAsset: Array<[LastEntityAsset, string[]]> = [
-    // The entity holds exactly the plan's two assets: A2 (the greater ID) is its last.
+    // The entity holds exactly the plan's two assets: the forced deletes empty it, no unlink is needed.
     [
       'force-unlink',
       [
-        `a1 unlink-entity ${hex(0xe1)}/${A1}`,
+        `a1 leave-to-force-delete ${hex(0xe1)}`,
         `a2 leave-to-force-delete ${hex(0xe1)}`,
         `a1 delete-asset ${A1}`,
         `a2 delete-asset ${A2}`,
@@ -147,6 +147,22 @@ describe('planner: an item and its references become its calls, in the mission o
     );
   });
 
+  it('an entity shared with other chunks is decided alike in every chunk, before or after the others ran', () => {
+    // E holds A1 (this chunk) and A2 (another chunk of the plan): the plan takes all of it.
+    const before = { ...entity(0xe1, [A1, A2]), planAssetIds: [A1, A2] };
+    const after = { ...entity(0xe1, [A1]), planAssetIds: [A1] }; // the other chunk already deleted A2
+    for (const mode of ['force-unlink', 'delete-entity', 'skip-item'] as const) {
+      const one = stepsOf([item('a1', A1)], [found(A1, [before])], mode);
+      const two = stepsOf([item('a1', A1)], [found(A1, [after])], mode);
+      if (mode !== 'skip-item') assert.deepEqual(one, two, mode);
+    }
+    // skip-item: A2 (the greater ID) is the last asset, so the other chunk skips its item and a1 is unlinked.
+    assert.deepEqual(stepsOf([item('a1', A1)], [found(A1, [before])], 'skip-item'), [
+      `a1 unlink-entity ${hex(0xe1)}/${A1}`,
+      `a1 delete-asset ${A1}`,
+    ]);
+  });
+
   it('the same references give the same steps and digest, whatever the order discovery answered in', () => {
     const e1 = entity(0xe1, [A1, A2, OTHER]);
     const items = [item('a1', A1), item('a2', A2)];
@@ -164,7 +180,7 @@ describe('re-planning when a vendor refuses or the world changed', () => {
     { item: 'a2', assetId: A2 },
   ];
   const table: Array<[LastEntityAsset, { skip: string[]; calls: string[]; notes: string[] }]> = [
-    ['force-unlink', { skip: [], calls: [`a1 unlink-entity`], notes: ['a2'] }],
+    ['force-unlink', { skip: [], calls: [], notes: ['a1', 'a2'] }],
     ['delete-entity', { skip: [], calls: ['a1 delete-entity', 'a2 delete-entity'], notes: ['a1', 'a2'] }],
     ['skip-item', { skip: ['a2'], calls: ['a1 unlink-entity'], notes: [] }],
   ];
