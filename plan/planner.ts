@@ -187,10 +187,25 @@ export function planChunk(
     if (mine.length === 0) continue;
     const ref: EntityRef = { id: entity.id, collectionId: entity.collectionId };
     if (takesAll(entity) && lastEntityAsset === 'delete-entity') {
+      // One item deletes the entity: the one of its last asset (the greatest ID the plan takes). The
+      // others' assets leave it with their forced deletes. Whichever chunk runs first, the calls are the
+      // same: an entity deleted early is not seen again, one emptied early is deleted by its last asset.
+      const all = planAssets(entity);
+      const last = all[all.length - 1]!;
       for (const assetId of mine) {
         const plan = plans.get(itemOfAsset.get(assetId)!)!;
-        plan.calls.push(entityDelete(plan.item, ref, assetId));
-        plan.notes.push(`entity ${entity.id} deleted: the plan takes all its assets`);
+        if (assetId === last) {
+          plan.calls.push(entityDelete(plan.item, ref, assetId));
+          plan.notes.push(`entity ${entity.id} deleted: the plan takes all its assets`);
+        } else {
+          plan.notes.push(`entity ${entity.id} is deleted by the plan (with its last asset ${last})`);
+          leave.push({
+            item: plan.item,
+            system: 'twelvelabs',
+            step: 'leave-to-force-delete',
+            target: entity.id,
+          });
+        }
       }
       continue;
     }
@@ -361,7 +376,7 @@ export function replanRefusedUnlink(
   if (lastEntityAsset === 'delete-entity') {
     return {
       skip: [],
-      calls: pairs.map((p) => entityDelete(p.item, entity, p.assetId)),
+      calls: [entityDelete(last.item, entity, last.assetId)],
       notes: pairs.map((p) => ({
         item: p.item,
         note: `entity ${entity.id} deleted: the plan's assets became all its assets during the run`,
