@@ -19,6 +19,8 @@ export const ErrorTypes = {
   AssetReferenced: 'AssetReferencedError',
   /** 400 or 422: the vendor rejected the request as malformed. */
   InvalidRequest: 'InvalidRequestError',
+  /** An ID that would not stay one path segment or one list element in a URL: refused before any call. */
+  UnsafeId: 'UnsafeIdError',
   /** 400 on an unlink that would leave a TwelveLabs entity with no asset. */
   EntityLastAsset: 'EntityLastAssetError',
   /** 404 where the resource must exist (a read, not a delete). */
@@ -55,6 +57,7 @@ export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = [
   ErrorTypes.PermissionDenied,
   ErrorTypes.AssetReferenced,
   ErrorTypes.InvalidRequest,
+  ErrorTypes.UnsafeId,
   ErrorTypes.EntityLastAsset,
   ErrorTypes.NotFound,
   ErrorTypes.UnexpectedClientError,

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { EmptyBody, createHttpClient, type HttpClient, type CallRetryOptions } from './http-client.js';
 import type { RateLimiter } from './rate-limiter.js';
+import { safeId, segment } from './url-ids.js';
 
 /** `page_limit` for every listing: the API's maximum. */
 export const TWELVELABS_PAGE_LIMIT = 50;
@@ -50,8 +51,6 @@ const IndexedAssetPage = pageOf(TwelveLabsIndexedAsset);
 const AssetPage = pageOf(TwelveLabsAsset);
 const EntityPage = pageOf(TwelveLabsEntity);
 
-const enc = encodeURIComponent;
-
 /** The TwelveLabs calls, over one got instance that sends `x-api-key`. */
 export interface TwelveLabsClient {
   listIndexedAssets(assetId: string, page: number): Promise<z.infer<typeof IndexedAssetPage>>;
@@ -94,7 +93,7 @@ export function createTwelveLabsClient(options: {
       http.call({
         method: 'GET',
         route: '/assets/{asset_id}/indexed-assets',
-        path: `/assets/${enc(assetId)}/indexed-assets`,
+        path: `/assets/${segment(assetId, 'asset ID')}/indexed-assets`,
         target: assetId,
         searchParams: pageParams(page),
         schema: IndexedAssetPage,
@@ -103,7 +102,7 @@ export function createTwelveLabsClient(options: {
       http.call({
         method: 'GET',
         route: '/assets/{asset_id}/entities',
-        path: `/assets/${enc(assetId)}/entities`,
+        path: `/assets/${segment(assetId, 'asset ID')}/entities`,
         target: assetId,
         searchParams: pageParams(page),
         schema: EntityPage,
@@ -112,7 +111,7 @@ export function createTwelveLabsClient(options: {
       http.call({
         method: 'GET',
         route: '/entity-collections/{cid}/entities/{eid}',
-        path: `/entity-collections/${enc(cid)}/entities/${enc(eid)}`,
+        path: `/entity-collections/${segment(cid, 'entity collection ID')}/entities/${segment(eid, 'entity ID')}`,
         target: eid,
         schema: TwelveLabsEntity,
       }),
@@ -120,7 +119,7 @@ export function createTwelveLabsClient(options: {
       http.call({
         method: 'DELETE',
         route: '/entity-collections/{cid}/entities/{eid}/assets',
-        path: `/entity-collections/${enc(cid)}/entities/${enc(eid)}/assets`,
+        path: `/entity-collections/${segment(cid, 'entity collection ID')}/entities/${segment(eid, 'entity ID')}/assets`,
         target: eid,
         json: { asset_ids: assetIds },
         schema: TwelveLabsEntity,
@@ -129,7 +128,7 @@ export function createTwelveLabsClient(options: {
       await http.call({
         method: 'DELETE',
         route: '/entity-collections/{cid}/entities/{eid}',
-        path: `/entity-collections/${enc(cid)}/entities/${enc(eid)}`,
+        path: `/entity-collections/${segment(cid, 'entity collection ID')}/entities/${segment(eid, 'entity ID')}`,
         target: eid,
         schema: EmptyBody,
       });
@@ -138,7 +137,7 @@ export function createTwelveLabsClient(options: {
       await http.call({
         method: 'DELETE',
         route: '/indexes/{index_id}/indexed-assets/{indexed_asset_id}',
-        path: `/indexes/${enc(indexId)}/indexed-assets/${enc(id)}`,
+        path: `/indexes/${segment(indexId, 'index ID')}/indexed-assets/${segment(id, 'indexed asset ID')}`,
         target: id,
         schema: EmptyBody,
       });
@@ -147,7 +146,7 @@ export function createTwelveLabsClient(options: {
       await http.call({
         method: 'DELETE',
         route: '/assets/{asset_id}',
-        path: `/assets/${enc(assetId)}`,
+        path: `/assets/${segment(assetId, 'asset ID')}`,
         target: assetId,
         searchParams: { force: 'true' },
         schema: EmptyBody,
@@ -162,7 +161,11 @@ export function createTwelveLabsClient(options: {
         route: '/assets',
         path: '/assets',
         target: `${assetIds.length} assets`,
-        searchParams: { page: 1, page_limit: TWELVELABS_PAGE_LIMIT, asset_ids: assetIds.join(',') },
+        searchParams: {
+          page: 1,
+          page_limit: TWELVELABS_PAGE_LIMIT,
+          asset_ids: assetIds.map((id) => safeId(id, 'asset ID')).join(','),
+        },
         schema: AssetPage,
       });
       return page.data;
@@ -171,7 +174,7 @@ export function createTwelveLabsClient(options: {
       http.call({
         method: 'GET',
         route: '/assets/{asset_id}',
-        path: `/assets/${enc(assetId)}`,
+        path: `/assets/${segment(assetId, 'asset ID')}`,
         target: assetId,
         schema: TwelveLabsAsset,
       }),

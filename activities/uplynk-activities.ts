@@ -21,34 +21,42 @@ export function createUplynkActivities(deps: {
         for (const t of targets) assets.set(t.assetId, [...(assets.get(t.assetId) ?? []), t]);
         byLibrary.set(libraryId, assets);
       }
-      const units = [...byLibrary].flatMap(([libraryId, assets]) =>
-        client.groupForUrl(libraryId, [...assets.keys()]).map((group, i) => ({
-          key: `${libraryId}#${i}`,
-          libraryId,
-          targets: group.flatMap((assetId) => assets.get(assetId) ?? []),
-        })),
-      );
+      const units = [...byLibrary].map(([libraryId, assets]) => ({ libraryId, assets }));
       return runPhase({
         units,
-        keyOf: (u) => u.key,
+        keyOf: (u) => u.libraryId,
         parallelism: deps.parallelism,
-        run: async ({ libraryId, targets }, log) => {
-          await settle(
-            log,
-            targets.map((t) => ({
-              item: t.item,
-              system: 'uplynk' as const,
-              step: 'remove-from-library' as const,
-              target: `${libraryId}/${t.assetId}`,
-            })),
-            async () => {
-              await client.removeAssets(libraryId, [...new Set(targets.map((t) => t.assetId))]);
-              // Uplynk answers alike whether or not the asset was a member: say only what it confirms.
-              return { answer: 'removal-requested' };
-            },
-            // A library that is gone (404) removed nothing, whatever an earlier try did.
-            { lostAnswer: false },
-          );
+        run: async ({ libraryId, assets }, log) => {
+          const entryOf = (t: ItemAsset) => ({
+            item: t.item,
+            system: 'uplynk' as const,
+            step: 'remove-from-library' as const,
+            target: `${libraryId}/${t.assetId}`,
+          });
+          let groups: string[][];
+          try {
+            groups = client.groupForUrl(libraryId, [...assets.keys()]);
+          } catch (error) {
+            // An ID that is not safe in a URL: no call; its items fail.
+            const refused = error instanceof Error ? error : new Error(String(error));
+            await settle(log, [...assets.values()].flat().map(entryOf), () => Promise.reject(refused), {
+              lostAnswer: false,
+            });
+            return;
+          }
+          for (const group of groups) {
+            await settle(
+              log,
+              group.flatMap((assetId) => assets.get(assetId) ?? []).map(entryOf),
+              async () => {
+                await client.removeAssets(libraryId, group);
+                // Uplynk answers alike whether or not the asset was a member: say only what it confirms.
+                return { answer: 'removal-requested' };
+              },
+              // A library that is gone (404) removed nothing, whatever an earlier try did.
+              { lostAnswer: false },
+            );
+          }
         },
       });
     },

@@ -1,6 +1,7 @@
 /** Uplynk API v4 library membership (API.md §2), every request signed as it starts. */
 import { z } from 'zod';
 import { createHttpClient, type CallRetryOptions } from './http-client.js';
+import { safeId, segment } from './url-ids.js';
 import type { RateLimiter } from './rate-limiter.js';
 import { signUplynkRequest } from './uplynk-signing.js';
 
@@ -49,7 +50,7 @@ export function createUplynkClient(options: {
     signParams: sign,
   });
   const maxUrlLength = options.maxUrlLength ?? UPLYNK_MAX_URL_LENGTH;
-  const pathOf = (libraryId: string) => `/libraries/${encodeURIComponent(libraryId)}/assets`;
+  const pathOf = (libraryId: string) => `/libraries/${segment(libraryId, 'Uplynk library ID')}/assets`;
 
   // Measured as got will send it: URLSearchParams encoding (a comma becomes %2C) and a real signature,
   // whose length only changes with the number of digits in the timestamp; the margin covers that.
@@ -68,7 +69,7 @@ export function createUplynkClient(options: {
         route: '/libraries/{library_id}/assets',
         path: pathOf(libraryId),
         target: libraryId,
-        searchParams: { ids: assetIds.join(',') },
+        searchParams: { ids: assetIds.map((id) => safeId(id, 'Uplynk asset ID')).join(',') },
         schema: UplynkLibrary,
       }),
     groupForUrl(libraryId, assetIds) {

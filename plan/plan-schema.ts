@@ -8,7 +8,8 @@ export const TwelveLabsId = z
 /** Uplynk asset and library IDs, and EnterMediaDB asset IDs: opaque tokens that are safe in a URL. */
 export const OpaqueId = z
   .string()
-  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 characters of letters, digits, "_", "." or "-"');
+  .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1 to 64 characters of letters, digits, "_", "." or "-"')
+  .refine((id) => !/^\.+$/.test(id), 'must not be only dots ("." and ".." would change a URL path)');
 
 export const PlanItemId = z
   .string()
