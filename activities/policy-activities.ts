@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { formatIssue, Plan, PlanItem, planFormatOf, parsePlanText, type SystemName } from '../plan/index.js';
-import type { CleanupPolicy, MetadataSelect } from '../workflows/scheduled-cleanup.workflow.js';
+import type { CleanupPolicy, MetadataSelect } from '../plan/index.js';
 import { activityScope, throwIfCancelled } from './activity-scope.js';
 import type { PlanRef } from './contract.js';
 import { CallError, missingCredentials, toApplicationFailure } from './http-errors.js';

@@ -83,3 +83,10 @@ export {
   type IssueLocator,
 } from './plan-parse.js';
 export { runTally, thresholdBreach, windowSize, type Tally } from './run-policy.js';
+export {
+  CleanupPolicy,
+  MetadataSelect,
+  PolicyPlanOptions,
+  MAX_METADATA_SELECTION,
+  type CleanupPolicyInput,
+} from './policy-schema.js';
