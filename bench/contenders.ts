@@ -1,0 +1,173 @@
+/**
+ * bulk-delete beside two scripts without durability (bench/scripts.ts), in one process tree on one
+ * sandbox: for each contender the same generated catalogue is seeded afresh, with the same latency and
+ * faults, and the contender runs as a child process. Prints one JSON line per run and a Markdown table.
+ *
+ *   node --import tsx bench/contenders.ts [items=2000] [--contenders=bulk-delete,per-item,batched]
+ *     [--latency=5] [--faults=none|heavy] [--chunk=N] [--window=N] [--env=KEY=VALUE,...]
+ *
+ * `heavy` faults are 10% 5xx, 5% 429 (Retry-After 1 s) and 2% dropped connections on all three systems.
+ */
+import { spawn } from 'node:child_process';
+import { readFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string, fallback: string) =>
+  args.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+const items = Number(args.find((a) => !a.startsWith('--')) ?? 2000);
+const contenders = flag('contenders', 'bulk-delete,per-item,batched').split(',');
+const latency = Number(flag('latency', '5'));
+const faults = flag('faults', 'none');
+const extraEnv = Object.fromEntries(
+  flag('env', '')
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => kv.split('=') as [string, string]),
+);
+
+function child(argv: string[], env: NodeJS.ProcessEnv = process.env) {
+  return spawn(process.execPath, ['--import', 'tsx', ...argv], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+async function startSandbox(): Promise<{ url: string; stop: () => void }> {
+  const proc = child([
+    '--input-type=module',
+    '--eval',
+    "const m = await import('./sandbox/main.ts'); process.exitCode = await m.runSandboxCommand(['--port', '0']);",
+  ]);
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stdout.setEncoding('utf8');
+    proc.stdout.on('data', (text: string) => {
+      const match = /listening on (http:\/\/\S+)/.exec(text);
+      if (match) resolve(match[1]!);
+    });
+    proc.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
+  });
+  return { url, stop: () => proc.kill('SIGTERM') };
+}
+
+async function control<T>(url: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`${url}/_sandbox${path}`, {
+    method: body === undefined ? 'GET' : 'POST',
+    ...(body === undefined
+      ? {}
+      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
+  });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+/** Runs a child to its end; answers its last stdout line as JSON and its peak RSS (VmHWM). */
+async function run(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ out: Record<string, unknown>; peakRssMB: number }> {
+  const proc = child(argv, env);
+  let text = '';
+  let peakKb = 0;
+  proc.stdout.setEncoding('utf8');
+  proc.stdout.on('data', (t: string) => (text += t));
+  const sample = setInterval(() => {
+    readFile(`/proc/${proc.pid}/status`, 'utf8')
+      .then((s) => (peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0))))
+      .catch(() => undefined);
+  }, 200);
+  const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
+  clearInterval(sample);
+  if (code !== 0) throw new Error(`${argv.join(' ')} exited with ${code}`);
+  const last = text.trim().split('\n').pop() ?? '{}';
+  return { out: JSON.parse(last) as Record<string, unknown>, peakRssMB: Math.round(peakKb / 1024) };
+}
+
+const FAULTS = {
+  none: {},
+  heavy: { error5xx: 0.1, error429: 0.05, retryAfterSeconds: 1, drop: 0.02 },
+} as const;
+
+const sandbox = await startSandbox();
+const dir = await mkdtemp(join(tmpdir(), 'bulk-delete-contenders-'));
+const rows: Array<Record<string, unknown>> = [];
+try {
+  for (const contender of contenders) {
+    await control(sandbox.url, '/reset', {});
+    await control(sandbox.url, '/seed', { entityReadyAfterMs: 50 });
+    const generated = await control<{ plan: unknown; env: Record<string, string> }>(
+      sandbox.url,
+      '/generate',
+      {
+        items,
+        seed: 42,
+      },
+    );
+    const planFile = join(dir, `plan-${contender}.json`);
+    const envFile = join(dir, `env-${contender}.json`);
+    await writeFile(planFile, JSON.stringify(generated.plan));
+    await writeFile(envFile, JSON.stringify({ ...generated.env, ...extraEnv }));
+    const system = { latencyMs: [latency, latency], ...FAULTS[faults as keyof typeof FAULTS] };
+    await control(sandbox.url, '/faults', {
+      seed: 7,
+      twelvelabs: system,
+      uplynk: system,
+      entermedia: system,
+    });
+    const argv =
+      contender === 'bulk-delete'
+        ? ['bench/bulk-delete-run.ts', planFile, envFile, flag('chunk', ''), flag('window', '')].filter(
+            Boolean,
+          )
+        : ['bench/scripts.ts', contender, planFile, envFile];
+    const { out, peakRssMB } = await run(argv, { ...process.env, ...extraEnv });
+    const stats = await control<{ requests: Array<{ count: number; status: number }> }>(
+      sandbox.url,
+      '/stats',
+    );
+    const calls = stats.requests.reduce((a, r) => a + r.count, 0);
+    const state = await control<{ twelvelabs: { assets: unknown[] }; entermedia: { assets: unknown[] } }>(
+      sandbox.url,
+      '/state',
+    );
+    const row = {
+      contender,
+      items,
+      latencyMs: latency,
+      faults,
+      seconds: out.seconds,
+      callsPerItem: Math.round((calls / items) * 100) / 100,
+      calls,
+      peakRssMB,
+      leftTwelveLabsAssets: state.twelvelabs.assets.length,
+      ...(contender === 'bulk-delete'
+        ? {
+            status: out.status,
+            summary: out.summary,
+            eventsPerItem: Math.round((out.eventsPerItem as number) * 1000) / 1000,
+            largestHistory: out.largestHistory,
+            runs: out.runs,
+            workerPeakRssMB: out.workerPeakRssMB,
+          }
+        : {}),
+    };
+    rows.push(row);
+    console.log(JSON.stringify(row));
+    await control(sandbox.url, '/faults', {});
+  }
+} finally {
+  sandbox.stop();
+}
+console.log(
+  `\n${new Date().toISOString()} · ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`,
+);
+console.log('| contender | items | faults | seconds | calls/item | peak RSS MB | events/item |');
+console.log('|---|---:|---|---:|---:|---:|---:|');
+for (const r of rows) {
+  console.log(
+    `| ${String(r.contender)} | ${String(r.items)} | ${String(r.faults)} | ${String(r.seconds)} | ${String(r.callsPerItem)} | ${String(r.peakRssMB)} | ${String(r.eventsPerItem ?? '')} |`,
+  );
+}
