@@ -168,6 +168,6 @@ console.log('| contender | items | faults | seconds | calls/item | peak RSS MB |
 console.log('|---|---:|---|---:|---:|---:|---:|');
 for (const r of rows) {
   console.log(
-    `| ${String(r.contender)} | ${String(r.items)} | ${String(r.faults)} | ${String(r.seconds)} | ${String(r.callsPerItem)} | ${String(r.peakRssMB)} | ${String(r.eventsPerItem ?? '')} |`,
+    `| ${String(r.contender)} | ${String(r.items)} | ${String(r.faults)} | ${String(r.seconds)} | ${String(r.callsPerItem)} | ${String(r.peakRssMB)} | ${r.eventsPerItem === undefined ? '' : JSON.stringify(r.eventsPerItem)} |`,
   );
 }
