@@ -15,6 +15,8 @@ export interface SandboxStats {
   requests: RequestCount[];
   mutations: Record<SystemName, number>;
   peakRequestsPerSecond: Record<SystemName, number>;
+  /** Calendar seconds in which the system got at least one request: requests / busySeconds is its mean rate. */
+  busySeconds: Record<SystemName, number>;
 }
 
 const zero = (): Record<SystemName, number> => ({ twelvelabs: 0, uplynk: 0, entermedia: 0 });
@@ -24,6 +26,7 @@ export class Stats {
   private counts = new Map<string, RequestCount>();
   private mutations = zero();
   private peak = zero();
+  private busy = zero();
   private second: Record<SystemName, { at: number; count: number }> = {
     twelvelabs: { at: -1, count: 0 },
     uplynk: { at: -1, count: 0 },
@@ -36,6 +39,7 @@ export class Stats {
     if (s.at !== at) {
       s.at = at;
       s.count = 0;
+      this.busy[system]++;
     }
     s.count++;
     if (s.count > this.peak[system]) this.peak[system] = s.count;
@@ -57,6 +61,7 @@ export class Stats {
       requests: [...this.counts.values()].map((c) => ({ ...c })),
       mutations: { ...this.mutations },
       peakRequestsPerSecond: { ...this.peak },
+      busySeconds: { ...this.busy },
     };
   }
 
@@ -64,6 +69,7 @@ export class Stats {
     this.counts = new Map();
     this.mutations = zero();
     this.peak = zero();
+    this.busy = zero();
     for (const s of Object.values(this.second)) {
       s.at = -1;
       s.count = 0;

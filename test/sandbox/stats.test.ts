@@ -57,6 +57,7 @@ describe('sandbox stats', () => {
     assert.deepEqual(stats.mutations, { twelvelabs: 1, uplynk: 1, entermedia: 1 });
     assert.ok(stats.peakRequestsPerSecond.twelvelabs >= 3 && stats.peakRequestsPerSecond.twelvelabs <= 5);
     assert.ok(stats.peakRequestsPerSecond.uplynk >= 1);
+    assert.ok(stats.busySeconds.twelvelabs >= 1 && stats.busySeconds.twelvelabs <= 2);
   });
 
   it('the peak is the busiest calendar second', async () => {
@@ -78,6 +79,7 @@ describe('sandbox stats', () => {
       requests: [],
       mutations: { twelvelabs: 0, uplynk: 0, entermedia: 0 },
       peakRequestsPerSecond: { twelvelabs: 0, uplynk: 0, entermedia: 0 },
+      busySeconds: { twelvelabs: 0, uplynk: 0, entermedia: 0 },
     });
   });
 });
