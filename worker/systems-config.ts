@@ -45,6 +45,11 @@ export const SystemsEnv = z.object({
   ENTERMEDIA_MAX_RPS: optional(MaxRps),
   /** Timeout of one HTTP request, below the activities' start-to-close timeout. @default 30000 */
   BULK_DELETE_HTTP_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(600_000), 30_000),
+  /**
+   * How many worker processes share the systems' rate limits: each keeps to its share of every
+   * `*_MAX_RPS` (the vendors count per organization, not per process). @default 1
+   */
+  BULK_DELETE_WORKER_COUNT: withDefault(z.coerce.number().int().min(1).max(1000), 1),
   /** How long one call may keep failing transiently before the attempt fails. @default 120000 */
   BULK_DELETE_CALL_RETRY_MS: withDefault(z.coerce.number().int().min(0).max(3_600_000), 120_000),
   /** The longest wait for an entity to be ready again. @default 600000 */
@@ -64,30 +69,43 @@ export function loadSystemsConfig(env: NodeJS.ProcessEnv = process.env): Systems
     throw new Error(`bad systems configuration:\n${z.prettifyError(parsed.error)}`);
   }
   const e = parsed.data;
+  const share = (maxRps: number | undefined) => perWorkerRate(maxRps, e.BULK_DELETE_WORKER_COUNT);
   return {
     twelvelabs: {
       baseUrl: e.TWELVELABS_BASE_URL,
       apiKey: e.TWELVELABS_API_KEY,
       concurrency: e.TWELVELABS_CONCURRENCY,
-      maxRps: e.TWELVELABS_MAX_RPS,
+      maxRps: share(e.TWELVELABS_MAX_RPS),
     },
     uplynk: {
       baseUrl: e.UPLYNK_BASE_URL,
       ownerId: e.UPLYNK_OWNER_ID,
       apiKey: e.UPLYNK_API_KEY,
       concurrency: e.UPLYNK_CONCURRENCY,
-      maxRps: e.UPLYNK_MAX_RPS,
+      maxRps: share(e.UPLYNK_MAX_RPS),
     },
     entermedia: {
       baseUrl: e.ENTERMEDIA_BASE_URL,
       key: e.ENTERMEDIA_KEY,
       concurrency: e.ENTERMEDIA_CONCURRENCY,
-      maxRps: e.ENTERMEDIA_MAX_RPS,
+      maxRps: share(e.ENTERMEDIA_MAX_RPS),
     },
     requestTimeoutMs: e.BULK_DELETE_HTTP_TIMEOUT_MS,
     callRetryBoundMs: e.BULK_DELETE_CALL_RETRY_MS,
     entityWaitMs: e.BULK_DELETE_ENTITY_WAIT_MS,
   };
+}
+
+/**
+ * One worker's share of an organization's request rate. Each worker spaces its starts evenly, but the
+ * vendors count per calendar second, and workers' seconds do not line up: a worker can start one request
+ * more than its share in a vendor's second. So with several workers each keeps one request a second back.
+ * @example perWorkerRate(100, 2) // 49
+ */
+export function perWorkerRate(maxRps: number | undefined, workers: number): number | undefined {
+  if (maxRps === undefined) return undefined;
+  if (workers <= 1) return maxRps;
+  return Math.max(maxRps / workers - 1, maxRps / workers / 2);
 }
 
 /**
