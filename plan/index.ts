@@ -38,11 +38,9 @@ export {
   parseJsonDocument,
   parseJsonWithPositions,
   planFormatOf,
-  planNameFromSource,
   formatIssue,
   formatPath,
   issuesFromZod,
-  CSV_COLUMNS,
   type InputIssue,
   type ParseResult,
   type PlanParseOptions,
@@ -50,3 +48,4 @@ export {
   type LocatedJson,
   type IssueLocator,
 } from './plan-parse.js';
+export { CSV_COLUMNS, planNameFromSource, readCsvPlan, type CsvPlan } from './plan-csv.js';
