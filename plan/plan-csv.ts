@@ -2,7 +2,9 @@
  * Reading a CSV plan with csv-parse: records with the line each starts on, the header's columns, and
  * the items in the shape of a JSON plan, for plan-parse.ts to validate. Pure: the caller reads the file.
  */
-import { CsvError, parse as parseCsv } from 'csv-parse/sync';
+// The self-contained build: workflow code imports plan/index.ts, and the workflow sandbox has no
+// Buffer, which the Node build of csv-parse uses as it loads.
+import { CsvError, parse as parseCsv } from 'csv-parse/browser/esm/sync';
 import type { InputIssue, JsonPath, ParseResult, PlanParseOptions } from './plan-parse.js';
 import { PlanName } from './plan-schema.js';
 
