@@ -1,6 +1,7 @@
 /** The per-item report as JSON, CSV or Markdown, and the summary table that ends `run --wait`. */
 import { SYSTEMS, type Outcome, type Report, type ReportRow } from '../plan/index.js';
 import type { PlannedStep } from '../workflows/definitions.js';
+import { plural } from './command.js';
 import { table } from './progress-view.js';
 
 export type ReportFormat = 'json' | 'csv' | 'md';
@@ -68,7 +69,7 @@ export function bySystem(rows: readonly ReportRow[]): string[][] {
 export function summaryLines(report: Report, options: { maxFailures?: number } = {}): string[] {
   const s = report.summary;
   const lines = [
-    `plan ${report.plan}: ${report.status}, ${s.items} items`,
+    `plan ${report.plan}: ${report.status}, ${plural(s.items, 'item')}`,
     '',
     ...table(
       ['', ...OUTCOMES],

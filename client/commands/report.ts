@@ -4,7 +4,7 @@ import { fetchReport } from '../report-fetch.js';
 import { REPORT_FORMATS, formatReport, type ReportFormat } from '../report-format.js';
 import { exitCodeOf } from '../run-watch.js';
 import { withClient } from '../temporal-client.js';
-import { describeRun } from './status.js';
+import { resolveRun } from '../run-ref.js';
 
 const spec = commandSpec({
   usage: 'report ID [--format json|csv|md] [--out FILE] [--json]',
@@ -47,14 +47,13 @@ export const reportCommand: Command = {
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;
-    const workflowId = args.positionals[0]!;
     const { out, json } = args.values;
     if (json && out === undefined && args.values.format !== undefined && args.values.format !== 'json') {
       throw new CliError('--json prints the report as JSON: give --out FILE to write it as csv or md');
     }
     const format = formatOf(args.values.format, out, json ?? false);
     return withClient(io.env, async ({ client }) => {
-      const description = await describeRun(client, workflowId);
+      const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
       const { report } = await fetchReport(client, workflowId);
       const running = description.status.name === 'RUNNING';
       if (running) io.err(`${workflowId} is still running: the report holds the rows so far`);

@@ -1,8 +1,9 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { webUiUrl } from '../../worker/config.js';
-import { CliError, EXIT, parseCommand, commandSpec, type Command, type Io } from '../command.js';
+import { EXIT, parseCommand, commandSpec, type Command, type Io } from '../command.js';
 import { progressBySystem, progressLine } from '../progress-view.js';
 import { fetchReport } from '../report-fetch.js';
+import { resolveRun } from '../run-ref.js';
 import { summaryLines } from '../report-format.js';
 import { exitCodeOf, queryProgress, watchRun } from '../run-watch.js';
 import { withClient } from '../temporal-client.js';
@@ -24,18 +25,6 @@ summary and the same exit code.`,
   },
   positionals: ['ID'],
 });
-
-/** The workflow's description. @throws CliError (exit 2) when there is no such workflow. */
-export async function describeRun(client: Client, workflowId: string) {
-  try {
-    return await client.workflow.getHandle(workflowId).describe();
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) {
-      throw new CliError(`no workflow "${workflowId}" in namespace ${client.options.namespace}`);
-    }
-    throw error;
-  }
-}
 
 async function follow(
   client: Client,
@@ -63,10 +52,9 @@ export const statusCommand: Command = {
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;
-    const workflowId = args.positionals[0]!;
     const json = args.values.json ?? false;
     return withClient(io.env, async ({ client, config }) => {
-      const description = await describeRun(client, workflowId);
+      const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
       const url = webUiUrl(config, workflowId, description.runId);
       const running = description.status.name === 'RUNNING';
       if (running && args.values.follow) return follow(client, workflowId, io, json, url);
