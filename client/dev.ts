@@ -13,9 +13,9 @@ import { SandboxState, sandboxEnv, startSandbox, type RunningSandbox } from '../
 import { DEFAULT_SANDBOX_PORT } from '../sandbox/main.js';
 import { devServerArgs, devServerOptionsFromEnv, type DevServerOptions } from '../scripts/temporal-dev.js';
 import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
-import { webUiUrl } from '../worker/config.js';
+import { webUiBase, webUiUrl } from '../worker/config.js';
 import type { RunningWorker } from '../worker/main.js';
-import { CliError, EXIT, type Io } from './command.js';
+import { CliError, EXIT, plural, type Io } from './command.js';
 import { checkWorkerEnv, startConfiguredWorker } from './commands/worker.js';
 import { readPlanFile } from './plan-file.js';
 import { summaryLines } from './report-format.js';
@@ -183,7 +183,7 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
 
     const connection = await connectWithin(config.TEMPORAL_ADDRESS, 60_000, child);
     cleanups.push(() => connection.close());
-    io.err(`Temporal dev server on ${config.TEMPORAL_ADDRESS}, Web UI http://127.0.0.1:${server.uiPort}`);
+    io.err(`Temporal dev server on ${config.TEMPORAL_ADDRESS}, Web UI ${webUiBase(config)}`);
     io.err(`sandbox on ${sandbox.url}, seeded from ${shown(options.seed ?? DEMO_CATALOGUE)}`);
     for (const line of systems) io.err(`  ${line}`);
 
@@ -206,11 +206,13 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
     );
     const { runId } = await handle.describe();
     const url = webUiUrl(config, handle.workflowId, runId);
-    io.err(`started ${handle.workflowId}: plan ${planFile.plan.name}, ${planFile.plan.items.length} items`);
+    io.err(
+      `started ${handle.workflowId}: plan ${planFile.plan.name}, ${plural(planFile.plan.items.length, 'item')}`,
+    );
     io.err(`Web UI: ${url}`);
 
     const outcome = await Promise.race([
-      watchRun(client, handle.workflowId, io),
+      watchRun(client, handle.workflowId, io, { explainInterrupt: false }),
       signal.promise.then(() => undefined),
     ]);
     if (!outcome) {
@@ -232,7 +234,7 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
     }
     if (!options.once) {
       io.err(
-        `\nthe local stack stays up: Web UI http://127.0.0.1:${server.uiPort}, Temporal ${config.TEMPORAL_ADDRESS}, ` +
+        `\nthe local stack stays up: Web UI ${webUiBase(config)}, Temporal ${config.TEMPORAL_ADDRESS}, ` +
           `sandbox ${sandbox.url}; Ctrl-C stops it`,
       );
       await signal.promise;

@@ -36,6 +36,13 @@ export interface BulkDeleteInput {
    * @default 6000, well below Temporal's 10,240-event warning
    */
   maxHistoryEvents?: number;
+  /**
+   * How long the run may wait for a worker to pick it up, from the time it was started. A run that no
+   * worker picks up within it ends without deleting anything when it finally starts, and says why, so
+   * that a forgotten run does not delete later against a catalogue that has changed.
+   * @default 600000 (10 minutes; `bulk-delete run --start-within`)
+   */
+  startWithinMs?: number;
 }
 
 export type Phase =
