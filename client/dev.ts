@@ -12,7 +12,8 @@ import { z } from 'zod';
 import { SandboxState, sandboxEnv, startSandbox, type RunningSandbox } from '../sandbox/index.js';
 import { DEFAULT_SANDBOX_PORT } from '../sandbox/main.js';
 import { devServerArgs, devServerOptionsFromEnv, type DevServerOptions } from '../scripts/temporal-dev.js';
-import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
+import { installTemporalCli } from '../scripts/temporal-install.js';
+import { PROJECT_ROOT, locateTemporalCli } from '../scripts/temporal-paths.js';
 import { webUiBase, webUiUrl } from '../worker/config.js';
 import type { RunningWorker } from '../worker/main.js';
 import { CliError, EXIT, plural, type Io } from './command.js';
@@ -100,6 +101,22 @@ function readSeed(file: string): SandboxState {
   return parsed.data;
 }
 
+/**
+ * The Temporal CLI to run the dev server with; when there is none, installs it as
+ * "npm run temporal:install" does, saying each step.
+ * @throws CliError (exit 2) when it cannot be installed, with what to do.
+ */
+function temporalCliOrInstall(io: Io): string {
+  const found = locateTemporalCli();
+  if (found) return found;
+  io.err('no Temporal CLI found: installing it (what "npm run temporal:install" does)');
+  try {
+    return installTemporalCli((line) => io.err(`  ${line}`));
+  } catch (error) {
+    throw new CliError(`cannot install the Temporal CLI: ${(error as Error).message}`);
+  }
+}
+
 /** Resolves on SIGINT or SIGTERM. */
 function interrupted(): { promise: Promise<void>; dispose(): void } {
   let done: () => void = () => undefined;
@@ -141,12 +158,7 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
       );
     }
   }
-  let cli: string;
-  try {
-    cli = findTemporalCli();
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
+  const cli = temporalCliOrInstall(io);
 
   const cleanups: Array<() => Promise<void>> = [];
   const shutdown = async () => {
