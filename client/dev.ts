@@ -228,7 +228,7 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
       signal.promise.then(() => undefined),
     ]);
     if (!outcome) {
-      io.err('interrupted: shutting down (the run stays in the dev server and resumes with "npm run dev")');
+      io.err('interrupted: shutting down (the run stays in the dev server and resumes with "npm start")');
       return EXIT.cancelled;
     }
     if (options.json) {
