@@ -17,7 +17,7 @@ function mdCell(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 }
 
-/** The report in a format; JSON is DESIGN.md's shape, CSV one line per row with a header. */
+/** The report in a format; JSON is the shape of docs/architecture.md's report, CSV one line per row with a header. */
 export function formatReport(report: Report, format: ReportFormat): string {
   switch (format) {
     case 'json':

@@ -10,7 +10,7 @@ const spec = commandSpec({
   usage: 'report ID [--format json|csv|md] [--out FILE] [--json]',
   description: `
 The per-item report of a run: for every item and every system, the outcome (deleted, already-absent,
-skipped, failed), the step that decided it, why, and when. JSON has the shape of DESIGN.md, CSV one
+skipped, failed), the step that decided it, why, and when. JSON has the shape in docs/architecture.md, CSV one
 line per row, Markdown a summary and a table. The format defaults to the extension of --out, else md.
 The exit code tells how the run ended (0 no item failed, 1 some failed, 3 cancelled); a run still
 going gives the rows so far.`,

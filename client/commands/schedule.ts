@@ -42,7 +42,7 @@ ${SUBCOMMANDS}`,
     json: { type: 'boolean' },
   },
   optionHelp: {
-    policy: 'create: the clean-up policy file (JSON, see DESIGN.md)',
+    policy: 'create: the clean-up policy file (JSON, see docs/policy-format.md)',
     every: 'create: run at this interval, e.g. 30m, 6h, 24h, 7d',
     cron: 'create: run at these times, a cron expression, e.g. "0 3 * * *" (UTC)',
     note: 'create, pause: a note shown with the schedule',
