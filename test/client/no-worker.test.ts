@@ -79,6 +79,17 @@ describe('a run on a task queue that no worker polls', () => {
     assert.equal(input.startWithinMs, 10 * 60_000);
   });
 
+  it('Web UI links say 127.0.0.1, as the dev server banner does, when Temporal is addressed as localhost', async () => {
+    const port = temporal.address.split(':').pop()!;
+    const result = await runCli(['run', plan, '--id', 'lonely-3', '--json'], {
+      env: { ...env, TEMPORAL_ADDRESS: `localhost:${port}` },
+    });
+    started.push('lonely-3');
+    assert.equal(result.code, 0, result.stderr);
+    const { webUiUrl } = JSON.parse(result.stdout) as { webUiUrl: string };
+    assert.match(webUiUrl, /^http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/lonely-3\//);
+  });
+
   it('a start deadline that is not a duration is refused before anything starts', async () => {
     const result = await runCli(['run', plan, '--start-within', 'soon'], { env });
     assert.equal(result.code, 2);
