@@ -52,8 +52,11 @@ export async function queryProgress(
   workflowId: string,
   ms = 5000,
 ): Promise<Progress | undefined> {
+  const query = client.workflow.getHandle(workflowId).query(progressQuery);
+  // Past `ms` nobody waits for it: a late failure (the connection closed meanwhile) must not crash.
+  query.catch(() => undefined);
   try {
-    return await within(client.workflow.getHandle(workflowId).query(progressQuery), ms);
+    return await within(query, ms);
   } catch {
     return undefined;
   }

@@ -7,6 +7,7 @@ import { resolveRun } from '../run-ref.js';
 import { summaryLines } from '../report-format.js';
 import { exitCodeOf, queryProgress, watchRun } from '../run-watch.js';
 import { withClient } from '../temporal-client.js';
+import { noWorkerMessage, workflowPollers } from '../worker-check.js';
 
 const spec = commandSpec({
   usage: 'status ID [--follow] [--json]',
@@ -60,7 +61,9 @@ export const statusCommand: Command = {
       if (running && args.values.follow) return follow(client, workflowId, io, json, url);
 
       // A closed run answers queries only by replay on a worker: its summary says more, without one.
-      const progress = running ? await queryProgress(client, workflowId) : undefined;
+      // Without a worker a query can only time out: say so instead of waiting for it.
+      const polled = running && (await workflowPollers(client, description.taskQueue)) !== 0;
+      const progress = polled ? await queryProgress(client, workflowId) : undefined;
       const fetched = running ? undefined : await fetchReport(client, workflowId);
       const exitCode = fetched ? exitCodeOf(fetched.report) : EXIT.ok;
       if (json) {
@@ -88,7 +91,8 @@ export const statusCommand: Command = {
         }
         io.out(['', ...progressBySystem(progress)].join('\n'));
       } else if (running) {
-        io.out('no progress yet: no worker has picked the run up ("bulk-delete worker" starts one)');
+        io.out('no progress yet: no worker has picked the run up');
+        if (!polled) io.err(`warning: ${noWorkerMessage(description.taskQueue, client.options.namespace)}`);
       }
       if (fetched) {
         if (fetched.result?.reason) io.out(`stopped early: ${fetched.result.reason}`);

@@ -73,6 +73,10 @@ describe('a run on a task queue that no worker polls', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^started lonely-2: plan lonely, 1 item$/m);
     assert.match(result.stderr, /^warning: no worker polls task queue/m);
+    const status = await runCli(['status', 'lonely-2'], { env });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, /^no progress yet: no worker has picked the run up$/m);
+    assert.match(status.stderr, /^warning: no worker polls task queue "nobody-/m);
     const history = await temporal.client.workflow.getHandle('lonely-2').fetchHistory();
     const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
     const input = JSON.parse(Buffer.from(payload!.data!).toString('utf8')) as { startWithinMs?: number };
