@@ -1,4 +1,13 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
 import { CliError, EXIT, processIo, type Command, type Io } from './command.js';
+
+/** The package's version, as package.json says. */
+export function cliVersion(): string {
+  return (JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string })
+    .version;
+}
 
 /** A command as the list shows it; its module loads only when it runs, so that each starts quickly. */
 interface CommandEntry {
@@ -66,6 +75,7 @@ function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
   return [
     'usage: bulk-delete <command> [options]   ("bulk-delete <command> --help" for one command)',
+    '       bulk-delete --version',
     '',
     'Deletes media assets across TwelveLabs, Uplynk and EnterMediaDB as a durable Temporal workflow.',
     '',
@@ -88,6 +98,10 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
       return EXIT.badInput;
     }
     io.out(text);
+    return EXIT.ok;
+  }
+  if (name === '--version' || name === '-V' || name === 'version') {
+    io.out(`bulk-delete ${cliVersion()}`);
     return EXIT.ok;
   }
   const entry = COMMANDS.find((c) => c.name === name);

@@ -119,7 +119,9 @@ export function parseCommand<O extends Options>(
   try {
     parsed = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new CliError(`${(error as Error).message}\nusage: bulk-delete ${spec.usage}`);
+    throw new CliError(
+      `${argumentError(error as Error & { code?: string }, spec)}\nusage: bulk-delete ${spec.usage}`,
+    );
   }
   const max = spec.positionals.length;
   const min = max - (spec.optionalPositionals ?? 0);
@@ -132,6 +134,40 @@ export function parseCommand<O extends Options>(
     throw new CliError(`unexpected argument "${parsed.positionals[max]}"\nusage: bulk-delete ${spec.usage}`);
   }
   return parsed as unknown as Parsed<O>;
+}
+
+/** What parseArgs refused, said for a user: the option at fault and the options the command takes. */
+function argumentError<O extends Options>(error: Error & { code?: string }, spec: CommandSpec<O>): string {
+  const given = /'(-[^' ]+)/.exec(error.message)?.[1];
+  const names = Object.keys(spec.options);
+  const known = [...names.map((name) => `--${name}`), '--help'].join(', ');
+  if (error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && given) {
+    const bare = given.replace(/^-+/, '').split('=')[0] ?? '';
+    const near = names.find((name) => name.startsWith(bare.slice(0, 3)) && bare.length > 1);
+    return `Unknown option '${given}'${near ? ` (did you mean --${near}?)` : ''}; this command takes ${known}`;
+  }
+  if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && given) {
+    return /argument missing/.test(error.message) ? `${given} needs a value` : `${given} takes no value`;
+  }
+  return error.message;
+}
+
+/**
+ * A duration flag such as `90s`, `10m`, `2h` or `1d`, in milliseconds.
+ * @throws CliError naming the flag.
+ */
+export function durationFlag(name: string, raw: string): number {
+  const match = /^(\d+)\s*(s|m|h|d)$/.exec(raw.trim());
+  const ms = match ? Number(match[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2]!]! : 0;
+  if (!match || ms < 1000) {
+    throw new CliError(`--${name} must be a number and a unit (s, m, h or d), e.g. 10m or 2h, got "${raw}"`);
+  }
+  return ms;
+}
+
+/** `1 item`, `2 items`: a count and its noun. */
+export function plural(count: number, noun: string, nouns = `${noun}s`): string {
+  return `${count} ${count === 1 ? noun : nouns}`;
 }
 
 /** A positive integer flag, or undefined when absent. @throws CliError naming the flag. */

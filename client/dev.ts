@@ -12,10 +12,11 @@ import { z } from 'zod';
 import { SandboxState, sandboxEnv, startSandbox, type RunningSandbox } from '../sandbox/index.js';
 import { DEFAULT_SANDBOX_PORT } from '../sandbox/main.js';
 import { devServerArgs, devServerOptionsFromEnv, type DevServerOptions } from '../scripts/temporal-dev.js';
-import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
-import { webUiUrl } from '../worker/config.js';
+import { installTemporalCli } from '../scripts/temporal-install.js';
+import { PROJECT_ROOT, locateTemporalCli } from '../scripts/temporal-paths.js';
+import { webUiBase, webUiUrl } from '../worker/config.js';
 import type { RunningWorker } from '../worker/main.js';
-import { CliError, EXIT, type Io } from './command.js';
+import { CliError, EXIT, plural, type Io } from './command.js';
 import { checkWorkerEnv, startConfiguredWorker } from './commands/worker.js';
 import { readPlanFile } from './plan-file.js';
 import { summaryLines } from './report-format.js';
@@ -100,6 +101,22 @@ function readSeed(file: string): SandboxState {
   return parsed.data;
 }
 
+/**
+ * The Temporal CLI to run the dev server with; when there is none, installs it as
+ * "npm run temporal:install" does, saying each step.
+ * @throws CliError (exit 2) when it cannot be installed, with what to do.
+ */
+function temporalCliOrInstall(io: Io): string {
+  const found = locateTemporalCli();
+  if (found) return found;
+  io.err('no Temporal CLI found: installing it (what "npm run temporal:install" does)');
+  try {
+    return installTemporalCli((line) => io.err(`  ${line}`));
+  } catch (error) {
+    throw new CliError(`cannot install the Temporal CLI: ${(error as Error).message}`);
+  }
+}
+
 /** Resolves on SIGINT or SIGTERM. */
 function interrupted(): { promise: Promise<void>; dispose(): void } {
   let done: () => void = () => undefined;
@@ -141,12 +158,7 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
       );
     }
   }
-  let cli: string;
-  try {
-    cli = findTemporalCli();
-  } catch (error) {
-    throw new CliError((error as Error).message);
-  }
+  const cli = temporalCliOrInstall(io);
 
   const cleanups: Array<() => Promise<void>> = [];
   const shutdown = async () => {
@@ -183,7 +195,7 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
 
     const connection = await connectWithin(config.TEMPORAL_ADDRESS, 60_000, child);
     cleanups.push(() => connection.close());
-    io.err(`Temporal dev server on ${config.TEMPORAL_ADDRESS}, Web UI http://127.0.0.1:${server.uiPort}`);
+    io.err(`Temporal dev server on ${config.TEMPORAL_ADDRESS}, Web UI ${webUiBase(config)}`);
     io.err(`sandbox on ${sandbox.url}, seeded from ${shown(options.seed ?? DEMO_CATALOGUE)}`);
     for (const line of systems) io.err(`  ${line}`);
 
@@ -206,15 +218,17 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
     );
     const { runId } = await handle.describe();
     const url = webUiUrl(config, handle.workflowId, runId);
-    io.err(`started ${handle.workflowId}: plan ${planFile.plan.name}, ${planFile.plan.items.length} items`);
+    io.err(
+      `started ${handle.workflowId}: plan ${planFile.plan.name}, ${plural(planFile.plan.items.length, 'item')}`,
+    );
     io.err(`Web UI: ${url}`);
 
     const outcome = await Promise.race([
-      watchRun(client, handle.workflowId, io),
+      watchRun(client, handle.workflowId, io, { explainInterrupt: false }),
       signal.promise.then(() => undefined),
     ]);
     if (!outcome) {
-      io.err('interrupted: shutting down (the run stays in the dev server and resumes with "npm run dev")');
+      io.err('interrupted: shutting down (the run stays in the dev server and resumes with "npm start")');
       return EXIT.cancelled;
     }
     if (options.json) {
@@ -232,7 +246,7 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
     }
     if (!options.once) {
       io.err(
-        `\nthe local stack stays up: Web UI http://127.0.0.1:${server.uiPort}, Temporal ${config.TEMPORAL_ADDRESS}, ` +
+        `\nthe local stack stays up: Web UI ${webUiBase(config)}, Temporal ${config.TEMPORAL_ADDRESS}, ` +
           `sandbox ${sandbox.url}; Ctrl-C stops it`,
       );
       await signal.promise;

@@ -1,6 +1,7 @@
 /** The per-item report as JSON, CSV or Markdown, and the summary table that ends `run --wait`. */
 import { SYSTEMS, type LedgerEntry, type Outcome, type Report, type ReportRow } from '../plan/index.js';
 import type { PlannedStep } from '../workflows/definitions.js';
+import { plural } from './command.js';
 import { table } from './progress-view.js';
 
 export type ReportFormat = 'json' | 'csv' | 'md';
@@ -16,7 +17,7 @@ function mdCell(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 }
 
-/** The report in a format; JSON is DESIGN.md's shape, CSV one line per row with a header. */
+/** The report in a format; JSON is the shape of docs/architecture.md's report, CSV one line per row with a header. */
 export function formatReport(report: Report, format: ReportFormat): string {
   switch (format) {
     case 'json':
@@ -85,7 +86,7 @@ export function bySystem(rows: readonly ReportRow[]): string[][] {
 export function summaryLines(report: Report, options: { maxFailures?: number } = {}): string[] {
   const s = report.summary;
   const lines = [
-    `plan ${report.plan}: ${report.status}, ${s.items} items`,
+    `plan ${report.plan}: ${report.status}, ${plural(s.items, 'item')}`,
     '',
     ...table(
       ['', ...OUTCOMES],

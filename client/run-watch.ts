@@ -11,6 +11,7 @@ import { PHASES, chunkProgressQuery, progressQuery } from '../workflows/definiti
 import { EXIT, type Io } from './command.js';
 import { ProgressRenderer } from './progress-view.js';
 import { fetchReport } from './report-fetch.js';
+import { warnWithoutWorker } from './worker-check.js';
 
 /** How a run ended, as far as the command line is concerned. */
 export interface RunOutcome {
@@ -52,17 +53,22 @@ export async function queryProgress(
   ms = 5000,
 ): Promise<Progress | undefined> {
   let progress: Progress | undefined;
+  const query = client.workflow.getHandle(workflowId).query(progressQuery);
+  // Past `ms` nobody waits for it: a late failure (the connection closed meanwhile) must not crash.
+  query.catch(() => undefined);
   try {
-    progress = await within(client.workflow.getHandle(workflowId).query(progressQuery), ms);
+    progress = await within(query, ms);
   } catch {
     return undefined;
   }
   if (!progress) return undefined;
   // Items settle one by one inside the running chunks: add what each says so far.
   const chunks = await Promise.all(
-    (progress.runningChunks ?? []).map((id) =>
-      within(client.workflow.getHandle(id).query(chunkProgressQuery), ms).catch(() => undefined),
-    ),
+    (progress.runningChunks ?? []).map((id) => {
+      const chunk = client.workflow.getHandle(id).query(chunkProgressQuery);
+      chunk.catch(() => undefined);
+      return within(chunk, ms).catch(() => undefined);
+    }),
   );
   let phase = PHASES.indexOf(progress.phase);
   for (const chunk of chunks) {
@@ -80,6 +86,29 @@ export interface WatchOptions {
   progress?: boolean;
   /** Between two progress queries. @default 500 */
   pollMs?: number;
+  /**
+   * On Ctrl-C, say that the run goes on and how to follow or cancel it, then exit 130. Off where the
+   * caller handles Ctrl-C itself (`dev`). @default true
+   */
+  explainInterrupt?: boolean;
+}
+
+/**
+ * Until disposed, Ctrl-C (SIGINT) ends the command with what a user needs to know: the run goes on
+ * without it, and the commands that follow or cancel it.
+ */
+export function explainInterrupt(workflowId: string, io: Io, queued: () => boolean): () => void {
+  const handler = () => {
+    io.err(
+      `\ninterrupted: ${workflowId} goes on without this command (it runs on the workers, not here)` +
+        (queued() ? ';\n  it is still queued: no worker has picked it up yet' : '') +
+        `\n  follow it: npx bulk-delete status ${workflowId} --follow` +
+        `\n  cancel it: npx bulk-delete cancel ${workflowId}`,
+    );
+    process.exit(130);
+  };
+  process.on('SIGINT', handler);
+  return () => process.off('SIGINT', handler);
 }
 
 /**
@@ -105,9 +134,16 @@ export async function watchRun(
 
   let announcedDigest: string | undefined;
   let waitingNoted = false;
+  let answered = false;
+  // Said at once, not after the first progress query times out: no worker, no progress, ever.
+  const workerPolls =
+    !showProgress || (await warnWithoutWorker(client, (await handle.describe()).taskQueue, io));
+  const stopExplaining =
+    options.explainInterrupt === false ? undefined : explainInterrupt(workflowId, io, () => !answered);
   while (!settled) {
     const progress = await queryProgress(client, workflowId, Math.max(2000, pollMs * 4));
     if (settled) break;
+    answered ||= progress !== undefined;
     if (progress && showProgress) {
       renderer.update(progress);
       if (progress.status === 'awaiting-approval' && progress.digest && progress.digest !== announcedDigest) {
@@ -120,11 +156,12 @@ export async function watchRun(
       }
     } else if (!progress && showProgress && !waitingNoted) {
       waitingNoted = true;
-      renderer.note('waiting for a worker to pick up the run ("bulk-delete worker" starts one) ...');
+      if (workerPolls) renderer.note('waiting for a worker to pick up the run ...');
     }
     await Promise.race([ended, sleep(pollMs)]);
   }
   const end = await ended;
+  stopExplaining?.();
   if (showProgress) {
     const last = await queryProgress(client, workflowId, 2000);
     if (last) renderer.update(last);

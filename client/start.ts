@@ -6,6 +6,7 @@ import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { PlanRef } from '../activities/contract.js';
 import { BulkDeleteItems, BulkDeletePlan, BulkDeleteStatus, Plan, digestOf } from '../plan/index.js';
 import { bulkDeleteWorkflow } from '../workflows/index.js';
+import { plural } from './command.js';
 
 /** Plans with more items travel by reference (a file the workers read), never as one workflow argument. */
 export const INLINE_PLAN_MAX_ITEMS = 1000;
@@ -43,6 +44,8 @@ export interface StartOptions {
   chunkSize?: number;
   window?: number;
   maxHistoryEvents?: number;
+  /** How long the run may wait for a worker before it ends without deleting anything. */
+  startWithinMs?: number;
 }
 
 /**
@@ -66,6 +69,7 @@ export async function startBulkDelete(
     ...(options.chunkSize !== undefined ? { chunkSize: options.chunkSize } : {}),
     ...(options.window !== undefined ? { window: options.window } : {}),
     ...(options.maxHistoryEvents !== undefined ? { maxHistoryEvents: options.maxHistoryEvents } : {}),
+    ...(options.startWithinMs !== undefined ? { startWithinMs: options.startWithinMs } : {}),
   };
   try {
     return await client.workflow.start(bulkDeleteWorkflow, {
@@ -82,8 +86,8 @@ export async function startBulkDelete(
         { key: BulkDeleteItems, value: items },
       ],
       memo: { plan: name, items, digest },
-      staticSummary: `${options.dryRun ? 'Dry run of' : 'Delete'} ${items} items of plan ${name}`,
-      staticDetails: `Plan **${name}**: ${items} items, plan digest \`${digest}\`${options.requireApproval ? ', waits for approval' : ''}.`,
+      staticSummary: `${options.dryRun ? 'Dry run of' : 'Delete'} ${plural(items, 'item')} of plan ${name}`,
+      staticDetails: `Plan **${name}**: ${plural(items, 'item')}, plan digest \`${digest}\`${options.requireApproval ? ', waits for approval' : ''}.`,
     });
   } catch (error) {
     if ((error as Error).name === 'WorkflowExecutionAlreadyStartedError') {

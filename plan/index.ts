@@ -70,11 +70,9 @@ export {
   parseJsonDocument,
   parseJsonWithPositions,
   planFormatOf,
-  planNameFromSource,
   formatIssue,
   formatPath,
   issuesFromZod,
-  CSV_COLUMNS,
   type InputIssue,
   type ParseResult,
   type PlanParseOptions,
@@ -90,3 +88,4 @@ export {
   MAX_METADATA_SELECTION,
   type CleanupPolicyInput,
 } from './policy-schema.js';
+export { CSV_COLUMNS, planNameFromSource, readCsvPlan, type CsvPlan } from './plan-csv.js';

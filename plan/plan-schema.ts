@@ -71,7 +71,7 @@ export const PlanName = z
     'must be 1 to 100 characters of letters, digits, "_", "." or "-"',
   );
 
-/** A deletion plan as users write it (DESIGN.md). */
+/** A deletion plan as users write it (docs/plan-format.md). */
 export const Plan = z
   .strictObject({
     name: PlanName,

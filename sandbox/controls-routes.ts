@@ -38,7 +38,7 @@ function counts(store: Store) {
   };
 }
 
-/** The `/_sandbox/*` controls of DESIGN.md. Errors answer `{ "error": message }`. */
+/** The `/_sandbox/*` controls of docs/rehearsing.md. Errors answer `{ "error": message }`. */
 export function createControlRouter(deps: ControlDeps): Router {
   const { store, faults, stats } = deps;
   return new Router()

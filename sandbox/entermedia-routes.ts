@@ -47,13 +47,13 @@ function cookieValue(header: string | undefined, name: string): string | undefin
   return undefined;
 }
 
-/** EnterMediaDB's asset module (API.md §3): delete and search. */
+/** EnterMediaDB's asset module (docs/vendor-contracts.md): delete and search. */
 export function createEnterMediaApi(store: EnterMediaStore): VendorApi {
   const router = new Router()
     .add(`POST ${MODULE}/deleteassets`, (ctx) => {
       const parsed = DeleteBody.safeParse(ctx.body);
       if (!parsed.success) return error(400, 'The body must be {"assetid": "<asset id>"}.');
-      // Undocumented by the vendor: an unknown asset answers 200 with rowsedited "0" (API.md's reading).
+      // Undocumented by the vendor: an unknown asset answers 200 with rowsedited "0" (docs/vendor-contracts.md).
       const gone = store.delete(parsed.data.assetid);
       return json(200, { response: { status: 'ok', rowsedited: gone ? '1' : '0' } }, gone);
     })

@@ -22,7 +22,7 @@ export const SystemFaults = z.strictObject({
 });
 export type SystemFaults = z.infer<typeof SystemFaults>;
 
-/** What `POST /_sandbox/faults` takes (DESIGN.md); it replaces the whole setting. */
+/** What `POST /_sandbox/faults` takes (docs/rehearsing.md); it replaces the whole setting. */
 export const FaultSettings = z.strictObject({
   seed: z.int().default(1),
   twelvelabs: SystemFaults.optional(),
@@ -46,7 +46,7 @@ const NO_FAULT: FaultDecision = { latencyMs: 0, drop: false };
 
 /**
  * Decides faults per system with one seeded PRNG per system. Each request draws the same number of
- * values whatever comes of it, so the same order of requests gets the same answers (DESIGN.md).
+ * values whatever comes of it, so the same order of requests gets the same answers (docs/rehearsing.md).
  */
 export class Faults {
   private settings: FaultSettings = { seed: 1 };

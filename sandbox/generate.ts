@@ -153,7 +153,7 @@ export function generateCatalogue(items: number, seed: number, entityReadyAfterM
         }
       }
     }
-    // Key order as DESIGN.md writes a plan item, so that generated plans read like hand-written ones.
+    // Key order as docs/plan-format.md writes a plan item, so that generated plans read like hand-written ones.
     planItems.push({
       id: item.id,
       ...(item.twelvelabs ? { twelvelabs: item.twelvelabs } : {}),

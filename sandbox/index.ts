@@ -34,7 +34,7 @@ export interface RunningSandbox {
 
 /**
  * Starts the sandbox: TwelveLabs under `/twelvelabs/v1.3`, Uplynk under `/uplynk/api/v4`,
- * EnterMediaDB under `/entermedia`, controls under `/_sandbox` (DESIGN.md, API.md).
+ * EnterMediaDB under `/entermedia`, controls under `/_sandbox` (docs/rehearsing.md, docs/vendor-contracts.md).
  * @example
  * const sandbox = await startSandbox();
  * await fetch(`${sandbox.url}/_sandbox/generate`, { method: 'POST', body: JSON.stringify({ items: 10, seed: 1 }) });

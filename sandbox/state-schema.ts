@@ -89,7 +89,7 @@ function duplicates<T>(list: T[], id: (x: T) => string, path: string, issues: Is
 }
 
 /**
- * What `POST /_sandbox/seed` takes and `GET /_sandbox/state` answers (DESIGN.md). Every section and most
+ * What `POST /_sandbox/seed` takes and `GET /_sandbox/state` answers (docs/rehearsing.md). Every section and most
  * fields have defaults so that a test seeds only what it needs. References are checked (an entity's
  * assets exist, an indexed asset's index exists, no duplicate IDs), since a sandbox that accepts an
  * impossible state would let a test pass against a world the vendor cannot produce.

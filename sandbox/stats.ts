@@ -10,7 +10,7 @@ export interface RequestCount {
   count: number;
 }
 
-/** What `GET /_sandbox/stats` answers (DESIGN.md). */
+/** What `GET /_sandbox/stats` answers (docs/rehearsing.md). */
 export interface SandboxStats {
   requests: RequestCount[];
   mutations: Record<SystemName, number>;

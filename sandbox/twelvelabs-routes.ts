@@ -48,7 +48,7 @@ function assetView(a: AssetRecord) {
 }
 
 /**
- * TwelveLabs v1.3 as API.md describes it, plus the calls our connectors use that API.md lists
+ * TwelveLabs v1.3 as docs/vendor-contracts.md describes it, plus the calls our connectors use that docs/vendor-contracts.md lists
  * (single asset, asset list, one entity, link, entity delete) and two reads for verification
  * (`GET /indexes/{index_id}/indexed-assets/{indexed_asset_id}`, an entity collection's entities).
  */
@@ -144,7 +144,7 @@ export function createTwelveLabsApi(store: TwelveLabsStore): VendorApi {
     .add('DELETE /entity-collections/{entity_collection_id}/entities/{entity_id}/assets', (ctx) => {
       const e = entity(ctx);
       const ids = readAssetIds(ctx);
-      // Undocumented by TwelveLabs; read strictly (API.md): an asset that is not linked is refused.
+      // Undocumented by TwelveLabs; read strictly (docs/vendor-contracts.md): an asset that is not linked is refused.
       const notLinked = ids.filter((id) => !e.asset_ids.includes(id));
       if (notLinked.length)
         return error(400, `The asset(s) ${notLinked.join(', ')} are not linked to the entity ${e._id}.`);

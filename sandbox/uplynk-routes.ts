@@ -37,7 +37,7 @@ function libraryHead(l: LibraryRecord) {
   };
 }
 
-/** Uplynk API v4 library membership (API.md §2). */
+/** Uplynk API v4 library membership (docs/vendor-contracts.md). */
 export function createUplynkApi(store: UplynkStore): VendorApi {
   const library = (ctx: RequestContext): LibraryRecord => {
     const id = ctx.params.get('library_id');
@@ -55,11 +55,11 @@ export function createUplynkApi(store: UplynkStore): VendorApi {
         .filter(Boolean);
       if (ids.length === 0) return error(400, 'The ids query parameter must list at least one asset ID.');
       let removed = 0;
-      // IDs that are not in the library are ignored, as the vendor does (API.md).
+      // IDs that are not in the library are ignored, as the vendor does (docs/vendor-contracts.md).
       for (const id of ids) if (l.asset_ids.delete(id)) removed++;
       return json(200, { ...libraryHead(l), message: 'Assets removed successfully.' }, removed > 0);
     })
-    // Sandbox convenience for verification; API.md documents no such read.
+    // Sandbox convenience for verification; docs/vendor-contracts.md documents no such read.
     .add('GET /libraries/{library_id}', (ctx) => {
       const l = library(ctx);
       return json(200, { ...libraryHead(l), asset_ids: [...l.asset_ids] });

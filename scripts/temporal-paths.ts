@@ -16,15 +16,53 @@ export function cachedTemporalPath(): string {
   return join(cacheHome, 'bulk-delete', `temporal-${TEMPORAL_CLI_VERSION}`, 'temporal');
 }
 
-/** The version a `temporal` binary reports, or undefined when it cannot run. */
-export function temporalVersionOf(path: string): string | undefined {
+/** The oldest CLI and embedded Temporal Server accepted from PATH: the pinned release's. */
+export const TEMPORAL_CLI_MINIMUM = TEMPORAL_CLI_VERSION;
+export const TEMPORAL_SERVER_MINIMUM = '1.29.0';
+
+/** What `temporal --version` says: `temporal version 1.5.1 (Server 1.29.1, UI 2.42.1)`. */
+export interface TemporalVersions {
+  cli: string;
+  server?: string;
+}
+
+/** The versions a `temporal` binary reports, or undefined when it cannot run. */
+export function temporalVersionsOf(path: string): TemporalVersions | undefined {
   if (!existsSync(path)) return undefined;
   try {
     const out = execFileSync(path, ['--version'], { encoding: 'utf8', timeout: 20_000 });
-    return /version\s+(\S+)/.exec(out)?.[1];
+    const cli = /version\s+(\S+)/.exec(out)?.[1];
+    const server = /Server\s+([\d.]+)/.exec(out)?.[1];
+    return cli ? { cli, ...(server ? { server } : {}) } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** The version a `temporal` binary reports, or undefined when it cannot run. */
+export function temporalVersionOf(path: string): string | undefined {
+  return temporalVersionsOf(path)?.cli;
+}
+
+/** `a >= b` for dotted release numbers; a pre-release or dev build (`0.0.0-DEV`) is never recent enough. */
+function atLeast(version: string, minimum: string): boolean {
+  if (!/^\d+(\.\d+)*$/.test(version)) return false;
+  const [a, b] = [version, minimum].map((v) => v.split('.').map(Number));
+  for (let i = 0; i < Math.max(a!.length, b!.length); i++) {
+    const diff = (a![i] ?? 0) - (b![i] ?? 0);
+    if (diff !== 0) return diff > 0;
+  }
+  return true;
+}
+
+/**
+ * Whether a CLI is recent enough for the project: CLI >= {@link TEMPORAL_CLI_MINIMUM} and, when it
+ * says, embedded Server >= {@link TEMPORAL_SERVER_MINIMUM} (the search attributes, updates and
+ * schedules the project uses).
+ */
+export function recentEnough(versions: TemporalVersions | undefined): boolean {
+  if (!versions || !atLeast(versions.cli, TEMPORAL_CLI_MINIMUM)) return false;
+  return versions.server === undefined || atLeast(versions.server, TEMPORAL_SERVER_MINIMUM);
 }
 
 export function temporalOnPath(): string | undefined {
@@ -37,15 +75,25 @@ export function temporalOnPath(): string | undefined {
 }
 
 /**
- * The `temporal` executable to run: the project's link, else one on PATH, else the user cache.
- * Only a binary of the pinned version is accepted.
+ * The `temporal` executable to run, or undefined: the project's link or one on PATH when recent enough
+ * ({@link recentEnough}), else the pinned build in the user cache.
+ */
+export function locateTemporalCli(): string | undefined {
+  for (const candidate of [PROJECT_TEMPORAL, temporalOnPath()]) {
+    if (candidate && recentEnough(temporalVersionsOf(candidate))) return candidate;
+  }
+  const cached = cachedTemporalPath();
+  return temporalVersionOf(cached) === TEMPORAL_CLI_VERSION ? cached : undefined;
+}
+
+/**
+ * The `temporal` executable to run (see {@link locateTemporalCli}).
  * @throws when none is installed, with the command that installs it.
  */
 export function findTemporalCli(): string {
-  for (const candidate of [PROJECT_TEMPORAL, temporalOnPath(), cachedTemporalPath()]) {
-    if (candidate && temporalVersionOf(candidate) === TEMPORAL_CLI_VERSION) return candidate;
-  }
+  const found = locateTemporalCli();
+  if (found) return found;
   throw new Error(
-    `no Temporal CLI ${TEMPORAL_CLI_VERSION} found in .temporal/bin, on PATH or in ${cachedTemporalPath()}: run "npm run temporal:install"`,
+    `no Temporal CLI >= ${TEMPORAL_CLI_MINIMUM} found in .temporal/bin or on PATH, nor ${TEMPORAL_CLI_VERSION} in ${cachedTemporalPath()}: run "npm run temporal:install"`,
   );
 }

@@ -32,11 +32,14 @@ export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): Tempor
   return parsed.data;
 }
 
-/** The Web UI base URL for a namespace. */
+/**
+ * The Web UI base URL: `TEMPORAL_UI_URL`, else the Temporal host on `TEMPORAL_UI_PORT`. `localhost` is
+ * written `127.0.0.1`, the address the local dev server listens on, so that every link and banner agree.
+ */
 export function webUiBase(config: TemporalConfig): string {
   if (config.TEMPORAL_UI_URL) return config.TEMPORAL_UI_URL.replace(/\/$/, '');
   const host = config.TEMPORAL_ADDRESS.split(':')[0] ?? 'localhost';
-  return `http://${host}:${config.TEMPORAL_UI_PORT}`;
+  return `http://${host === 'localhost' ? '127.0.0.1' : host}:${config.TEMPORAL_UI_PORT}`;
 }
 
 /** The Web UI link of one workflow run. */

@@ -208,7 +208,7 @@ export async function bulkDeleteWorkflow(
           throw new Error('discovery is not finished: there is no digest to approve yet');
         if (digest !== state.digest) {
           throw new Error(
-            `digest ${digest} does not match the discovered steps: not approved; look at the plan again (bulk-delete report ${workflowId})`,
+            `digest ${digest} does not match the discovered steps: not approved; review them again (plan, report) and quote the digest shown there`,
           );
         }
       },

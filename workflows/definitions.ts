@@ -38,8 +38,10 @@ export interface BulkDeleteInput {
    */
   maxHistoryEvents?: number;
   /**
-   * A run that no worker picks up within this many milliseconds of its start ends without deleting
-   * anything when it finally starts, and says why (the CLI's `--start-within`, default 10 minutes).
+   * How long the run may wait for a worker to pick it up, from the time it was started. A run that no
+   * worker picks up within it ends without deleting anything when it finally starts, and says why, so
+   * that a forgotten run does not delete later against a catalogue that has changed.
+   * @default none here; `bulk-delete run --start-within` sends 10 minutes
    */
   startWithinMs?: number;
   /** How long a `requireApproval` run waits for `approve`; then it ends without deleting. @default 7 days */

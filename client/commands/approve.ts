@@ -2,7 +2,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { approveUpdate } from '../../workflows/definitions.js';
 import { CliError, EXIT, parseCommand, commandSpec, type Command } from '../command.js';
 import { withClient } from '../temporal-client.js';
-import { describeRun } from './status.js';
+import { resolveRun } from '../run-ref.js';
 
 const spec = commandSpec({
   usage: 'approve ID --digest D',
@@ -22,14 +22,13 @@ export const approveCommand: Command = {
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;
-    const workflowId = args.positionals[0]!;
     const digest = args.values.digest;
     if (!digest) throw new CliError(`missing --digest D\nusage: bulk-delete ${spec.usage}`);
     if (!/^[0-9a-f]{64}$/.test(digest)) {
       throw new CliError(`--digest must be 64 lower-case hex characters (a SHA-256), got "${digest}"`);
     }
     return withClient(io.env, async ({ client }) => {
-      const description = await describeRun(client, workflowId);
+      const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
       if (description.status.name !== 'RUNNING') {
         throw new CliError(
           `${workflowId} is ${description.status.name.toLowerCase()}: there is nothing to approve`,

@@ -2,7 +2,7 @@ import { EXIT, CliError, parseCommand, commandSpec, type Command } from '../comm
 import { summaryLines } from '../report-format.js';
 import { watchRun } from '../run-watch.js';
 import { withClient } from '../temporal-client.js';
-import { describeRun } from './status.js';
+import { resolveRun } from '../run-ref.js';
 
 const spec = commandSpec({
   usage: 'cancel ID [--wait]',
@@ -21,9 +21,8 @@ export const cancelCommand: Command = {
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;
-    const workflowId = args.positionals[0]!;
     return withClient(io.env, async ({ client }) => {
-      const description = await describeRun(client, workflowId);
+      const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
       if (description.status.name !== 'RUNNING') {
         throw new CliError(
           `${workflowId} is already ${description.status.name.toLowerCase()}: nothing to cancel`,

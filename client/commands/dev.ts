@@ -7,8 +7,10 @@ const spec = commandSpec({
 Everything local in one process tree: a Temporal dev server with its Web UI (SQLite under .data/,
 gRPC 7233, UI 8233; TEMPORAL_DEV_PORT, TEMPORAL_UI_PORT, TEMPORAL_DB_FILE override), the sandbox
 seeded with a demo catalogue, and a worker pointed at the sandbox. Runs the example plan with live
-progress, then prints the summary and the run's Web UI link. With --once it shuts everything down
-(this is "npm start"); without, it stays up until Ctrl-C. The exit code is the run's (0, 1 or 3).`,
+progress, then prints the summary and the run's Web UI link, and stays up until Ctrl-C so that the
+link stays live and other commands can run against the stack (this is "npm start"). With --once, for
+scripts, it shuts everything down after the run. Installs the Temporal CLI first when none is found.
+The exit code is the run's (0, 1 or 3).`,
   options: {
     once: { type: 'boolean' },
     plan: { type: 'string' },

@@ -1,6 +1,6 @@
 import { digestOf } from '../../plan/index.js';
 import { webUiUrl } from '../../worker/config.js';
-import { EXIT, intFlag, parseCommand, commandSpec, type Command } from '../command.js';
+import { CliError, EXIT, intFlag, parseCommand, plural, commandSpec, type Command } from '../command.js';
 import {
   PLAN_FILE_OPTION_HELP,
   PLAN_FILE_OPTIONS,
@@ -12,13 +12,15 @@ import { stepLines } from '../report-format.js';
 import { watchRun } from '../run-watch.js';
 import { startBulkDelete, workflowIdFor } from '../start.js';
 import { withClient } from '../temporal-client.js';
+import { noWorkerMessage, workflowPollers } from '../worker-check.js';
 
 const spec = commandSpec({
   usage: 'plan PLAN [--json]',
   description: `
 Dry run: starts a workflow that discovers every reference of the plan's assets (indexed assets,
 entities, libraries) and stops there, then prints the steps that "run" would take and their digest.
-Nothing is changed. "run --require-approval" waits for "approve" with the digest of the steps it
+Nothing is changed. A worker must poll the task queue: without one, plan says so and starts nothing
+(exit 2). "run --require-approval" waits for "approve" with the digest of the steps it
 discovers itself: when nothing changed in between, it is the digest shown here.`,
   options: {
     json: { type: 'boolean' },
@@ -47,6 +49,13 @@ export const planCommand: Command = {
     const chunkSize = intFlag('chunk-size', args.values['chunk-size'], 1, 10_000);
     const source = await planSourceOf(file);
     return withClient(io.env, async ({ client, config }) => {
+      // A dry run that no worker picks up would wait for ever: refuse it, and start nothing.
+      const pollers = await workflowPollers(client, config.BULK_DELETE_TASK_QUEUE);
+      if (pollers === 0) {
+        throw new CliError(
+          `${noWorkerMessage(config.BULK_DELETE_TASK_QUEUE, client.options.namespace)}\nnothing was started`,
+        );
+      }
       // Every dry run discovers afresh: the catalogue may have changed since the last one.
       const workflowId = `${workflowIdFor(`${file.plan.name}-dry-run`, digestOf(file.plan))}-${Date.now().toString(36)}`;
       const handle = await startBulkDelete(client, source, {
@@ -86,7 +95,7 @@ export const planCommand: Command = {
         for (const row of failures) io.out(`  ${row.item} ${row.system}: ${row.detail}`);
       }
       io.out(
-        `\n${outcome.steps.length} steps for ${file.plan.items.length} items of plan ${file.plan.name}; nothing was changed`,
+        `\n${plural(outcome.steps.length, 'step')} for ${plural(file.plan.items.length, 'item')} of plan ${file.plan.name}; nothing was changed`,
       );
       if (digest) io.out(`digest: ${digest}`);
       return outcome.exitCode;

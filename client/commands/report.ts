@@ -4,13 +4,13 @@ import { fetchReport } from '../report-fetch.js';
 import { REPORT_FORMATS, formatReport, type ReportFormat } from '../report-format.js';
 import { exitCodeOf } from '../run-watch.js';
 import { withClient } from '../temporal-client.js';
-import { describeRun } from './status.js';
+import { resolveRun } from '../run-ref.js';
 
 const spec = commandSpec({
   usage: 'report ID [--format json|csv|md] [--out FILE] [--json]',
   description: `
 The per-item report of a run: for every item and every system, the outcome (deleted, already-absent,
-skipped, failed), the step that decided it, why, and when. JSON has the shape of DESIGN.md, CSV one
+skipped, failed), the step that decided it, why, and when. JSON has the shape in docs/architecture.md, CSV one
 line per row, Markdown a summary and a table. The format defaults to the extension of --out, else md.
 The exit code tells how the run ended (0 no item failed, 1 some failed, 3 cancelled); a run still
 going gives the rows so far.`,
@@ -47,14 +47,13 @@ export const reportCommand: Command = {
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;
-    const workflowId = args.positionals[0]!;
     const { out, json } = args.values;
     if (json && out === undefined && args.values.format !== undefined && args.values.format !== 'json') {
       throw new CliError('--json prints the report as JSON: give --out FILE to write it as csv or md');
     }
     const format = formatOf(args.values.format, out, json ?? false);
     return withClient(io.env, async ({ client }) => {
-      const description = await describeRun(client, workflowId);
+      const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
       const { report } = await fetchReport(client, workflowId);
       const running = description.status.name === 'RUNNING';
       if (running) io.err(`${workflowId} is still running: the report holds the rows so far`);

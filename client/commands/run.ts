@@ -1,5 +1,5 @@
 import { webUiUrl } from '../../worker/config.js';
-import { EXIT, intFlag, parseCommand, commandSpec, type Command } from '../command.js';
+import { EXIT, durationFlag, intFlag, parseCommand, plural, commandSpec, type Command } from '../command.js';
 import {
   PLAN_FILE_OPTION_HELP,
   PLAN_FILE_OPTIONS,
@@ -11,13 +11,17 @@ import { summaryLines } from '../report-format.js';
 import { watchRun } from '../run-watch.js';
 import { startBulkDelete } from '../start.js';
 import { withClient } from '../temporal-client.js';
+import { warnWithoutWorker } from '../worker-check.js';
 
 const spec = commandSpec({
-  usage: 'run PLAN [--dry-run] [--require-approval] [--wait] [--id ID] [--json]',
+  usage: 'run PLAN [--dry-run] [--require-approval] [--wait] [--id ID] [--start-within DURATION] [--json]',
   description: `
 Validates PLAN (a .json or .csv plan file) and starts its deletion as a Temporal workflow, then prints
 the workflow ID and its Web UI link. A bad plan starts nothing: every problem is named by file, line
-and field (exit 2). Starting the same plan again answers the run it already started.
+and field (exit 2). Starting the same plan again answers the run it already started. When no worker
+polls the task queue, run says so at once (and, with --wait, keeps waiting); a run that no worker
+picks up within --start-within ends without deleting anything. Ctrl-C during --wait leaves the run
+going and prints the commands that follow or cancel it.
 
 Exit codes with --wait: 0 every item deleted, already absent or skipped; 1 some failed; 2 bad input
 or configuration; 3 cancelled.`,
@@ -26,6 +30,7 @@ or configuration; 3 cancelled.`,
     'require-approval': { type: 'boolean' },
     wait: { type: 'boolean' },
     id: { type: 'string' },
+    'start-within': { type: 'string' },
     json: { type: 'boolean' },
     'chunk-size': { type: 'string' },
     window: { type: 'string' },
@@ -36,6 +41,7 @@ or configuration; 3 cancelled.`,
     'require-approval': 'wait for "bulk-delete approve ID --digest D" before deleting anything',
     wait: 'follow the run: live progress, then the summary; the exit code tells how it ended',
     id: 'the workflow ID (default: from the plan name and digest, so a plan starts one run)',
+    'start-within': 'a run no worker picks up within this ends without deleting anything (default 10m)',
     json: 'print JSON on stdout: { workflowId, runId, webUiUrl } and, with --wait, the report',
     'chunk-size': 'items per child workflow (default 100)',
     window: 'child workflows at once (default 4)',
@@ -43,6 +49,7 @@ or configuration; 3 cancelled.`,
   },
   valueNames: {
     id: 'ID',
+    'start-within': 'DURATION',
     'chunk-size': 'N',
     window: 'N',
     ...PLAN_FILE_VALUE_NAMES,
@@ -60,6 +67,7 @@ export const runCommand: Command = {
     const file = readPlanFile(args.positionals[0]!, values);
     const chunkSize = intFlag('chunk-size', values['chunk-size'], 1, 10_000);
     const window = intFlag('window', values.window, 1, 1000);
+    const startWithinMs = durationFlag('start-within', values['start-within'] ?? '10m');
     const source = await planSourceOf(file);
 
     return withClient(io.env, async ({ client, config }) => {
@@ -71,6 +79,7 @@ export const runCommand: Command = {
         requireApproval: values['require-approval'] ?? false,
         ...(chunkSize !== undefined ? { chunkSize } : {}),
         ...(window !== undefined ? { window } : {}),
+        startWithinMs,
       });
       const description = await handle.describe();
       const runId = description.runId;
@@ -86,11 +95,14 @@ export const runCommand: Command = {
               '  (give --id to start another run of the same plan)',
           );
         } else {
-          io.out(`started ${handle.workflowId}: plan ${file.plan.name}, ${file.plan.items.length} items`);
+          io.out(
+            `started ${handle.workflowId}: plan ${file.plan.name}, ${plural(file.plan.items.length, 'item')}`,
+          );
         }
         io.out(`Web UI: ${url}`);
       }
       if (!values.wait) {
+        await warnWithoutWorker(client, config.BULK_DELETE_TASK_QUEUE, io);
         if (values.json)
           io.out(JSON.stringify({ workflowId: handle.workflowId, runId, webUiUrl: url }, null, 2));
         else io.out(`follow it with: bulk-delete status ${handle.workflowId} --follow`);
@@ -120,7 +132,7 @@ export const runCommand: Command = {
       if (outcome.report) io.out(['', ...summaryLines(outcome.report)].join('\n'));
       if (outcome.result?.dryRun) {
         io.out(
-          `\ndry run: ${outcome.steps.length} steps, digest ${outcome.result.digest ?? '(none)'}; nothing was changed`,
+          `\ndry run: ${plural(outcome.steps.length, 'step')}, digest ${outcome.result.digest ?? '(none)'}; nothing was changed`,
         );
       }
       io.out(`\nWeb UI: ${url}`);

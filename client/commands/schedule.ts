@@ -6,12 +6,14 @@ import {
   ScheduleOverlapPolicy,
   type Client,
   type ScheduleDescription,
+  type ScheduleHandle,
   type ScheduleSpec,
 } from '@temporalio/client';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { formatIssue, parseJsonDocument, parsePlanText, planFormatOf } from '../../plan/index.js';
 import { webUiBase } from '../../worker/config.js';
 import { CleanupPolicy, scheduledCleanupWorkflow } from '../../workflows/index.js';
-import { CliError, EXIT, commandSpec, parseCommand, type Command, type Io } from '../command.js';
+import { CliError, EXIT, commandSpec, parseCommand, plural, type Command, type Io } from '../command.js';
 import { table } from '../progress-view.js';
 import { withClient, type ConnectedClient } from '../temporal-client.js';
 
@@ -40,7 +42,7 @@ ${SUBCOMMANDS}`,
     json: { type: 'boolean' },
   },
   optionHelp: {
-    policy: 'create: the clean-up policy file (JSON, see DESIGN.md)',
+    policy: 'create: the clean-up policy file (JSON, see docs/policy-format.md)',
     every: 'create: run at this interval, e.g. 30m, 6h, 24h, 7d',
     cron: 'create: run at these times, a cron expression, e.g. "0 3 * * *" (UTC)',
     note: 'create, pause: a note shown with the schedule',
@@ -51,6 +53,17 @@ ${SUBCOMMANDS}`,
   positionals: ['SUBCOMMAND', 'NAME'],
   optionalPositionals: 1,
 });
+
+/** The options each subcommand takes; any other is refused (exit 2) rather than silently ignored. */
+const SUBCOMMAND_OPTIONS: Record<string, ReadonlyArray<keyof typeof spec.options>> = {
+  create: ['policy', 'every', 'cron', 'note', 'paused', 'json'],
+  list: ['json'],
+  describe: ['json'],
+  pause: ['note', 'json'],
+  unpause: ['note', 'json'],
+  trigger: ['json'],
+  delete: ['json'],
+};
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/;
 
@@ -319,10 +332,9 @@ async function describe(connected: ConnectedClient, name: string, values: Values
     `when: ${specText(description)}; overlapping runs: ${(description.policies.overlap ?? 'SKIP').toLowerCase()}`,
   );
   if (policy) {
-    io.out(`policy ${policy.name}: ${selectText(policy)}; at most ${policy.maxItems} items a run`);
-    io.out(
-      `  ${policy.dryRun ? 'dry run' : 'deletes'}${policy.requireApproval ? ', waits for approval' : ''}`,
-    );
+    io.out(`policy ${policy.name}: ${selectText(policy)}; at most ${plural(policy.maxItems, 'item')} a run`);
+    const mode = policy.dryRun ? 'dry run: discovers, deletes nothing' : 'deletes';
+    io.out(`mode: ${mode}${policy.requireApproval ? ', after approval' : ''}`);
   }
   io.out(
     `runs so far: ${description.info.numActionsTaken} (${description.info.numActionsSkippedOverlap} skipped: overlapping)`,
@@ -336,6 +348,50 @@ async function describe(connected: ConnectedClient, name: string, values: Values
   return EXIT.ok;
 }
 
+/**
+ * Triggers one run now and says which: the new run's workflow ID and its bulk delete's, or, when the
+ * schedule skipped it because a run is still going (overlap SKIP), that run.
+ */
+async function trigger(handle: ScheduleHandle, name: string, values: Values, io: Io): Promise<number> {
+  const before = new Set(
+    (await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId),
+  );
+  await handle.trigger();
+  let started: string | undefined;
+  let running: string | undefined;
+  for (let attempt = 0; attempt < 40 && !started; attempt++) {
+    const { info } = await handle.describe();
+    started = info.recentActions.map((a) => a.action.workflow.workflowId).find((id) => !before.has(id));
+    running = info.runningActions[0]?.workflow.workflowId;
+    if (!started) await sleep(250);
+  }
+  if (values.json) {
+    io.out(
+      JSON.stringify({
+        schedule: name,
+        done: 'trigger',
+        workflowId: started,
+        bulkDeleteWorkflowId: started && `${started}/bulk-delete`,
+        running,
+      }),
+    );
+    return EXIT.ok;
+  }
+  if (!started) {
+    io.out(
+      `triggered schedule ${name}: no run started` +
+        (running
+          ? `: ${running} is still running (overlapping runs are skipped)`
+          : ' yet; see "bulk-delete schedule describe"'),
+    );
+    return EXIT.ok;
+  }
+  io.out(`triggered schedule ${name}: started ${started}`);
+  io.out(`  its bulk delete: ${started}/bulk-delete (once it has selected what to delete)`);
+  io.out(`  follow it with: npx bulk-delete status ${started} --follow`);
+  return EXIT.ok;
+}
+
 type Values = NonNullable<ReturnType<typeof parseCommand<typeof spec.options>>>['values'];
 
 /** `bulk-delete schedule ...`: recurring clean-up with Temporal Schedules. */
@@ -346,8 +402,15 @@ export const scheduleCommand: Command = {
     if (!args) return EXIT.ok;
     const { positionals, values } = args;
     const sub = positionals[0]!;
-    const known = ['create', 'list', 'describe', 'pause', 'unpause', 'trigger', 'delete'];
-    if (!known.includes(sub)) throw new CliError(`unknown schedule command "${sub}"; one of:${SUBCOMMANDS}`);
+    const allowed = SUBCOMMAND_OPTIONS[sub];
+    if (!allowed) throw new CliError(`unknown schedule command "${sub}"; one of:${SUBCOMMANDS}`);
+    const stray = Object.keys(values).filter((option) => !allowed.includes(option as keyof typeof values));
+    if (stray.length) {
+      throw new CliError(
+        `"schedule ${sub}" does not take ${stray.map((o) => `--${o}`).join(', ')}; ` +
+          `it takes ${allowed.map((o) => `--${o}`).join(', ') || 'no options'}\nusage:${SUBCOMMANDS}`,
+      );
+    }
     if (sub === 'list') {
       if (positionals.length > 1)
         throw new CliError(`unexpected argument "${positionals[1]}"\nusage: bulk-delete schedule list`);
@@ -372,9 +435,7 @@ export const scheduleCommand: Command = {
           said = `unpaused schedule ${name}`;
           break;
         case 'trigger':
-          await handle.trigger();
-          said = `triggered schedule ${name}: a run starts now, unless one is still running`;
-          break;
+          return trigger(handle, name, values, io);
         default:
           await handle.delete();
           said = `deleted schedule ${name} (runs already started go on)`;

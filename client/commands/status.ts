@@ -1,11 +1,13 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { webUiUrl } from '../../worker/config.js';
-import { CliError, EXIT, parseCommand, commandSpec, type Command, type Io } from '../command.js';
+import { EXIT, parseCommand, commandSpec, type Command, type Io } from '../command.js';
 import { progressBySystem, progressLine } from '../progress-view.js';
 import { fetchReport } from '../report-fetch.js';
+import { resolveRun } from '../run-ref.js';
 import { summaryLines } from '../report-format.js';
 import { exitCodeOf, queryProgress, watchRun } from '../run-watch.js';
 import { withClient } from '../temporal-client.js';
+import { noWorkerMessage, workflowPollers } from '../worker-check.js';
 
 const spec = commandSpec({
   usage: 'status ID [--follow] [--json]',
@@ -24,18 +26,6 @@ summary and the same exit code.`,
   },
   positionals: ['ID'],
 });
-
-/** The workflow's description. @throws CliError (exit 2) when there is no such workflow. */
-export async function describeRun(client: Client, workflowId: string) {
-  try {
-    return await client.workflow.getHandle(workflowId).describe();
-  } catch (error) {
-    if (error instanceof WorkflowNotFoundError) {
-      throw new CliError(`no workflow "${workflowId}" in namespace ${client.options.namespace}`);
-    }
-    throw error;
-  }
-}
 
 async function follow(
   client: Client,
@@ -63,16 +53,17 @@ export const statusCommand: Command = {
   async run(argv, io) {
     const args = parseCommand(argv, spec, io);
     if (!args) return EXIT.ok;
-    const workflowId = args.positionals[0]!;
     const json = args.values.json ?? false;
     return withClient(io.env, async ({ client, config }) => {
-      const description = await describeRun(client, workflowId);
+      const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
       const url = webUiUrl(config, workflowId, description.runId);
       const running = description.status.name === 'RUNNING';
       if (running && args.values.follow) return follow(client, workflowId, io, json, url);
 
       // A closed run answers queries only by replay on a worker: its summary says more, without one.
-      const progress = running ? await queryProgress(client, workflowId) : undefined;
+      // Without a worker a query can only time out: say so instead of waiting for it.
+      const polled = running && (await workflowPollers(client, description.taskQueue)) !== 0;
+      const progress = polled ? await queryProgress(client, workflowId) : undefined;
       const fetched = running ? undefined : await fetchReport(client, workflowId);
       const exitCode = fetched ? exitCodeOf(fetched.report) : EXIT.ok;
       if (json) {
@@ -100,7 +91,8 @@ export const statusCommand: Command = {
         }
         io.out(['', ...progressBySystem(progress)].join('\n'));
       } else if (running) {
-        io.out('no progress yet: no worker has picked the run up ("bulk-delete worker" starts one)');
+        io.out('no progress yet: no worker has picked the run up');
+        if (!polled) io.err(`warning: ${noWorkerMessage(description.taskQueue, client.options.namespace)}`);
       }
       if (fetched) {
         if (fetched.result?.reason) io.out(`stopped early: ${fetched.result.reason}`);

@@ -107,12 +107,16 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
   ): Promise<{ workflowId: string; result: ScheduledCleanupResult }> {
     const triggered = await runCli(['schedule', 'trigger', name], { env });
     assert.equal(triggered.code, 0, triggered.stderr);
-    assert.match(triggered.stdout, new RegExp(`^triggered schedule ${name}`, 'm'));
+    const said = new RegExp(`^triggered schedule ${name}: started (cleanup-${name}-\\S+)$`, 'm').exec(
+      triggered.stdout,
+    );
+    assert.ok(said, `trigger names the run it started:\n${triggered.stdout}`);
     const described = await eventually(async () => {
       const d = await describeJson(name);
       return d.recentRuns.length > before ? d : undefined;
     });
     const workflowId = described.recentRuns[described.recentRuns.length - 1]!.workflowId;
+    assert.equal(said[1], workflowId);
     const result = (await stack.temporal.client.workflow
       .getHandle(workflowId)
       .result()) as ScheduledCleanupResult;
@@ -169,6 +173,7 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
       text.stdout,
       /^policy expired-assets: TwelveLabs assets whose user_metadata\.delete_after is past; at most 2 items a run$/m,
     );
+    assert.match(text.stdout, /^mode: deletes$/m, 'what a run does, on a line of its own with its label');
     const described = await describeJson('expired');
     assert.ok(described.nextRuns.length >= 2, 'several next run times');
     const [first, second] = described.nextRuns.map((t) => Date.parse(t));
@@ -186,6 +191,14 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
 
     const report = await runCli(['report', result.bulkDeleteWorkflowId, '--json'], { env });
     assert.equal(report.code, 0, report.stderr);
+    // The scheduled run's own ID, as "schedule describe" lists it, leads to the same bulk delete.
+    const byScheduledId = await runCli(['report', workflowId, '--format', 'json'], { env });
+    assert.equal(byScheduledId.code, 0, byScheduledId.stderr);
+    assert.match(byScheduledId.stderr, /is a scheduled clean-up run: its bulk delete is \S+\/bulk-delete/);
+    assert.deepEqual(JSON.parse(byScheduledId.stdout), JSON.parse(report.stdout));
+    const status = await runCli(['status', workflowId], { env });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, new RegExp(`^${workflowId}/bulk-delete: completed$`, 'm'));
     const rows = Report.parse(JSON.parse(report.stdout)).rows;
     assert.deepEqual(
       rows.map((r) => `${r.item} ${r.system} ${r.outcome}`).sort(),
@@ -218,6 +231,13 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
       id(4),
       id(5),
     ]);
+  });
+
+  it('a subcommand refuses the options of another, and nothing is changed', async () => {
+    const result = await runCli(['schedule', 'delete', 'expired', '--every', '1h'], { env });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^"schedule delete" does not take --every; it takes --json$/m);
+    assert.equal((await describeJson('expired')).paused, false, 'the schedule is still there');
   });
 
   it('pause and unpause show in describe and list', async () => {
