@@ -18,9 +18,9 @@ import type {
   PlanItem,
   PlanOptions,
   SystemName,
-} from '../plan/index.js';
+} from '../plan/engine.js';
 
-export type { DiscoveredAsset, DiscoveredEntity, EntityRef, IndexedAssetRef } from '../plan/index.js';
+export type { DiscoveredAsset, DiscoveredEntity, EntityRef, IndexedAssetRef } from '../plan/engine.js';
 
 /** A plan item's asset in a call: which item it is for. */
 export interface ItemAsset {

@@ -1,70 +1,4 @@
-export {
-  TwelveLabsId,
-  OpaqueId,
-  PlanItemId,
-  TwelveLabsPart,
-  UplynkPart,
-  EnterMediaPart,
-  PlanItem,
-  LastEntityAsset,
-  PlanOptions,
-  PlanName,
-  Plan,
-  type PlanInput,
-} from './plan-schema.js';
-export { sha256Hex, canonicalJson, digestOf } from './digest.js';
-export {
-  SystemName,
-  SYSTEMS,
-  Outcome,
-  ReportRow,
-  RunStatus,
-  ReportStatus,
-  ReportSummary,
-  Report,
-  itemOutcome,
-  summarize,
-  emptySummary,
-  addSummary,
-  rowsOf,
-} from './report.js';
-export {
-  CallStep,
-  Answer,
-  LedgerEntry,
-  ItemFailure,
-  changedState,
-  describeEntry,
-  type PhaseAnswer,
-  type Refusal,
-} from './ledger.js';
-export { ItemBook, type ItemFinal, type Observation } from './item-book.js';
-export {
-  planChunk,
-  replanRefusedUnlink,
-  replanForeignEntity,
-  combineDigests,
-  systemsOf,
-  stepOf,
-  compareSteps,
-  type ChunkPlan,
-  type ItemPlan,
-  type PlannedCall,
-  type PlannedStep,
-  type Replan,
-  type EntityRef,
-  type IndexedAssetRef,
-  type DiscoveredAsset,
-  type DiscoveredEntity,
-} from './planner.js';
-export {
-  BulkDeletePlan,
-  BulkDeleteStatus,
-  BulkDeleteItems,
-  BulkDeleteFailed,
-  SEARCH_ATTRIBUTES,
-  devServerSearchAttributeArgs,
-} from './search-attributes.js';
+export * from './engine.js';
 export {
   parsePlanText,
   parseJsonDocument,
@@ -80,12 +14,4 @@ export {
   type LocatedJson,
   type IssueLocator,
 } from './plan-parse.js';
-export { runTally, thresholdBreach, windowSize, type Tally } from './run-policy.js';
-export {
-  CleanupPolicy,
-  MetadataSelect,
-  PolicyPlanOptions,
-  MAX_METADATA_SELECTION,
-  type CleanupPolicyInput,
-} from './policy-schema.js';
 export { CSV_COLUMNS, planNameFromSource, readCsvPlan, type CsvPlan } from './plan-csv.js';

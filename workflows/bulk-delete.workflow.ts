@@ -35,7 +35,7 @@ import {
   type ReportSummary,
   type SystemName,
   type Tally,
-} from '../plan/index.js';
+} from '../plan/engine.js';
 import { bulkDeleteChunkWorkflow } from './chunk.workflow.js';
 import {
   approveUpdate,

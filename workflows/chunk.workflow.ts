@@ -25,7 +25,7 @@ import {
   type PlanOptions,
   type PlannedCall,
   type Refusal,
-} from '../plan/index.js';
+} from '../plan/engine.js';
 import {
   chunkProgressQuery,
   chunkTallySignal,

@@ -15,7 +15,7 @@ import type {
   ReportSummary,
   RunStatus,
   SystemName,
-} from '../plan/index.js';
+} from '../plan/engine.js';
 
 export type { PlannedStep };
 

@@ -13,7 +13,7 @@ import {
   BulkDeleteStatus,
   CleanupPolicy,
   type CleanupPolicyInput,
-} from '../plan/index.js';
+} from '../plan/engine.js';
 import { bulkDeleteWorkflow } from './bulk-delete.workflow.js';
 import type { BulkDeleteInput, BulkDeleteResult } from './definitions.js';
 
@@ -23,7 +23,7 @@ export {
   PolicyPlanOptions,
   MAX_METADATA_SELECTION,
   type CleanupPolicyInput,
-} from '../plan/index.js';
+} from '../plan/engine.js';
 
 export interface ScheduledCleanupInput {
   policy: CleanupPolicyInput;
