@@ -130,8 +130,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         // Full jitter: spreads the retries of many lanes that failed together.
         const backoff = Math.random() * Math.min(retry.maxMs ?? 10_000, (retry.baseMs ?? 100) * 2 ** attempt);
         const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
-        // A 429 is about the account: every lane of this system waits, not only this one.
-        if (failure.status === 429) options.limiter.pauseFor(Math.max(delay, failure.retryAfterMs ?? 0));
+        // A 429 is about the account: every lane of this system slows down, not only this one.
+        if (failure.status === 429) options.limiter.backOff();
         options.onRetry?.(failure);
         await sleep(Math.min(delay, Math.max(0, retry.boundMs - failingMs)), scope.signal);
       }
@@ -166,8 +166,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       throwIfCancelled(scope.signal);
       const failure = classifyError(site, error, options.secrets);
       if (failure === undefined) throw error;
-      // The vendor's Retry-After holds for the account: keep this worker's other calls back too.
-      if (failure.retryAfterMs !== undefined) options.limiter.pauseFor(failure.retryAfterMs);
       throw new CallError(failure);
     }
     const parsed = call.schema.safeParse(body);

@@ -26,6 +26,14 @@ export interface RateLimiter {
    * other activities of this worker should not keep knocking meanwhile.
    */
   pauseFor(ms: number): void;
+  /**
+   * The vendor said "too many" (429): halve the requests in flight for this system, then let them grow
+   * back by one per round of successes (additive increase, multiplicative decrease), so that all lanes
+   * slow down together without stopping.
+   */
+  backOff(): void;
+  /** Requests allowed in flight now (at most `concurrency`). */
+  readonly allowed: number;
 }
 
 interface Waiter {
@@ -50,9 +58,15 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   let active = 0;
   let pausedUntil = 0;
   const queue: Waiter[] = [];
+  // The congestion window: starts wide open, halves on a 429, grows back by 1/window per completed request.
+  let window = options.concurrency;
+  let lastBackOff = 0;
+  const open = () => Math.max(1, Math.floor(window));
 
   function release(): void {
     active--;
+    window = Math.min(options.concurrency, window + 1 / window);
+    if (active >= open()) return;
     const next = queue.shift();
     if (next) {
       active++;
@@ -63,7 +77,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 
   function acquireSlot(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    if (active < options.concurrency) {
+    if (active < open() && queue.length === 0) {
       active++;
       return Promise.resolve();
     }
@@ -112,6 +126,15 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     },
     pauseFor(ms: number): void {
       pausedUntil = Math.max(pausedUntil, Date.now() + ms);
+    },
+    backOff(): void {
+      // 429s that answer requests sent together are one signal, not several.
+      if (Date.now() - lastBackOff < 250) return;
+      lastBackOff = Date.now();
+      window = Math.max(1, window / 2);
+    },
+    get allowed() {
+      return open();
     },
   };
 }
