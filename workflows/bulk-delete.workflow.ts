@@ -182,7 +182,14 @@ export async function bulkDeleteWorkflow(
     return {
       plan: planSummary.name,
       status,
-      phase: status === 'awaiting-approval' ? 'approval' : state.pass === 'discover' ? 'discover' : 'unlink',
+      phase:
+        state.pass === 'done'
+          ? 'done'
+          : status === 'awaiting-approval'
+            ? 'approval'
+            : state.pass === 'discover'
+              ? 'discover'
+              : 'unlink',
       items: planSummary.items,
       // Finished chunks only: the client adds each running chunk's own progress (`chunkProgressQuery`).
       itemsDone: state.summary.items,
@@ -451,6 +458,7 @@ export async function bulkDeleteWorkflow(
     await CancellationScope.nonCancellable(async () => continueIfNeeded(await runPass('skip')));
     state.pass = 'done';
   }
+  status = state.cancelled ? 'cancelled' : state.stopReason ? 'failed' : 'completed';
   return end(state, { workflowId, plan: planSummary.name, dryRun, items: planSummary.items });
 }
 

@@ -40,7 +40,7 @@ describe('bulk-delete dev: the embedded local stack', () => {
     assert.match(result.stderr, /^\[#+\] 100% 5\/5 items · completed$/m);
     assert.match(result.stdout, /^plan takedown-2026-11: completed, 5 items$/m);
     // ep-1045 names assets the catalogue does not have: already absent everywhere.
-    assert.match(result.stdout, /^items\s+4\s+1\s+0\s+0$/m);
+    assert.match(result.stdout, /^items\s+4\s+1\s+0\s+0\s+0$/m);
     assert.match(
       result.stdout,
       new RegExp(
@@ -67,7 +67,14 @@ describe('bulk-delete dev: the embedded local stack', () => {
     const out = JSON.parse(result.stdout) as { workflowId: string; webUiUrl: string; report: unknown };
     const report = Report.parse(out.report);
     assert.equal(report.plan, 'takedown');
-    assert.deepEqual(report.summary, { items: 5, deleted: 4, alreadyAbsent: 1, skipped: 0, failed: 0 });
+    assert.deepEqual(report.summary, {
+      items: 5,
+      deleted: 4,
+      alreadyAbsent: 1,
+      skipped: 0,
+      partial: 0,
+      failed: 0,
+    });
     const ep1042 = report.rows.filter((r) => r.item === 'ep-1042').map((r) => `${r.system}:${r.outcome}`);
     assert.deepEqual(ep1042.sort(), ['entermedia:deleted', 'twelvelabs:deleted', 'uplynk:deleted']);
   });
