@@ -11,6 +11,8 @@ export interface ActivityScope {
   /** The activity's start-to-close timeout, when it has one: requests must time out before it. */
   startToCloseTimeoutMs: number | undefined;
   heartbeat(details: unknown): void;
+  /** True when the workflow asked to cancel this activity (not a worker shutdown, a pause or a reset). */
+  cancelRequested(): boolean;
   warn(message: string, meta?: Record<string, unknown>): void;
 }
 
@@ -31,6 +33,7 @@ export function activityScope(): ActivityScope {
       attempt: 1,
       startToCloseTimeoutMs: undefined,
       heartbeat: () => undefined,
+      cancelRequested: () => false,
       warn: () => undefined,
     };
   }
@@ -42,6 +45,7 @@ export function activityScope(): ActivityScope {
     heartbeat: (details) => {
       context.heartbeat(details);
     },
+    cancelRequested: () => context.cancellationDetails?.cancelRequested === true,
     warn: (message, meta) => {
       context.log.warn(message, meta);
     },

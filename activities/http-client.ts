@@ -156,7 +156,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
             method: call.method,
             searchParams: withSignature(call.searchParams, options.signParams),
             json: call.json,
-            signal: scope.signal,
+            // No cancellation signal: a request already sent finishes (bounded by its timeout), so that
+            // its answer is recorded when the workflow stops the phase or the worker shuts down.
             timeout: { request: timeoutMs },
           }),
         scope.signal,

@@ -110,11 +110,20 @@ export async function runPhase<U>(options: {
     if (errors.length === 0 && !scope.signal.aborted && options.finish) {
       await options.finish(log, answerOf(cursor));
     }
+  } catch (error) {
+    // A wait or read-back cut short by cancellation: answered below like the rest of the phase.
+    if (!scope.signal.aborted) throw error;
   } finally {
     clearInterval(timer);
     beat();
   }
-  if (scope.signal.aborted) throw scope.signal.reason ?? new Error('activity cancelled');
+  if (scope.signal.aborted) {
+    // The workflow asked this phase to stop (cancel, failure threshold): the calls in flight have
+    // finished; answer what was done, and the workflow stops the items not reached. A worker shutting
+    // down is different: the attempt fails, and the next one resumes from the heartbeat.
+    if (scope.cancelRequested()) return { ...answerOf(cursor), stopped: true };
+    throw scope.signal.reason ?? new Error('activity cancelled');
+  }
   if (errors.length > 0) {
     const batchWide = errors.find((e) => e instanceof CallError && e.failure.disposition === 'batch');
     const chosen = batchWide ?? errors[0];

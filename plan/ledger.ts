@@ -79,6 +79,8 @@ export interface PhaseAnswer {
   entries: LedgerEntry[];
   failures: ItemFailure[];
   refused?: Refusal[];
+  /** The phase was asked to stop: calls not answered were not made. */
+  stopped?: boolean;
 }
 
 const VERBS: Record<Answer, string> = {

@@ -1,6 +1,11 @@
 import {
+  ActivityCancellationType,
   ApplicationFailure,
+  CancellationScope,
+  CancelledFailure,
   condition,
+  isCancellation,
+  patched,
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
@@ -44,6 +49,8 @@ import {
 const calls = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '30 seconds',
+  // A phase asked to stop answers what its calls did; the chunk waits for that answer.
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
@@ -82,13 +89,18 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   let stopReason: string | undefined;
   let phase: Phase = 'discover';
   let counts = (): { settled: number; failed: number } => ({ settled: 0, failed: 0 });
-  setHandler(stopChunkSignal, ({ reason }) => {
+  // The phase running now: a stop cancels it, and its activity answers what its calls did.
+  const running: { scope?: CancellationScope } = {};
+  const stop = (reason: string) => {
     stopReason ??= reason;
-  });
+    // Chunks that ran before this change let a stopped phase run on (and retry) to its end.
+    if (patched('stop-cancels-running-phase')) running.scope?.cancel();
+  };
+  setHandler(stopChunkSignal, ({ reason }) => stop(reason));
   let acked = 0;
-  setHandler(tallyAckSignal, ({ seq, stop }) => {
+  setHandler(tallyAckSignal, ({ seq, stop: reason }) => {
     acked = Math.max(acked, seq);
-    if (stop) stopReason ??= stop;
+    if (reason) stop(reason);
   });
 
   const items: PlanItem[] =
@@ -173,7 +185,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
     return finish(book, plan);
   }
 
-  const walker = new PhaseWalker(book, discovered, input.options, items);
+  const walker = new PhaseWalker(book, discovered, input.options, items, running, () => stopReason);
   let seq = 0;
   let lastFailed = book.counts().failed;
   const parent = getExternalWorkflowHandle(input.parentWorkflowId);
@@ -229,6 +241,8 @@ class PhaseWalker {
     discovered: readonly DiscoveredAsset[],
     private readonly options: PlanOptions,
     private readonly items: readonly PlanItem[],
+    private readonly running: { scope?: CancellationScope },
+    private readonly stopReason: () => string | undefined,
   ) {
     for (const d of discovered) for (const e of d.entities) this.entities.set(e.id, e);
   }
@@ -253,9 +267,18 @@ class PhaseWalker {
   /** Runs one activity; if it fails for good, every call it carried fails its item. */
   private async phase(steps: CallStep[], run: () => Promise<PhaseAnswer>): Promise<PhaseAnswer> {
     let answer: PhaseAnswer;
+    const scope = new CancellationScope();
+    this.running.scope = scope;
     try {
-      answer = await run();
+      answer = await scope.run(run);
     } catch (error) {
+      if (isCancellation(error)) {
+        // Cancelled before its activity ran again (between retries): its last heartbeat has what it did.
+        answer = { ...answerFromDetails(error), stopped: true };
+        this.book.record(answer, []);
+        this.book.stopAll(this.stopReason() ?? 'stopped');
+        return answer;
+      }
       const detail = errorMessage(error);
       const at = new Date().toISOString();
       answer = {
@@ -264,8 +287,12 @@ class PhaseWalker {
           .flatMap((s) => this.book.pending(s))
           .map((c) => ({ item: c.item, system: c.system, step: c.step, detail, at })),
       };
+    } finally {
+      this.running.scope = undefined;
     }
-    this.book.record(answer, steps);
+    // A phase that stopped made only the calls it answered: the rest of its items stop here.
+    this.book.record(answer, answer.stopped ? [] : steps);
+    if (answer.stopped) this.book.stopAll(this.stopReason() ?? 'stopped');
     return answer;
   }
 
@@ -354,6 +381,20 @@ class PhaseWalker {
       ),
     );
   }
+}
+
+/** The entries and failures in the last heartbeat of a cancelled phase activity, if it had any. */
+function answerFromDetails(error: unknown): PhaseAnswer {
+  let current: unknown = error;
+  while (current instanceof Error && !(current instanceof CancelledFailure) && current.cause)
+    current = current.cause;
+  const details = current instanceof CancelledFailure ? current.details[0] : undefined;
+  const cursor = details as Partial<PhaseAnswer> | undefined;
+  return {
+    entries: Array.isArray(cursor?.entries) ? cursor.entries : [],
+    failures: Array.isArray(cursor?.failures) ? cursor.failures : [],
+    ...(Array.isArray(cursor?.refused) ? { refused: cursor.refused } : {}),
+  };
 }
 
 /** Refusals grouped per entity. */

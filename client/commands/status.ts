@@ -6,6 +6,7 @@ import { fetchReport } from '../report-fetch.js';
 import { resolveRun } from '../run-ref.js';
 import { summaryLines } from '../report-format.js';
 import { exitCodeOf, queryProgress, watchRun } from '../run-watch.js';
+import { pendingLines, pendingWork } from '../pending-work.js';
 import { withClient } from '../temporal-client.js';
 import { noWorkerMessage, workflowPollers } from '../worker-check.js';
 
@@ -65,6 +66,7 @@ export const statusCommand: Command = {
       const polled = running && (await workflowPollers(client, description.taskQueue)) !== 0;
       const progress = polled ? await queryProgress(client, workflowId) : undefined;
       const fetched = running ? undefined : await fetchReport(client, workflowId);
+      const work = progress ? await pendingWork(client, progress.runningChunks ?? []) : [];
       const exitCode = fetched ? exitCodeOf(fetched.report) : EXIT.ok;
       if (json) {
         io.out(
@@ -75,6 +77,7 @@ export const statusCommand: Command = {
               webUiUrl: url,
               temporalStatus: description.status.name,
               progress,
+              ...(work.length ? { pending: work } : {}),
               ...(fetched ? { report: { ...fetched.report, rows: undefined } } : {}),
             },
             null,
@@ -90,6 +93,8 @@ export const statusCommand: Command = {
           io.out(`awaiting approval: bulk-delete approve ${workflowId} --digest ${progress.digest}`);
         }
         io.out(['', ...progressBySystem(progress)].join('\n'));
+        const lines = pendingLines(work);
+        if (lines.length) io.out(['', 'retrying or waiting:', ...lines].join('\n'));
       } else if (running) {
         io.out('no progress yet: no worker has picked the run up');
         if (!polled) io.err(`warning: ${noWorkerMessage(description.taskQueue, client.options.namespace)}`);

@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { pendingLines, pendingWork } from '../../client/pending-work.js';
 import { Plan } from '../../plan/index.js';
+import { progressQuery } from '../../workflows/index.js';
 import { runPlan, startStack, type Stack } from '../helpers/stack.js';
 import { assertOnlyTargetsGone, assertReportAgrees } from '../safety/world.js';
 
@@ -48,5 +50,36 @@ describe('vendor faults', () => {
     assertReportAgrees(plan, report, was, now);
     const planAssets = new Set(plan.items.flatMap((i) => (i.twelvelabs ? [i.twelvelabs.assetId] : [])));
     assert.equal(now.twelvelabs.assets.filter((a) => planAssets.has(a._id)).length, 0);
+  });
+
+  it('a phase whose calls keep failing is retried by Temporal, and status shows its attempt and last error', async () => {
+    await stack.sandbox.reset();
+    const { plan: generated, env } = await stack.sandbox.generate(6, 22);
+    const plan = Plan.parse(generated);
+    await stack.sandbox.faults({ entermedia: { error5xx: 1 } });
+    let lines: string[] = [];
+    const { report } = await runPlan(
+      stack,
+      { plan },
+      { ...env, BULK_DELETE_CALL_RETRY_MS: '200' },
+      {
+        during: async (handle) => {
+          for (let i = 0; i < 300 && !lines.some((l) => /attempt [2-9]/.test(l)); i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            const progress = await handle.query(progressQuery);
+            lines = pendingLines(await pendingWork(stack.temporal.client, progress.runningChunks));
+          }
+          await handle.cancel();
+        },
+      },
+    );
+    await stack.sandbox.faults({});
+    const line = lines.find((l) => /attempt [2-9]/.test(l));
+    assert.ok(line, `no retried phase seen: ${JSON.stringify(lines)}`);
+    assert.match(
+      line,
+      /deleteDamAssets, attempt \d+, last error: .*EnterMediaDB .* answered 50[03].*still failing after/,
+    );
+    assert.equal(report.status, 'cancelled');
   });
 });

@@ -2,7 +2,7 @@
  * Records the histories that the replay test guards: a few runs of the current workflows on a dev server
  * and the sandbox, each workflow's history (parent and chunks) saved under `test/workflows/histories/`.
  * Run it when a workflow change is meant to be incompatible (with a version bump), never to make the
- * replay test pass: `node --import tsx test/workflows/record-histories.ts`.
+ * replay test pass: `node --import tsx test/workflows/record-histories.ts TAG` (keep the older files).
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -15,13 +15,18 @@ import { activitiesFor, startStack } from '../helpers/stack.js';
 import { uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
 
 const DIR = fileURLToPath(new URL('./histories/', import.meta.url));
+/** A tag for the file names, so that histories of each version of the workflows are kept side by side. */
+const TAG = process.argv[2] ?? 'v1';
 
 async function save(client: Client, name: string, workflowIds: string[]): Promise<void> {
   for (const [i, id] of workflowIds.entries()) {
     const history = await client.workflow.getHandle(id).fetchHistory();
     // The proto JSON form (what `temporal workflow show --output json` writes), which replay reads back.
     const json: unknown = JSON.parse(historyToJSON(history));
-    await writeFile(`${DIR}${name}-${i}.json`, `${JSON.stringify({ workflowId: id, history: json })}\n`);
+    await writeFile(
+      `${DIR}${TAG}-${name}-${i}.json`,
+      `${JSON.stringify({ workflowId: id, history: json })}\n`,
+    );
   }
 }
 
