@@ -6,12 +6,16 @@ import { connectionOptions } from './connection.js';
 import { createWorker } from './create-worker.js';
 import { describeSystems, loadSystemsConfig } from './systems-config.js';
 import { installTelemetry } from './telemetry.js';
+import { loadWorkerEnv } from './worker-env.js';
 
 export interface RunningWorker {
   worker: Worker;
   /** Resolves when the worker has stopped; rejects if it failed. */
   done: Promise<void>;
-  /** Stops polling, lets running tasks finish, closes the connection. */
+  /**
+   * Stops polling, lets running activities finish within the shutdown grace (BULK_DELETE_SHUTDOWN_GRACE),
+   * cancels those still running after it, closes the connection.
+   */
   stop(): Promise<void>;
 }
 
@@ -22,6 +26,7 @@ export interface RunningWorker {
  */
 export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise<RunningWorker> {
   const config = loadTemporalConfig(env);
+  const { BULK_DELETE_SHUTDOWN_GRACE: shutdownGraceTimeMs } = loadWorkerEnv(env);
   const telemetry = installTelemetry(env);
   // Validated before connecting, so that a typo in a base URL stops the worker at once.
   const systems = loadSystemsConfig(env);
@@ -41,6 +46,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.BULK_DELETE_TASK_QUEUE,
     activities,
+    shutdownGraceTimeMs,
   });
   const done = worker.run().finally(() => connection.close());
   return {
