@@ -7,6 +7,8 @@ import { createWorker } from './create-worker.js';
 import { describeSystems, loadSystemsConfig } from './systems-config.js';
 import { installTelemetry } from './telemetry.js';
 import { loadWorkerEnv } from './worker-env.js';
+import { serveHealth } from './health.js';
+import { describeWorkflowBundle } from './workflow-bundle.js';
 
 export interface RunningWorker {
   worker: Worker;
@@ -26,7 +28,8 @@ export interface RunningWorker {
  */
 export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise<RunningWorker> {
   const config = loadTemporalConfig(env);
-  const { BULK_DELETE_SHUTDOWN_GRACE: shutdownGraceTimeMs } = loadWorkerEnv(env);
+  const { BULK_DELETE_SHUTDOWN_GRACE: shutdownGraceTimeMs, BULK_DELETE_HEALTH_BIND: healthBind } =
+    loadWorkerEnv(env);
   const telemetry = installTelemetry(env);
   // Validated before connecting, so that a typo in a base URL stops the worker at once.
   const systems = loadSystemsConfig(env);
@@ -40,6 +43,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   // Where each system points and whether it is usable; never a secret.
   for (const line of describeSystems(systems)) logger.info(`bulk-delete worker: ${line}`);
   logger.info(`bulk-delete worker: ${telemetry}`);
+  logger.info(`bulk-delete worker: ${describeWorkflowBundle()}`);
   const connection = await NativeConnection.connect(await connectionOptions(config));
   const worker = await createWorker({
     connection,
@@ -48,7 +52,12 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
     activities,
     shutdownGraceTimeMs,
   });
-  const done = worker.run().finally(() => connection.close());
+  const health = healthBind ? await serveHealth(healthBind, worker) : undefined;
+  if (healthBind) logger.info(`bulk-delete worker: health on http://${healthBind}/healthz`);
+  const done = worker.run().finally(async () => {
+    health?.close();
+    await connection.close();
+  });
   return {
     worker,
     done,

@@ -25,6 +25,14 @@ export const WorkerEnv = z.object({
     (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
     Duration.default(DEFAULT_SHUTDOWN_GRACE_MS),
   ),
+  /** Serve `GET /healthz` (200 while the worker polls) at this address, e.g. `127.0.0.1:9465`. Unset: off. */
+  BULK_DELETE_HEALTH_BIND: z.preprocess(
+    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9465')
+      .optional(),
+  ),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
 
