@@ -13,7 +13,7 @@ import { SandboxState, sandboxEnv, startSandbox, type RunningSandbox } from '../
 import { DEFAULT_SANDBOX_PORT } from '../sandbox/main.js';
 import { devServerArgs, devServerOptionsFromEnv, type DevServerOptions } from '../scripts/temporal-dev.js';
 import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
-import { webUiUrl } from '../worker/config.js';
+import { webUiUrl } from '../config/temporal-config.js';
 import type { RunningWorker } from '../worker/main.js';
 import { CliError, EXIT, type Io } from './command.js';
 import { checkWorkerEnv, startConfiguredWorker } from './commands/worker.js';

@@ -1,8 +1,7 @@
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createActivities, createLimiters } from '../activities/index.js';
 import { createPolicyActivities } from '../activities/policy-activities.js';
-import { loadTemporalConfig } from './config.js';
-import { connectionOptions } from './connection.js';
+import { loadTemporalConfig } from '../config/temporal-config.js';
 import { createWorker } from './create-worker.js';
 import { describeSystems, loadSystemsConfig } from './systems-config.js';
 import { installTelemetry } from './telemetry.js';
@@ -44,7 +43,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   for (const line of describeSystems(systems)) logger.info(`bulk-delete worker: ${line}`);
   logger.info(`bulk-delete worker: ${telemetry}`);
   logger.info(`bulk-delete worker: ${describeWorkflowBundle()}`);
-  const connection = await NativeConnection.connect(await connectionOptions(config));
+  const connection = await NativeConnection.connect(config.connection);
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

@@ -9,7 +9,7 @@ import {
   type ScheduleSpec,
 } from '@temporalio/client';
 import { formatIssue, parseJsonDocument, parsePlanText, planFormatOf } from '../../plan/index.js';
-import { webUiBase } from '../../worker/config.js';
+import { webUiBase } from '../../config/temporal-config.js';
 import { CleanupPolicy, scheduledCleanupWorkflow } from '../../workflows/index.js';
 import { CliError, EXIT, commandSpec, parseCommand, type Command, type Io } from '../command.js';
 import { table } from '../progress-view.js';

@@ -22,7 +22,8 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
     if (/^(TEMPORAL_|BULK_DELETE_|TWELVELABS_|UPLYNK_|ENTERMEDIA_)/.test(key)) continue;
     env[key] = value;
   }
-  return { ...env, NO_COLOR: '1', ...extra };
+  // A developer's .env must not leak into the tests either.
+  return { ...env, NO_COLOR: '1', BULK_DELETE_ENV_FILE: 'none', ...extra };
 }
 
 /** Starts the CLI; `done` resolves when it exits. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { TemporalEnv } from '../../config/temporal-config.js';
 import { SEARCH_ATTRIBUTES } from '../../plan/index.js';
 import { PROJECT_ROOT, PROJECT_TEMPORAL_SERVER } from '../../scripts/temporal-paths.js';
 import { SystemsEnv } from '../../worker/systems-config.js';
@@ -138,10 +139,8 @@ describe('.env.example', () => {
     const read = [
       ...Object.keys(SystemsEnv.shape),
       ...Object.keys(WorkerEnv.shape),
+      ...Object.keys(TemporalEnv.shape),
       'POSTGRES_PASSWORD',
-      'TEMPORAL_ADDRESS',
-      'TEMPORAL_NAMESPACE',
-      'BULK_DELETE_TASK_QUEUE',
       'BULK_DELETE_METRICS_BIND',
       'BULK_DELETE_LOG_LEVEL',
     ];
