@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { SystemName } from '../plan/index.js';
 import { activityScope, throwIfCancelled } from './activity-scope.js';
 import { CallError, ErrorTypes, classifyError, describeSite, type CallSite } from './http-errors.js';
+import { countCall, countRetry, statusOf } from './metrics.js';
 import type { RateLimiter } from './rate-limiter.js';
 
 /** How one system is reached. */
@@ -94,9 +95,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           scope.signal,
         );
         body = response.body;
+        countCall(options.system, response.statusCode);
       } catch (error) {
         throwIfCancelled(scope.signal);
         const failure = classifyError(site, error, options.secrets);
+        countCall(options.system, statusOf(error));
+        if (failure?.disposition === 'retry') countRetry(options.system, failure.type);
         if (failure === undefined) throw error;
         // The vendor's Retry-After holds for the account: keep this worker's other calls back too.
         if (failure.retryAfterMs !== undefined) options.limiter.pauseFor(failure.retryAfterMs);

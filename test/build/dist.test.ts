@@ -92,10 +92,16 @@ describe('npm run build: the compiled command line, as production runs it', () =
       TEMPORAL_ADDRESS: stack.temporal.address,
       BULK_DELETE_TASK_QUEUE: uniqueTaskQueue('dist'),
     };
-    const healthPort = await freePort();
+    const [healthPort, metricsPort] = [await freePort(), await freePort()];
     const worker = dist(
       ['worker'],
-      cleanEnv({ ...temporalEnv, ...systems, BULK_DELETE_HEALTH_BIND: `127.0.0.1:${healthPort}` }),
+      cleanEnv({
+        ...temporalEnv,
+        ...systems,
+        NODE_ENV: 'production',
+        BULK_DELETE_HEALTH_BIND: `127.0.0.1:${healthPort}`,
+        BULK_DELETE_METRICS_BIND: `127.0.0.1:${metricsPort}`,
+      }),
     );
     try {
       await eventually(() => Promise.resolve(worker.output().includes('worker polling')), 60_000);
@@ -108,6 +114,18 @@ describe('npm run build: the compiled command line, as production runs it', () =
       const report = Report.parse((JSON.parse(run.stdout) as { report: unknown }).report);
       assert.equal(report.summary.items, 3);
       assert.equal(report.summary.failed, 0);
+
+      // Temporal's metrics under their standard names, and the vendor calls by system and status.
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      assert.match(metrics, /^temporal_activity_execution_latency/m);
+      assert.doesNotMatch(metrics, /bulk_delete_temporal_/);
+      assert.match(metrics, /^bulk_delete_vendor_calls\w*\{[^}]*system="twelvelabs"[^}]*\} [1-9]/m);
+      // Production logs are JSON, one object a line.
+      const logLine = worker
+        .output()
+        .split('\n')
+        .find((line) => line.includes('prebuilt bundle'));
+      assert.ok(logLine && (JSON.parse(logLine) as { level: string }).level === 'info', logLine);
     } finally {
       worker.child.kill('SIGTERM');
     }

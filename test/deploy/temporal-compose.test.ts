@@ -143,6 +143,7 @@ describe('.env.example', () => {
       'POSTGRES_PASSWORD',
       'BULK_DELETE_METRICS_BIND',
       'BULK_DELETE_LOG_LEVEL',
+      'BULK_DELETE_LOG_FORMAT',
     ];
     const missing = read.filter((name) => !exampleVariables.has(name));
     assert.deepEqual(missing, []);
