@@ -29,9 +29,9 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
 /** Starts the CLI; `done` resolves when it exits. */
 export function startCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; bin?: string } = {},
 ): { child: ChildProcess; done: Promise<CliResult>; output(): { stdout: string; stderr: string } } {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [options.bin ?? CLI, ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
     env: options.env ?? cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -50,7 +50,7 @@ export function startCli(
 /** Runs the CLI to its end, killing it after `timeoutMs`. */
 export async function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; bin?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   const running = startCli(args, options);
   const timer = setTimeout(() => running.child.kill('SIGKILL'), options.timeoutMs ?? 120_000);

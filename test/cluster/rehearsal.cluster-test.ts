@@ -6,7 +6,7 @@
  * changed in the sandbox. Not part of `npm test` (it needs the server build and PostgreSQL).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import type { PlanInput } from '../../plan/index.js';
 import type { SandboxEnv, SandboxState, SandboxStats } from '../../sandbox/index.js';
-import { PROJECT_TEMPORAL } from '../../scripts/temporal-paths.js';
+import { PROJECT_ROOT, PROJECT_TEMPORAL } from '../../scripts/temporal-paths.js';
 import { cleanEnv, eventually, runCli, startCli } from '../client/cli-process.js';
 import { freePort } from '../helpers/ports.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
@@ -23,6 +23,8 @@ import { startCluster, type TestCluster } from './temporal-cluster.js';
 const ITEMS = 2000;
 const SEED = 1129;
 type Running = ReturnType<typeof startCli>;
+/** The workers and the command line run compiled, as in production (npm run build; no tsx). */
+const DIST_BIN = join(PROJECT_ROOT, 'dist', 'bin', 'bulk-delete.js');
 
 /** The sandbox as a process of its own, driven over HTTP. */
 async function startSandboxProcess(): Promise<{ url: string; process: Running }> {
@@ -112,8 +114,11 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
   let cluster: TestCluster | undefined;
   let sandbox: Awaited<ReturnType<typeof startSandboxProcess>> | undefined;
   const workers: Running[] = [];
+  const metricsUrls = new Map<Running, string>();
 
   before(async () => {
+    const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
+    assert.equal(build.status, 0, build.stderr + build.stdout);
     postgres = await startPostgres();
     cluster = await startCluster(postgres);
     sandbox = await startSandboxProcess();
@@ -170,7 +175,17 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
       BULK_DELETE_TASK_QUEUE: taskQueue,
     };
     const startWorker = async () => {
-      const worker = startCli(['worker'], { env: cleanEnv({ ...temporalEnv, ...systems }) });
+      const metricsPort = await freePort();
+      const worker = startCli(['worker'], {
+        bin: DIST_BIN,
+        env: cleanEnv({
+          ...temporalEnv,
+          ...systems,
+          NODE_ENV: 'production',
+          BULK_DELETE_METRICS_BIND: `127.0.0.1:${metricsPort}`,
+        }),
+      });
+      metricsUrls.set(worker, `http://127.0.0.1:${metricsPort}/metrics`);
       workers.push(worker);
       await eventually(() => Promise.resolve(worker.output().stderr.includes('worker polling')), 120_000);
       return worker;
@@ -182,6 +197,7 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
     const planFile = planForWorkers({ ...plan, name: `rehearsal-${SEED}` });
     const workflowId = `rehearsal-${SEED}-${Date.now()}`;
     const run = startCli(['run', planFile, '--id', workflowId, '--wait', '--json'], {
+      bin: DIST_BIN,
       env: cleanEnv(temporalEnv),
     });
     const mutations = async () => {
@@ -198,7 +214,10 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
     assert.equal(ended.code, 0, `run --wait: ${ended.stderr.slice(-3000)}`);
     assert.ok((await mutations()) > killedAt, 'the surviving worker carried on');
 
-    const reported = await runCli(['report', workflowId, '--format', 'json'], { env: cleanEnv(temporalEnv) });
+    const reported = await runCli(['report', workflowId, '--format', 'json'], {
+      bin: DIST_BIN,
+      env: cleanEnv(temporalEnv),
+    });
     assert.equal(reported.code, 0, reported.stderr);
     const report = ReportJson.parse(JSON.parse(reported.stdout));
     assert.equal(report.status, 'completed');
@@ -225,6 +244,10 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
     for (const row of report.rows) outcomes.set(row.outcome, (outcomes.get(row.outcome) ?? 0) + 1);
     console.log(`rehearsal: ${report.rows.length} rows, ${JSON.stringify(Object.fromEntries(outcomes))}`);
     assert.equal(outcomes.get('failed') ?? 0, 0);
+    // The surviving worker's metrics: the vendor calls it made, Temporal's own under standard names.
+    const metrics = await (await fetch(metricsUrls.get(workers[1]!)!)).text();
+    assert.match(metrics, /^bulk_delete_vendor_calls\w*\{[^}]*system="uplynk"[^}]*\} [1-9]/m);
+    assert.match(metrics, /^temporal_activity_execution_latency/m);
     const lost = timedOutTasks(cluster!);
     console.log(
       `rehearsal: tasks lost with the killed worker and retried elsewhere: ${JSON.stringify(lost)}`,
