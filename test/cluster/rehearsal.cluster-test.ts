@@ -14,11 +14,15 @@ import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import type { PlanInput } from '../../plan/index.js';
 import type { SandboxEnv, SandboxState, SandboxStats } from '../../sandbox/index.js';
-import { PROJECT_ROOT, PROJECT_TEMPORAL } from '../../scripts/temporal-paths.js';
+import {
+  PROJECT_ROOT,
+  PROJECT_TEMPORAL,
+  PROJECT_TEMPORAL_SERVER_FILES,
+} from '../../scripts/temporal-paths.js';
 import { cleanEnv, eventually, runCli, startCli } from '../client/cli-process.js';
 import { freePort } from '../helpers/ports.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
-import { startCluster, type TestCluster } from './temporal-cluster.js';
+import { composeEnvironment, runSetup, startCluster, type TestCluster } from './temporal-cluster.js';
 
 const ITEMS = 2000;
 const SEED = 1129;
@@ -129,6 +133,23 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
     sandbox?.process.child.kill('SIGTERM');
     await cluster?.stop();
     postgres?.stop();
+  });
+
+  it('setup.sh can run again (compose runs it at every up), and fails loudly when it cannot succeed', async () => {
+    await runSetup('namespace', {
+      ...composeEnvironment('temporal-namespace', { TEMPORAL_NAMESPACE: cluster!.namespace }),
+      TEMPORAL_ADDRESS: cluster!.address,
+    });
+    await assert.rejects(
+      runSetup('schema', {
+        POSTGRES_SEEDS: postgres!.host,
+        DB_PORT: String(postgres!.port),
+        POSTGRES_PWD: 'wrong password',
+        TEMPORAL_SCHEMA_DIR: join(PROJECT_TEMPORAL_SERVER_FILES, 'schema', 'postgresql', 'v12'),
+        SETUP_ATTEMPTS: '2',
+      }),
+      /setup: FAILED: create database temporal \(gave up after 2 attempts\)/,
+    );
   });
 
   it('registers the namespace with a retention of 30 days and the search attributes', () => {
