@@ -10,6 +10,7 @@ import {
   type CallFailure,
   type CallSite,
 } from './http-errors.js';
+import { countCall, countRetry, statusOf } from './metrics.js';
 import { sleep, type RateLimiter } from './rate-limiter.js';
 import { currentUnit } from './unit-context.js';
 
@@ -163,9 +164,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         scope.signal,
       );
       body = response.body;
+      countCall(options.system, response.statusCode);
     } catch (error) {
       throwIfCancelled(scope.signal);
       const failure = classifyError(site, error, options.secrets);
+      countCall(options.system, statusOf(error));
+      if (failure?.disposition === 'retry') countRetry(options.system, failure.type);
       if (failure === undefined) throw error;
       throw new CallError(failure);
     }

@@ -14,7 +14,7 @@ import { DEFAULT_SANDBOX_PORT } from '../sandbox/main.js';
 import { devServerArgs, devServerOptionsFromEnv, type DevServerOptions } from '../scripts/temporal-dev.js';
 import { installTemporalCli } from '../scripts/temporal-install.js';
 import { PROJECT_ROOT, locateTemporalCli } from '../scripts/temporal-paths.js';
-import { webUiBase, webUiUrl } from '../worker/config.js';
+import { webUiBase, webUiUrl } from '../config/temporal-config.js';
 import type { RunningWorker } from '../worker/main.js';
 import { CliError, EXIT, plural, type Io } from './command.js';
 import { checkWorkerEnv, startConfiguredWorker } from './commands/worker.js';

@@ -1,6 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
-import { loadTemporalConfig, type TemporalConfig } from '../worker/config.js';
-import { connectionOptions } from '../worker/connection.js';
+import { loadTemporalConfig, type TemporalConfig } from '../config/temporal-config.js';
 import { CliError } from './command.js';
 
 /** A connected client and the settings it was made from. */
@@ -20,14 +19,14 @@ export function temporalConfigFrom(env: NodeJS.ProcessEnv): TemporalConfig {
 }
 
 /**
- * Connects to Temporal as the environment says (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS / API key).
+ * Connects to Temporal as the environment says (TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TLS / API key, TEMPORAL_PROFILE).
  * @throws CliError (exit 2) when the settings are bad or the server does not answer.
  */
 export async function connectClient(env: NodeJS.ProcessEnv): Promise<ConnectedClient> {
   const config = temporalConfigFrom(env);
   let connection: Connection;
   try {
-    connection = await Connection.connect({ ...(await connectionOptions(config)), connectTimeout: 5000 });
+    connection = await Connection.connect({ ...config.connection, connectTimeout: 5000 });
   } catch (error) {
     throw new CliError(
       `cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS): ${(error as Error).message}\n` +

@@ -97,3 +97,20 @@ export function findTemporalCli(): string {
     `no Temporal CLI >= ${TEMPORAL_CLI_MINIMUM} found in .temporal/bin or on PATH, nor ${TEMPORAL_CLI_VERSION} in ${cachedTemporalPath()}: run "npm run temporal:install"`,
   );
 }
+
+/** The Temporal Server release of the production rehearsal: the one the pinned CLI embeds. */
+export const TEMPORAL_SERVER_VERSION = '1.29.1';
+/** Where the project links the server, its SQL tool and its schema/config files (`npm run temporal:install-server`). */
+export const PROJECT_TEMPORAL_SERVER = join(PROJECT_ROOT, '.temporal', 'bin', 'temporal-server');
+export const PROJECT_TEMPORAL_SQL_TOOL = join(PROJECT_ROOT, '.temporal', 'bin', 'temporal-sql-tool');
+/** Links to the cached copy of the module's `schema/postgresql/v12` and `docker/config_template.yaml`. */
+export const PROJECT_TEMPORAL_SERVER_FILES = join(PROJECT_ROOT, '.temporal', 'server');
+
+/** The user-cache directory holding the server build, kept across clones like the CLI's. */
+export function cachedTemporalServerDir(): string {
+  const cacheHome = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(cacheHome, 'bulk-delete', `temporal-server-${TEMPORAL_SERVER_VERSION}`);
+}
+
+/** The version a server or SQL tool binary reports (`temporal version 1.29.1`), or undefined. */
+export const serverVersionOf = temporalVersionOf;

@@ -1,5 +1,6 @@
 import { Worker, type NativeConnection } from '@temporalio/worker';
 import { workflowBundle } from './workflow-bundle.js';
+import { DEFAULT_SHUTDOWN_GRACE_MS } from './worker-env.js';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -9,6 +10,11 @@ export interface CreateWorkerOptions {
   activities?: object;
   /** Activities running at once on this worker. @default 100 */
   maxConcurrentActivityTaskExecutions?: number;
+  /**
+   * On shutdown, how long running activities may go on before they are cancelled (Temporal then retries
+   * them on another worker). @default 60_000 (BULK_DELETE_SHUTDOWN_GRACE)
+   */
+  shutdownGraceTimeMs?: number;
 }
 
 /** A worker that runs every workflow of the project and the given activities. */
@@ -20,5 +26,6 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     workflowBundle: await workflowBundle(),
     activities: options.activities ?? {},
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
+    shutdownGraceTime: options.shutdownGraceTimeMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
   });
 }

@@ -1,17 +1,22 @@
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createActivities, createLimiters } from '../activities/index.js';
 import { createPolicyActivities } from '../activities/policy-activities.js';
-import { loadTemporalConfig } from './config.js';
-import { connectionOptions } from './connection.js';
+import { loadTemporalConfig } from '../config/temporal-config.js';
 import { createWorker } from './create-worker.js';
 import { describeSystems, loadSystemsConfig } from './systems-config.js';
 import { installTelemetry } from './telemetry.js';
+import { loadWorkerEnv } from './worker-env.js';
+import { serveHealth } from './health.js';
+import { describeWorkflowBundle } from './workflow-bundle.js';
 
 export interface RunningWorker {
   worker: Worker;
   /** Resolves when the worker has stopped; rejects if it failed. */
   done: Promise<void>;
-  /** Stops polling, lets running tasks finish, closes the connection. */
+  /**
+   * Stops polling, lets running activities finish within the shutdown grace (BULK_DELETE_SHUTDOWN_GRACE),
+   * cancels those still running after it, closes the connection.
+   */
   stop(): Promise<void>;
 }
 
@@ -22,6 +27,8 @@ export interface RunningWorker {
  */
 export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise<RunningWorker> {
   const config = loadTemporalConfig(env);
+  const { BULK_DELETE_SHUTDOWN_GRACE: shutdownGraceTimeMs, BULK_DELETE_HEALTH_BIND: healthBind } =
+    loadWorkerEnv(env);
   const telemetry = installTelemetry(env);
   // Validated before connecting, so that a typo in a base URL stops the worker at once.
   const systems = loadSystemsConfig(env);
@@ -35,14 +42,21 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   // Where each system points and whether it is usable; never a secret.
   for (const line of describeSystems(systems)) logger.info(`bulk-delete worker: ${line}`);
   logger.info(`bulk-delete worker: ${telemetry}`);
-  const connection = await NativeConnection.connect(await connectionOptions(config));
+  logger.info(`bulk-delete worker: ${describeWorkflowBundle()}`);
+  const connection = await NativeConnection.connect(config.connection);
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.BULK_DELETE_TASK_QUEUE,
     activities,
+    shutdownGraceTimeMs,
   });
-  const done = worker.run().finally(() => connection.close());
+  const health = healthBind ? await serveHealth(healthBind, worker) : undefined;
+  if (healthBind) logger.info(`bulk-delete worker: health on http://${healthBind}/healthz`);
+  const done = worker.run().finally(async () => {
+    health?.close();
+    await connection.close();
+  });
   return {
     worker,
     done,

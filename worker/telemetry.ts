@@ -1,43 +1,59 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { Runtime } from '@temporalio/worker';
 import { z } from 'zod';
+import { createLogger } from './logger.js';
+
+// `.env` files written from .env.example carry `NAME=` for unset values.
+const unset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 
 const TelemetryEnv = z.object({
-  /** Serve the worker's Temporal metrics for Prometheus at this address, e.g. `0.0.0.0:9464` (`/metrics`). */
-  BULK_DELETE_METRICS_BIND: z
-    .string()
-    .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
-    .optional(),
+  /** Serve the worker's metrics for Prometheus at this address, e.g. `0.0.0.0:9464` (`/metrics`). */
+  BULK_DELETE_METRICS_BIND: z.preprocess(
+    unset,
+    z
+      .string()
+      .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
+      .optional(),
+  ),
   /** @default INFO */
-  BULK_DELETE_LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  BULK_DELETE_LOG_LEVEL: z.preprocess(
+    unset,
+    z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
+  ),
+  /** `json` (pino, one object a line) or `pretty` (readable lines). @default json when NODE_ENV=production */
+  BULK_DELETE_LOG_FORMAT: z.preprocess(unset, z.enum(['json', 'pretty']).optional()),
+  NODE_ENV: z.string().optional(),
 });
 
 let installed = false;
 
 /**
- * Installs the Temporal runtime of this process with the worker's telemetry: log level and, when
- * `BULK_DELETE_METRICS_BIND` is set, a Prometheus endpoint with the SDK's worker and activity metrics
- * (task latencies, failures, slots). Must run before the first worker or native connection; later calls
- * do nothing. Answers a line that says what was set up.
+ * Installs the Temporal runtime of this process with the worker's telemetry: logs as JSON (pino) in
+ * production and as readable lines in development, through the SDK's logger, and, when
+ * `BULK_DELETE_METRICS_BIND` is set, a Prometheus endpoint with Temporal's metrics under their standard
+ * names (`temporal_activity_execution_failed`, `temporal_workflow_task_schedule_to_start_latency`, ...)
+ * and the project's (`bulk_delete_vendor_calls`, `bulk_delete_vendor_retries`). Must run before the first
+ * worker or native connection; later calls do nothing. Answers a line that says what was set up.
  * @throws Error naming the variable when a value is malformed.
  */
 export function installTelemetry(env: NodeJS.ProcessEnv = process.env): string {
   const parsed = TelemetryEnv.safeParse(env);
   if (!parsed.success) throw new Error(`bad telemetry configuration:\n${z.prettifyError(parsed.error)}`);
   const { BULK_DELETE_METRICS_BIND: bindAddress, BULK_DELETE_LOG_LEVEL: level } = parsed.data;
+  const format =
+    parsed.data.BULK_DELETE_LOG_FORMAT ?? (parsed.data.NODE_ENV === 'production' ? 'json' : 'pretty');
   if (installed) return 'telemetry already installed';
   try {
     Runtime.install({
-      logger: new DefaultLogger(level),
-      ...(bindAddress
-        ? { telemetryOptions: { metrics: { metricPrefix: 'bulk_delete_', prometheus: { bindAddress } } } }
-        : {}),
+      logger: createLogger(format, level),
+      ...(bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress } } } } : {}),
     });
     installed = true;
   } catch {
     // The runtime was created earlier in this process (tests, `dev`): keep it as it is.
     return 'telemetry: the runtime was already set up in this process; metrics settings not applied';
   }
+  const logs = `logs ${format} at ${level}`;
   return bindAddress
-    ? `metrics for Prometheus on http://${bindAddress}/metrics`
-    : 'metrics off (set BULK_DELETE_METRICS_BIND)';
+    ? `${logs}; metrics for Prometheus on http://${bindAddress}/metrics`
+    : `${logs}; metrics off (set BULK_DELETE_METRICS_BIND)`;
 }

@@ -1,17 +1,40 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { bundleWorkflowCode } from '@temporalio/worker';
 
-/** The module that exports every workflow of the project. */
-export const WORKFLOWS_PATH = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+/** Compiled (`dist/`, production) or run from the TypeScript sources through tsx (development, tests). */
+const COMPILED = import.meta.url.endsWith('.js');
 
-let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** The module that exports every workflow of the project, next to this one in sources and in `dist/`. */
+export const WORKFLOWS_PATH = fileURLToPath(
+  new URL(`../workflows/index.${COMPILED ? 'js' : 'ts'}`, import.meta.url),
+);
+
+/** The workflow bundle `npm run build` writes (`dist/workflow-bundle.js`); only the compiled code uses it. */
+export const PREBUILT_BUNDLE_PATH = fileURLToPath(new URL('../workflow-bundle.js', import.meta.url));
+
+/** What `Worker.create` takes as `workflowBundle`. */
+export type WorkflowBundleOption = { code: string } | { codePath: string };
+
+let bundle: Promise<WorkflowBundleOption> | undefined;
 
 /**
- * The workflows bundled once per process: bundling takes seconds, and tests and `dev` start several workers.
+ * The workflows for a worker: the bundle prebuilt by `npm run build` when running compiled, else bundled
+ * once per process from the sources (bundling takes seconds, and tests and `dev` start several workers).
  */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
+export function workflowBundle(): Promise<WorkflowBundleOption> {
+  bundle ??=
+    COMPILED && existsSync(PREBUILT_BUNDLE_PATH)
+      ? Promise.resolve({ codePath: PREBUILT_BUNDLE_PATH })
+      : bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietLogger });
   return bundle;
+}
+
+/** Where the workers' workflow code comes from, for the start-up log. */
+export function describeWorkflowBundle(): string {
+  return COMPILED && existsSync(PREBUILT_BUNDLE_PATH)
+    ? `workflows: prebuilt bundle ${PREBUILT_BUNDLE_PATH}`
+    : `workflows: bundled at start from ${WORKFLOWS_PATH}`;
 }
 
 const noop = (): void => undefined;

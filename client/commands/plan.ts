@@ -1,5 +1,5 @@
 import { digestOf } from '../../plan/index.js';
-import { webUiUrl } from '../../worker/config.js';
+import { webUiUrl } from '../../config/temporal-config.js';
 import { CliError, EXIT, intFlag, parseCommand, plural, commandSpec, type Command } from '../command.js';
 import {
   PLAN_FILE_OPTION_HELP,

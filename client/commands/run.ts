@@ -1,4 +1,4 @@
-import { webUiUrl } from '../../worker/config.js';
+import { webUiUrl } from '../../config/temporal-config.js';
 import { EXIT, durationFlag, intFlag, parseCommand, plural, commandSpec, type Command } from '../command.js';
 import {
   PLAN_FILE_OPTION_HELP,

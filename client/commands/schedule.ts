@@ -11,7 +11,7 @@ import {
 } from '@temporalio/client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatIssue, parseJsonDocument, parsePlanText, planFormatOf } from '../../plan/index.js';
-import { webUiBase } from '../../worker/config.js';
+import { webUiBase } from '../../config/temporal-config.js';
 import { CleanupPolicy, scheduledCleanupWorkflow } from '../../workflows/index.js';
 import { CliError, EXIT, commandSpec, parseCommand, plural, type Command, type Io } from '../command.js';
 import { table } from '../progress-view.js';

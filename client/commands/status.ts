@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { webUiUrl } from '../../worker/config.js';
+import { webUiUrl } from '../../config/temporal-config.js';
 import { EXIT, parseCommand, commandSpec, type Command, type Io } from '../command.js';
 import { progressBySystem, progressLine } from '../progress-view.js';
 import { fetchReport } from '../report-fetch.js';

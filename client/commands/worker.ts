@@ -11,7 +11,9 @@ const spec = commandSpec({
 Runs a worker on BULK_DELETE_TASK_QUEUE (default bulk-delete): the workflows and the activities that
 call TwelveLabs, Uplynk and EnterMediaDB. Configuration comes from the environment (see .env.example);
 secrets stay in this process. A malformed variable or a missing credential stops it before it starts
-(exit 2). Ctrl-C stops it cleanly: running activities finish first.`,
+(exit 2). Ctrl-C or SIGTERM stops it: it takes no new tasks, lets running activities finish for up
+to BULK_DELETE_SHUTDOWN_GRACE (default 60s), then cancels the rest, which Temporal retries on
+another worker.`,
   options: { 'allow-unconfigured': { type: 'boolean' } },
   optionHelp: {
     'allow-unconfigured':

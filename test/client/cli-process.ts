@@ -22,15 +22,16 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): NodeJS
     if (/^(TEMPORAL_|BULK_DELETE_|TWELVELABS_|UPLYNK_|ENTERMEDIA_)/.test(key)) continue;
     env[key] = value;
   }
-  return { ...env, NO_COLOR: '1', ...extra };
+  // A developer's .env must not leak into the tests either.
+  return { ...env, NO_COLOR: '1', BULK_DELETE_ENV_FILE: 'none', ...extra };
 }
 
 /** Starts the CLI; `done` resolves when it exits. */
 export function startCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; bin?: string } = {},
 ): { child: ChildProcess; done: Promise<CliResult>; output(): { stdout: string; stderr: string } } {
-  const child = spawn(process.execPath, [CLI, ...args], {
+  const child = spawn(process.execPath, [options.bin ?? CLI, ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
     env: options.env ?? cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -49,7 +50,7 @@ export function startCli(
 /** Runs the CLI to its end, killing it after `timeoutMs`. */
 export async function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; bin?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   const running = startCli(args, options);
   const timer = setTimeout(() => running.child.kill('SIGKILL'), options.timeoutMs ?? 120_000);

@@ -187,8 +187,10 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
     const waiting = startCli(['run', path, '--require-approval', '--wait', '--id', 'cli-cancel-1'], { env });
     await eventually(async () => (await progressOf('cli-cancel-1'))?.status === 'awaiting-approval');
     // The CLI polls twice a second: give it the time to say so.
-    await eventually(async () =>
-      /awaiting approval of the discovered steps \(digest [0-9a-f]{64}\)/.test(waiting.output().stderr),
+    await eventually(() =>
+      Promise.resolve(
+        /awaiting approval of the discovered steps \(digest [0-9a-f]{64}\)/.test(waiting.output().stderr),
+      ),
     );
 
     const cancelled = await runCli(['cancel', 'cli-cancel-1'], { env });

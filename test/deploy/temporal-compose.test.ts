@@ -1,74 +1,125 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { TemporalEnv } from '../../config/temporal-config.js';
 import { SEARCH_ATTRIBUTES } from '../../plan/index.js';
-import { PROJECT_ROOT } from '../../scripts/temporal-paths.js';
+import { PROJECT_ROOT, PROJECT_TEMPORAL_SERVER } from '../../scripts/temporal-paths.js';
 import { SystemsEnv } from '../../worker/systems-config.js';
+import { WorkerEnv, loadWorkerEnv } from '../../worker/worker-env.js';
 
-// No Docker engine here: the compose file is checked by validating it, against what the code expects.
+// No Docker engine here: the compose file is checked by validating it, against what the code expects; the
+// rehearsal (npm run test:cluster) runs its server environment, setup script and dynamic config for real.
 const Service = z.looseObject({
   image: z.string().optional(),
   build: z.unknown().optional(),
   environment: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+  env_file: z.array(z.string()).optional(),
   depends_on: z.record(z.string(), z.object({ condition: z.string() })).optional(),
   ports: z.array(z.string()).optional(),
+  volumes: z.array(z.string()).optional(),
   command: z.union([z.string(), z.array(z.string())]).optional(),
+  entrypoint: z.array(z.string()).optional(),
+  healthcheck: z.looseObject({ test: z.array(z.string()) }).optional(),
+  stop_grace_period: z.string().optional(),
 });
 const Compose = z.looseObject({
   services: z.record(z.string(), Service),
   volumes: z.record(z.string(), z.unknown()).optional(),
 });
 
-const compose = Compose.parse(parse(readFileSync(join(PROJECT_ROOT, 'temporal-compose.yml'), 'utf8')));
+const compose = Compose.parse(
+  parse(readFileSync(join(PROJECT_ROOT, 'temporal-compose.yml'), 'utf8'), { merge: true }),
+);
 const services = compose.services;
+const envExample = readFileSync(join(PROJECT_ROOT, '.env.example'), 'utf8');
+/** Every variable .env.example names, set or commented out. */
+const exampleVariables = new Set([...envExample.matchAll(/^#?\s*([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]));
+const seconds = (value: string) => {
+  const [, n = '0', unit = 's'] = /^(\d+)(s|m)$/.exec(value) ?? [];
+  return Number(n) * (unit === 'm' ? 60 : 1);
+};
 
 describe('temporal-compose.yml', () => {
-  it('runs Temporal on PostgreSQL with its Web UI and the workers, at the versions the dev server embeds', () => {
+  it('runs Temporal 1.29.1 on PostgreSQL with setup jobs of admin-tools, not the deprecated auto-setup image', () => {
     assert.deepEqual(Object.keys(services).sort(), [
       'postgresql',
       'temporal',
-      'temporal-setup',
+      'temporal-namespace',
+      'temporal-schema',
       'temporal-ui',
       'worker',
     ]);
-    assert.match(services.temporal!.image!, /^temporalio\/auto-setup:1\.29\.1$/);
-    assert.match(services['temporal-ui']!.image!, /^temporalio\/ui:2\.42\.1$/);
-    assert.equal(services.temporal!.environment!.DB, 'postgres12');
+    assert.equal(services.temporal!.image, 'temporalio/server:1.29.1');
+    assert.equal(services['temporal-schema']!.image, 'temporalio/admin-tools:1.29.1');
+    assert.equal(services['temporal-namespace']!.image, 'temporalio/admin-tools:1.29.1');
+    assert.equal(services['temporal-ui']!.image, 'temporalio/ui:2.42.1');
+    assert.doesNotMatch(
+      readFileSync(join(PROJECT_ROOT, 'temporal-compose.yml'), 'utf8'),
+      /auto-setup|\|\| true/,
+    );
     for (const [name, service] of Object.entries(services)) {
       if (service.image) assert.doesNotMatch(service.image, /:latest$|^[^:]+$/, `${name} pins its image`);
-    }
-  });
-
-  it('names only services that exist in depends_on', () => {
-    for (const [name, service] of Object.entries(services)) {
       for (const dependency of Object.keys(service.depends_on ?? {})) {
         assert.ok(services[dependency], `${name} depends on unknown service ${dependency}`);
       }
     }
   });
 
-  it('registers exactly the search attributes the workflow upserts', () => {
-    const command = [services['temporal-setup']!.command].flat().join(' ');
-    for (const key of SEARCH_ATTRIBUTES) assert.match(command, new RegExp(`--name ${key.name} --type`));
+  it('sets up the cluster with deploy/setup.sh in order: schema, server, namespace, then the UI and workers', () => {
+    for (const job of ['temporal-schema', 'temporal-namespace']) {
+      assert.ok(services[job]!.volumes!.includes('./deploy/setup.sh:/deploy/setup.sh:ro'), job);
+      assert.deepEqual(services[job]!.entrypoint, ['sh', '/deploy/setup.sh']);
+    }
+    assert.deepEqual(services['temporal-schema']!.command, ['schema']);
+    assert.deepEqual(services['temporal-namespace']!.command, ['namespace']);
+    assert.equal(
+      services.temporal!.depends_on!['temporal-schema']!.condition,
+      'service_completed_successfully',
+    );
+    for (const name of ['worker', 'temporal-ui']) {
+      assert.equal(
+        services[name]!.depends_on!['temporal-namespace']!.condition,
+        'service_completed_successfully',
+      );
+    }
+    assert.equal(services['temporal-namespace']!.environment!.TEMPORAL_NAMESPACE_RETENTION, '720h');
+    assert.ok(
+      services.temporal!.volumes!.some((v) => v.startsWith('./deploy/dynamicconfig.yaml:')),
+      'the server reads deploy/dynamicconfig.yaml',
+    );
   });
 
-  it('hands the worker every system variable it reads, and secrets only from the environment', () => {
-    const env = services.worker!.environment!;
-    for (const name of [
-      'TWELVELABS_BASE_URL',
-      'TWELVELABS_API_KEY',
-      'UPLYNK_BASE_URL',
-      'UPLYNK_OWNER_ID',
-      'UPLYNK_API_KEY',
-      'ENTERMEDIA_BASE_URL',
-      'ENTERMEDIA_KEY',
-    ]) {
-      assert.ok(name in SystemsEnv.shape, `${name} is a variable the worker reads`);
-      assert.ok(name in env, `the worker gets ${name}`);
+  it('publishes ports on 127.0.0.1 only, and exposes the metrics of Temporal and of the workers', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const port of service.ports ?? [])
+        assert.match(port, /^127\.0\.0\.1:/, `${name} publishes ${port}`);
     }
+    assert.ok(services.temporal!.environment!.PROMETHEUS_ENDPOINT);
+    assert.ok(services.temporal!.ports!.some((p) => p.endsWith(':8000')));
+    assert.equal(services.worker!.environment!.BULK_DELETE_METRICS_BIND, '0.0.0.0:9464');
+    assert.ok(services.worker!.ports!.some((p) => p.endsWith(':9464')));
+  });
+
+  it('gives the workers .env, a healthcheck, and a stop grace period above their shutdown grace', () => {
+    const worker = services.worker!;
+    assert.deepEqual(worker.env_file, ['.env']);
+    assert.ok(worker.healthcheck?.test.join(' ').includes('/healthz'));
+    const grace = loadWorkerEnv({
+      BULK_DELETE_SHUTDOWN_GRACE: String(worker.environment!.BULK_DELETE_SHUTDOWN_GRACE),
+    });
+    const graceSeconds = grace.BULK_DELETE_SHUTDOWN_GRACE / 1000;
+    const stop = seconds(worker.stop_grace_period ?? '10s');
+    assert.ok(
+      stop > graceSeconds && stop <= graceSeconds + 30,
+      `stop_grace_period ${stop}s vs grace ${graceSeconds}s`,
+    );
+  });
+
+  it('takes secrets from the environment only', () => {
     for (const [service, definition] of Object.entries(services)) {
       for (const [name, value] of Object.entries(definition.environment ?? {})) {
         if (/KEY|PASSWORD|PWD|OWNER_ID/.test(name)) {
@@ -81,4 +132,43 @@ describe('temporal-compose.yml', () => {
       }
     }
   });
+});
+
+describe('.env.example', () => {
+  it('names every variable the worker, the command line and compose read', () => {
+    const read = [
+      ...Object.keys(SystemsEnv.shape),
+      ...Object.keys(WorkerEnv.shape),
+      ...Object.keys(TemporalEnv.shape),
+      'POSTGRES_PASSWORD',
+      'BULK_DELETE_METRICS_BIND',
+      'BULK_DELETE_LOG_LEVEL',
+      'BULK_DELETE_LOG_FORMAT',
+    ];
+    const missing = read.filter((name) => !exampleVariables.has(name));
+    assert.deepEqual(missing, []);
+  });
+});
+
+describe('deploy/', () => {
+  it('setup.sh registers exactly the search attributes the workflows upsert, with their types', () => {
+    const script = readFileSync(join(PROJECT_ROOT, 'deploy', 'setup.sh'), 'utf8');
+    const declared = /^SEARCH_ATTRIBUTES="([^"]*)"/m.exec(script)?.[1]?.split(/\s+/).sort();
+    const cliType: Record<string, string> = { KEYWORD: 'Keyword', INT: 'Int', TEXT: 'Text', BOOL: 'Bool' };
+    assert.deepEqual(declared, SEARCH_ATTRIBUTES.map((key) => `${key.name}:${cliType[key.type]}`).sort());
+    execFileSync('sh', ['-n', join(PROJECT_ROOT, 'deploy', 'setup.sh')]);
+  });
+
+  it(
+    'dynamicconfig.yaml is valid for Temporal Server 1.29.1',
+    { skip: !existsSync(PROJECT_TEMPORAL_SERVER) && 'run npm run temporal:install-server' },
+    () => {
+      const out = execFileSync(
+        PROJECT_TEMPORAL_SERVER,
+        ['validate-dynamic-config', join(PROJECT_ROOT, 'deploy', 'dynamicconfig.yaml')],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      assert.doesNotMatch(out, /unknown|error|invalid/i);
+    },
+  );
 });

@@ -1,0 +1,19 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+/**
+ * Loads `.env` from the working directory into `process.env` when the file exists (`BULK_DELETE_ENV_FILE`
+ * names another file, `none` turns this off). Variables already set in the environment win: a `.env` never overrides what the
+ * shell or the container says. Answers the file loaded, if any.
+ */
+export function loadEnvFile(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string | undefined {
+  if (env.BULK_DELETE_ENV_FILE === 'none') return undefined;
+  const file = resolve(cwd, env.BULK_DELETE_ENV_FILE || '.env');
+  if (!existsSync(file)) {
+    if (env.BULK_DELETE_ENV_FILE) throw new Error(`BULK_DELETE_ENV_FILE: no such file ${file}`);
+    return undefined;
+  }
+  // Node's own parser (20.12+): the same syntax as docker compose's env_file.
+  process.loadEnvFile(file);
+  return file;
+}

@@ -1,0 +1,114 @@
+import { existsSync } from 'node:fs';
+import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
+import { z } from 'zod';
+
+const Port = z.coerce.number().int().min(1).max(65535);
+const emptyIsUnset = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyIsUnset, schema.optional());
+const File = (name: string) =>
+  optional(z.string().refine((path) => existsSync(path), `${name}: no such file`));
+
+/**
+ * The Temporal settings of the command line and the worker, from the environment. The connection itself
+ * follows Temporal's standard variables and profiles (`@temporalio/envconfig`): `TEMPORAL_ADDRESS`,
+ * `TEMPORAL_NAMESPACE`, `TEMPORAL_API_KEY`, `TEMPORAL_TLS`, `TEMPORAL_TLS_CLIENT_CERT_PATH` /
+ * `_KEY_PATH`, `TEMPORAL_TLS_SERVER_CA_CERT_PATH`, `TEMPORAL_TLS_SERVER_NAME`, `TEMPORAL_PROFILE`,
+ * `TEMPORAL_CONFIG_FILE` (a TOML file of profiles); the environment wins over the profile.
+ */
+export const TemporalEnv = z.object({
+  TEMPORAL_ADDRESS: optional(z.string().regex(/^[^\s:/]+:\d+$/, 'must be host:port, e.g. localhost:7233')),
+  TEMPORAL_NAMESPACE: optional(z.string().min(1)),
+  BULK_DELETE_TASK_QUEUE: z.preprocess(emptyIsUnset, z.string().min(1).default('bulk-delete')),
+  /** Temporal Cloud API key: enables TLS. */
+  TEMPORAL_API_KEY: optional(z.string().min(1)),
+  TEMPORAL_TLS: optional(z.enum(['true', 'false', '1', '0'])),
+  /** mTLS client certificate and key files. */
+  TEMPORAL_TLS_CLIENT_CERT_PATH: File('TEMPORAL_TLS_CLIENT_CERT_PATH'),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: File('TEMPORAL_TLS_CLIENT_KEY_PATH'),
+  /** CA of the server's certificate, when it is not a public one. */
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: File('TEMPORAL_TLS_SERVER_CA_CERT_PATH'),
+  /** The name to verify the server's certificate against, when it differs from the address's host. */
+  TEMPORAL_TLS_SERVER_NAME: optional(z.string().min(1)),
+  TEMPORAL_PROFILE: optional(z.string().min(1)),
+  TEMPORAL_CONFIG_FILE: File('TEMPORAL_CONFIG_FILE'),
+  /** Port of the Web UI used in links; `TEMPORAL_UI_URL` overrides the whole base URL. */
+  TEMPORAL_UI_PORT: z.preprocess(emptyIsUnset, Port.default(8233)),
+  TEMPORAL_UI_URL: optional(z.url()),
+});
+
+/** The validated settings and the options both `Connection.connect` and `NativeConnection.connect` take. */
+export interface TemporalConfig {
+  TEMPORAL_ADDRESS: string;
+  TEMPORAL_NAMESPACE: string;
+  BULK_DELETE_TASK_QUEUE: string;
+  TEMPORAL_UI_PORT: number;
+  TEMPORAL_UI_URL?: string;
+  /** Address, TLS (client pair, server CA, server name), API key and gRPC metadata. */
+  connection: ClientConnectConfig['connectionOptions'] & { address: string };
+}
+
+/**
+ * Reads and validates the Temporal settings; the connection as `@temporalio/envconfig` resolves it from
+ * the profile file (if any) and the standard variables, with `localhost:7233` / `default` as defaults.
+ * @throws Error naming every bad variable, never quoting a secret.
+ */
+export function loadTemporalConfig(env: NodeJS.ProcessEnv = process.env): TemporalConfig {
+  const parsed = TemporalEnv.safeParse(env);
+  if (!parsed.success) throw new Error(`bad Temporal configuration:\n${z.prettifyError(parsed.error)}`);
+  const e = parsed.data;
+  if (Boolean(e.TEMPORAL_TLS_CLIENT_CERT_PATH) !== Boolean(e.TEMPORAL_TLS_CLIENT_KEY_PATH)) {
+    throw new Error(
+      'bad Temporal configuration: TEMPORAL_TLS_CLIENT_CERT_PATH and TEMPORAL_TLS_CLIENT_KEY_PATH go together',
+    );
+  }
+  // envconfig reads `process.env`-like records; empty values (as .env files carry them) mean unset.
+  const vars = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => (entry[1] ?? '').trim() !== ''),
+  );
+  let resolved: ClientConnectConfig;
+  try {
+    resolved = loadClientConnectConfig({
+      overrideEnvVars: vars,
+      ...(e.TEMPORAL_CONFIG_FILE ? { configSource: { path: e.TEMPORAL_CONFIG_FILE } } : {}),
+    });
+  } catch (error) {
+    throw new Error(`bad Temporal configuration: ${(error as Error).message}`, { cause: error });
+  }
+  const address = resolved.connectionOptions.address ?? 'localhost:7233';
+  const tls = resolved.connectionOptions.tls;
+  return {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_NAMESPACE: resolved.namespace ?? 'default',
+    BULK_DELETE_TASK_QUEUE: e.BULK_DELETE_TASK_QUEUE,
+    TEMPORAL_UI_PORT: e.TEMPORAL_UI_PORT,
+    ...(e.TEMPORAL_UI_URL ? { TEMPORAL_UI_URL: e.TEMPORAL_UI_URL } : {}),
+    connection: { ...resolved.connectionOptions, address, tls: asBuffers(tls) },
+  };
+}
+
+/** envconfig reads files as Uint8Array; the native connection wants Buffers. */
+function asBuffers(tls: TemporalConfig['connection']['tls']): TemporalConfig['connection']['tls'] {
+  if (!tls || typeof tls !== 'object') return tls;
+  const buffer = (data: Uint8Array | undefined) => (data ? Buffer.from(data) : undefined);
+  const pair = tls.clientCertPair;
+  return {
+    ...tls,
+    ...(tls.serverRootCACertificate ? { serverRootCACertificate: buffer(tls.serverRootCACertificate) } : {}),
+    ...(pair ? { clientCertPair: { crt: Buffer.from(pair.crt), key: Buffer.from(pair.key) } } : {}),
+  };
+}
+
+/** The Web UI base URL for a namespace. */
+export function webUiBase(config: TemporalConfig): string {
+  if (config.TEMPORAL_UI_URL) return config.TEMPORAL_UI_URL.replace(/\/$/, '');
+  const host = config.TEMPORAL_ADDRESS.split(':')[0] ?? 'localhost';
+  // The banner and the servers say 127.0.0.1: links should too.
+  return `http://${host === 'localhost' ? '127.0.0.1' : host}:${config.TEMPORAL_UI_PORT}`;
+}
+
+/** The Web UI link of one workflow run. */
+export function webUiUrl(config: TemporalConfig, workflowId: string, runId?: string): string {
+  const base = `${webUiBase(config)}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}`;
+  return runId ? `${base}/${encodeURIComponent(runId)}/history` : base;
+}
