@@ -131,6 +131,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         // Full jitter: spreads the retries of many lanes that failed together.
         const backoff = Math.random() * Math.min(retry.maxMs ?? 10_000, (retry.baseMs ?? 100) * 2 ** attempt);
         const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
+        if (failure.retryAfterMs !== undefined && failingMs + failure.retryAfterMs > retry.boundMs) {
+          // The vendor asks for a longer wait than this call has left: fail the attempt now (Temporal
+          // retries it later) rather than send again before the vendor said to.
+          throw new CallError({
+            ...failure,
+            message: `${failure.message} (Retry-After past this call's retry bound after ${attempt} tries)`,
+            mayHaveApplied: unit?.lostAnswer === true || mayHaveApplied(failure),
+          });
+        }
         // A 429 is about the account: every lane of this system slows down, not only this one.
         if (failure.status === 429) options.limiter.backOff();
         options.onRetry?.(failure);

@@ -78,10 +78,16 @@ export async function runPhase<U>(options: {
       else cursor.waiting = what;
     },
   };
+  // A snapshot: the SDK may encode the details later, while the units go on adding entries.
   const beat = () => {
-    cursor.done = [...done];
-    cursor.inFlight = [...inFlight];
-    scope.heartbeat(cursor);
+    scope.heartbeat({
+      ...cursor,
+      done: [...done],
+      inFlight: [...inFlight],
+      entries: [...cursor.entries],
+      failures: [...cursor.failures],
+      refused: [...cursor.refused],
+    } satisfies Cursor);
   };
   const timer = setInterval(beat, HEARTBEAT_MS);
   timer.unref();
@@ -111,8 +117,9 @@ export async function runPhase<U>(options: {
       await options.finish(log, answerOf(cursor));
     }
   } catch (error) {
-    // A wait or read-back cut short by cancellation: answered below like the rest of the phase.
-    if (!scope.signal.aborted) throw error;
+    // A wait or read-back cut short by cancellation is answered below like the rest of the phase; any
+    // other failure of it is one more error of the attempt, classified like the units' errors.
+    if (!scope.signal.aborted) errors.push(error);
   } finally {
     clearInterval(timer);
     beat();
