@@ -1,22 +1,24 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import type { ItemResult } from '../../activities/contract.js';
+import { ApplicationFailure } from '@temporalio/common';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import {
   activitiesFor,
+  answers,
   countRequests,
+  faultSeed,
   hexId,
   inActivity,
   lastDone,
   sandboxEnv,
   seedWith,
+  target,
 } from './support.js';
 
 const DELETE_ASSET = 'DELETE /assets/{asset_id}';
 const DAM_DELETE = 'POST /assets/mediadb/services/module/asset/deleteassets';
 
-describe('batch activities: heartbeats, resume, cancellation, limits', () => {
+describe('phase activities: heartbeats, resume, cancellation, limits', () => {
   let sandbox: TestSandbox;
   const assets = Array.from({ length: 12 }, (_, i) => hexId('a', i));
   const damAssets = Array.from({ length: 12 }, (_, i) => `dam-${i}`);
@@ -34,54 +36,58 @@ describe('batch activities: heartbeats, resume, cancellation, limits', () => {
     );
   });
 
-  it('heartbeats every result so far, and a retry resumes from them without repeating a call that succeeded', async () => {
-    // One at a time, so that a 5xx lands after some deletes succeeded. The fault seed that does so is
-    // looked for rather than hard-coded, so that the test does not depend on the sandbox's PRNG.
-    const activities = activitiesFor(sandboxEnv(sandbox, { TWELVELABS_CONCURRENCY: '1' }));
-    let first: Awaited<ReturnType<typeof inActivity<ItemResult[]>>> | undefined;
-    let done: ItemResult[] = [];
-    for (let seed = 1; seed <= 50; seed++) {
-      await sandbox.reset();
-      await sandbox.seed(seedWith({ twelvelabs: { assets: assets.map((_id) => ({ _id })) } }));
-      await sandbox.faults({ seed, twelvelabs: { error5xx: 0.3 } });
-      first = await inActivity(() => activities.deleteTwelveLabsAssets({ assetIds: assets }));
-      done = lastDone(first) as ItemResult[];
-      if (first.error && done.length >= 2) break;
-    }
-    assert.ok(first?.error instanceof ApplicationFailure, 'the first attempt fails on a 5xx');
+  it('a call failing past BULK_DELETE_CALL_RETRY_MS fails the attempt retryably; the retry resumes from the heartbeat and repeats no successful call', async () => {
+    const six = assets.slice(0, 6);
+    // One unit at a time: per asset, a listing of its indexed assets, then the forced delete. Requests
+    // 0..4 (two assets done, the third one's listing) succeed; the third asset's delete and every try
+    // after it answer 5xx, far more tries than fit in 300 ms of backoff.
+    const seed = faultSeed('twelvelabs', { error5xx: 0.8 }, 20, (kinds) =>
+      kinds.every((k, i) => (i < 5 ? k === 'ok' : k === '5xx')),
+    );
+    await sandbox.faults({ seed, twelvelabs: { error5xx: 0.8 } });
+    const activities = activitiesFor(
+      sandboxEnv(sandbox, { TWELVELABS_CONCURRENCY: '1', BULK_DELETE_CALL_RETRY_MS: '300' }),
+    );
+    const input = { assets: six.map((id) => ({ ...target(id), known: [] })) };
+    const first = await inActivity(() => activities.deleteAssets(input));
+    assert.ok(first.error instanceof ApplicationFailure, String(first.error));
+    assert.equal(first.error.type, 'VendorUnavailableError');
     assert.equal(first.error.nonRetryable, false);
-    assert.ok(done.length >= 2 && done.length < assets.length, `settled ${done.length} before the 5xx`);
-    assert.ok(done.every((r) => r.outcome === 'deleted'));
+    assert.match(first.error.message, /DELETE \/assets\/\{asset_id\}.*still failing after \d+ tries/);
+    assert.deepEqual(lastDone(first), six.slice(0, 2));
+    let stats = await sandbox.stats();
+    assert.equal(stats.mutations.twelvelabs, 2);
+    const faulted = countRequests(stats, { route: DELETE_ASSET }) - 2;
+    assert.ok(faulted >= 2, `the failing delete was tried ${faulted} times`);
 
     await sandbox.faults({});
-    const statsBefore = await sandbox.stats();
-    const retry = await inActivity(() => activities.deleteTwelveLabsAssets({ assetIds: assets }), {
+    const retry = await inActivity(() => activities.deleteAssets(input), {
       attempt: 2,
       heartbeatDetails: first.heartbeats.at(-1),
     });
     assert.equal(retry.error, undefined);
-    assert.deepEqual(
-      retry.result?.map((r) => r.key),
-      assets,
-    );
-    assert.ok(retry.result?.every((r) => r.outcome === 'deleted'));
-    const statsAfter = await sandbox.stats();
-    // Only the assets the first attempt had not settled were requested again, and none was already gone.
+    assert.deepEqual(answers(retry.result), six.map((id) => ['delete-asset', id, 'deleted']).sort());
+    assert.deepEqual(retry.result?.failures, []);
+    stats = await sandbox.stats();
+    // Each asset was deleted once: a repeated delete would have answered 404, and the two assets the
+    // first attempt finished were neither listed nor deleted again.
+    assert.equal(stats.mutations.twelvelabs, six.length);
+    assert.equal(countRequests(stats, { route: DELETE_ASSET, status: 200 }), six.length);
+    assert.equal(countRequests(stats, { route: DELETE_ASSET, status: 404 }), 0);
     assert.equal(
-      countRequests(statsAfter, { route: DELETE_ASSET }) -
-        countRequests(statsBefore, { route: DELETE_ASSET }),
-      assets.length - done.length,
+      countRequests(stats, { route: 'GET /assets/{asset_id}/indexed-assets', status: 200 }),
+      3 + (six.length - 2),
     );
-    assert.equal(countRequests(statsAfter, { route: DELETE_ASSET, status: 404 }), 0);
-    assert.equal(statsAfter.mutations.twelvelabs, assets.length);
   });
 
-  it('a retry whose heartbeat covers every item makes no call at all', async () => {
+  it('a retry whose heartbeat covers every unit makes no call at all', async () => {
     const activities = activitiesFor(sandboxEnv(sandbox));
-    const first = await inActivity(() => activities.deleteEnterMediaAssets({ assetIds: damAssets }));
+    const input = { assets: damAssets.map((id) => target(id)) };
+    const first = await inActivity(() => activities.deleteDamAssets(input));
     assert.equal(first.error, undefined);
+    assert.equal(first.result?.entries.length, damAssets.length);
     const calls = countRequests(await sandbox.stats());
-    const retry = await inActivity(() => activities.deleteEnterMediaAssets({ assetIds: damAssets }), {
+    const retry = await inActivity(() => activities.deleteDamAssets(input), {
       attempt: 2,
       heartbeatDetails: first.heartbeats.at(-1),
     });
@@ -89,37 +95,56 @@ describe('batch activities: heartbeats, resume, cancellation, limits', () => {
     assert.equal(countRequests(await sandbox.stats()), calls);
   });
 
-  it('heartbeat details of an unknown shape are ignored and the batch starts over, safely', async () => {
+  it('heartbeat details of an unknown shape are ignored and the phase starts over, safely', async () => {
     const activities = activitiesFor(sandboxEnv(sandbox));
     const run = await inActivity(
-      () => activities.deleteEnterMediaAssets({ assetIds: damAssets.slice(0, 2) }),
-      {
-        attempt: 2,
-        heartbeatDetails: { progress: 7 },
-      },
+      () => activities.deleteDamAssets({ assets: damAssets.slice(0, 2).map((id) => target(id)) }),
+      { attempt: 2, heartbeatDetails: { progress: 7 } },
     );
     assert.deepEqual(
-      run.result?.map((r) => r.outcome),
+      run.result?.entries.map((e) => e.answer),
       ['deleted', 'deleted'],
     );
     assert.ok(run.logs.some((line) => line.includes('unexpected shape')));
   });
 
-  it('when cancelled, a batch stops promptly between calls and rethrows the cancellation', async () => {
+  it('when the workflow cancels it, a phase stops promptly between calls and answers what it did, as stopped', async () => {
     const activities = activitiesFor(sandboxEnv(sandbox, { ENTERMEDIA_CONCURRENCY: '1' }));
     await sandbox.faults({ entermedia: { latencyMs: [100, 100] } });
     const started = Date.now();
     const run = await inActivity(
-      () => activities.deleteEnterMediaAssets({ assetIds: damAssets }),
+      () => activities.deleteDamAssets({ assets: damAssets.map((id) => target(id)) }),
       {},
       (env) => setTimeout(() => env.cancel(), 250),
     );
-    assert.ok(run.error instanceof CancelledFailure, String(run.error));
+    assert.equal(run.error, undefined, String(run.error));
+    assert.equal(run.result?.stopped, true);
     assert.ok(Date.now() - started < 1000, 'stopped within a second, not after all 12 calls');
     const calls = countRequests(await sandbox.stats(), { route: DAM_DELETE });
     assert.ok(calls <= 4, `${calls} calls before the cancellation took effect`);
+    const answered = run.result?.entries ?? [];
+    assert.ok(answered.length >= 1 && answered.length < damAssets.length);
+    assert.ok(answered.every((e) => e.answer === 'deleted'));
     // What was done before the cancellation is in the last heartbeat, for whoever runs it again.
     assert.ok(lastDone(run).length >= 1);
+  });
+
+  it('each heartbeat is a snapshot: what a heartbeat carries does not change after it was given', async () => {
+    const activities = activitiesFor(sandboxEnv(sandbox, { ENTERMEDIA_CONCURRENCY: '1' }));
+    await sandbox.faults({ entermedia: { latencyMs: [300, 300] } });
+    const said: string[] = [];
+    const run = await inActivity(
+      () => activities.deleteDamAssets({ assets: damAssets.slice(0, 6).map((id) => target(id)) }),
+      {},
+      (env) => env.on('heartbeat', (details: unknown) => said.push(JSON.stringify(details))),
+    );
+    assert.equal(run.error, undefined);
+    assert.ok(run.heartbeats.length >= 2);
+    // The SDK encodes heartbeat details when it sends them, which can be later than the call.
+    assert.deepEqual(
+      run.heartbeats.map((h) => JSON.stringify(h)),
+      said,
+    );
   });
 
   it('the worker keeps to a system’s requests-per-second limit across concurrent activities', async () => {
@@ -127,32 +152,20 @@ describe('batch activities: heartbeats, resume, cancellation, limits', () => {
       sandboxEnv(sandbox, { TWELVELABS_MAX_RPS: '5', TWELVELABS_CONCURRENCY: '8' }),
     );
     const started = Date.now();
-    // Two activities at once share the one TwelveLabs limiter of this worker.
+    // Two activities at once share the one TwelveLabs limiter of this worker: one request per asset.
     const [a, b] = await Promise.all([
-      inActivity(() => activities.deleteTwelveLabsAssets({ assetIds: assets.slice(0, 6) })),
-      inActivity(() => activities.deleteTwelveLabsAssets({ assetIds: assets.slice(6) })),
+      inActivity(() => activities.discoverAssets({ assetIds: assets.slice(0, 6), indexedAssets: false })),
+      inActivity(() => activities.discoverAssets({ assetIds: assets.slice(6), indexedAssets: false })),
     ]);
     assert.equal(a.error, undefined);
     assert.equal(b.error, undefined);
     const stats = await sandbox.stats();
+    assert.equal(countRequests(stats, { system: 'twelvelabs' }), 12);
     assert.ok(
       stats.peakRequestsPerSecond.twelvelabs <= 5,
       `peak ${stats.peakRequestsPerSecond.twelvelabs}/s`,
     );
     // 12 starts 200 ms apart take at least 2.2 s.
     assert.ok(Date.now() - started >= 2100);
-  });
-
-  it('a Retry-After holds back the other calls of this worker to the same system', async () => {
-    const activities = activitiesFor(sandboxEnv(sandbox));
-    await sandbox.faults({ entermedia: { error429: 1, retryAfterSeconds: 1 } });
-    const limited = await inActivity(() => activities.deleteEnterMediaAssets({ assetIds: [damAssets[0]!] }));
-    assert.ok(limited.error instanceof ApplicationFailure);
-    assert.equal(limited.error.nextRetryDelay, 1000);
-    await sandbox.faults({});
-    const started = Date.now();
-    const next = await inActivity(() => activities.deleteEnterMediaAssets({ assetIds: [damAssets[1]!] }));
-    assert.equal(next.result?.[0]?.outcome, 'deleted');
-    assert.ok(Date.now() - started >= 800, 'waited for the Retry-After');
   });
 });

@@ -3,7 +3,9 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities/contract.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
-import { activitiesFor, countRequests, inActivity, sandboxEnv, seedWith } from './support.js';
+import { activitiesFor, countRequests, inActivity, sandboxEnv, seedWith, target } from './support.js';
+
+const SEARCH = 'POST /assets/mediadb/services/module/asset/search';
 
 describe('EnterMediaDB activities against the sandbox', () => {
   let sandbox: TestSandbox;
@@ -19,44 +21,66 @@ describe('EnterMediaDB activities against the sandbox', () => {
   });
 
   it('deletes assets with the session cookie, and a second run answers already-absent (rowsedited "0")', async () => {
-    const first = await inActivity(() => activities.deleteEnterMediaAssets({ assetIds: ['101', '102'] }));
+    const input = { assets: [target('101', 'i1'), target('102', 'i2')] };
+    const first = await inActivity(() => activities.deleteDamAssets(input));
     assert.equal(first.error, undefined);
     assert.deepEqual(
-      first.result?.map((r) => [r.key, r.outcome]),
+      first.result?.entries.map((e) => [e.item, e.system, e.step, e.target, e.answer]).sort(),
       [
-        ['101', 'deleted'],
-        ['102', 'deleted'],
+        ['i1', 'entermedia', 'delete-dam-asset', '101', 'deleted'],
+        ['i2', 'entermedia', 'delete-dam-asset', '102', 'deleted'],
       ],
     );
-    const second = await inActivity(() => activities.deleteEnterMediaAssets({ assetIds: ['101', '102'] }));
+    assert.deepEqual(first.result?.failures, []);
+    const second = await inActivity(() => activities.deleteDamAssets(input));
     assert.deepEqual(
-      second.result?.map((r) => r.outcome),
+      second.result?.entries.map((e) => e.answer),
       ['already-absent', 'already-absent'],
     );
-    assert.match(second.result?.[0]?.detail ?? '', /rowsedited 0/);
+    assert.match(second.result?.entries[0]?.detail ?? '', /rowsedited 0/);
     const state = await sandbox.state();
     assert.deepEqual(
       state.entermedia.assets.map((a) => a.id),
       ['keep'],
     );
     assert.equal((await sandbox.stats()).mutations.entermedia, 2);
+    // The answer (rowsedited 1 or 0) says it all: nothing is searched after a delete that was answered.
+    assert.equal(countRequests(await sandbox.stats(), { route: SEARCH }), 0);
   });
 
-  it('finding assets answers only those that search still finds', async () => {
-    await inActivity(() => activities.deleteEnterMediaAssets({ assetIds: ['101'] }));
+  it('an asset named by two items is deleted once', async () => {
     const run = await inActivity(() =>
-      activities.findEnterMediaAssets({ assetIds: ['101', '102', 'never'] }),
+      activities.deleteDamAssets({ assets: [target('101', 'i1'), target('101', 'i2')] }),
     );
-    assert.deepEqual(run.result, ['102']);
+    assert.equal(run.error, undefined);
+    assert.equal((await sandbox.stats()).mutations.entermedia, 1);
     assert.equal(
-      countRequests(await sandbox.stats(), { route: 'POST /assets/mediadb/services/module/asset/search' }),
-      3,
+      countRequests(await sandbox.stats(), {
+        route: 'POST /assets/mediadb/services/module/asset/deleteassets',
+      }),
+      1,
     );
   });
 
-  it('a wrong session key fails the whole batch without retry as EnterMediaAuthError, with the vendor message', async () => {
+  it('observing answers gone for assets that search no longer finds, present for the others', async () => {
+    await inActivity(() => activities.deleteDamAssets({ assets: [target('101')] }));
+    const run = await inActivity(() =>
+      activities.observeItems({
+        items: ['101', '102', 'never'].map((id) => ({ id: `i-${id}`, entermedia: { assetId: id } })),
+      }),
+    );
+    assert.equal(run.error, undefined);
+    assert.deepEqual(run.result, [
+      { item: 'i-101', observed: { entermedia: 'gone' } },
+      { item: 'i-102', observed: { entermedia: 'present' } },
+      { item: 'i-never', observed: { entermedia: 'gone' } },
+    ]);
+    assert.equal(countRequests(await sandbox.stats(), { route: SEARCH }), 3);
+  });
+
+  it('a wrong session key fails the whole phase without retry as EnterMediaAuthError, with the vendor message', async () => {
     const wrong = activitiesFor(sandboxEnv(sandbox, { ENTERMEDIA_KEY: 'not-the-key' }));
-    const run = await inActivity(() => wrong.deleteEnterMediaAssets({ assetIds: ['101'] }));
+    const run = await inActivity(() => wrong.deleteDamAssets({ assets: [target('101')] }));
     assert.ok(run.error instanceof ApplicationFailure);
     assert.equal(run.error.type, 'EnterMediaAuthError');
     assert.equal(run.error.nonRetryable, true);
@@ -68,8 +92,8 @@ describe('EnterMediaDB activities against the sandbox', () => {
     delete env.ENTERMEDIA_BASE_URL;
     const unconfigured = activitiesFor(env);
     const calls: Array<() => Promise<unknown>> = [
-      () => unconfigured.deleteEnterMediaAssets({ assetIds: ['101'] }),
-      () => unconfigured.findEnterMediaAssets({ assetIds: ['101'] }),
+      () => unconfigured.deleteDamAssets({ assets: [target('101')] }),
+      () => unconfigured.observeItems({ items: [{ id: 'i', entermedia: { assetId: '101' } }] }),
     ];
     for (const call of calls) {
       const run = await inActivity(call);

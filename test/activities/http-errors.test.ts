@@ -10,11 +10,11 @@ import {
   vendorMessage,
   type CallSite,
 } from '../../activities/http-errors.js';
-import type { Activities } from '../../activities/contract.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import {
   activitiesFor,
   countRequests,
+  faultSeed,
   hexId,
   inActivity,
   sandboxEnv,
@@ -157,12 +157,10 @@ describe('the error table, row by row', () => {
 
 describe('the error table over HTTP, through got', () => {
   let sandbox: TestSandbox;
-  let activities: Activities;
   const A = hexId('a', 1);
   const B = hexId('b', 2);
   before(async () => {
     sandbox = await startTestSandbox();
-    activities = activitiesFor(sandboxEnv(sandbox));
   });
   after(() => sandbox?.close());
   beforeEach(async () => {
@@ -176,9 +174,16 @@ describe('the error table over HTTP, through got', () => {
     );
   });
 
-  it('a 429 with Retry-After fails the attempt retryably with nextRetryDelay set from it', async () => {
+  // BULK_DELETE_CALL_RETRY_MS=0: the first transient failure of a call fails the attempt, so that each
+  // row of the table is seen as the ApplicationFailure Temporal gets (per-call retry: per-call-retry.test.ts).
+  const once = (overrides: Record<string, string> = {}) =>
+    activitiesFor(sandboxEnv(sandbox, { BULK_DELETE_CALL_RETRY_MS: '0', ...overrides }));
+  const dam = (id: string) => ({ assets: [{ item: `item-${id}`, assetId: id }] });
+  const tlAsset = (id: string) => ({ assets: [{ item: `item-${id}`, assetId: id, known: [] }] });
+
+  it('a 429 with Retry-After that outlasts the bound fails the attempt retryably with nextRetryDelay set from it', async () => {
     await sandbox.faults({ twelvelabs: { error429: 1, retryAfterSeconds: 2 } });
-    const run = await inActivity(() => activities.deleteTwelveLabsAssets({ assetIds: [A] }));
+    const run = await inActivity(() => once().deleteAssets(tlAsset(A)));
     assert.ok(run.error instanceof ApplicationFailure, String(run.error));
     assert.equal(run.error.type, 'RateLimitedError');
     assert.equal(run.error.nonRetryable, false);
@@ -186,43 +191,47 @@ describe('the error table over HTTP, through got', () => {
     assert.match(run.error.message, /429 \[too_many_requests\]/);
   });
 
-  it('a 5xx fails the attempt retryably, and the retry deletes what is left', async () => {
+  it('a 5xx past the bound fails the attempt retryably, and the retry removes what is left', async () => {
     await sandbox.faults({ uplynk: { error5xx: 1 } });
-    const run = await inActivity(() =>
-      activities.removeFromUplynkLibraries({ removals: [{ libraryId: 'lib', assetIds: ['u1'] }] }),
-    );
+    const input = { removals: [{ libraryId: 'lib', targets: [{ item: 'i', assetId: 'u1' }] }] };
+    const activities = once();
+    const run = await inActivity(() => activities.removeFromLibraries(input));
     assert.ok(run.error instanceof ApplicationFailure);
     assert.equal(run.error.type, 'VendorUnavailableError');
     assert.equal(run.error.nonRetryable, false);
     await sandbox.faults({});
-    const retry = await inActivity(
-      () => activities.removeFromUplynkLibraries({ removals: [{ libraryId: 'lib', assetIds: ['u1'] }] }),
-      { attempt: 2, heartbeatDetails: run.heartbeats.at(-1) },
-    );
-    assert.equal(retry.result?.[0]?.outcome, 'deleted');
+    const retry = await inActivity(() => activities.removeFromLibraries(input), {
+      attempt: 2,
+      heartbeatDetails: run.heartbeats.at(-1),
+    });
+    assert.equal(retry.result?.entries[0]?.answer, 'removal-requested');
+    assert.deepEqual((await sandbox.state()).uplynk.libraries[0]?.asset_ids, []);
   });
 
-  it('a dropped connection (the change applied, no answer) is retryable, and the retry finds it already absent', async () => {
+  it('a dropped connection (the change applied, no answer) is retryable, and the next attempt answers it deleted, not already-absent', async () => {
     await sandbox.faults({ entermedia: { drop: 1 } });
-    const run = await inActivity(() => activities.deleteEnterMediaAssets({ assetIds: ['101'] }));
+    const activities = once();
+    const run = await inActivity(() => activities.deleteDamAssets(dam('101')));
     assert.ok(run.error instanceof ApplicationFailure, String(run.error));
     assert.equal(run.error.type, 'ConnectionError');
     assert.equal(run.error.nonRetryable, false);
     assert.match(run.error.message, /connection lost/);
     assert.equal((await sandbox.stats()).mutations.entermedia, 1);
     await sandbox.faults({});
-    const retry = await inActivity(() => activities.deleteEnterMediaAssets({ assetIds: ['101'] }), {
+    const retry = await inActivity(() => activities.deleteDamAssets(dam('101')), {
       attempt: 2,
+      heartbeatDetails: run.heartbeats.at(-1),
     });
-    assert.equal(retry.result?.[0]?.outcome, 'already-absent');
+    assert.equal(retry.result?.entries[0]?.answer, 'deleted');
+    assert.match(retry.result?.entries[0]?.detail ?? '', /rowsedited 0 on retry/);
   });
 
   it('a connection refused is retryable', async () => {
     const closed = await startStatusServer(() => ({ status: 200 }));
     const { url } = closed;
     await closed.close();
-    const offline = activitiesFor(sandboxEnv(sandbox, { TWELVELABS_BASE_URL: `${url}/twelvelabs/v1.3` }));
-    const run = await inActivity(() => offline.deleteTwelveLabsAssets({ assetIds: [A] }));
+    const offline = once({ TWELVELABS_BASE_URL: `${url}/twelvelabs/v1.3` });
+    const run = await inActivity(() => offline.deleteAssets(tlAsset(A)));
     assert.ok(run.error instanceof ApplicationFailure);
     assert.equal(run.error.type, 'ConnectionError');
     assert.equal(run.error.nonRetryable, false);
@@ -231,8 +240,8 @@ describe('the error table over HTTP, through got', () => {
 
   it('no answer within the request timeout is a retryable RequestTimeoutError', async () => {
     await sandbox.faults({ twelvelabs: { latencyMs: [1500, 1500] } });
-    const slow = activitiesFor(sandboxEnv(sandbox, { BULK_DELETE_HTTP_TIMEOUT_MS: '200' }));
-    const run = await inActivity(() => slow.deleteTwelveLabsAssets({ assetIds: [A] }));
+    const slow = once({ BULK_DELETE_HTTP_TIMEOUT_MS: '200' });
+    const run = await inActivity(() => slow.deleteAssets(tlAsset(A)));
     assert.ok(run.error instanceof ApplicationFailure);
     assert.equal(run.error.type, 'RequestTimeoutError');
     assert.equal(run.error.nonRetryable, false);
@@ -240,16 +249,49 @@ describe('the error table over HTTP, through got', () => {
 
   it('a request timeout shrinks below a short start-to-close timeout of the activity', async () => {
     await sandbox.faults({ twelvelabs: { latencyMs: [1500, 1500] } });
-    // Fresh activities: the 429 test above paused the shared limiter for its Retry-After.
-    const fresh = activitiesFor(sandboxEnv(sandbox));
     const started = Date.now();
-    const run = await inActivity(() => fresh.deleteTwelveLabsAssets({ assetIds: [A] }), {
-      startToCloseTimeoutMs: 500,
-    });
+    const run = await inActivity(() => once().deleteAssets(tlAsset(A)), { startToCloseTimeoutMs: 500 });
     assert.ok(run.error instanceof ApplicationFailure);
     assert.equal(run.error.type, 'RequestTimeoutError');
     assert.ok(Date.now() - started < 1200);
   });
+
+  it(
+    'a read-back after the deletes that keeps failing fails the attempt as a retryable VendorUnavailableError',
+    {},
+    async () => {
+      // The listing and the delete succeed; the batched read-back (GET /assets?asset_ids=) answers 5xx.
+      const seed = faultSeed('twelvelabs', { error5xx: 0.5 }, 3, (k) => k.join() === 'ok,ok,5xx');
+      await sandbox.faults({ seed, twelvelabs: { error5xx: 0.5 } });
+      const run = await inActivity(() => once().deleteAssets(tlAsset(A)));
+      assert.equal(countRequests(await sandbox.stats(), { route: 'GET /assets' }), 1);
+      assert.ok(run.error instanceof ApplicationFailure, `not an ApplicationFailure: ${String(run.error)}`);
+      assert.equal(run.error.type, 'VendorUnavailableError');
+      assert.equal(run.error.nonRetryable, false);
+    },
+  );
+
+  it(
+    'a 401 on the read-back after the deletes fails the phase without retry, as TwelveLabsAuthError',
+    {},
+    async () => {
+      const vendor = await startStatusServer((request) => {
+        if (request.method === 'DELETE') return { status: 200, body: {} };
+        if ((request.url ?? '').startsWith('/assets?'))
+          return { status: 401, body: { code: 'api_key_invalid', message: 'The API key is invalid.' } };
+        return { status: 200, body: { data: [], page_info: { page: 1, total_page: 1 } } };
+      });
+      try {
+        const direct = activitiesFor(sandboxEnv(sandbox, { TWELVELABS_BASE_URL: vendor.url }));
+        const run = await inActivity(() => direct.deleteAssets(tlAsset(A)));
+        assert.ok(run.error instanceof ApplicationFailure, `not an ApplicationFailure: ${String(run.error)}`);
+        assert.equal(run.error.type, 'TwelveLabsAuthError');
+        assert.equal(run.error.nonRetryable, true);
+      } finally {
+        await vendor.close();
+      }
+    },
+  );
 
   it('403, 409, 422 and an unknown 4xx fail only their item, without retry, with the vendor message', async () => {
     const statuses: Record<string, number> = {
@@ -259,19 +301,25 @@ describe('the error table over HTTP, through got', () => {
       [hexId('d', 4)]: 418,
     };
     const vendor = await startStatusServer((request) => {
-      const id = /\/assets\/([0-9a-f]{24})/.exec(request.url ?? '')?.[1] ?? '';
+      const url = request.url ?? '';
+      // The listing of indexed assets and the read-back answer an empty page; the deletes their status.
+      if (request.method === 'GET')
+        return { status: 200, body: { data: [], page_info: { page: 1, total_page: 1 } } };
+      const id = /\/assets\/([0-9a-f]{24})/.exec(url)?.[1] ?? '';
       const status = statuses[id] ?? 200;
       // The wrapped shape {error: {code, message}} that some TwelveLabs endpoints send.
       return { status, body: status === 200 ? {} : { error: { code: `c${status}`, message: `m${status}` } } };
     });
     try {
       const direct = activitiesFor(sandboxEnv(sandbox, { TWELVELABS_BASE_URL: vendor.url }));
+      const ids = [...Object.keys(statuses), hexId('e', 5)];
       const run = await inActivity(() =>
-        direct.deleteTwelveLabsAssets({ assetIds: [...Object.keys(statuses), hexId('e', 5)] }),
+        direct.deleteAssets({ assets: ids.map((assetId) => ({ item: assetId, assetId, known: [] })) }),
       );
       assert.equal(run.error, undefined);
+      const byAsset = new Map(run.result?.entries.map((e) => [e.target, e]));
       assert.deepEqual(
-        run.result?.map((r) => [r.outcome, r.errorType]),
+        ids.map((id) => [byAsset.get(id)?.answer, /^(\w+):/.exec(byAsset.get(id)?.detail ?? '')?.[1]]),
         [
           ['failed', 'PermissionDeniedError'],
           ['failed', 'AssetReferencedError'],
@@ -280,7 +328,9 @@ describe('the error table over HTTP, through got', () => {
           ['deleted', undefined],
         ],
       );
-      assert.match(run.result?.[1]?.detail ?? '', /answered 409 \[c409\]: m409/);
+      assert.match(byAsset.get(B)?.detail ?? '', /answered 409 \[c409\]: m409/);
+      // A refusal changed nothing: it is not one the vendor may have applied.
+      assert.ok(run.result?.entries.every((e) => e.mayHaveApplied !== true));
     } finally {
       await vendor.close();
     }
@@ -290,7 +340,7 @@ describe('the error table over HTTP, through got', () => {
     const vendor = await startStatusServer(() => ({ status: 200, body: { data: 'nope' } }));
     try {
       const direct = activitiesFor(sandboxEnv(sandbox, { TWELVELABS_BASE_URL: vendor.url }));
-      const run = await inActivity(() => direct.discoverTwelveLabsAssets({ assetIds: [A] }));
+      const run = await inActivity(() => direct.discoverAssets({ assetIds: [A], indexedAssets: true }));
       assert.equal(run.result?.[0]?.error?.type, 'UnexpectedResponseError');
       assert.match(run.result?.[0]?.error?.message ?? '', /data/);
       assert.equal(countRequests(await sandbox.stats()), 0);

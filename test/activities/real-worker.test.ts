@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { ItemResult } from '../../activities/contract.js';
+import type { PhaseAnswer } from '../../plan/index.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../activities/index.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { startTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
@@ -47,26 +47,34 @@ describe('the activities on a real Temporal worker', () => {
     );
   }
 
-  it('Temporal retries a batch through 5xx answers and each attempt resumes from the last heartbeat, never repeating a delete', async () => {
+  it('Temporal retries a phase through 5xx answers and each attempt resumes from the last heartbeat, never repeating a delete', async () => {
+    // BULK_DELETE_CALL_RETRY_MS=0: each 5xx fails the attempt at once, so that Temporal (not the HTTP
+    // client) retries, and the heartbeat details it delivers are what each attempt resumes from.
     await sandbox.faults({ seed: 7, twelvelabs: { error5xx: 0.2 } });
-    const results = (await call(
-      { name: 'deleteTwelveLabsAssets', input: { assetIds: assets }, maximumAttempts: 50 },
-      sandboxEnv(sandbox, { TWELVELABS_CONCURRENCY: '1' }),
-    )) as ItemResult[];
+    const answer = (await call(
+      {
+        name: 'deleteAssets',
+        input: { assets: assets.map((assetId) => ({ item: `item-${assetId}`, assetId, known: [] })) },
+        maximumAttempts: 50,
+      },
+      sandboxEnv(sandbox, { TWELVELABS_CONCURRENCY: '1', BULK_DELETE_CALL_RETRY_MS: '0' }),
+    )) as PhaseAnswer;
     assert.deepEqual(
-      results.map((r) => [r.key, r.outcome]),
-      assets.map((id) => [id, 'deleted']),
+      answer.entries.map((e) => [e.item, e.step, e.target, e.answer]).sort(),
+      assets.map((id) => [`item-${id}`, 'delete-asset', id, 'deleted']).sort(),
     );
+    assert.deepEqual(answer.failures, []);
     const stats = await sandbox.stats();
     assert.ok(
       countRequests(stats, { route: DELETE_ASSET, status: 500 }) +
         countRequests(stats, { route: DELETE_ASSET, status: 503 }) >
         0,
-      'some attempts failed',
+      'some attempts failed on a delete',
     );
     // Had a retry repeated a delete that had succeeded, the sandbox would have answered it 404.
     assert.equal(countRequests(stats, { route: DELETE_ASSET, status: 404 }), 0);
     assert.equal(countRequests(stats, { route: DELETE_ASSET, status: 200 }), assets.length);
+    assert.equal(stats.mutations.twelvelabs, assets.length);
   });
 
   it('a missing key fails the workflow’s activity once, without retry, as MissingCredentialsError', async () => {
@@ -74,8 +82,8 @@ describe('the activities on a real Temporal worker', () => {
     await assert.rejects(
       call(
         {
-          name: 'deleteTwelveLabsAssets',
-          input: { assetIds: assets.slice(0, 1) },
+          name: 'deleteAssets',
+          input: { assets: [{ item: 'i', assetId: assets[0], known: [] }] },
           maximumAttempts: 5,
           nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
         },

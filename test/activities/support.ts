@@ -9,8 +9,10 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
 import type { LogLevel, LogMetadata, Logger } from '@temporalio/common';
 import { createActivities, type ActivitiesDeps } from '../../activities/index.js';
-import type { Activities } from '../../activities/contract.js';
-import type { SandboxStats, SandboxStateInput } from '../../sandbox/index.js';
+import type { Activities, ItemAsset } from '../../activities/contract.js';
+import type { LedgerEntry, PhaseAnswer } from '../../plan/index.js';
+import { Faults, FaultSettings, type SystemFaults } from '../../sandbox/faults.js';
+import type { SandboxStats, SandboxStateInput, SystemName } from '../../sandbox/index.js';
 import { loadSystemsConfig } from '../../worker/systems-config.js';
 import type { TestSandbox } from '../helpers/sandbox.js';
 
@@ -122,10 +124,59 @@ export function countRequests(
     .reduce((sum, r) => sum + r.count, 0);
 }
 
-/** The last heartbeat's `done` list. */
-export function lastDone(run: ActivityRun<unknown>): unknown[] {
-  const last = run.heartbeats.at(-1) as { done?: unknown[] } | undefined;
+/** The last heartbeat's `done` list: the keys of the units an attempt finished. */
+export function lastDone(run: ActivityRun<unknown>): string[] {
+  const last = run.heartbeats.at(-1) as { done?: string[] } | undefined;
   return last?.done ?? [];
+}
+
+/** A plan item's asset in a call, with the item named after the asset. */
+export function target(assetId: string, item = `item-${assetId}`): ItemAsset {
+  return { item, assetId };
+}
+
+/** `[step, target, answer]` of each entry, sorted, for comparisons that do not depend on the lanes' order. */
+export function answers(answer: PhaseAnswer | undefined): Array<[string, string, LedgerEntry['answer']]> {
+  return (answer?.entries ?? [])
+    .map((e): [string, string, LedgerEntry['answer']] => [e.step, e.target, e.answer])
+    .sort((a, b) => (a.join(' ') < b.join(' ') ? -1 : a.join(' ') > b.join(' ') ? 1 : 0));
+}
+
+/** What the sandbox does to one request: answer it, 5xx, 429, or apply it and drop the connection. */
+export type FaultKind = 'ok' | '5xx' | '429' | 'drop';
+
+/**
+ * A fault seed under which the sandbox treats the first `requests` requests to `system`, in arrival order,
+ * as `wanted` accepts. The sandbox decides faults per request with a seeded PRNG (sandbox/faults.ts): the
+ * seed is looked for with the sandbox's own `Faults`, so that a test can put one fault on one request
+ * without depending on the PRNG's numbers.
+ */
+export function faultSeed(
+  system: SystemName,
+  faults: Partial<SystemFaults>,
+  requests: number,
+  wanted: (kinds: FaultKind[]) => boolean,
+): number {
+  const settings = FaultSettings.parse({ [system]: faults });
+  const decider = new Faults();
+  for (let seed = 1; seed <= 2_000_000; seed++) {
+    decider.set({ ...settings, seed });
+    const kinds = Array.from({ length: requests }, (): FaultKind => {
+      const d = decider.decide(system, 0);
+      if (d.status === 429) return '429';
+      if (d.status !== undefined) return '5xx';
+      return d.drop ? 'drop' : 'ok';
+    });
+    if (wanted(kinds)) return seed;
+  }
+  throw new Error(`no fault seed for ${system} gives the wanted faults`);
+}
+
+/** `kinds` has exactly one `kind` among its first `within` requests and only `ok` otherwise. */
+export function oneFaultWithin(kind: FaultKind, within: number): (kinds: FaultKind[]) => boolean {
+  return (kinds) =>
+    kinds.slice(0, within).filter((k) => k === kind).length === 1 &&
+    kinds.every((k, i) => k === 'ok' || (k === kind && i < within));
 }
 
 /**

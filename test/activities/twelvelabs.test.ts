@@ -1,10 +1,19 @@
 import assert from 'node:assert/strict';
-import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities/contract.js';
+import type { LedgerEntry } from '../../plan/index.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
-import { activitiesFor, countRequests, hexId, inActivity, sandboxEnv, seedWith } from './support.js';
+import {
+  activitiesFor,
+  answers,
+  countRequests,
+  hexId,
+  inActivity,
+  sandboxEnv,
+  seedWith,
+  target,
+} from './support.js';
 
 // A small catalogue: assets A, B, C in the plan, D outside it.
 const A = hexId('a', 1);
@@ -21,6 +30,12 @@ const E2 = hexId('e2', 2); // A only: A is its last asset
 const E3 = hexId('e3', 3); // B and D
 
 const UNLINK_ROUTE = 'DELETE /entity-collections/{entity_collection_id}/entities/{entity_id}/assets';
+const ENTITY_ROUTE = 'GET /entity-collections/{entity_collection_id}/entities/{entity_id}';
+const DELETE_ENTITY = 'DELETE /entity-collections/{entity_collection_id}/entities/{entity_id}';
+const DELETE_ASSET = 'DELETE /assets/{asset_id}';
+const LIST_ASSETS = 'GET /assets';
+const DELETE_INDEXED = 'DELETE /indexes/{index_id}/indexed-assets/{indexed_asset_id}';
+const entity = (id: string) => ({ id, collectionId: COLL });
 
 const seed = seedWith({
   entityReadyAfterMs: 300,
@@ -54,210 +69,426 @@ describe('TwelveLabs activities against the sandbox', () => {
     await sandbox.seed(seed);
   });
 
-  async function entityAssets(id: string): Promise<string[] | undefined> {
+  async function entityNow(id: string): Promise<{ asset_ids: string[]; status?: string } | undefined> {
     const state = await sandbox.state();
-    return state.twelvelabs.entities.find((e) => e._id === id)?.asset_ids;
+    return state.twelvelabs.entities.find((e) => e._id === id);
   }
+  async function entityAssets(id: string): Promise<string[] | undefined> {
+    return (await entityNow(id))?.asset_ids;
+  }
+  const mutations = async () => (await sandbox.stats()).mutations.twelvelabs;
 
-  it('discovery reads every page of 50 of an asset with 120 indexed assets and 60 entities', async () => {
-    const P = hexId('f', 9);
-    const many = Array.from({ length: 120 }, (_, i) => ({
-      _id: hexId('9a', i),
-      index_id: INDEX,
-      asset_id: P,
-    }));
-    const entities = Array.from({ length: 60 }, (_, i) => ({
-      _id: hexId('9e', i),
-      entity_collection_id: COLL,
-      asset_ids: [P, D],
-    }));
-    await sandbox.seed(
-      seedWith({
-        twelvelabs: {
-          assets: [{ _id: P }, { _id: D }],
-          indexes: [{ _id: INDEX }],
-          indexedAssets: many,
-          entityCollections: [{ _id: COLL }],
-          entities,
-        },
-      }),
-    );
-    const run = await inActivity(() => activities.discoverTwelveLabsAssets({ assetIds: [P] }));
-    assert.equal(run.error, undefined);
-    const [found] = run.result ?? [];
-    assert.equal(found?.exists, true);
-    assert.deepEqual(found?.indexedAssets.map((ia) => ia.id).sort(), many.map((ia) => ia._id).sort());
-    assert.equal(found?.entities.length, 60);
-    assert.deepEqual(found?.entities[0]?.assetIds.sort(), [P, D].sort());
-    const stats = await sandbox.stats();
-    // 120 at 50 a page is 3 pages; 60 is 2; page_info.total_page ends the walk without an empty page.
-    assert.equal(countRequests(stats, { route: 'GET /assets/{asset_id}/indexed-assets' }), 3);
-    assert.equal(countRequests(stats, { route: 'GET /assets/{asset_id}/entities' }), 2);
+  describe('discoverAssets', () => {
+    it('reads every page of 50 of an asset with 120 indexed assets and 60 entities', async () => {
+      const P = hexId('f', 9);
+      const many = Array.from({ length: 120 }, (_, i) => ({
+        _id: hexId('9a', i),
+        index_id: INDEX,
+        asset_id: P,
+      }));
+      const entities = Array.from({ length: 60 }, (_, i) => ({
+        _id: hexId('9e', i),
+        entity_collection_id: COLL,
+        asset_ids: [P, D],
+      }));
+      await sandbox.seed(
+        seedWith({
+          twelvelabs: {
+            assets: [{ _id: P }, { _id: D }],
+            indexes: [{ _id: INDEX }],
+            indexedAssets: many,
+            entityCollections: [{ _id: COLL }],
+            entities,
+          },
+        }),
+      );
+      const run = await inActivity(() => activities.discoverAssets({ assetIds: [P], indexedAssets: true }));
+      assert.equal(run.error, undefined);
+      const [found] = run.result ?? [];
+      assert.equal(found?.exists, true);
+      assert.deepEqual(
+        (found?.indexedAssets ?? []).map((ia) => ia.id).sort(),
+        many.map((ia) => ia._id).sort(),
+      );
+      assert.equal(found?.entities.length, 60);
+      assert.deepEqual(found?.entities[0]?.assetIds.sort(), [P, D].sort());
+      const stats = await sandbox.stats();
+      // 120 at 50 a page is 3 pages; 60 is 2; page_info.total_page ends the walk without an empty page.
+      assert.equal(countRequests(stats, { route: 'GET /assets/{asset_id}/indexed-assets' }), 3);
+      assert.equal(countRequests(stats, { route: 'GET /assets/{asset_id}/entities' }), 2);
+    });
+
+    it('answers exists: false for an asset that TwelveLabs does not know, and the references of the others', async () => {
+      const unknown = hexId('0', 77);
+      const run = await inActivity(() =>
+        activities.discoverAssets({ assetIds: [A, unknown], indexedAssets: true }),
+      );
+      assert.equal(run.error, undefined);
+      const [a, gone] = run.result ?? [];
+      assert.equal(a?.exists, true);
+      assert.deepEqual((a?.indexedAssets ?? []).map((ia) => ia.id).sort(), [IA1, IA2].sort());
+      assert.deepEqual(a?.entities.map((e) => e.id).sort(), [E1, E2].sort());
+      assert.deepEqual(gone, { assetId: unknown, exists: false, indexedAssets: [], entities: [] });
+    });
+
+    it('lists indexed assets only when asked, and says which of each entity’s assets the whole plan takes', async () => {
+      const run = await inActivity(() =>
+        activities.discoverAssets({ assetIds: [B], indexedAssets: false, plan: { assetIds: [A, B, C] } }),
+      );
+      assert.equal(run.error, undefined);
+      const [b] = run.result ?? [];
+      assert.equal(b?.indexedAssets, undefined);
+      assert.deepEqual(
+        b?.entities.map((e) => [e.id, e.planAssetIds]).sort(),
+        [
+          [E1, [A, B]],
+          [E3, [B]],
+        ].sort(),
+      );
+      assert.equal(
+        countRequests(await sandbox.stats(), { route: 'GET /assets/{asset_id}/indexed-assets' }),
+        0,
+      );
+    });
   });
 
-  it('discovery answers exists: false for an asset that TwelveLabs does not know, and the references of the others', async () => {
-    const unknown = hexId('0', 77);
-    const run = await inActivity(() => activities.discoverTwelveLabsAssets({ assetIds: [A, unknown] }));
-    assert.equal(run.error, undefined);
-    const [a, gone] = run.result ?? [];
-    assert.equal(a?.exists, true);
-    assert.deepEqual(a?.indexedAssets.map((ia) => ia.id).sort(), [IA1, IA2].sort());
-    assert.deepEqual(a?.entities.map((e) => e.id).sort(), [E1, E2].sort());
-    assert.deepEqual(gone, { assetId: unknown, exists: false, indexedAssets: [], entities: [] });
-  });
-
-  it('unlinking sends one call per entity with all its assets, and running it again answers already-absent', async () => {
-    // Two entries for E1 are merged into one call with both assets.
-    const unlinks = [
-      { id: E1, collectionId: COLL, assetIds: [A] },
-      { id: E1, collectionId: COLL, assetIds: [B] },
-    ];
-    const first = await inActivity(() => activities.unlinkEntityAssets({ unlinks }));
-    assert.equal(first.error, undefined);
-    assert.equal(first.result?.length, 1);
-    assert.equal(first.result?.[0]?.outcome, 'deleted');
-    assert.deepEqual(await entityAssets(E1), [D]);
-    let stats = await sandbox.stats();
-    assert.equal(countRequests(stats, { route: UNLINK_ROUTE }), 1);
-
-    // The same call again (a first attempt): the vendor refuses (400, not linked), the entity is read, nothing is left to do.
-    const second = await inActivity(() => activities.unlinkEntityAssets({ unlinks }));
-    assert.deepEqual(
-      second.result?.map((r) => r.outcome),
-      ['already-absent'],
-    );
-    // A retry (attempt 2) reads the entity first and does not send the DELETE at all.
-    const before = countRequests(await sandbox.stats(), { route: UNLINK_ROUTE });
-    const retry = await inActivity(() => activities.unlinkEntityAssets({ unlinks }), { attempt: 2 });
-    assert.deepEqual(
-      retry.result?.map((r) => r.outcome),
-      ['already-absent'],
-    );
-    stats = await sandbox.stats();
-    assert.equal(countRequests(stats, { route: UNLINK_ROUTE }), before);
-    assert.deepEqual(await entityAssets(E1), [D]);
-  });
-
-  it('a retried unlink removes only the assets still linked', async () => {
-    // C was never (or is no longer) linked to E3: only B is sent, so the vendor does not refuse the call.
-    const run = await inActivity(
-      () => activities.unlinkEntityAssets({ unlinks: [{ id: E3, collectionId: COLL, assetIds: [B, C] }] }),
-      { attempt: 3 },
-    );
-    assert.equal(run.result?.[0]?.outcome, 'deleted');
-    assert.match(run.result?.[0]?.detail ?? '', /unlinked 1 asset/);
-    assert.deepEqual(await entityAssets(E3), [D]);
-  });
-
-  it('unlinking the last asset of an entity fails that entity alone without retry as EntityLastAssetError', async () => {
-    const run = await inActivity(() =>
-      activities.unlinkEntityAssets({
-        unlinks: [
-          { id: E2, collectionId: COLL, assetIds: [A] },
-          { id: E3, collectionId: COLL, assetIds: [B] },
+  describe('unlinkEntities', () => {
+    it('sends one call per entity with all its assets, and running it again answers already-absent', async () => {
+      const unlinks = [{ entity: entity(E1), targets: [target(A, 'ia'), target(B, 'ib')] }];
+      const first = await inActivity(() => activities.unlinkEntities({ unlinks }));
+      assert.equal(first.error, undefined);
+      assert.deepEqual(
+        first.result?.entries.map((e) => [e.item, e.system, e.step, e.target, e.answer]),
+        [
+          ['ia', 'twelvelabs', 'unlink-entity', `${E1}/${A}`, 'unlinked'],
+          ['ib', 'twelvelabs', 'unlink-entity', `${E1}/${B}`, 'unlinked'],
         ],
+      );
+      assert.deepEqual(await entityAssets(E1), [D]);
+      assert.equal(countRequests(await sandbox.stats(), { route: UNLINK_ROUTE }), 1);
+
+      // The same call again (a first attempt): the vendor refuses (400, not linked), the entity is read,
+      // nothing is left to do.
+      const second = await inActivity(() => activities.unlinkEntities({ unlinks }));
+      assert.deepEqual(
+        second.result?.entries.map((e) => e.answer),
+        ['already-absent', 'already-absent'],
+      );
+      assert.equal(second.result?.refused, undefined);
+      // A retry (attempt 2) may follow a lost answer: it reads the entity first and does not send the
+      // DELETE at all; what is no longer linked was most likely unlinked by the attempt before it.
+      const before = countRequests(await sandbox.stats(), { route: UNLINK_ROUTE });
+      const retry = await inActivity(() => activities.unlinkEntities({ unlinks }), { attempt: 2 });
+      assert.deepEqual(
+        retry.result?.entries.map((e) => e.answer),
+        ['unlinked', 'unlinked'],
+      );
+      assert.match(retry.result?.entries[0]?.detail ?? '', /earlier answer was lost/);
+      assert.equal(countRequests(await sandbox.stats(), { route: UNLINK_ROUTE }), before);
+      assert.deepEqual(await entityAssets(E1), [D]);
+      assert.equal(await mutations(), 1);
+    });
+
+    it('a retried unlink removes only the assets still linked', async () => {
+      // C was never (or is no longer) linked to E3: only B is sent, so the vendor does not refuse the call.
+      const run = await inActivity(
+        () =>
+          activities.unlinkEntities({ unlinks: [{ entity: entity(E3), targets: [target(B), target(C)] }] }),
+        { attempt: 3 },
+      );
+      assert.equal(run.error, undefined);
+      assert.deepEqual(answers(run.result), [
+        ['unlink-entity', `${E3}/${B}`, 'unlinked'],
+        ['unlink-entity', `${E3}/${C}`, 'unlinked'],
+      ]);
+      assert.deepEqual(await entityAssets(E3), [D]);
+      const stats = await sandbox.stats();
+      assert.equal(countRequests(stats, { route: UNLINK_ROUTE, status: 200 }), 1);
+      assert.equal(countRequests(stats, { route: UNLINK_ROUTE, status: 400 }), 0);
+    });
+
+    it('an asset no longer linked is already-absent, and the entity’s other assets are still unlinked', async () => {
+      const run = await inActivity(() =>
+        activities.unlinkEntities({ unlinks: [{ entity: entity(E3), targets: [target(B), target(C)] }] }),
+      );
+      assert.equal(run.error, undefined);
+      assert.deepEqual(answers(run.result), [
+        ['unlink-entity', `${E3}/${B}`, 'unlinked'],
+        ['unlink-entity', `${E3}/${C}`, 'already-absent'],
+      ]);
+      assert.deepEqual(await entityAssets(E3), [D]);
+      assert.equal(await mutations(), 1);
+    });
+
+    it('an unlink that would empty its entity is refused without any change; the other entities are unlinked', async () => {
+      const run = await inActivity(() =>
+        activities.unlinkEntities({
+          unlinks: [
+            { entity: entity(E2), targets: [target(A, 'ia')] },
+            { entity: entity(E3), targets: [target(B, 'ib')] },
+          ],
+        }),
+      );
+      assert.equal(run.error, undefined);
+      assert.deepEqual(run.result?.refused, [
+        {
+          item: 'ia',
+          system: 'twelvelabs',
+          step: 'unlink-entity',
+          target: `${E2}/${A}`,
+          entity: entity(E2),
+          assetId: A,
+        },
+      ]);
+      assert.deepEqual(answers(run.result), [['unlink-entity', `${E3}/${B}`, 'unlinked']]);
+      assert.deepEqual(await entityAssets(E2), [A]);
+      assert.deepEqual(await entityAssets(E3), [D]);
+      assert.equal(await mutations(), 1);
+    });
+
+    it('a retried unlink that would empty its entity is refused without sending it', async () => {
+      const run = await inActivity(
+        () => activities.unlinkEntities({ unlinks: [{ entity: entity(E2), targets: [target(A)] }] }),
+        { attempt: 2 },
+      );
+      assert.equal(run.result?.refused?.length, 1);
+      assert.deepEqual(run.result?.entries, []);
+      assert.equal(countRequests(await sandbox.stats(), { route: UNLINK_ROUTE }), 0);
+      assert.deepEqual(await entityAssets(E2), [A]);
+    });
+
+    it('an unlink from an entity that is gone answers already-absent', async () => {
+      const gone = hexId('e9', 9);
+      const run = await inActivity(() =>
+        activities.unlinkEntities({ unlinks: [{ entity: entity(gone), targets: [target(A)] }] }),
+      );
+      assert.equal(run.error, undefined);
+      assert.deepEqual(answers(run.result), [['unlink-entity', `${gone}/${A}`, 'already-absent']]);
+    });
+
+    it('answers only once each entity it changed is ready again (entityReadyAfterMs)', async () => {
+      await sandbox.seed({ ...seed, entityReadyAfterMs: 600 });
+      const started = Date.now();
+      const run = await inActivity(() =>
+        activities.unlinkEntities({
+          unlinks: [
+            { entity: entity(E1), targets: [target(B)] },
+            { entity: entity(E3), targets: [target(B)] },
+          ],
+        }),
+      );
+      const took = Date.now() - started;
+      assert.equal(run.error, undefined);
+      assert.deepEqual(run.result?.failures, []);
+      assert.ok(took >= 600, `answered after ${took} ms`);
+      // Both entities were changed and are ready again when the phase answers.
+      assert.equal((await entityNow(E1))?.status, 'ready');
+      assert.equal((await entityNow(E3))?.status, 'ready');
+      assert.ok(countRequests(await sandbox.stats(), { route: ENTITY_ROUTE }) >= 4, 'polled both entities');
+    });
+
+    it('an entity still processing after BULK_DELETE_ENTITY_WAIT_MS is a wait-entities failure of its items, and the phase says what it waits for', async () => {
+      await sandbox.seed({ ...seed, entityReadyAfterMs: 60_000 });
+      const patient = activitiesFor(sandboxEnv(sandbox, { BULK_DELETE_ENTITY_WAIT_MS: '1000' }));
+      // What each heartbeat said when it was sent (the phase keeps changing the object it heartbeats).
+      const said: string[] = [];
+      const run = await inActivity(
+        () => patient.unlinkEntities({ unlinks: [{ entity: entity(E1), targets: [target(B, 'ib')] }] }),
+        {},
+        (env) => env.on('heartbeat', (details: unknown) => said.push(JSON.stringify(details))),
+      );
+      assert.equal(run.error, undefined);
+      assert.deepEqual(answers(run.result), [['unlink-entity', `${E1}/${B}`, 'unlinked']]);
+      assert.deepEqual(
+        run.result?.failures.map((f) => [f.item, f.system, f.step]),
+        [['ib', 'twelvelabs', 'wait-entities']],
+      );
+      assert.match(run.result?.failures[0]?.detail ?? '', new RegExp(`${E1} still processing after 1 s`));
+      const waiting = said.map((h) => (JSON.parse(h) as { waiting?: string }).waiting).filter(Boolean);
+      assert.match(String(waiting[0]), /1 TwelveLabs entities still processing/);
+    });
+  });
+
+  describe('deleteEntities', () => {
+    it('deletes an entity all of whose assets the plan takes, and answers already-absent the second time', async () => {
+      const deletes = [
+        { entity: entity(E3), targets: [target(B, 'ib'), target(D, 'id')], planAssetIds: [B, D] },
+      ];
+      const first = await inActivity(() => activities.deleteEntities({ deletes }));
+      assert.equal(first.error, undefined);
+      assert.deepEqual(
+        first.result?.entries.map((e) => [e.item, e.step, e.target, e.answer]),
+        [
+          ['ib', 'delete-entity', E3, 'deleted'],
+          ['id', 'delete-entity', E3, 'deleted'],
+        ],
+      );
+      assert.equal(await entityNow(E3), undefined);
+      const again = await inActivity(() => activities.deleteEntities({ deletes }));
+      assert.deepEqual(
+        again.result?.entries.map((e) => e.answer),
+        ['already-absent', 'already-absent'],
+      );
+      assert.equal(countRequests(await sandbox.stats(), { route: DELETE_ENTITY }), 1);
+    });
+
+    it('reads the entity again and refuses to delete it when it holds assets outside planAssetIds', async () => {
+      // Discovery saw E3 holding only B; D was linked since.
+      const run = await inActivity(() =>
+        activities.deleteEntities({
+          deletes: [{ entity: entity(E3), targets: [target(B, 'ib')], planAssetIds: [B] }],
+        }),
+      );
+      assert.equal(run.error, undefined);
+      assert.deepEqual(run.result?.entries, []);
+      assert.deepEqual(run.result?.refused, [
+        {
+          item: 'ib',
+          system: 'twelvelabs',
+          step: 'delete-entity',
+          target: E3,
+          entity: entity(E3),
+          assetId: B,
+          foreign: [D],
+        },
+      ]);
+      const stats = await sandbox.stats();
+      assert.equal(countRequests(stats, { route: ENTITY_ROUTE }), 1);
+      assert.equal(countRequests(stats, { route: DELETE_ENTITY }), 0);
+      assert.deepEqual(await entityAssets(E3), [B, D]);
+    });
+  });
+
+  describe('deleteAssets', () => {
+    it('deletes the indexed assets, then the assets (force), and a second run answers already-absent', async () => {
+      const input = {
+        assets: [
+          { ...target(A, 'ia'), known: [IA1, IA2].map((id) => ({ id, indexId: INDEX })) },
+          { ...target(C, 'ic'), known: [{ id: IA3, indexId: INDEX }] },
+        ],
+      };
+      const first = await inActivity(() => activities.deleteAssets(input));
+      assert.equal(first.error, undefined);
+      assert.deepEqual(answers(first.result), [
+        ['delete-asset', A, 'deleted'],
+        ['delete-asset', C, 'deleted'],
+        ['delete-indexed-asset', `${INDEX}/${IA1}`, 'deleted'],
+        ['delete-indexed-asset', `${INDEX}/${IA2}`, 'deleted'],
+        ['delete-indexed-asset', `${INDEX}/${IA3}`, 'deleted'],
+      ]);
+      assert.deepEqual(first.result?.failures, []);
+      // Each item's entries are its own.
+      const items = (step: string, item: string) =>
+        first.result?.entries.filter((e: LedgerEntry) => e.step === step && e.item === item).length;
+      assert.equal(items('delete-indexed-asset', 'ia'), 2);
+      assert.equal(items('delete-indexed-asset', 'ic'), 1);
+
+      const again = await inActivity(() => activities.deleteAssets(input));
+      assert.equal(again.error, undefined);
+      assert.ok(again.result?.entries.every((e) => e.answer === 'already-absent'));
+      assert.equal(again.result?.entries.length, 5);
+
+      const state = await sandbox.state();
+      assert.deepEqual(state.twelvelabs.assets.map((a) => a._id).sort(), [B, D].sort());
+      assert.deepEqual(state.twelvelabs.indexedAssets, []);
+      assert.equal(await mutations(), 5);
+    });
+
+    it('lists the indexed assets again just before the forced delete, so one created after discovery is deleted too, with its own entry', async () => {
+      // Discovery found none (known: []); IA1 and IA2 exist now.
+      const run = await inActivity(() =>
+        activities.deleteAssets({ assets: [{ ...target(A, 'ia'), known: [] }] }),
+      );
+      assert.equal(run.error, undefined);
+      assert.deepEqual(
+        run.result?.entries.map((e) => [e.item, e.step, e.target, e.answer]),
+        [
+          ['ia', 'delete-indexed-asset', `${INDEX}/${IA1}`, 'deleted'],
+          ['ia', 'delete-indexed-asset', `${INDEX}/${IA2}`, 'deleted'],
+          ['ia', 'delete-asset', A, 'deleted'],
+        ],
+      );
+      const state = await sandbox.state();
+      assert.deepEqual(
+        state.twelvelabs.indexedAssets.map((ia) => ia._id),
+        [IA3],
+      );
+      const stats = await sandbox.stats();
+      assert.equal(countRequests(stats, { route: DELETE_INDEXED }), 2);
+      // The listing came before the forced delete, and the deleted asset was read back once.
+      assert.equal(countRequests(stats, { route: 'GET /assets/{asset_id}/indexed-assets' }), 1);
+      assert.equal(countRequests(stats, { route: LIST_ASSETS }), 1);
+    });
+
+    it('reads the deleted assets back 50 a call, and an asset that still reads as present is a verify failure', async () => {
+      const many = Array.from({ length: 54 }, (_, i) => hexId('5', i));
+      await sandbox.seed(seedWith({ twelvelabs: { assets: [...many, D].map((_id) => ({ _id })) } }));
+      // An earlier attempt answered D deleted (its heartbeat says so), yet D is there.
+      const heartbeatDetails = {
+        v: 2,
+        done: [D],
+        inFlight: [],
+        entries: [
+          {
+            item: 'id',
+            system: 'twelvelabs',
+            step: 'delete-asset',
+            target: D,
+            answer: 'deleted',
+            at: new Date().toISOString(),
+          },
+        ],
+        failures: [],
+        refused: [],
+      };
+      const run = await inActivity(
+        () =>
+          activities.deleteAssets({
+            assets: [...many, D].map((id) => ({ ...target(id, id === D ? 'id' : undefined), known: [] })),
+          }),
+        { attempt: 2, heartbeatDetails },
+      );
+      assert.equal(run.error, undefined);
+      assert.equal(run.result?.entries.filter((e) => e.step === 'delete-asset').length, 55);
+      assert.deepEqual(
+        run.result?.failures.map((f) => [f.item, f.system, f.step]),
+        [['id', 'twelvelabs', 'verify']],
+      );
+      assert.match(run.result?.failures[0]?.detail ?? '', new RegExp(`${D} still reads as present`));
+      const stats = await sandbox.stats();
+      assert.equal(countRequests(stats, { route: LIST_ASSETS }), 2);
+      assert.equal(countRequests(stats, { route: DELETE_ASSET }), 54);
+    });
+  });
+
+  it('observing answers present for the assets TwelveLabs still has and gone for the others', async () => {
+    await inActivity(() => activities.deleteAssets({ assets: [{ ...target(B), known: [] }] }));
+    const run = await inActivity(() =>
+      activities.observeItems({
+        items: [A, B, C].map((id) => ({ id: `i-${id}`, twelvelabs: { assetId: id } })),
       }),
     );
-    assert.equal(run.error, undefined);
-    const [last, other] = run.result ?? [];
-    assert.equal(last?.outcome, 'failed');
-    assert.equal(last?.errorType, 'EntityLastAssetError');
-    assert.match(last?.detail ?? '', /at least one asset/);
-    assert.equal(other?.outcome, 'deleted');
-    assert.deepEqual(await entityAssets(E2), [A]);
-    assert.deepEqual(await entityAssets(E3), [D]);
-  });
-
-  it('an unlink from an entity that is gone answers already-absent', async () => {
-    const gone = hexId('e9', 9);
-    const run = await inActivity(() =>
-      activities.unlinkEntityAssets({ unlinks: [{ id: gone, collectionId: COLL, assetIds: [A] }] }),
-    );
-    assert.equal(run.result?.[0]?.outcome, 'already-absent');
-  });
-
-  it('while an entity is processing, the wait fails retryably with a BENIGN EntityProcessingError, then counts ready and gone', async () => {
-    await inActivity(() =>
-      activities.unlinkEntityAssets({ unlinks: [{ id: E1, collectionId: COLL, assetIds: [B] }] }),
-    );
-    const entities = [
-      { id: E1, collectionId: COLL },
-      { id: hexId('e9', 9), collectionId: COLL },
-    ];
-    const waiting = await inActivity(() => activities.waitEntitiesReady({ entities }));
-    assert.ok(waiting.error instanceof ApplicationFailure, String(waiting.error));
-    assert.equal(waiting.error.type, 'EntityProcessingError');
-    assert.equal(waiting.error.nonRetryable, false);
-    assert.equal(waiting.error.category, ApplicationFailureCategory.BENIGN);
-    assert.match(waiting.error.message, new RegExp(E1));
-
-    await delay(400);
-    const ready = await inActivity(() => activities.waitEntitiesReady({ entities }));
-    assert.equal(ready.error, undefined);
-    assert.deepEqual(ready.result, { ready: 1, gone: 1 });
-  });
-
-  it('deleting indexed assets, then the assets (force) and entities works, and a second run answers already-absent', async () => {
-    const ias = [
-      { id: IA1, indexId: INDEX },
-      { id: IA2, indexId: INDEX },
-    ];
-    const first = await inActivity(() => activities.deleteIndexedAssets({ indexedAssets: ias }));
     assert.deepEqual(
-      first.result?.map((r) => [r.key, r.outcome]),
+      run.result?.map((o) => [o.item, o.observed.twelvelabs]),
       [
-        [IA1, 'deleted'],
-        [IA2, 'deleted'],
+        [`i-${A}`, 'present'],
+        [`i-${B}`, 'gone'],
+        [`i-${C}`, 'present'],
       ],
     );
-    const again = await inActivity(() => activities.deleteIndexedAssets({ indexedAssets: ias }));
-    assert.deepEqual(
-      again.result?.map((r) => r.outcome),
-      ['already-absent', 'already-absent'],
-    );
-
-    // C is still referenced by IA3: only force=true deletes it (a plain delete would answer 409).
-    const assets = await inActivity(() => activities.deleteTwelveLabsAssets({ assetIds: [A, C] }));
-    assert.deepEqual(
-      assets.result?.map((r) => r.outcome),
-      ['deleted', 'deleted'],
-    );
-    const assetsAgain = await inActivity(() => activities.deleteTwelveLabsAssets({ assetIds: [A, C] }));
-    assert.deepEqual(
-      assetsAgain.result?.map((r) => r.outcome),
-      ['already-absent', 'already-absent'],
-    );
-
-    const entities = await inActivity(() =>
-      activities.deleteEntities({ entities: [{ id: E3, collectionId: COLL }] }),
-    );
-    assert.equal(entities.result?.[0]?.outcome, 'deleted');
-    const entitiesAgain = await inActivity(() =>
-      activities.deleteEntities({ entities: [{ id: E3, collectionId: COLL }] }),
-    );
-    assert.equal(entitiesAgain.result?.[0]?.outcome, 'already-absent');
-
-    const state = await sandbox.state();
-    assert.deepEqual(state.twelvelabs.assets.map((a) => a._id).sort(), [B, D].sort());
-    assert.equal((await sandbox.stats()).mutations.twelvelabs, 5);
-  });
-
-  it('finding assets answers only those that TwelveLabs still has', async () => {
-    await inActivity(() => activities.deleteTwelveLabsAssets({ assetIds: [B] }));
-    const run = await inActivity(() => activities.findTwelveLabsAssets({ assetIds: [A, B, C] }));
-    assert.deepEqual(run.result, [A, C]);
   });
 
   it('without TWELVELABS_API_KEY every TwelveLabs activity fails at once, without retry, naming the variable', async () => {
     const unconfigured = activitiesFor(sandboxEnv(sandbox, { TWELVELABS_API_KEY: '' }));
     const calls: Array<() => Promise<unknown>> = [
-      () => unconfigured.discoverTwelveLabsAssets({ assetIds: [A] }),
-      () => unconfigured.unlinkEntityAssets({ unlinks: [{ id: E1, collectionId: COLL, assetIds: [A] }] }),
-      () => unconfigured.waitEntitiesReady({ entities: [{ id: E1, collectionId: COLL }] }),
-      () => unconfigured.deleteEntities({ entities: [{ id: E1, collectionId: COLL }] }),
-      () => unconfigured.deleteIndexedAssets({ indexedAssets: [{ id: IA1, indexId: INDEX }] }),
-      () => unconfigured.deleteTwelveLabsAssets({ assetIds: [A] }),
-      () => unconfigured.findTwelveLabsAssets({ assetIds: [A] }),
+      () => unconfigured.discoverAssets({ assetIds: [A], indexedAssets: true }),
+      () => unconfigured.unlinkEntities({ unlinks: [{ entity: entity(E1), targets: [target(A)] }] }),
+      () =>
+        unconfigured.deleteEntities({
+          deletes: [{ entity: entity(E1), targets: [target(A)], planAssetIds: [A, B, D] }],
+        }),
+      () => unconfigured.deleteAssets({ assets: [{ ...target(A), known: [{ id: IA1, indexId: INDEX }] }] }),
+      () => unconfigured.observeItems({ items: [{ id: 'i', twelvelabs: { assetId: A } }] }),
     ];
     for (const call of calls) {
       const run = await inActivity(call);

@@ -8,7 +8,16 @@ import { signUplynkRequest } from '../../activities/uplynk-signing.js';
 import { createRateLimiter } from '../../activities/rate-limiter.js';
 import { verifyUplynk } from '../../sandbox/index.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
-import { KEYS, activitiesFor, countRequests, inActivity, sandboxEnv, seedWith } from './support.js';
+import {
+  KEYS,
+  activitiesFor,
+  answers,
+  countRequests,
+  inActivity,
+  sandboxEnv,
+  seedWith,
+  target,
+} from './support.js';
 
 const LIB1 = '8b69f969c65e481385281331520cf1e2';
 const LIB2 = '0c2d4b1f7a9e4e6bb0b5d1a2c3e4f5a6';
@@ -58,29 +67,47 @@ describe('Uplynk activities against the sandbox', () => {
     return (await sandbox.state()).uplynk.libraries.find((l) => l.id === id)?.asset_ids.sort();
   }
 
-  it('removes assets with one signed call per library and answers one result per library and asset', async () => {
+  it('removes assets with one signed call per library and answers one entry per item, library and asset', async () => {
     const run = await inActivity(() =>
-      activities.removeFromUplynkLibraries({
+      activities.removeFromLibraries({
         removals: [
-          { libraryId: LIB1, assetIds: ['a1'] },
-          { libraryId: LIB2, assetIds: ['a1', 'a3'] },
-          { libraryId: LIB1, assetIds: ['a2'] },
+          { libraryId: LIB1, targets: [target('a1', 'i1')] },
+          { libraryId: LIB2, targets: [target('a1', 'i1'), target('a3', 'i3')] },
+          { libraryId: LIB1, targets: [target('a2', 'i2')] },
         ],
       }),
     );
     assert.equal(run.error, undefined);
     assert.deepEqual(
-      run.result?.map((r) => [r.key, r.outcome]),
+      run.result?.entries.map((e) => [e.item, e.system, e.step, e.target, e.answer]).sort(),
       [
-        [`${LIB1}/a1`, 'deleted'],
-        [`${LIB2}/a1`, 'deleted'],
-        [`${LIB2}/a3`, 'deleted'],
-        [`${LIB1}/a2`, 'deleted'],
-      ],
+        ['i1', 'uplynk', 'remove-from-library', `${LIB1}/a1`, 'removal-requested'],
+        ['i1', 'uplynk', 'remove-from-library', `${LIB2}/a1`, 'removal-requested'],
+        ['i2', 'uplynk', 'remove-from-library', `${LIB1}/a2`, 'removal-requested'],
+        ['i3', 'uplynk', 'remove-from-library', `${LIB2}/a3`, 'removal-requested'],
+      ].sort(),
     );
     assert.deepEqual(await members(LIB1), ['keep']);
     assert.deepEqual(await members(LIB2), []);
     assert.equal(countRequests(await sandbox.stats(), { route: REMOVE_ROUTE, status: 200 }), 2);
+  });
+
+  it('an asset that two items name in one library is sent once, and each item has its entry', async () => {
+    const run = await inActivity(() =>
+      activities.removeFromLibraries({
+        removals: [
+          { libraryId: LIB1, targets: [target('a1', 'i1'), target('a1', 'i2'), target('a2', 'i2')] },
+        ],
+      }),
+    );
+    assert.equal(run.error, undefined);
+    assert.deepEqual(run.result?.entries.map((e) => [e.item, e.target]).sort(), [
+      ['i1', `${LIB1}/a1`],
+      ['i2', `${LIB1}/a1`],
+      ['i2', `${LIB1}/a2`],
+    ]);
+    assert.deepEqual(await members(LIB1), ['keep']);
+    assert.equal(countRequests(await sandbox.stats(), { route: REMOVE_ROUTE }), 1);
   });
 
   it('splits many IDs of one library into several calls whose URLs stay under 2,000 characters', async () => {
@@ -104,38 +131,47 @@ describe('Uplynk activities against the sandbox', () => {
     }
 
     const run = await inActivity(() =>
-      activities.removeFromUplynkLibraries({ removals: [{ libraryId: LIB1, assetIds: ids }] }),
+      activities.removeFromLibraries({
+        removals: [{ libraryId: LIB1, targets: ids.map((id) => target(id)) }],
+      }),
     );
-    assert.equal(run.result?.length, 300);
-    assert.ok(run.result?.every((r) => r.outcome === 'deleted'));
+    assert.equal(run.result?.entries.length, 300);
+    assert.ok(run.result?.entries.every((e) => e.answer === 'removal-requested'));
     assert.deepEqual(await members(LIB1), ['keep']);
     assert.equal(countRequests(await sandbox.stats(), { route: REMOVE_ROUTE }), groups.length);
   });
 
   it('an unknown library answers already-absent for each of its pairs, and a second run still succeeds', async () => {
     const removals = [
-      { libraryId: 'no-such-library', assetIds: ['a1', 'a2'] },
-      { libraryId: LIB1, assetIds: ['a1'] },
+      { libraryId: 'no-such-library', targets: [target('a1'), target('a2')] },
+      { libraryId: LIB1, targets: [target('a1')] },
     ];
-    const run = await inActivity(() => activities.removeFromUplynkLibraries({ removals }));
-    assert.deepEqual(
-      run.result?.map((r) => [r.key, r.outcome]),
-      [
-        ['no-such-library/a1', 'already-absent'],
-        ['no-such-library/a2', 'already-absent'],
-        [`${LIB1}/a1`, 'deleted'],
-      ],
-    );
+    const run = await inActivity(() => activities.removeFromLibraries({ removals }));
+    assert.deepEqual(answers(run.result), [
+      ['remove-from-library', `${LIB1}/a1`, 'removal-requested'],
+      ['remove-from-library', 'no-such-library/a1', 'already-absent'],
+      ['remove-from-library', 'no-such-library/a2', 'already-absent'],
+    ]);
     // Uplynk ignores IDs that are not in the library (200), so a rerun is harmless.
-    const again = await inActivity(() => activities.removeFromUplynkLibraries({ removals }));
+    const again = await inActivity(() => activities.removeFromLibraries({ removals }));
     assert.equal(again.error, undefined);
     assert.equal((await sandbox.stats()).mutations.uplynk, 1);
   });
 
-  it('a wrong API key fails the whole batch without retry as UplynkAuthError', async () => {
+  it('an ID that is not safe in a URL fails its items without any call', async () => {
+    const run = await inActivity(() =>
+      activities.removeFromLibraries({ removals: [{ libraryId: LIB1, targets: [target('a1/../x')] }] }),
+    );
+    assert.equal(run.error, undefined);
+    assert.equal(run.result?.entries[0]?.answer, 'failed');
+    assert.match(run.result?.entries[0]?.detail ?? '', /UnsafeIdError: .*not a safe ID/);
+    assert.equal(countRequests(await sandbox.stats()), 0);
+  });
+
+  it('a wrong API key fails the whole phase without retry as UplynkAuthError', async () => {
     const wrong = activitiesFor(sandboxEnv(sandbox, { UPLYNK_API_KEY: 'not-the-key' }));
     const run = await inActivity(() =>
-      wrong.removeFromUplynkLibraries({ removals: [{ libraryId: LIB1, assetIds: ['a1'] }] }),
+      wrong.removeFromLibraries({ removals: [{ libraryId: LIB1, targets: [target('a1')] }] }),
     );
     assert.ok(run.error instanceof ApplicationFailure);
     assert.equal(run.error.type, 'UplynkAuthError');
@@ -147,7 +183,7 @@ describe('Uplynk activities against the sandbox', () => {
   it('without UPLYNK_OWNER_ID and UPLYNK_API_KEY the activity fails at once, naming both', async () => {
     const unconfigured = activitiesFor(sandboxEnv(sandbox, { UPLYNK_OWNER_ID: '', UPLYNK_API_KEY: '' }));
     const run = await inActivity(() =>
-      unconfigured.removeFromUplynkLibraries({ removals: [{ libraryId: LIB1, assetIds: ['a1'] }] }),
+      unconfigured.removeFromLibraries({ removals: [{ libraryId: LIB1, targets: [target('a1')] }] }),
     );
     assert.ok(run.error instanceof ApplicationFailure);
     assert.equal(run.error.type, 'MissingCredentialsError');
