@@ -1,20 +1,19 @@
 /**
- * bulk-delete as a benchmark contender: a throw-away Temporal dev server, one worker in this process
- * (configured from ENV.json, as `bulk-delete worker` reads the environment), and one run of PLAN.json by
- * reference. Prints wall time, history sizes, the worker's peak RSS and the summary as JSON on stdout.
+ * bulk-delete as a benchmark contender: a throw-away Temporal dev server, one production worker process
+ * (`dist/bin/bulk-delete.js worker`, compiled, with the prebuilt workflow bundle; run `npm run build`
+ * first) configured from ENV.json, and one run of PLAN.json by reference. Prints wall time, history
+ * sizes, the worker's peak RSS (VmHWM) and the summary as JSON on stdout.
  *
  *   node --import tsx bench/bulk-delete-run.ts PLAN.json ENV.json [chunkSize] [window]
  */
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { createActivities } from '../activities/index.js';
 import { fetchReport } from '../client/report-fetch.js';
 import { planRefFor, startBulkDelete } from '../client/start.js';
 import { SEARCH_ATTRIBUTES } from '../plan/index.js';
-import { findTemporalCli } from '../scripts/temporal-paths.js';
-import { createWorker } from '../worker/create-worker.js';
-import { loadSystemsConfig } from '../worker/systems-config.js';
+import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
@@ -38,30 +37,39 @@ const temporal = await TestWorkflowEnvironment.createLocal({
 try {
   const planRef = await planRefFor(planFile);
   const taskQueue = `bench-${Date.now()}`;
-  const worker = await createWorker({
-    connection: temporal.nativeConnection,
-    namespace: 'default',
-    taskQueue,
-    activities: createActivities({ systems: loadSystemsConfig({ ...process.env, ...env }) }),
+  const worker = spawn(process.execPath, ['dist/bin/bulk-delete.js', 'worker'], {
+    cwd: PROJECT_ROOT,
+    env: {
+      ...process.env,
+      ...env,
+      NODE_ENV: 'production',
+      TEMPORAL_ADDRESS: temporal.connection.options.address,
+      BULK_DELETE_TASK_QUEUE: taskQueue,
+      BULK_DELETE_LOG_LEVEL: 'ERROR',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 200);
+  let peakKb = 0;
+  const sampler = setInterval(() => {
+    readFile(`/proc/${worker.pid}/status`, 'utf8')
+      .then((s) => (peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0))))
+      .catch(() => undefined);
+  }, 200);
   const started = Date.now();
-  const { report, result } = await worker.runUntil(async () => {
-    const handle = await startBulkDelete(
-      temporal.client,
-      { planRef },
-      {
-        taskQueue,
-        ...(chunkSize ? { chunkSize } : {}),
-        ...(window ? { window } : {}),
-      },
-    );
-    await handle.result().catch(() => undefined);
-    return fetchReport(temporal.client, handle.workflowId);
-  });
+  const handle = await startBulkDelete(
+    temporal.client,
+    { planRef },
+    {
+      taskQueue,
+      ...(chunkSize ? { chunkSize } : {}),
+      ...(window ? { window } : {}),
+    },
+  );
+  await handle.result().catch(() => undefined);
+  const { report, result } = await fetchReport(temporal.client, handle.workflowId);
   const seconds = (Date.now() - started) / 1000;
   clearInterval(sampler);
+  worker.kill('SIGTERM');
   const lengths: number[] = [];
   for await (const run of temporal.client.workflow.list({ query: `WorkflowId = "${report.workflowId}"` })) {
     lengths.push(run.historyLength);
@@ -79,7 +87,7 @@ try {
       events: lengths.reduce((a, b) => a + b, 0),
       eventsPerItem: lengths.reduce((a, b) => a + b, 0) / Math.max(1, items),
       largestHistory: Math.max(...lengths),
-      workerPeakRssMB: Math.round(peakRss / 2 ** 20),
+      workerPeakRssMB: Math.round(peakKb / 1024),
     }),
   );
 } finally {

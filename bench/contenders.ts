@@ -91,6 +91,12 @@ const FAULTS = {
   heavy: { error5xx: 0.1, error429: 0.05, retryAfterSeconds: 1, drop: 0.02 },
 } as const;
 
+// bulk-delete runs as a production worker: compiled, with the prebuilt workflow bundle.
+if (contenders.includes('bulk-delete')) {
+  const build = spawn('npm', ['run', 'build'], { cwd: PROJECT_ROOT, stdio: 'ignore' });
+  const code = await new Promise((resolve) => build.once('exit', resolve));
+  if (code !== 0) throw new Error('npm run build failed');
+}
 const sandbox = await startSandbox();
 const dir = await mkdtemp(join(tmpdir(), 'bulk-delete-contenders-'));
 const rows: Array<Record<string, unknown>> = [];
@@ -123,7 +129,7 @@ try {
             Boolean,
           )
         : ['bench/scripts.ts', contender, planFile, envFile];
-    const { out, peakRssMB } = await run(argv, { ...process.env, ...extraEnv });
+    const { out, peakRssMB } = await run(argv, process.env);
     const stats = await control<{ requests: Array<{ count: number; status: number }> }>(
       sandbox.url,
       '/stats',
