@@ -43,6 +43,46 @@ export async function pendingWork(client: Client, chunkIds: readonly string[]): 
   return out;
 }
 
+/** Items that settled inside a chunk's running phase, as its last heartbeat tells them. */
+export interface PhaseSettled {
+  settled: number;
+  failed: number;
+}
+
+/**
+ * What a running phase has settled so far, from its heartbeat cursor (`entries` and `failures`, see
+ * activities/phase-runner.ts): the chunk's own count moves only when a phase ends. An item whose call
+ * failed for good has settled, as failed, in any phase; an item with a call done has settled only in
+ * `delete-dam`, the mission's last phase (elsewhere more calls may follow). Counted once per item.
+ */
+export function settledInPhase(details: unknown, lastPhase: boolean): PhaseSettled {
+  const cursor = details as { entries?: unknown; failures?: unknown } | undefined;
+  const itemsOf = (list: unknown): string[] =>
+    Array.isArray(list)
+      ? list.flatMap((e) =>
+          e && typeof (e as { item?: unknown }).item === 'string' ? [(e as { item: string }).item] : [],
+        )
+      : [];
+  const failed = new Set(itemsOf(cursor?.failures));
+  const done = new Set(lastPhase ? itemsOf(cursor?.entries).filter((i) => !failed.has(i)) : []);
+  return { settled: failed.size + done.size, failed: failed.size };
+}
+
+/** The heartbeat details of a chunk's running phase activity, or undefined. */
+export async function phaseHeartbeat(client: Client, chunkId: string): Promise<unknown> {
+  const description = await client.workflow
+    .getHandle(chunkId)
+    .describe()
+    .catch(() => undefined);
+  const data = description?.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  try {
+    return JSON.parse(Buffer.from(data).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Lines for `status`: only what is worth a look (a retry, an error, a wait). */
 export function pendingLines(work: readonly PendingWork[]): string[] {
   return work

@@ -79,6 +79,8 @@ export interface PhaseCount {
 export interface Progress {
   plan: string;
   status: 'discovering' | 'awaiting-approval' | 'running' | 'stopping' | RunStatus;
+  /** A dry run: it discovers and deletes nothing. Absent from runs started before this field. */
+  dryRun?: boolean;
   phase: Phase;
   items: number;
   /** Items settled so far: in finished chunks, plus those the running chunks told (see `runningChunks`). */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { Io } from '../../client/command.js';
+import { settledInPhase } from '../../client/pending-work.js';
 import { planSourceOf, readPlanFile } from '../../client/plan-file.js';
 import { ProgressRenderer, progressLine } from '../../client/progress-view.js';
 import { formatReport, summaryLines } from '../../client/report-format.js';
@@ -101,6 +102,50 @@ describe('what the command line prints', () => {
       progressLine(progress(0, { items: 0, chunks: { total: 1, done: 0, running: 1 } })),
       '[------------------------]   0% 0/0 items · phase delete-assets',
     );
+  });
+
+  it('a dry run says what discovery found, never a bar at 0% with "completed"', () => {
+    const dry = (extra: Partial<Progress>) =>
+      progressLine(
+        progress(0, { items: 5, dryRun: true, chunks: { total: 1, done: 0, running: 1 }, ...extra }),
+      );
+    assert.equal(dry({ status: 'discovering', phase: 'discover' }), 'dry run: discovering 5 items');
+    assert.equal(dry({ status: 'completed', phase: 'done' }), 'dry run: 5 items discovered');
+    assert.equal(
+      dry({ status: 'completed', phase: 'done', itemsFailed: 1 }),
+      'dry run: 5 items discovered · 1 not discovered',
+    );
+  });
+
+  it('a run stopped at its failure threshold says "failed" once: the count of items, then "stopped"', () => {
+    const line = progressLine(progress(10, { status: 'failed', phase: 'done', itemsFailed: 8 }));
+    assert.equal(
+      line,
+      '[########################] 100% 10/10 items · 8 failed · stopped · chunks 1/2 (1 running)',
+    );
+    assert.equal(line.match(/failed/g)?.length, 1);
+  });
+
+  it('on a narrow TTY the line is cut to the terminal width, never wrapped', () => {
+    const io = Object.assign(fakeIo(true), { columns: () => 40 });
+    const renderer = new ProgressRenderer(io);
+    renderer.update(progress(3));
+    const drawn = io.drawn.replace('\r\u001b[2K', '');
+    assert.equal(drawn, '[#######-----------------]  30% 3/10 i…');
+    assert.equal([...drawn].length, 39);
+    // Off a TTY (a log file), nothing is cut.
+    assert.equal(progressLine(progress(3)).length > 40, true);
+  });
+
+  it('items settle inside a phase as its heartbeat tells them: failed ones in any phase, done ones in the last', () => {
+    const cursor = {
+      entries: [{ item: 'a' }, { item: 'a' }, { item: 'b' }, { item: 'c' }],
+      failures: [{ item: 'c' }, { item: 'd' }],
+    };
+    assert.deepEqual(settledInPhase(cursor, false), { settled: 2, failed: 2 });
+    assert.deepEqual(settledInPhase(cursor, true), { settled: 4, failed: 2 });
+    assert.deepEqual(settledInPhase(undefined, true), { settled: 0, failed: 0 });
+    assert.deepEqual(settledInPhase({ v: 1 }, true), { settled: 0, failed: 0 });
   });
 
   it('the summary table counts rows by system and items by outcome, and lists failures with their reason', () => {
