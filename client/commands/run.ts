@@ -7,7 +7,7 @@ import {
   planSourceOf,
   readPlanFile,
 } from '../plan-file.js';
-import { summaryLines } from '../report-format.js';
+import { countedSteps, summaryLines } from '../report-format.js';
 import { watchRun } from '../run-watch.js';
 import { startBulkDelete } from '../start.js';
 import { withClient } from '../temporal-client.js';
@@ -132,7 +132,7 @@ export const runCommand: Command = {
       if (outcome.report) io.out(['', ...summaryLines(outcome.report)].join('\n'));
       if (outcome.result?.dryRun) {
         io.out(
-          `\ndry run: ${plural(outcome.steps.length, 'step')}, digest ${outcome.result.digest ?? '(none)'}; nothing was changed`,
+          `\ndry run: ${plural(countedSteps(outcome.steps), 'step')}, digest ${outcome.result.digest ?? '(none)'}; nothing was changed`,
         );
       }
       io.out(`\nWeb UI: ${url}`);
