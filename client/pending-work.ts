@@ -63,7 +63,9 @@ export function settledInPhase(details: unknown, lastPhase: boolean): PhaseSettl
           e && typeof (e as { item?: unknown }).item === 'string' ? [(e as { item: string }).item] : [],
         )
       : [];
-  const failed = new Set(itemsOf(cursor?.failures));
+  const entries = Array.isArray(cursor?.entries) ? (cursor.entries as unknown[]) : [];
+  const failedEntries = entries.filter((e) => (e as { answer?: unknown } | null)?.answer === 'failed');
+  const failed = new Set([...itemsOf(cursor?.failures), ...itemsOf(failedEntries)]);
   const done = new Set(lastPhase ? itemsOf(cursor?.entries).filter((i) => !failed.has(i)) : []);
   return { settled: failed.size + done.size, failed: failed.size };
 }

@@ -92,10 +92,15 @@ export function table(header: string[], rows: string[][]): string[] {
 export class ProgressRenderer {
   private last = '';
   private drawn = false;
+  private done = 0;
 
   constructor(private readonly io: Io) {}
 
   update(progress: Progress): void {
+    // A phase's items are counted from its heartbeat until the chunk counts them itself: between the two
+    // reads one poll may see them in neither. The bar never goes back.
+    this.done = Math.max(this.done, progress.itemsDone);
+    progress = { ...progress, itemsDone: this.done };
     const line = progressLine(progress, this.io.isTty ? this.io.columns?.() : undefined);
     if (line === this.last) return;
     this.last = line;

@@ -104,6 +104,18 @@ describe('what the command line prints', () => {
     );
   });
 
+  it('the bar never goes back, even when one poll sees fewer items settled than the one before', () => {
+    const io = fakeIo(false);
+    const renderer = new ProgressRenderer(io);
+    renderer.update(progress(6));
+    renderer.update(progress(4));
+    renderer.update(progress(7));
+    assert.deepEqual(
+      io.lines.map((l) => /\d+\/10 items/.exec(l)?.[0]),
+      ['6/10 items', '7/10 items'],
+    );
+  });
+
   it('a dry run says what discovery found, never a bar at 0% with "completed"', () => {
     const dry = (extra: Partial<Progress>) =>
       progressLine(
@@ -144,6 +156,10 @@ describe('what the command line prints', () => {
     };
     assert.deepEqual(settledInPhase(cursor, false), { settled: 2, failed: 2 });
     assert.deepEqual(settledInPhase(cursor, true), { settled: 4, failed: 2 });
+    assert.deepEqual(settledInPhase({ entries: [{ item: 'e', answer: 'failed' }] }, true), {
+      settled: 1,
+      failed: 1,
+    });
     assert.deepEqual(settledInPhase(undefined, true), { settled: 0, failed: 0 });
     assert.deepEqual(settledInPhase({ v: 1 }, true), { settled: 0, failed: 0 });
   });
