@@ -50,13 +50,16 @@ export interface PhaseSettled {
 }
 
 /**
- * What a running phase has settled so far, from its heartbeat cursor (`entries` and `failures`, see
- * activities/phase-runner.ts): the chunk's own count moves only when a phase ends. An item whose call
- * failed for good has settled, as failed, in any phase; an item with a call done has settled only in
- * `delete-dam`, the mission's last phase (elsewhere more calls may follow). Counted once per item.
+ * What a running phase has settled so far, from its heartbeat cursor (activities/phase-runner.ts): the
+ * chunk's own count moves only when a phase ends. An item whose call failed for good has settled, as
+ * failed. An item of `settling` (its last calls are in this phase, see `ChunkProgress`) has settled once
+ * every unit of its calls is in the cursor's `done`. Each item is counted once.
  */
-export function settledInPhase(details: unknown, lastPhase: boolean): PhaseSettled {
-  const cursor = details as { entries?: unknown; failures?: unknown } | undefined;
+export function settledInPhase(
+  details: unknown,
+  settling: Readonly<Record<string, readonly string[]>> = {},
+): PhaseSettled {
+  const cursor = details as { entries?: unknown; failures?: unknown; done?: unknown } | undefined;
   const itemsOf = (list: unknown): string[] =>
     Array.isArray(list)
       ? list.flatMap((e) =>
@@ -66,8 +69,12 @@ export function settledInPhase(details: unknown, lastPhase: boolean): PhaseSettl
   const entries = Array.isArray(cursor?.entries) ? (cursor.entries as unknown[]) : [];
   const failedEntries = entries.filter((e) => (e as { answer?: unknown } | null)?.answer === 'failed');
   const failed = new Set([...itemsOf(cursor?.failures), ...itemsOf(failedEntries)]);
-  const done = new Set(lastPhase ? itemsOf(cursor?.entries).filter((i) => !failed.has(i)) : []);
-  return { settled: failed.size + done.size, failed: failed.size };
+  const done = new Set(Array.isArray(cursor?.done) ? cursor.done.filter((k) => typeof k === 'string') : []);
+  let settled = failed.size;
+  for (const [item, units] of Object.entries(settling)) {
+    if (!failed.has(item) && units.length > 0 && units.every((u) => done.has(u))) settled++;
+  }
+  return { settled, failed: failed.size };
 }
 
 /** The heartbeat details of a chunk's running phase activity, or undefined. */

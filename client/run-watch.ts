@@ -72,10 +72,11 @@ export async function queryProgress(
       query.catch(() => undefined);
       const chunk = await within(query, ms).catch(() => undefined);
       if (!chunk || chunk.phase === 'discover' || chunk.phase === 'done') return chunk;
-      const inPhase = settledInPhase(await phaseHeartbeat(client, id), chunk.phase === 'delete-dam');
+      const inPhase = settledInPhase(await phaseHeartbeat(client, id), chunk.settling);
       const room = Math.max(0, chunk.items - chunk.settled);
       return {
         ...chunk,
+        settling: undefined,
         settled: chunk.settled + Math.min(room, inPhase.settled),
         failed: chunk.failed + Math.min(room, inPhase.failed),
       };

@@ -125,6 +125,11 @@ export interface ChunkProgress {
   items: number;
   settled: number;
   failed: number;
+  /**
+   * While a phase runs: the items it settles (no call after it), each with the units of its calls in it
+   * (entity, asset or library IDs, as its heartbeat's `done` lists them). Absent from older workers.
+   */
+  settling?: Record<string, string[]>;
 }
 
 export interface ChunkInput {
