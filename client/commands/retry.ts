@@ -55,6 +55,12 @@ export const retryCommand: Command = {
       if (description.status.name === 'RUNNING') {
         throw new CliError(`${workflowId} is still running: retry it once it has ended`);
       }
+      // A dry run reports no item at all: "retrying" it would delete the whole plan.
+      if (description.memo?.dryRun === true) {
+        throw new CliError(
+          `${workflowId} is a dry run: it deleted nothing and has nothing to retry (run the plan instead)`,
+        );
+      }
       const [{ report }, plan] = await Promise.all([
         fetchReport(client, workflowId),
         planOfRun(client, workflowId),

@@ -3,7 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Connection, Client } from '@temporalio/client';
-import { BulkDeleteRetryOf, type PlanInput, type Report } from '../../plan/index.js';
+import { BulkDeleteRetryOf, Plan, type PlanInput, type Report, type ReportRow } from '../../plan/index.js';
+import { retryItems } from '../../client/retry-plan.js';
 import { sandboxEnv } from '../../sandbox/index.js';
 import type { Stack } from '../helpers/stack.js';
 import { runCli } from './cli-process.js';
@@ -125,7 +126,7 @@ describe('bulk-delete retry: a new run over what failed, against a dev server an
     assert.match(again.stdout, /^nothing to retry: every item of .* ended deleted or already absent$/m);
   });
 
-  it('retry of a run that deleted everything starts nothing and exits 0', async () => {
+  it('retry of a run that deleted everything starts nothing and exits 0; retry of a dry run is refused', async () => {
     const { path } = await planFile('retry-none', 3, 42);
     const first = await runCli(['run', path, '--wait', '--id', 'retry-none-1'], { env });
     assert.equal(first.code, 0, first.stderr);
@@ -134,5 +135,50 @@ describe('bulk-delete retry: a new run over what failed, against a dev server an
     assert.equal((JSON.parse(retried.stdout) as RetryJson).items, 0);
     const missing = await runCli(['status', 'retry-none-1-retry-1'], { env });
     assert.equal(missing.code, 2);
+
+    // A dry run reports no item: retrying it would delete the whole plan, so it is refused.
+    const dry = await runCli(['run', path, '--dry-run', '--wait', '--id', 'retry-none-dry'], { env });
+    assert.equal(dry.code, 0, dry.stderr);
+    const refused = await runCli(['retry', 'retry-none-dry'], { env });
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /is a dry run: it deleted nothing and has nothing to retry/);
+    assert.equal((await runCli(['status', 'retry-none-dry-retry-1'], { env })).code, 2);
+  });
+});
+
+describe('what a retry runs again', () => {
+  it('the items with a failed, skipped or partial row, or with no row at all, in plan order', () => {
+    const hex = (n: number) => n.toString(16).padStart(24, '0');
+    const plan = Plan.parse({
+      name: 'p',
+      items: ['gone', 'ok', 'failed', 'lost', 'partial', 'skipped'].map((id, n) => ({
+        id,
+        twelvelabs: { assetId: hex(n + 1) },
+        entermedia: { assetId: String(n) },
+      })),
+    });
+    const row = (item: string, system: ReportRow['system'], outcome: ReportRow['outcome']): ReportRow => ({
+      item,
+      system,
+      outcome,
+      step: 'delete-asset',
+      detail: '',
+      at: '2026-01-01T00:00:00Z',
+    });
+    const rows = [
+      row('gone', 'twelvelabs', 'already-absent'),
+      row('gone', 'entermedia', 'deleted'),
+      row('ok', 'twelvelabs', 'deleted'),
+      row('ok', 'entermedia', 'deleted'),
+      row('failed', 'twelvelabs', 'deleted'),
+      row('failed', 'entermedia', 'failed'),
+      row('partial', 'twelvelabs', 'partial'),
+      row('skipped', 'twelvelabs', 'skipped'),
+    ];
+    assert.deepEqual(
+      retryItems(plan, { rows }).map((i) => i.id),
+      ['failed', 'lost', 'partial', 'skipped'],
+    );
+    assert.deepEqual(retryItems(plan, { rows: rows.slice(0, 4) }).length, 4);
   });
 });
