@@ -47,6 +47,16 @@ function formatOf(flag: string | undefined, out: string | undefined, json: boole
   return json ? 'json' : 'md';
 }
 
+function writeOut(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (error) {
+    throw new CliError(
+      `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+}
+
 /** `bulk-delete report ID`. */
 export const reportCommand: Command = {
   name: 'report',
@@ -65,19 +75,21 @@ export const reportCommand: Command = {
       if (awaitingDigest !== undefined) {
         // Nothing was deleted yet: what there is to review is the steps and their digest.
         io.err(`${workflowId} is waiting for approval: nothing was deleted yet; these are its planned steps`);
-        if (json || format === 'json') {
-          const text = `${JSON.stringify({ workflowId, status: 'awaiting-approval', digest: awaitingDigest, steps }, null, 2)}\n`;
-          if (out === undefined) process.stdout.write(text);
-          else writeFileSync(out, text);
-        } else {
-          io.out(
-            [
-              ...stepLines(steps),
-              '',
-              `${plural(countedSteps(steps), 'step')} for ${plural(new Set(steps.map((s) => s.item)).size, 'item')}; digest: ${awaitingDigest}`,
-              `approve: bulk-delete approve ${workflowId} --digest ${awaitingDigest}`,
-            ].join('\n'),
-          );
+        const items = new Set(steps.map((s) => s.item)).size;
+        const text =
+          json || format === 'json'
+            ? `${JSON.stringify({ workflowId, status: 'awaiting-approval', digest: awaitingDigest, steps }, null, 2)}\n`
+            : [
+                ...stepLines(steps),
+                '',
+                `${plural(countedSteps(steps), 'step')} for ${plural(items, 'item')}; digest: ${awaitingDigest}`,
+                `approve: bulk-delete approve ${workflowId} --digest ${awaitingDigest}`,
+                '',
+              ].join('\n');
+        if (out === undefined) process.stdout.write(text);
+        else {
+          writeOut(out, text);
+          io.err(`wrote ${plural(steps.length, 'step')} to ${out}`);
         }
         return EXIT.ok;
       }
@@ -86,13 +98,7 @@ export const reportCommand: Command = {
       if (out === undefined) {
         process.stdout.write(text);
       } else {
-        try {
-          writeFileSync(out, text);
-        } catch (error) {
-          throw new CliError(
-            `cannot write ${out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-          );
-        }
+        writeOut(out, text);
         if (json) {
           io.out(
             JSON.stringify(

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { PlanInput, PlannedStep } from '../../plan/index.js';
@@ -100,6 +100,11 @@ describe('the approval view: plan and report of a run waiting for approval show 
     assert.equal(body.status, 'awaiting-approval');
     assert.equal(body.digest, digest);
     assert.ok(body.steps.some((s) => s.step === 'delete-asset' && /\.mp4/.test(s.seen ?? '')));
+
+    const file = join(dir, 'steps.md');
+    const written = await runCli(['report', workflowId, '--out', file], { env });
+    assert.equal(written.code, 0, written.stderr);
+    assert.match(readFileSync(file, 'utf8'), new RegExp(`digest: ${digest}`));
 
     // The digest shown is the one approve takes: the view added nothing to it.
     const approved = await runCli(['approve', workflowId, '--digest', digest], { env });
