@@ -139,6 +139,9 @@ describe('bulk-delete retry: a new run over what failed, against a dev server an
     // A dry run reports no item: retrying it would delete the whole plan, so it is refused.
     const dry = await runCli(['run', path, '--dry-run', '--wait', '--id', 'retry-none-dry'], { env });
     assert.equal(dry.code, 0, dry.stderr);
+    assert.match(dry.stdout, /^item\s+system\s+step\s+target\s+discovered\s+note/m);
+    assert.match(dry.stdout, /^dry run: \d+ steps, digest [0-9a-f]{64}; nothing was changed$/m);
+    assert.doesNotMatch(dry.stdout, /completed, 0 items/);
     const refused = await runCli(['retry', 'retry-none-dry'], { env });
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /is a dry run: it deleted nothing and has nothing to retry/);
