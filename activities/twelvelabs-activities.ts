@@ -61,16 +61,25 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
     withIndexed: boolean,
   ): Promise<DiscoveredAsset> {
     try {
+      // The asset itself (filename, status) only where the steps are shown for review (a dry run, an
+      // approval run): a plain run makes no call that it does not need.
+      const asset = withIndexed ? await client.getAsset(assetId) : undefined;
       const entities = await allPages((page) => client.listEntities(assetId, page));
       const indexed = withIndexed ? await allPages((page) => client.listIndexedAssets(assetId, page)) : [];
       return {
         assetId,
         exists: true,
+        ...(asset?.filename ? { filename: asset.filename } : {}),
+        ...(asset?.status ? { status: asset.status } : {}),
         // A listing can shift between pages while others delete; an ID seen twice is one reference.
         ...(withIndexed
           ? {
               indexedAssets: uniqueBy(
-                indexed.map((ia) => ({ id: ia._id, indexId: ia.index._id })),
+                indexed.map((ia) => ({
+                  id: ia._id,
+                  indexId: ia.index._id,
+                  ...(ia.index.name ? { indexName: ia.index.name } : {}),
+                })),
                 (ia) => ia.id,
               ),
             }

@@ -49,6 +49,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/report.js')).reportCommand,
   },
   {
+    name: 'retry',
+    summary: 'a new run over the failed, skipped and partial items of a finished run',
+    load: async () => (await import('./commands/retry.js')).retryCommand,
+  },
+  {
     name: 'schedule',
     summary:
       'recurring clean-up with Temporal Schedules: create, list, describe, pause, unpause, trigger, delete',

@@ -35,6 +35,8 @@ export interface Io {
   draw(text: string): void;
   /** stderr is a terminal: progress may redraw one line. */
   isTty: boolean;
+  /** The terminal's width now, when stderr is one (it changes when the window is resized). */
+  columns?: () => number | undefined;
   env: NodeJS.ProcessEnv;
 }
 
@@ -45,6 +47,7 @@ export function processIo(): Io {
     err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
     draw: (text) => process.stderr.write(text),
     isTty: Boolean(process.stderr.isTTY),
+    columns: () => (process.stderr.isTTY ? process.stderr.columns : undefined),
     env: process.env,
   };
 }

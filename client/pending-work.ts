@@ -43,6 +43,55 @@ export async function pendingWork(client: Client, chunkIds: readonly string[]): 
   return out;
 }
 
+/** Items that settled inside a chunk's running phase, as its last heartbeat tells them. */
+export interface PhaseSettled {
+  settled: number;
+  failed: number;
+}
+
+/**
+ * What a running phase has settled so far, from its heartbeat cursor (activities/phase-runner.ts): the
+ * chunk's own count moves only when a phase ends. An item whose call failed for good has settled, as
+ * failed. An item of `settling` (its last calls are in this phase, see `ChunkProgress`) has settled once
+ * every unit of its calls is in the cursor's `done`. Each item is counted once.
+ */
+export function settledInPhase(
+  details: unknown,
+  settling: Readonly<Record<string, readonly string[]>> = {},
+): PhaseSettled {
+  const cursor = details as { entries?: unknown; failures?: unknown; done?: unknown } | undefined;
+  const itemsOf = (list: unknown): string[] =>
+    Array.isArray(list)
+      ? list.flatMap((e) =>
+          e && typeof (e as { item?: unknown }).item === 'string' ? [(e as { item: string }).item] : [],
+        )
+      : [];
+  const entries = Array.isArray(cursor?.entries) ? (cursor.entries as unknown[]) : [];
+  const failedEntries = entries.filter((e) => (e as { answer?: unknown } | null)?.answer === 'failed');
+  const failed = new Set([...itemsOf(cursor?.failures), ...itemsOf(failedEntries)]);
+  const done = new Set(Array.isArray(cursor?.done) ? cursor.done.filter((k) => typeof k === 'string') : []);
+  let settled = failed.size;
+  for (const [item, units] of Object.entries(settling)) {
+    if (!failed.has(item) && units.length > 0 && units.every((u) => done.has(u))) settled++;
+  }
+  return { settled, failed: failed.size };
+}
+
+/** The heartbeat details of a chunk's running phase activity, or undefined. */
+export async function phaseHeartbeat(client: Client, chunkId: string): Promise<unknown> {
+  const description = await client.workflow
+    .getHandle(chunkId)
+    .describe()
+    .catch(() => undefined);
+  const data = description?.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  try {
+    return JSON.parse(Buffer.from(data).toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Lines for `status`: only what is worth a look (a retry, an error, a wait). */
 export function pendingLines(work: readonly PendingWork[]): string[] {
   return work

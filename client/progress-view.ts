@@ -15,19 +15,56 @@ export function progressBar(done: number, total: number, width = BAR_WIDTH): str
   return `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(share * 100)).padStart(3)}%`;
 }
 
-/** One line saying where a run is: status, phase, items done and failed, chunks. */
-export function progressLine(progress: Progress): string {
-  const parts = [
-    `${progressBar(progress.itemsDone, progress.items)} ${progress.itemsDone}/${progress.items} items`,
-  ];
-  if (progress.itemsFailed > 0) parts.push(`${progress.itemsFailed} failed`);
-  parts.push(progress.status === 'running' ? `phase ${progress.phase}` : progress.status);
+/** The run's state in a word or two, said once: item failures are counted apart from it. */
+function stateOf(progress: Progress): string {
+  switch (progress.status) {
+    case 'running':
+      return `phase ${progress.phase}`;
+    // A run that ended `failed` stopped early (failure threshold, a failure of its own): its failed items
+    // are counted already, so the state says that it stopped, not "failed" a second time.
+    case 'failed':
+      return 'stopped';
+    default:
+      return progress.status;
+  }
+}
+
+/**
+ * One line saying where a run is: status, phase, items done and failed, chunks. A dry run deletes
+ * nothing, so it shows no bar: it says what discovery found. With `columns`, the line is cut to fit
+ * (a terminal wraps a longer line, and the next redraw then leaves the wrapped part behind).
+ */
+export function progressLine(progress: Progress, columns?: number): string {
+  const parts: string[] = [];
+  if (progress.dryRun) {
+    parts.push(
+      progress.status === 'completed'
+        ? `dry run: ${progress.items} items discovered`
+        : `dry run: discovering ${progress.items} items`,
+    );
+    if (progress.itemsFailed > 0) parts.push(`${progress.itemsFailed} not discovered`);
+    if (progress.status !== 'completed' && progress.status !== 'discovering') parts.push(progress.status);
+  } else {
+    parts.push(
+      `${progressBar(progress.itemsDone, progress.items)} ${progress.itemsDone}/${progress.items} items`,
+    );
+    if (progress.itemsFailed > 0) parts.push(`${progress.itemsFailed} failed`);
+    parts.push(stateOf(progress));
+  }
   if (progress.chunks.total > 1) {
     parts.push(
       `chunks ${progress.chunks.done}/${progress.chunks.total}${progress.chunks.running ? ` (${progress.chunks.running} running)` : ''}`,
     );
   }
-  return parts.join(' · ');
+  return fit(parts.join(' · '), columns);
+}
+
+/** Cuts a line to `columns - 1` characters (the last column would wrap on some terminals), marked with "…". */
+export function fit(line: string, columns?: number): string {
+  if (columns === undefined || columns <= 0) return line;
+  const room = Math.max(1, columns - 1);
+  const chars = [...line];
+  return chars.length <= room ? line : `${chars.slice(0, room - 1).join('')}…`;
 }
 
 /** Progress by system, one line each, for `status`. */
@@ -55,11 +92,16 @@ export function table(header: string[], rows: string[][]): string[] {
 export class ProgressRenderer {
   private last = '';
   private drawn = false;
+  private done = 0;
 
   constructor(private readonly io: Io) {}
 
   update(progress: Progress): void {
-    const line = progressLine(progress);
+    // A phase's items are counted from its heartbeat until the chunk counts them itself: between the two
+    // reads one poll may see them in neither. The bar never goes back.
+    this.done = Math.max(this.done, progress.itemsDone);
+    progress = { ...progress, itemsDone: this.done };
+    const line = progressLine(progress, this.io.isTty ? this.io.columns?.() : undefined);
     if (line === this.last) return;
     this.last = line;
     if (this.io.isTty) {

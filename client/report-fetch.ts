@@ -14,8 +14,10 @@ export interface FetchedReport {
   report: Report;
   /** The run's result, when it completed; undefined for a run that is open, cancelled or failed. */
   result: BulkDeleteResult | undefined;
-  /** A dry run's steps, in plan order. */
+  /** A dry run's steps, or those of a run waiting for approval, in plan order. */
   steps: PlannedStep[];
+  /** A run waiting for approval: the digest `approve` must quote. */
+  awaitingDigest?: string;
 }
 
 interface MemoResult extends Omit<BulkDeleteResult, 'chunkWorkflowIds'> {
@@ -40,6 +42,7 @@ export async function fetchReport(client: Client, workflowId: string): Promise<F
   let chunkIds: string[] = [];
   let status: Report['status'] = 'failed';
   let plan = typeof description.memo?.plan === 'string' ? description.memo.plan : '';
+  let awaitingDigest: string | undefined;
   if (description.status.name === 'COMPLETED') {
     result = (await handle.result()) as BulkDeleteResult;
     chunkIds = result.chunkWorkflowIds;
@@ -64,7 +67,13 @@ export async function fetchReport(client: Client, workflowId: string): Promise<F
       // The rows so far: the chunks of the current pass that have finished (chunk IDs are deterministic).
       status = 'running';
       const progress = await handle.query(progressQuery);
-      const prefix = description.memo?.dryRun === true ? 'discover' : 'chunk';
+      // Discovering or waiting for approval: the discover chunks hold the steps to review.
+      const discovering =
+        description.memo?.dryRun === true ||
+        progress.status === 'discovering' ||
+        progress.status === 'awaiting-approval';
+      const prefix = discovering ? 'discover' : 'chunk';
+      if (progress.status === 'awaiting-approval') awaitingDigest = progress.digest;
       const ids = Array.from(
         { length: progress.chunks.total },
         (_, i) => `${workflowId}/${prefix}-${pad(i)}`,
@@ -101,5 +110,6 @@ export async function fetchReport(client: Client, workflowId: string): Promise<F
     report: { workflowId, plan, status, summary: summarize(rows), rows, mutations },
     result,
     steps,
+    ...(awaitingDigest ? { awaitingDigest } : {}),
   };
 }

@@ -110,10 +110,15 @@ export function summaryLines(report: Report, options: { maxFailures?: number } =
 }
 
 /** The steps a dry run found, grouped in the order they would run. */
+/** The steps that call something: not the display-only rows (parts already gone, reads that failed). */
+export function countedSteps(steps: readonly PlannedStep[]): number {
+  return steps.filter((s) => s.step !== 'already-absent' && s.step !== 'not-discovered').length;
+}
+
 export function stepLines(steps: readonly PlannedStep[]): string[] {
   if (steps.length === 0) return ['no steps: nothing to delete'];
   return table(
-    ['item', 'system', 'step', 'target', 'note'],
-    steps.map((s) => [s.item, s.system, s.step, s.target, s.note ?? '']),
+    ['item', 'system', 'step', 'target', 'discovered', 'note'],
+    steps.map((s) => [s.item, s.system, s.step, s.target, s.seen ?? '', s.note ?? '']),
   );
 }

@@ -9,6 +9,7 @@ import type { Report } from '../plan/index.js';
 import type { BulkDeleteResult, PlannedStep, Progress } from '../workflows/definitions.js';
 import { PHASES, chunkProgressQuery, progressQuery } from '../workflows/definitions.js';
 import { EXIT, type Io } from './command.js';
+import { phaseHeartbeat, settledInPhase } from './pending-work.js';
 import { ProgressRenderer } from './progress-view.js';
 import { fetchReport } from './report-fetch.js';
 import { warnWithoutWorker } from './worker-check.js';
@@ -63,11 +64,22 @@ export async function queryProgress(
   }
   if (!progress) return undefined;
   // Items settle one by one inside the running chunks: add what each says so far.
+  // Inside a phase, its activity's heartbeat tells the items settled so far (the chunk counts them when
+  // the phase ends): the bar moves per item, not per phase.
   const chunks = await Promise.all(
-    (progress.runningChunks ?? []).map((id) => {
-      const chunk = client.workflow.getHandle(id).query(chunkProgressQuery);
-      chunk.catch(() => undefined);
-      return within(chunk, ms).catch(() => undefined);
+    (progress.runningChunks ?? []).map(async (id) => {
+      const query = client.workflow.getHandle(id).query(chunkProgressQuery);
+      query.catch(() => undefined);
+      const chunk = await within(query, ms).catch(() => undefined);
+      if (!chunk || chunk.phase === 'discover' || chunk.phase === 'done') return chunk;
+      const inPhase = settledInPhase(await phaseHeartbeat(client, id), chunk.settling);
+      const room = Math.max(0, chunk.items - chunk.settled);
+      return {
+        ...chunk,
+        settling: undefined,
+        settled: chunk.settled + Math.min(room, inPhase.settled),
+        failed: chunk.failed + Math.min(room, inPhase.failed),
+      };
     }),
   );
   let phase = PHASES.indexOf(progress.phase);

@@ -4,7 +4,14 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { PlanRef } from '../activities/contract.js';
-import { BulkDeleteItems, BulkDeletePlan, BulkDeleteStatus, Plan, digestOf } from '../plan/index.js';
+import {
+  BulkDeleteItems,
+  BulkDeletePlan,
+  BulkDeleteRetryOf,
+  BulkDeleteStatus,
+  Plan,
+  digestOf,
+} from '../plan/index.js';
 import { bulkDeleteWorkflow } from '../workflows/index.js';
 import { plural } from './command.js';
 
@@ -46,6 +53,8 @@ export interface StartOptions {
   maxHistoryEvents?: number;
   /** How long the run may wait for a worker before it ends without deleting anything. */
   startWithinMs?: number;
+  /** `bulk-delete retry`: the workflow ID of the run this one retries (memo `retryOf`, `BulkDeleteRetryOf`). */
+  retryOf?: string;
 }
 
 /**
@@ -84,8 +93,14 @@ export async function startBulkDelete(
         { key: BulkDeletePlan, value: name },
         { key: BulkDeleteStatus, value: options.dryRun ? 'discovering' : 'running' },
         { key: BulkDeleteItems, value: items },
+        ...(options.retryOf !== undefined ? [{ key: BulkDeleteRetryOf, value: options.retryOf }] : []),
       ],
-      memo: { plan: name, items, digest },
+      memo: {
+        plan: name,
+        items,
+        digest,
+        ...(options.retryOf !== undefined ? { retryOf: options.retryOf } : {}),
+      },
       staticSummary: `${options.dryRun ? 'Dry run of' : 'Delete'} ${plural(items, 'item')} of plan ${name}`,
       staticDetails: `Plan **${name}**: ${plural(items, 'item')}, plan digest \`${digest}\`${options.requireApproval ? ', waits for approval' : ''}.`,
     });

@@ -62,7 +62,7 @@ schema() {
 }
 
 # The search attributes the workflows upsert (plan/search-attributes.ts; a test checks that both agree).
-SEARCH_ATTRIBUTES="BulkDeletePlan:Keyword BulkDeleteStatus:Keyword BulkDeleteItems:Int BulkDeleteFailed:Int"
+SEARCH_ATTRIBUTES="BulkDeletePlan:Keyword BulkDeleteStatus:Keyword BulkDeleteItems:Int BulkDeleteFailed:Int BulkDeleteRetryOf:Keyword"
 
 namespace_exists() {
   temporal operator namespace describe --address "$TEMPORAL_ADDRESS" -n "$TEMPORAL_NAMESPACE" >/dev/null 2>&1

@@ -67,6 +67,7 @@ export {
   BulkDeleteStatus,
   BulkDeleteItems,
   BulkDeleteFailed,
+  BulkDeleteRetryOf,
   SEARCH_ATTRIBUTES,
   devServerSearchAttributeArgs,
 } from './search-attributes.js';

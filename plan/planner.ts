@@ -16,6 +16,8 @@ export interface EntityRef {
 export interface IndexedAssetRef {
   id: string;
   indexId: string;
+  /** Display only (the approval view). */
+  indexName?: string | undefined;
 }
 
 export interface DiscoveredEntity extends EntityRef {
@@ -42,6 +44,8 @@ export interface DiscoveredAsset {
   indexedAssets?: IndexedAssetRef[] | undefined;
   entities: DiscoveredEntity[];
   filename?: string | undefined;
+  /** The asset's status as TwelveLabs answers it (`ready`, `processing`, ...). Display only. */
+  status?: string | undefined;
   /** Set when reading this asset failed for good; the item then fails, and only that item. */
   error?: { type: string; message: string } | undefined;
 }
@@ -66,9 +70,16 @@ export interface PlannedCall {
 export interface PlannedStep {
   item: string;
   system: SystemName;
-  step: CallStep | 'skip' | 'leave-to-force-delete';
+  /**
+   * `already-absent` and `not-discovered` only show what discovery found (a part already gone, a read
+   * that failed): no call, and outside the digest.
+   */
+  step: CallStep | 'skip' | 'leave-to-force-delete' | 'already-absent' | 'not-discovered';
   target: string;
+  /** Why: the planner's note for the item. In the digest only for `skip` steps. */
   note?: string;
+  /** What discovery read of the target: filename and status, index name, entity name. Display only. */
+  seen?: string;
 }
 
 /** The plan of one item: what to call, or why nothing is called. */
@@ -117,6 +128,11 @@ export function planChunk(
   lastEntityAsset: LastEntityAsset,
 ): ChunkPlan {
   const byAsset = new Map(discovered.map((d) => [d.assetId, d]));
+  /** Display-only steps (parts already gone, reads that failed) and the notes of call steps. */
+  const shown: PlannedStep[] = [];
+  const notes = new Map<string, string>();
+  const noteFor = (call: Pick<PlannedStep, 'item' | 'step' | 'target'>, note: string): void =>
+    void notes.set(`${call.item} ${call.step} ${call.target}`, note);
   const plans = new Map<string, ItemPlan>();
   const itemOfAsset = new Map<string, string>();
   for (const item of items) {
@@ -132,9 +148,25 @@ export function planChunk(
         step: 'discover',
         detail: `${found.error.type}: ${found.error.message}`,
       };
+    }
+    if (plan.failure || !found) {
+      shown.push({
+        item: item.id,
+        system: 'twelvelabs',
+        step: 'not-discovered',
+        target: item.twelvelabs.assetId,
+        note: `${plan.failure?.detail ?? ''}: the item fails, nothing of it is deleted`,
+      });
     } else if (!found.exists) {
       plan.absent.push('twelvelabs');
       plan.notes.push(`TwelveLabs asset ${item.twelvelabs.assetId} not found`);
+      shown.push({
+        item: item.id,
+        system: 'twelvelabs',
+        step: 'already-absent',
+        target: item.twelvelabs.assetId,
+        note: 'TwelveLabs asset not found: skipped',
+      });
     } else {
       itemOfAsset.set(item.twelvelabs.assetId, item.id);
     }
@@ -195,8 +227,10 @@ export function planChunk(
       for (const assetId of mine) {
         const plan = plans.get(itemOfAsset.get(assetId)!)!;
         if (assetId === last) {
-          plan.calls.push(entityDelete(plan.item, ref, assetId));
+          const call = entityDelete(plan.item, ref, assetId);
+          plan.calls.push(call);
           plan.notes.push(`entity ${entity.id} deleted: the plan takes all its assets`);
+          noteFor(call, plan.notes[plan.notes.length - 1]!);
         } else {
           plan.notes.push(`entity ${entity.id} is deleted by the plan (with its last asset ${last})`);
           leave.push({
@@ -204,6 +238,7 @@ export function planChunk(
             system: 'twelvelabs',
             step: 'leave-to-force-delete',
             target: entity.id,
+            note: plan.notes[plan.notes.length - 1]!,
           });
         }
       }
@@ -220,6 +255,7 @@ export function planChunk(
           system: 'twelvelabs',
           step: 'leave-to-force-delete',
           target: entity.id,
+          note: leaveNote(entity.id),
         });
       }
       continue;
@@ -279,10 +315,68 @@ export function planChunk(
       for (const system of plan.systems)
         steps.push({ item: plan.item, system, step: 'skip', target: '', note: plan.skip });
     }
-    for (const call of plan.calls) steps.push(stepOf(call));
+    for (const call of plan.calls) {
+      const note = notes.get(`${call.item} ${call.step} ${call.target}`);
+      steps.push(note === undefined ? stepOf(call) : { ...stepOf(call), note });
+    }
   }
+  steps.push(...shown);
   steps.sort(compareSteps);
-  return { items: itemPlans, steps, digest: digestOf(steps) };
+  const seen = seenOf(discovered);
+  for (const step of steps) {
+    const text = seen(step);
+    if (text) step.seen = text;
+  }
+  return { items: itemPlans, steps, digest: stepsDigest(steps) };
+}
+
+/**
+ * The digest `approve` quotes: the calls and skips, not what is shown beside them (notes of calls, what
+ * discovery read, parts already gone), so that it stays the same for the same references, and the same
+ * as before those were shown.
+ */
+export function stepsDigest(steps: readonly PlannedStep[]): string {
+  return digestOf(
+    steps
+      .filter((s) => s.step !== 'already-absent' && s.step !== 'not-discovered')
+      .map((s) => ({
+        item: s.item,
+        system: s.system,
+        step: s.step,
+        target: s.target,
+        ...(s.step === 'skip' ? { note: s.note } : {}),
+      })),
+  );
+}
+
+/** What discovery read of a step's target, as the approval view shows it. */
+function seenOf(discovered: readonly DiscoveredAsset[]): (step: PlannedStep) => string | undefined {
+  const assets = new Map(discovered.map((d) => [d.assetId, d]));
+  const entities = new Map<string, string>();
+  const indexes = new Map<string, string>();
+  for (const d of discovered) {
+    for (const e of d.entities) if (e.name) entities.set(e.id, e.name);
+    for (const ia of d.indexedAssets ?? []) if (ia.indexName) indexes.set(ia.indexId, ia.indexName);
+  }
+  return (step) => {
+    if (step.system !== 'twelvelabs') return undefined;
+    const [head = ''] = step.target.split('/');
+    switch (step.step) {
+      case 'delete-asset': {
+        const asset = assets.get(step.target);
+        const parts = [asset?.filename, asset?.status].filter((p): p is string => Boolean(p));
+        return parts.length ? parts.join(', ') : undefined;
+      }
+      case 'delete-indexed-asset':
+        return indexes.has(head) ? `index ${indexes.get(head)}` : undefined;
+      case 'unlink-entity':
+      case 'delete-entity':
+      case 'leave-to-force-delete':
+        return entities.has(head) ? `entity ${entities.get(head)}` : undefined;
+      default:
+        return undefined;
+    }
+  };
 }
 
 export function stepOf(call: PlannedCall): PlannedStep {
@@ -325,6 +419,8 @@ export function indexedAssetDelete(item: string, assetId: string, ia: IndexedAss
 }
 
 const STEP_ORDER: ReadonlyArray<PlannedStep['step']> = [
+  'not-discovered',
+  'already-absent',
   'skip',
   'unlink-entity',
   'leave-to-force-delete',

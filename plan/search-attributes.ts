@@ -8,12 +8,15 @@ export const BulkDeletePlan = defineSearchAttributeKey('BulkDeletePlan', 'KEYWOR
 export const BulkDeleteStatus = defineSearchAttributeKey('BulkDeleteStatus', 'KEYWORD');
 export const BulkDeleteItems = defineSearchAttributeKey('BulkDeleteItems', 'INT');
 export const BulkDeleteFailed = defineSearchAttributeKey('BulkDeleteFailed', 'INT');
+/** On a run started by `bulk-delete retry`: the workflow ID of the run it retries. */
+export const BulkDeleteRetryOf = defineSearchAttributeKey('BulkDeleteRetryOf', 'KEYWORD');
 
 export const SEARCH_ATTRIBUTES = [
   BulkDeletePlan,
   BulkDeleteStatus,
   BulkDeleteItems,
   BulkDeleteFailed,
+  BulkDeleteRetryOf,
 ] as const;
 
 /** `--search-attribute` flags for `temporal server start-dev`. */

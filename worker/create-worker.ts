@@ -27,5 +27,10 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     activities: options.activities ?? {},
     maxConcurrentActivityTaskExecutions: options.maxConcurrentActivityTaskExecutions ?? 100,
     shutdownGraceTime: options.shutdownGraceTimeMs ?? DEFAULT_SHUTDOWN_GRACE_MS,
+    // A phase heartbeats its cursor every second; the SDK sends it to the server at most this often
+    // (by default 80% of the 30 s heartbeat timeout). Every 3 s, progress moves per item within a phase
+    // (client/pending-work.ts) and a retried attempt resumes from a fresher cursor, for one small
+    // heartbeat call per running phase every 3 s.
+    maxHeartbeatThrottleInterval: '3 seconds',
   });
 }

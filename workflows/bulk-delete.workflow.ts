@@ -182,6 +182,7 @@ export async function bulkDeleteWorkflow(
     return {
       plan: planSummary.name,
       status,
+      ...(dryRun ? { dryRun } : {}),
       phase:
         state.pass === 'done'
           ? 'done'

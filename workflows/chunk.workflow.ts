@@ -13,6 +13,7 @@ import {
 import type { Activities, ItemAsset } from '../activities/contract.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../activities/error-types.js';
 import {
+  CallStep as CallSteps,
   ItemBook,
   planChunk,
   replanForeignEntity,
@@ -90,7 +91,8 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   let phase: Phase = 'discover';
   let counts = (): { settled: number; failed: number } => ({ settled: 0, failed: 0 });
   // The phase running now: a stop cancels it, and its activity answers what its calls did.
-  const running: { scope?: CancellationScope } = {};
+  const running: RunningPhase = {};
+  let settling = (): Record<string, string[]> | undefined => undefined;
   const stop = (reason: string) => {
     stopReason ??= reason;
     // Chunks that ran before this change let a stopped phase run on (and retry) to its end.
@@ -108,12 +110,16 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
     (input.planRef
       ? await planReads.readPlanPage({ ref: input.planRef, offset: input.offset, limit: input.limit })
       : []);
-  setHandler(chunkProgressQuery, () => ({
-    chunk: input.chunk,
-    phase,
-    items: items.length,
-    ...counts(),
-  }));
+  setHandler(chunkProgressQuery, () => {
+    const units = settling();
+    return {
+      chunk: input.chunk,
+      phase,
+      items: items.length,
+      ...counts(),
+      ...(units ? { settling: units } : {}),
+    };
+  });
   const now = () => new Date().toISOString();
 
   if (input.mode === 'skip' || input.mode === 'observe') {
@@ -178,6 +184,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   }
   const book = new ItemBook(plan, now);
   counts = () => book.counts();
+  settling = () => (running.steps ? settlingUnits(book, running.steps) : undefined);
   if (input.expectedDigest !== undefined && input.expectedDigest !== plan.digest) {
     book.stopAll(
       `the references changed after approval (steps digest ${plan.digest.slice(0, 12)}, approved ${input.expectedDigest.slice(0, 12)}): nothing of this chunk was deleted; run the plan again`,
@@ -222,6 +229,46 @@ function finish(book: ItemBook, plan: ChunkPlan): ChunkResult {
   return { items, ledger: book.ledger, summary: summarize(rowsOf(items, book.ledger)), digest: plan.digest };
 }
 
+/** The phase running now: a stop cancels its scope; its steps tell which items it settles. */
+interface RunningPhase {
+  scope?: CancellationScope;
+  steps?: readonly CallStep[];
+}
+
+/** The unit of a phase activity that carries a call (the activities' `keyOf`): entity, asset, library. */
+function unitOf(call: PlannedCall): string {
+  switch (call.step) {
+    case 'unlink-entity':
+    case 'delete-entity':
+      return call.entity?.id ?? call.target;
+    case 'remove-from-library':
+      return call.libraryId ?? call.target;
+    default:
+      return call.assetId ?? call.target;
+  }
+}
+
+/**
+ * For `chunkProgressQuery`: the items whose last calls are in the running phase, each with the units of
+ * its calls. The client counts an item settled once its phase heartbeat lists all those units as done,
+ * so that progress moves per item, not per phase. Display only: nothing here decides a call.
+ */
+function settlingUnits(book: ItemBook, steps: readonly CallStep[]): Record<string, string[]> {
+  const inPhase = new Set(steps);
+  const units = new Map<string, Set<string> | null>();
+  for (const step of CallSteps.options) {
+    for (const call of book.pending(step)) {
+      const seen = units.get(call.item);
+      if (seen === null) continue;
+      if (!inPhase.has(step)) units.set(call.item, null);
+      else units.set(call.item, (seen ?? new Set()).add(unitOf(call)));
+    }
+  }
+  const out: Record<string, string[]> = {};
+  for (const [item, set] of units) if (set) out[item] = [...set];
+  return out;
+}
+
 /** Groups calls by a key, keeping first-seen order. */
 function groupBy<K>(list: readonly PlannedCall[], keyOf: (c: PlannedCall) => K): Map<K, PlannedCall[]> {
   const out = new Map<K, PlannedCall[]>();
@@ -241,7 +288,7 @@ class PhaseWalker {
     discovered: readonly DiscoveredAsset[],
     private readonly options: PlanOptions,
     private readonly items: readonly PlanItem[],
-    private readonly running: { scope?: CancellationScope },
+    private readonly running: RunningPhase,
     private readonly stopReason: () => string | undefined,
   ) {
     for (const d of discovered) for (const e of d.entities) this.entities.set(e.id, e);
@@ -269,6 +316,7 @@ class PhaseWalker {
     let answer: PhaseAnswer;
     const scope = new CancellationScope();
     this.running.scope = scope;
+    this.running.steps = steps;
     try {
       answer = await scope.run(run);
     } catch (error) {
@@ -289,6 +337,7 @@ class PhaseWalker {
       };
     } finally {
       this.running.scope = undefined;
+      this.running.steps = undefined;
     }
     // A phase that stopped made only the calls it answered: the rest of its items stop here.
     this.book.record(answer, answer.stopped ? [] : steps);

@@ -79,6 +79,8 @@ export interface PhaseCount {
 export interface Progress {
   plan: string;
   status: 'discovering' | 'awaiting-approval' | 'running' | 'stopping' | RunStatus;
+  /** A dry run: it discovers and deletes nothing. Absent from runs started before this field. */
+  dryRun?: boolean;
   phase: Phase;
   items: number;
   /** Items settled so far: in finished chunks, plus those the running chunks told (see `runningChunks`). */
@@ -123,6 +125,11 @@ export interface ChunkProgress {
   items: number;
   settled: number;
   failed: number;
+  /**
+   * While a phase runs: the items it settles (no call after it), each with the units of its calls in it
+   * (entity, asset or library IDs, as its heartbeat's `done` lists them). Absent from older workers.
+   */
+  settling?: Record<string, string[]>;
 }
 
 export interface ChunkInput {

@@ -8,7 +8,7 @@ import {
   planSourceOf,
   readPlanFile,
 } from '../plan-file.js';
-import { stepLines } from '../report-format.js';
+import { countedSteps, stepLines } from '../report-format.js';
 import { watchRun } from '../run-watch.js';
 import { startBulkDelete, workflowIdFor } from '../start.js';
 import { withClient } from '../temporal-client.js';
@@ -95,7 +95,7 @@ export const planCommand: Command = {
         for (const row of failures) io.out(`  ${row.item} ${row.system}: ${row.detail}`);
       }
       io.out(
-        `\n${plural(outcome.steps.length, 'step')} for ${plural(file.plan.items.length, 'item')} of plan ${file.plan.name}; nothing was changed`,
+        `\n${plural(countedSteps(outcome.steps), 'step')} for ${plural(file.plan.items.length, 'item')} of plan ${file.plan.name}; nothing was changed`,
       );
       if (digest) io.out(`digest: ${digest}`);
       return outcome.exitCode;

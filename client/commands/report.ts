@@ -1,7 +1,13 @@
 import { writeFileSync } from 'node:fs';
-import { CliError, EXIT, parseCommand, commandSpec, type Command } from '../command.js';
+import { CliError, EXIT, parseCommand, plural, commandSpec, type Command } from '../command.js';
 import { fetchReport } from '../report-fetch.js';
-import { REPORT_FORMATS, formatReport, type ReportFormat } from '../report-format.js';
+import {
+  REPORT_FORMATS,
+  countedSteps,
+  formatReport,
+  stepLines,
+  type ReportFormat,
+} from '../report-format.js';
 import { exitCodeOf } from '../run-watch.js';
 import { withClient } from '../temporal-client.js';
 import { resolveRun } from '../run-ref.js';
@@ -41,6 +47,16 @@ function formatOf(flag: string | undefined, out: string | undefined, json: boole
   return json ? 'json' : 'md';
 }
 
+function writeOut(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (error) {
+    throw new CliError(
+      `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+    );
+  }
+}
+
 /** `bulk-delete report ID`. */
 export const reportCommand: Command = {
   name: 'report',
@@ -54,20 +70,35 @@ export const reportCommand: Command = {
     const format = formatOf(args.values.format, out, json ?? false);
     return withClient(io.env, async ({ client }) => {
       const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
-      const { report } = await fetchReport(client, workflowId);
+      const { report, steps, awaitingDigest } = await fetchReport(client, workflowId);
       const running = description.status.name === 'RUNNING';
+      if (awaitingDigest !== undefined) {
+        // Nothing was deleted yet: what there is to review is the steps and their digest.
+        io.err(`${workflowId} is waiting for approval: nothing was deleted yet; these are its planned steps`);
+        const items = new Set(steps.map((s) => s.item)).size;
+        const text =
+          json || format === 'json'
+            ? `${JSON.stringify({ workflowId, status: 'awaiting-approval', digest: awaitingDigest, steps }, null, 2)}\n`
+            : [
+                ...stepLines(steps),
+                '',
+                `${plural(countedSteps(steps), 'step')} for ${plural(items, 'item')}; digest: ${awaitingDigest}`,
+                `approve: bulk-delete approve ${workflowId} --digest ${awaitingDigest}`,
+                '',
+              ].join('\n');
+        if (out === undefined) process.stdout.write(text);
+        else {
+          writeOut(out, text);
+          io.err(`wrote ${plural(steps.length, 'step')} to ${out}`);
+        }
+        return EXIT.ok;
+      }
       if (running) io.err(`${workflowId} is still running: the report holds the rows so far`);
       const text = formatReport(report, format);
       if (out === undefined) {
         process.stdout.write(text);
       } else {
-        try {
-          writeFileSync(out, text);
-        } catch (error) {
-          throw new CliError(
-            `cannot write ${out}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
-          );
-        }
+        writeOut(out, text);
         if (json) {
           io.out(
             JSON.stringify(

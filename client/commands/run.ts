@@ -7,7 +7,7 @@ import {
   planSourceOf,
   readPlanFile,
 } from '../plan-file.js';
-import { summaryLines } from '../report-format.js';
+import { countedSteps, stepLines, summaryLines } from '../report-format.js';
 import { watchRun } from '../run-watch.js';
 import { startBulkDelete } from '../start.js';
 import { withClient } from '../temporal-client.js';
@@ -129,10 +129,12 @@ export const runCommand: Command = {
       }
       if (outcome.error) io.err(outcome.error);
       if (outcome.result?.reason) io.err(`stopped early: ${outcome.result.reason}`);
-      if (outcome.report) io.out(['', ...summaryLines(outcome.report)].join('\n'));
+      // A dry run has no rows to sum up (it deleted nothing): its steps are what it found.
+      if (outcome.result?.dryRun) io.out(['', ...stepLines(outcome.steps)].join('\n'));
+      else if (outcome.report) io.out(['', ...summaryLines(outcome.report)].join('\n'));
       if (outcome.result?.dryRun) {
         io.out(
-          `\ndry run: ${plural(outcome.steps.length, 'step')}, digest ${outcome.result.digest ?? '(none)'}; nothing was changed`,
+          `\ndry run: ${plural(countedSteps(outcome.steps), 'step')}, digest ${outcome.result.digest ?? '(none)'}; nothing was changed`,
         );
       }
       io.out(`\nWeb UI: ${url}`);

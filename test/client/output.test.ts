@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import type { Io } from '../../client/command.js';
+import { settledInPhase } from '../../client/pending-work.js';
 import { planSourceOf, readPlanFile } from '../../client/plan-file.js';
 import { ProgressRenderer, progressLine } from '../../client/progress-view.js';
 import { formatReport, summaryLines } from '../../client/report-format.js';
@@ -101,6 +102,70 @@ describe('what the command line prints', () => {
       progressLine(progress(0, { items: 0, chunks: { total: 1, done: 0, running: 1 } })),
       '[------------------------]   0% 0/0 items · phase delete-assets',
     );
+  });
+
+  it('the bar never goes back, even when one poll sees fewer items settled than the one before', () => {
+    const io = fakeIo(false);
+    const renderer = new ProgressRenderer(io);
+    renderer.update(progress(6));
+    renderer.update(progress(4));
+    renderer.update(progress(7));
+    assert.deepEqual(
+      io.lines.map((l) => /\d+\/10 items/.exec(l)?.[0]),
+      ['6/10 items', '7/10 items'],
+    );
+  });
+
+  it('a dry run says what discovery found, never a bar at 0% with "completed"', () => {
+    const dry = (extra: Partial<Progress>) =>
+      progressLine(
+        progress(0, { items: 5, dryRun: true, chunks: { total: 1, done: 0, running: 1 }, ...extra }),
+      );
+    assert.equal(dry({ status: 'discovering', phase: 'discover' }), 'dry run: discovering 5 items');
+    assert.equal(dry({ status: 'completed', phase: 'done' }), 'dry run: 5 items discovered');
+    assert.equal(
+      dry({ status: 'completed', phase: 'done', itemsFailed: 1 }),
+      'dry run: 5 items discovered · 1 not discovered',
+    );
+  });
+
+  it('a run stopped at its failure threshold says "failed" once: the count of items, then "stopped"', () => {
+    const line = progressLine(progress(10, { status: 'failed', phase: 'done', itemsFailed: 8 }));
+    assert.equal(
+      line,
+      '[########################] 100% 10/10 items · 8 failed · stopped · chunks 1/2 (1 running)',
+    );
+    assert.equal(line.match(/failed/g)?.length, 1);
+  });
+
+  it('on a narrow TTY the line is cut to the terminal width, never wrapped', () => {
+    const io = Object.assign(fakeIo(true), { columns: () => 40 });
+    const renderer = new ProgressRenderer(io);
+    renderer.update(progress(3));
+    const drawn = io.drawn.replace('\r\u001b[2K', '');
+    assert.equal(drawn, '[#######-----------------]  30% 3/10 i…');
+    assert.equal([...drawn].length, 39);
+    // Off a TTY (a log file), nothing is cut.
+    assert.equal(progressLine(progress(3)).length > 40, true);
+  });
+
+  it('items settle inside a phase as its heartbeat tells them: failed ones at once, the others when all their units are done', () => {
+    const cursor = {
+      done: ['asset-a', 'asset-b', 'lib-1'],
+      entries: [{ item: 'a' }, { item: 'b' }, { item: 'c', answer: 'failed' }],
+      failures: [{ item: 'd' }],
+    };
+    // a: its one unit is done; b: one of its two libraries only; c and d failed; e has more calls later.
+    const settling = { a: ['asset-a'], b: ['lib-1', 'lib-2'], c: ['asset-c'] };
+    assert.deepEqual(settledInPhase(cursor, settling), { settled: 3, failed: 2 });
+    assert.deepEqual(settledInPhase({ ...cursor, done: [...cursor.done, 'lib-2'] }, settling), {
+      settled: 4,
+      failed: 2,
+    });
+    // Older workers tell no `settling`: only failures count until the phase ends.
+    assert.deepEqual(settledInPhase(cursor), { settled: 2, failed: 2 });
+    assert.deepEqual(settledInPhase(undefined, settling), { settled: 0, failed: 0 });
+    assert.deepEqual(settledInPhase({ v: 1 }, settling), { settled: 0, failed: 0 });
   });
 
   it('the summary table counts rows by system and items by outcome, and lists failures with their reason', () => {

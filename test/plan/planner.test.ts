@@ -367,3 +367,64 @@ describe('run policy: threshold and window', () => {
     assert.equal(windowSize({ ...base, chunksDone: 1, settled: 3 }), 4);
   });
 });
+
+describe('the approval view of the steps', () => {
+  const A4 = hex(0xa4);
+  const BAD = hex(0xb0);
+  const jane = (assetIds: string[]) => ({ ...entity(0xe1, assetIds), name: 'Jane' });
+  const items = [
+    item('a1', A1),
+    item('a2', A2, { entermedia: { assetId: 'd2' } }),
+    item('a3', A3),
+    item('gone', A4, { uplynk: { assetId: 'u4', libraryIds: ['lib'] } }),
+    item('bad', BAD),
+  ];
+  const discovered: DiscoveredAsset[] = [
+    {
+      assetId: A1,
+      exists: true,
+      filename: 'one.mp4',
+      status: 'ready',
+      entities: [jane([A1, A2])],
+      indexedAssets: [{ id: hex(0x11), indexId: hex(0x1d), indexName: 'marengo' }],
+    },
+    { assetId: A2, exists: true, entities: [jane([A1, A2])], indexedAssets: [] },
+    { assetId: A3, exists: true, entities: [entity(0xe2, [A3, OTHER])], indexedAssets: [] },
+    { assetId: A4, exists: false, entities: [], indexedAssets: [] },
+    { assetId: BAD, exists: true, entities: [], error: { type: 'PermissionDeniedError', message: '403' } },
+  ];
+
+  it('the digest covers the calls and skips only: the same as before notes, names and parts already gone were shown', () => {
+    // Computed by the planner before the approval view (commit 100b3ec): runs approved then still match.
+    const before: Record<LastEntityAsset, string> = {
+      'force-unlink': '63dfe16c0914cf68926473fd78c51e70afa456c08d7154c8f28494d5e646837c',
+      'delete-entity': '72ab6a0aad5081044af900eb4fb83cd4d76b3e353f2056f1b8acb8ebf0d949b3',
+      'skip-item': '0279901c8fefc7ebff05d8a69af1d599665a78b593ffc7516156c8a24b503fc5',
+    };
+    for (const mode of Object.keys(before) as LastEntityAsset[]) {
+      assert.equal(planChunk(items, discovered, mode).digest, before[mode], mode);
+    }
+  });
+
+  it('each step shows what discovery read, the planner notes, and the parts already gone or not read', () => {
+    const steps = planChunk(items, discovered, 'force-unlink').steps;
+    const show = (s: (typeof steps)[number]) => `${s.item} ${s.step} ${s.seen ?? '-'} | ${s.note ?? '-'}`;
+    assert.deepEqual(steps.map(show), [
+      'bad not-discovered - | PermissionDeniedError: 403: the item fails, nothing of it is deleted',
+      'gone already-absent - | TwelveLabs asset not found: skipped',
+      'a3 unlink-entity - | -',
+      `a1 leave-to-force-delete entity Jane | last asset of entity ${hex(0xe1)}: unlinked by the forced asset delete`,
+      `a2 leave-to-force-delete entity Jane | last asset of entity ${hex(0xe1)}: unlinked by the forced asset delete`,
+      'a1 delete-indexed-asset index marengo | -',
+      'a1 delete-asset one.mp4, ready | -',
+      'a2 delete-asset - | -',
+      'a3 delete-asset - | -',
+      'gone remove-from-library - | -',
+      'a2 delete-dam-asset - | -',
+    ]);
+    const entityDelete = planChunk(items, discovered, 'delete-entity').steps.find(
+      (s) => s.step === 'delete-entity',
+    );
+    assert.equal(entityDelete?.note, `entity ${hex(0xe1)} deleted: the plan takes all its assets`);
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * What `bulk-delete retry` runs again: the items of a finished run that did not end deleted or already
+ * absent, taken from the run's own plan (inline in its input, or re-read by reference and checked
+ * against the SHA-256 it was submitted with).
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { PlanRef } from '../activities/contract.js';
+import { Plan, type Outcome, type Report } from '../plan/index.js';
+import type { BulkDeleteInput } from '../workflows/definitions.js';
+import { CliError } from './command.js';
+
+/** Outcomes that a retry runs again. */
+const RETRIED: ReadonlySet<Outcome> = new Set(['failed', 'skipped', 'partial']);
+
+/**
+ * The plan's items to run again, in plan order: those with a failed, skipped or partial row, and those
+ * with no row at all (their chunk's record was lost: nothing says they were deleted).
+ */
+export function retryItems(plan: Plan, report: Pick<Report, 'rows'>): Plan['items'] {
+  const outcomes = new Map<string, Outcome[]>();
+  for (const row of report.rows) outcomes.set(row.item, [...(outcomes.get(row.item) ?? []), row.outcome]);
+  return plan.items.filter((item) => {
+    const seen = outcomes.get(item.id);
+    return seen === undefined || seen.some((o) => RETRIED.has(o));
+  });
+}
+
+/** The workflow ID a retry of `workflowId` gets: `<original>-retry-N`, N the first free (1, 2, ...). */
+export async function retryWorkflowId(client: Client, workflowId: string): Promise<string> {
+  const base = workflowId.replace(/-retry-\d+$/, '');
+  for (let n = 1; ; n++) {
+    const id = `${base}-retry-${n}`;
+    try {
+      await client.workflow.getHandle(id).describe();
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return id;
+      throw error;
+    }
+  }
+}
+
+/** The plan a run was started with: its input, inline, or the file it references (unchanged since). */
+export async function planOfRun(client: Client, workflowId: string): Promise<Plan> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  const input = payload
+    ? client.options.loadedDataConverter.payloadConverter.fromPayload<BulkDeleteInput>(payload)
+    : undefined;
+  if (input?.plan) return Plan.parse(input.plan);
+  if (input?.planRef) return readPlanRef(input.planRef);
+  throw new CliError(`${workflowId} is not a bulk delete run: its input has no plan`);
+}
+
+async function readPlanRef(ref: PlanRef): Promise<Plan> {
+  let bytes: Buffer;
+  try {
+    bytes = ref.uri.startsWith('file:')
+      ? await readFile(fileURLToPath(ref.uri))
+      : Buffer.from(await (await fetch(ref.uri)).arrayBuffer());
+  } catch (error) {
+    throw new CliError(`cannot read the run's plan ${ref.uri}: ${(error as Error).message}`);
+  }
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (actual !== ref.sha256) {
+    throw new CliError(
+      `the run's plan ${ref.uri} changed since it was submitted (SHA-256 ${actual}, expected ${ref.sha256}): nothing was started`,
+    );
+  }
+  const parsed = Plan.safeParse(JSON.parse(bytes.toString('utf8')));
+  if (!parsed.success) throw new CliError(`the run's plan ${ref.uri} is no longer a valid plan`);
+  return parsed.data;
+}
