@@ -340,7 +340,8 @@ describe('the error table over HTTP, through got', () => {
     const vendor = await startStatusServer(() => ({ status: 200, body: { data: 'nope' } }));
     try {
       const direct = activitiesFor(sandboxEnv(sandbox, { TWELVELABS_BASE_URL: vendor.url }));
-      const run = await inActivity(() => direct.discoverAssets({ assetIds: [A], indexedAssets: true }));
+      // A plain run's discovery lists entities first: the listing's `data` is what is wrong.
+      const run = await inActivity(() => direct.discoverAssets({ assetIds: [A], indexedAssets: false }));
       assert.equal(run.result?.[0]?.error?.type, 'UnexpectedResponseError');
       assert.match(run.result?.[0]?.error?.message ?? '', /data/);
       assert.equal(countRequests(await sandbox.stats()), 0);
