@@ -78,7 +78,7 @@ export interface Activities {
 
 /** A plan too large for a workflow argument: a file path or URL the workers read, and its SHA-256. */
 export interface PlanRef {
-  /** `file:///abs/path.json` or `http(s)://...`. */
+  /** `file:///abs/path.json`, `http(s)://...` or `s3://bucket/key`. */
   uri: string;
   /** Hex SHA-256 of the file's bytes. */
   sha256: string;
