@@ -222,6 +222,7 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
       'approve',
       'cancel',
       'report',
+      'verify',
       'schedule',
       'worker',
       'sandbox',
