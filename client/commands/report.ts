@@ -1,5 +1,8 @@
 import { writeFileSync } from 'node:fs';
-import { CliError, EXIT, parseCommand, commandSpec, type Command } from '../command.js';
+import type { Client } from '@temporalio/client';
+import type { Report } from '../../plan/index.js';
+import { CliError, EXIT, parseCommand, commandSpec, type Command, type Io } from '../command.js';
+import { archivedReport } from '../report-archive.js';
 import { fetchReport } from '../report-fetch.js';
 import { REPORT_FORMATS, formatReport, type ReportFormat } from '../report-format.js';
 import { exitCodeOf } from '../run-watch.js';
@@ -13,7 +16,8 @@ The per-item report of a run: for every item and every system, the outcome (dele
 skipped, failed), the step that decided it, why, and when. JSON has the shape in docs/architecture.md, CSV one
 line per row, Markdown a summary and a table. The format defaults to the extension of --out, else md.
 The exit code tells how the run ended (0 no item failed, 1 some failed, 3 cancelled); a run still
-going gives the rows so far.`,
+going gives the rows so far. Once the run is no longer in Temporal (retention, deleted), the report
+is read from BULK_DELETE_REPORT_STORE, where the worker archived it when the run ended.`,
   options: {
     format: { type: 'string' },
     out: { type: 'string', short: 'o' },
@@ -41,6 +45,24 @@ function formatOf(flag: string | undefined, out: string | undefined, json: boole
   return json ? 'json' : 'md';
 }
 
+/** The report from the history while the workflow exists, else from the report store. */
+async function reportOf(
+  client: Client,
+  id: string,
+  io: Io,
+): Promise<{ report: Report; workflowId: string; running: boolean }> {
+  const archived = await archivedReport(client, id, io.env);
+  if (archived) {
+    io.err(`${id} is no longer in Temporal: the report archived in ${archived.location}`);
+    return { report: archived.report, workflowId: archived.report.workflowId, running: false };
+  }
+  const { workflowId, description } = await resolveRun(client, id, io);
+  const { report } = await fetchReport(client, workflowId);
+  const running = description.status.name === 'RUNNING';
+  if (running) io.err(`${workflowId} is still running: the report holds the rows so far`);
+  return { report, workflowId, running };
+}
+
 /** `bulk-delete report ID`. */
 export const reportCommand: Command = {
   name: 'report',
@@ -53,10 +75,7 @@ export const reportCommand: Command = {
     }
     const format = formatOf(args.values.format, out, json ?? false);
     return withClient(io.env, async ({ client }) => {
-      const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
-      const { report } = await fetchReport(client, workflowId);
-      const running = description.status.name === 'RUNNING';
-      if (running) io.err(`${workflowId} is still running: the report holds the rows so far`);
+      const { report, workflowId, running } = await reportOf(client, args.positionals[0]!, io);
       const text = formatReport(report, format);
       if (out === undefined) {
         process.stdout.write(text);
