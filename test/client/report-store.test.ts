@@ -139,7 +139,9 @@ describe('the report store: every run archives its report and receipt; report an
       writeFileSync(p, JSON.stringify(value));
       return p;
     };
-    const valid = await runCli(['verify', file('receipt.json', receipt)], { env });
+    const reportFile = join(dir, 'report.json');
+    writeFileSync(reportFile, fromStore.stdout);
+    const valid = await runCli(['verify', file('receipt.json', receipt), '--report', reportFile], { env });
     assert.equal(valid.code, 0, valid.stdout + valid.stderr);
     assert.match(valid.stdout, new RegExp(`head ${receipt.head}`));
 

@@ -52,6 +52,18 @@ describe('bulk-delete verify RECEIPT checks a deletion receipt offline', () => {
     assert.deepEqual([verdict.valid, verdict.index, verdict.item], [false, 1, 'ep-c']);
   });
 
+  it("with --report, the report must quote the receipt's head: exit 0 when it does, 1 when not", async () => {
+    const r = receipt();
+    const path = write('r.json', r);
+    const report = { workflowId: r.workflowId, head: r.head };
+    const ok = await runCli(['verify', path, '--report', write('report.json', report)], { env });
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const other = write('other.json', { ...report, head: '0'.repeat(64) });
+    const bad = await runCli(['verify', path, '--report', other], { env });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /INVALID: the report .*other\.json quotes head 0{64}, the receipt ends at/);
+  });
+
   it('a file that is not JSON is bad input: exit 2', async () => {
     const result = await runCli(['verify', write('bad.json', '{ nope')], { env });
     assert.equal(result.code, 2);
