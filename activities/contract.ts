@@ -74,11 +74,30 @@ export interface Activities {
   readPlanPage(input: { ref: PlanRef; offset: number; limit: number }): Promise<PlanItem[]>;
   /** The name, options and counts of a plan that travels by reference, validated whole. */
   readPlanSummary(input: { ref: PlanRef }): Promise<PlanSummary>;
+  /**
+   * Writes the report and the deletion receipt of a run that is ending to `BULK_DELETE_REPORT_STORE`
+   * (`<workflowId>/report.json`, `<workflowId>/receipt.json`); answers at once when it is unset.
+   */
+  archiveRun(input: ArchiveRunInput): Promise<ArchiveRunAnswer>;
 }
+
+/** How a run ends, as its memo says it (the run is still open while it archives). */
+export interface ArchiveRunInput {
+  workflowId: string;
+  plan: string;
+  status: 'completed' | 'failed' | 'cancelled';
+  dryRun: boolean;
+  /** How many chunks the run's last pass ran (their IDs are deterministic). */
+  chunks: number;
+  observedChunks?: number[];
+}
+
+export type ArchiveRunAnswer =
+  { archived: false } | { archived: true; report: string; receipt: string; head: string };
 
 /** A plan too large for a workflow argument: a file path or URL the workers read, and its SHA-256. */
 export interface PlanRef {
-  /** `file:///abs/path.json` or `http(s)://...`. */
+  /** `file:///abs/path.json`, `http(s)://...` or `s3://bucket/key`. */
   uri: string;
   /** Hex SHA-256 of the file's bytes. */
   sha256: string;

@@ -3,6 +3,8 @@
  * instance and one shared limiter per system. Workflows import the `Activities` type only.
  */
 import type { SystemName } from '../plan/index.js';
+import type { Client } from '@temporalio/client';
+import { createArchiveActivities } from './archive-activities.js';
 import type { Activities } from './contract.js';
 import { createEnterMediaActivities } from './entermedia-activities.js';
 import { createObserveActivities } from './observe-activities.js';
@@ -31,6 +33,12 @@ export interface ActivitiesDeps {
   limiters?: Partial<Record<SystemName, RateLimiter>>;
   /** Reads plans that travel by reference. @default createPlanSource() */
   planSource?: ReturnType<typeof createPlanSource>;
+  /** Where runs archive their report and receipt (`BULK_DELETE_REPORT_STORE`). Unset: not archived. */
+  reportStore?: string | undefined;
+  /** Where the S3 settings of the stores are read. @default process.env */
+  storeEnv?: NodeJS.ProcessEnv;
+  /** The client `archiveRun` reads chunk results with. @default the worker's own */
+  temporalClient?: () => Client;
 }
 
 /** The limiters that `createActivities` would build for these settings. */
@@ -97,7 +105,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
       retry,
     }),
   );
-  const planSource = deps.planSource ?? createPlanSource();
+  const planSource = deps.planSource ?? createPlanSource(deps.storeEnv ? { env: deps.storeEnv } : {});
 
   return {
     ...createTwelveLabsActivities({
@@ -115,6 +123,11 @@ export function createActivities(deps: ActivitiesDeps): Activities {
     }),
     readPlanPage: (input) => planSource.readPlanPage(input),
     readPlanSummary: (input) => planSource.readPlanSummary(input),
+    ...createArchiveActivities({
+      reportStore: deps.reportStore,
+      ...(deps.storeEnv ? { env: deps.storeEnv } : {}),
+      ...(deps.temporalClient ? { client: deps.temporalClient } : {}),
+    }),
   };
 }
 

@@ -4,15 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { Plan, type PlanItem } from '../plan/index.js';
+import { getS3Object } from './object-store.js';
 import type { PlanRef, PlanSummary } from './contract.js';
 
 /** Reads plan files by reference, verifying their SHA-256, and keeps the last few parsed in memory. */
-export function createPlanSource(options: { cacheSize?: number } = {}) {
+export function createPlanSource(options: { cacheSize?: number; env?: NodeJS.ProcessEnv } = {}) {
+  const env = options.env ?? process.env;
   const cacheSize = options.cacheSize ?? 4;
   const cache = new Map<string, Promise<Plan>>();
 
   async function load(ref: PlanRef): Promise<Plan> {
-    const bytes = await fetchBytes(ref.uri);
+    const bytes = await fetchBytes(ref.uri, env);
     const actual = createHash('sha256').update(bytes).digest('hex');
     if (actual !== ref.sha256) {
       throw ApplicationFailure.nonRetryable(
@@ -80,7 +82,7 @@ export function createPlanSource(options: { cacheSize?: number } = {}) {
   };
 }
 
-async function fetchBytes(uri: string): Promise<Buffer> {
+async function fetchBytes(uri: string, env: NodeJS.ProcessEnv): Promise<Buffer> {
   const url = new URL(uri);
   if (url.protocol === 'file:') {
     try {
@@ -104,8 +106,14 @@ async function fetchBytes(uri: string): Promise<Buffer> {
     if (!response.ok) throw new Error(`cannot read plan ${uri}: HTTP ${response.status}`);
     return Buffer.from(await response.arrayBuffer());
   }
+  if (url.protocol === 's3:') {
+    const bytes = await getS3Object(uri, env);
+    if (!bytes)
+      throw ApplicationFailure.nonRetryable(`cannot read plan ${uri}: no such object`, 'PlanUnreadableError');
+    return bytes;
+  }
   throw ApplicationFailure.nonRetryable(
-    `plan URI ${uri} is neither file: nor http(s):`,
+    `plan URI ${uri} is neither file:, http(s): nor s3:`,
     'PlanUnreadableError',
   );
 }

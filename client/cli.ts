@@ -54,6 +54,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/retry.js')).retryCommand,
   },
   {
+    name: 'verify',
+    summary: 'check a deletion receipt offline: names the first ledger entry that does not match',
+    load: async () => (await import('./commands/verify.js')).verifyCommand,
+  },
+  {
     name: 'schedule',
     summary:
       'recurring clean-up with Temporal Schedules: create, list, describe, pause, unpause, trigger, delete',

@@ -15,7 +15,7 @@ import {
   type PlanParseOptions,
 } from '../plan/index.js';
 import { CliError, intFlag } from './command.js';
-import { INLINE_PLAN_MAX_ITEMS, planRefFor, type PlanSource } from './start.js';
+import { INLINE_PLAN_MAX_ITEMS, planRefFor, storePlan, type PlanSource } from './start.js';
 
 /** The flags that shape how a plan file is read; `run` and `plan` share them. */
 export const PLAN_FILE_OPTIONS = {
@@ -122,12 +122,16 @@ export function readPlanFile(file: string, flags: PlanFileFlags = {}): PlanFile 
  * reference. A JSON file as written is referenced where it is; a CSV plan, or one that flags changed, is
  * first written as JSON under the system's temporary directory (workers on other machines need a URL).
  */
-export async function planSourceOf(file: PlanFile): Promise<PlanSource> {
+export async function planSourceOf(file: PlanFile, env: NodeJS.ProcessEnv = {}): Promise<PlanSource> {
   if (file.plan.items.length <= INLINE_PLAN_MAX_ITEMS) return { plan: file.plan };
-  if (!file.rewritten) return { planRef: await planRefFor(file.path) };
-  const dir = join(tmpdir(), 'bulk-delete', 'plans');
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `${file.plan.name}-${digestOf(file.plan).slice(0, 16)}.json`);
-  writeFileSync(path, JSON.stringify(file.plan));
-  return { planRef: await planRefFor(path) };
+  let path = file.path;
+  if (file.rewritten) {
+    const dir = join(tmpdir(), 'bulk-delete', 'plans');
+    mkdirSync(dir, { recursive: true });
+    path = join(dir, `${file.plan.name}-${digestOf(file.plan).slice(0, 16)}.json`);
+    writeFileSync(path, JSON.stringify(file.plan));
+  }
+  const ref = await planRefFor(path);
+  const store = env.BULK_DELETE_PLAN_STORE?.trim();
+  return { planRef: store ? await storePlan(ref, path, store, env) : ref };
 }

@@ -1,6 +1,7 @@
 import { WorkflowFailedError, type Client } from '@temporalio/client';
 import {
   RunStatus,
+  chainLedger,
   rowsOf,
   summarize,
   type LedgerEntry,
@@ -20,7 +21,8 @@ export interface FetchedReport {
   awaitingDigest?: string;
 }
 
-interface MemoResult extends Omit<BulkDeleteResult, 'chunkWorkflowIds'> {
+/** What a run that ended keeps in its memo (`result`), as workflows/bulk-delete.workflow.ts `end()` writes it. */
+export interface MemoResult extends Omit<BulkDeleteResult, 'chunkWorkflowIds'> {
   chunks: number;
   /** Chunks whose record was lost and whose items were read afterwards. */
   observedChunks?: number[];
@@ -28,6 +30,50 @@ interface MemoResult extends Omit<BulkDeleteResult, 'chunkWorkflowIds'> {
 
 function pad(n: number): string {
   return String(n).padStart(5, '0');
+}
+
+/** The chunk workflow IDs of a run that ended, from its memo (chunk IDs are deterministic). */
+export function chunkIdsOf(
+  workflowId: string,
+  memo: Pick<MemoResult, 'chunks' | 'dryRun' | 'observedChunks'>,
+): string[] {
+  const prefix = memo.dryRun ? 'discover' : 'chunk';
+  const observed = new Set(memo.observedChunks ?? []);
+  return Array.from(
+    { length: memo.chunks },
+    (_, i) => `${workflowId}/${observed.has(i) ? 'observe' : prefix}-${pad(i)}`,
+  );
+}
+
+/**
+ * The report of a run from its chunks' results, in chunk order; `head` is the hash at the head of the
+ * receipt's chain over the ledger (plan/receipt.ts). A chunk that failed has no rows here.
+ */
+export async function assembleReport(
+  client: Client,
+  run: { workflowId: string; plan: string; status: Report['status'] },
+  chunkIds: readonly string[],
+): Promise<{ report: Report; steps: PlannedStep[] }> {
+  const rows: ReportRow[] = [];
+  const mutations: LedgerEntry[] = [];
+  const steps: PlannedStep[] = [];
+  for (const id of chunkIds) {
+    let chunk: ChunkResult;
+    try {
+      chunk = (await client.workflow.getHandle(id).result()) as ChunkResult;
+    } catch (error) {
+      if (error instanceof WorkflowFailedError) continue;
+      throw error;
+    }
+    rows.push(...rowsOf(chunk.items, chunk.ledger));
+    mutations.push(...chunk.ledger);
+    steps.push(...(chunk.steps ?? []));
+  }
+  const { head } = chainLedger(run.workflowId, mutations);
+  return {
+    report: { ...run, summary: summarize(rows), rows, mutations, head },
+    steps,
+  };
 }
 
 /**
@@ -52,12 +98,7 @@ export async function fetchReport(client: Client, workflowId: string): Promise<F
     const memo = description.memo?.result as MemoResult | undefined;
     if (memo) {
       status = RunStatus.catch('failed').parse(memo.status);
-      const prefix = memo.dryRun ? 'discover' : 'chunk';
-      const observed = new Set(memo.observedChunks ?? []);
-      chunkIds = Array.from(
-        { length: memo.chunks },
-        (_, i) => `${workflowId}/${observed.has(i) ? 'observe' : prefix}-${pad(i)}`,
-      );
+      chunkIds = chunkIdsOf(workflowId, memo);
       // A run that stopped early or was cancelled has no result: its memo says the same.
       result = { ...memo, chunkWorkflowIds: chunkIds };
       plan = memo.plan;
@@ -91,25 +132,6 @@ export async function fetchReport(client: Client, workflowId: string): Promise<F
       plan = progress.plan;
     }
   }
-  const rows: ReportRow[] = [];
-  const mutations: LedgerEntry[] = [];
-  const steps: PlannedStep[] = [];
-  for (const id of chunkIds) {
-    let chunk: ChunkResult;
-    try {
-      chunk = (await client.workflow.getHandle(id).result()) as ChunkResult;
-    } catch (error) {
-      if (error instanceof WorkflowFailedError) continue;
-      throw error;
-    }
-    rows.push(...rowsOf(chunk.items, chunk.ledger));
-    mutations.push(...chunk.ledger);
-    steps.push(...(chunk.steps ?? []));
-  }
-  return {
-    report: { workflowId, plan, status, summary: summarize(rows), rows, mutations },
-    result,
-    steps,
-    ...(awaitingDigest ? { awaitingDigest } : {}),
-  };
+  const { report, steps } = await assembleReport(client, { workflowId, plan, status }, chunkIds);
+  return { report, result, steps, ...(awaitingDigest ? { awaitingDigest } : {}) };
 }

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import type { PlanRef } from '../activities/contract.js';
+import { openObjectStore } from '../activities/object-store.js';
 import {
   BulkDeleteItems,
   BulkDeletePlan,
@@ -40,6 +41,30 @@ export async function planRefFor(path: string): Promise<PlanRef> {
   };
 }
 
+/**
+ * Uploads a plan file to the plan store (`BULK_DELETE_PLAN_STORE`: a directory the workers can read, or
+ * `s3://bucket/prefix`) under `plans/<sha256>.json`, and answers the reference to it: the same plan is
+ * stored once, and the workers need no access to the client's disk.
+ * @throws Error naming the store when the upload fails.
+ */
+export async function storePlan(
+  ref: PlanRef,
+  path: string,
+  location: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PlanRef> {
+  const store = openObjectStore(location, env);
+  try {
+    const uri = await store.put(`plans/${ref.sha256}.json`, await readFile(path));
+    return { ...ref, uri };
+  } catch (error) {
+    throw new Error(
+      `cannot store the plan in BULK_DELETE_PLAN_STORE ${location}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
 export type PlanSource = { plan: Plan } | { planRef: PlanRef };
 
 export interface StartOptions {
@@ -55,6 +80,8 @@ export interface StartOptions {
   startWithinMs?: number;
   /** `bulk-delete retry`: the workflow ID of the run this one retries (memo `retryOf`, `BulkDeleteRetryOf`). */
   retryOf?: string;
+  /** How long a run with `requireApproval` waits for its approval. @default 7 days (the workflow's) */
+  approvalTimeoutMs?: number;
 }
 
 /**
@@ -79,6 +106,7 @@ export async function startBulkDelete(
     ...(options.window !== undefined ? { window: options.window } : {}),
     ...(options.maxHistoryEvents !== undefined ? { maxHistoryEvents: options.maxHistoryEvents } : {}),
     ...(options.startWithinMs !== undefined ? { startWithinMs: options.startWithinMs } : {}),
+    ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
   };
   try {
     return await client.workflow.start(bulkDeleteWorkflow, {

@@ -15,3 +15,13 @@ export {
   type IssueLocator,
 } from './plan-parse.js';
 export { CSV_COLUMNS, planNameFromSource, readCsvPlan, type CsvPlan } from './plan-csv.js';
+export {
+  RECEIPT_FORMAT,
+  Receipt,
+  ReceiptEntry,
+  chainLedger,
+  genesisOf,
+  receiptOf,
+  verifyReceipt,
+  type Verdict,
+} from './receipt.js';

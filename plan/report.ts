@@ -52,6 +52,8 @@ export const Report = z.strictObject({
   rows: z.array(ReportRow),
   /** The ledger: every call that changed, or may have changed, a vendor's state, in the order made. */
   mutations: z.array(LedgerEntry),
+  /** The hash at the head of the receipt's chain over `mutations` (plan/receipt.ts). */
+  head: z.string().optional(),
 });
 export type Report = z.infer<typeof Report>;
 

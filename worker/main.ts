@@ -35,13 +35,21 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   // One limiter per system shared by the deletion and the clean-up selection: vendors count per account.
   const limiters = createLimiters(systems);
   const activities = {
-    ...createActivities({ systems, limiters }),
+    ...createActivities({
+      systems,
+      limiters,
+      reportStore: env.BULK_DELETE_REPORT_STORE,
+      storeEnv: env,
+    }),
     ...createPolicyActivities({ systems, limiters }),
   };
   const logger = Runtime.instance().logger;
   // Where each system points and whether it is usable; never a secret.
   for (const line of describeSystems(systems)) logger.info(`bulk-delete worker: ${line}`);
   logger.info(`bulk-delete worker: ${telemetry}`);
+  logger.info(
+    `bulk-delete worker: ${env.BULK_DELETE_REPORT_STORE?.trim() ? `reports archived in ${env.BULK_DELETE_REPORT_STORE.trim()}` : 'reports not archived (BULK_DELETE_REPORT_STORE unset)'}`,
+  );
   logger.info(`bulk-delete worker: ${describeWorkflowBundle()}`);
   const connection = await NativeConnection.connect(config.connection);
   const worker = await createWorker({

@@ -7,6 +7,8 @@ import {
   condition,
   continueAsNew,
   getExternalWorkflowHandle,
+  log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -54,6 +56,12 @@ import {
 const planReads = proxyActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: { initialInterval: '1 second', maximumAttempts: 5 },
+});
+
+/** Archiving the report at the end: bounded, a failure is logged and never fails the run. */
+const archiving = proxyActivities<Activities>({
+  startToCloseTimeout: '10 minutes',
+  retry: { initialInterval: '2 seconds', maximumAttempts: 3 },
 });
 
 /** History length at which a run continues as new, well below Temporal's 10,240-event warning. */
@@ -460,18 +468,19 @@ export async function bulkDeleteWorkflow(
     state.pass = 'done';
   }
   status = state.cancelled ? 'cancelled' : state.stopReason ? 'failed' : 'completed';
-  return end(state, { workflowId, plan: planSummary.name, dryRun, items: planSummary.items });
+  return await end(state, { workflowId, plan: planSummary.name, dryRun, items: planSummary.items });
 }
 
 /**
  * Ends the run: Completed when it walked the whole plan (some items may have failed below the
  * threshold), Failed when it stopped early (threshold, start deadline, approval timeout), Canceled when
- * asked to. The summary is in the memo, the result or the failure's details.
+ * asked to. The summary is in the memo, the result or the failure's details. Before it ends, the report
+ * and the receipt are archived (`archiveRun`); histories recorded before that step replay without it.
  */
-function end(
+async function end(
   state: CarriedState,
   run: { workflowId: string; plan: string; dryRun: boolean; items: number },
-): BulkDeleteResult {
+): Promise<BulkDeleteResult> {
   const status = state.cancelled ? 'cancelled' : state.stopReason ? 'failed' : 'completed';
   const result: BulkDeleteResult = {
     workflowId: run.workflowId,
@@ -500,6 +509,7 @@ function end(
     observedChunks: result.chunkWorkflowIds.flatMap((id, i) => (id.includes('/observe-') ? [i] : [])),
   };
   upsertMemo({ result: memo });
+  if (patched('archive-run-report')) await archive({ ...memo, workflowId: run.workflowId });
   if (state.cancelled) {
     // The run shows as Canceled; its report is rebuilt from the memo and the chunks (client/report-fetch.ts).
     throw new CancelledFailure(`cancelled after ${s.items} of ${run.items} items: ${state.stopReason ?? ''}`);
@@ -512,4 +522,35 @@ function end(
     );
   }
   return result;
+}
+
+/**
+ * Archives the report and the receipt of a run that is ending. Not even a cancellation stops it; a
+ * failure is logged and said in the memo (`archive`), and the run ends as it would have.
+ */
+async function archive(memo: {
+  workflowId: string;
+  plan: string;
+  status: BulkDeleteResult['status'];
+  dryRun: boolean;
+  chunks: number;
+  observedChunks: number[];
+}): Promise<void> {
+  try {
+    await CancellationScope.nonCancellable(() =>
+      archiving.archiveRun({
+        workflowId: memo.workflowId,
+        plan: memo.plan,
+        status: memo.status,
+        dryRun: memo.dryRun,
+        chunks: memo.chunks,
+        observedChunks: memo.observedChunks,
+      }),
+    );
+  } catch (error) {
+    const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+    const message = cause instanceof Error ? cause.message : String(cause);
+    log.warn('the report was not archived; the run ends as it would have', { error: message });
+    upsertMemo({ archive: `failed: ${message}` });
+  }
 }

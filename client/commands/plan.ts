@@ -47,7 +47,7 @@ export const planCommand: Command = {
     if (!args) return EXIT.ok;
     const file = readPlanFile(args.positionals[0]!, args.values);
     const chunkSize = intFlag('chunk-size', args.values['chunk-size'], 1, 10_000);
-    const source = await planSourceOf(file);
+    const source = await planSourceOf(file, io.env);
     return withClient(io.env, async ({ client, config }) => {
       // A dry run that no worker picks up would wait for ever: refuse it, and start nothing.
       const pollers = await workflowPollers(client, config.BULK_DELETE_TASK_QUEUE);

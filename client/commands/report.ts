@@ -1,5 +1,7 @@
 import { writeFileSync } from 'node:fs';
+import type { Report } from '../../plan/index.js';
 import { CliError, EXIT, parseCommand, plural, commandSpec, type Command } from '../command.js';
+import { archivedReport } from '../report-archive.js';
 import { fetchReport } from '../report-fetch.js';
 import {
   REPORT_FORMATS,
@@ -19,7 +21,8 @@ The per-item report of a run: for every item and every system, the outcome (dele
 skipped, failed), the step that decided it, why, and when. JSON has the shape in docs/architecture.md, CSV one
 line per row, Markdown a summary and a table. The format defaults to the extension of --out, else md.
 The exit code tells how the run ended (0 no item failed, 1 some failed, 3 cancelled); a run still
-going gives the rows so far.`,
+going gives the rows so far. Once the run is no longer in Temporal (retention, deleted), the report
+is read from BULK_DELETE_REPORT_STORE, where the worker archived it when the run ended.`,
   options: {
     format: { type: 'string' },
     out: { type: 'string', short: 'o' },
@@ -69,31 +72,48 @@ export const reportCommand: Command = {
     }
     const format = formatOf(args.values.format, out, json ?? false);
     return withClient(io.env, async ({ client }) => {
-      const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
-      const { report, steps, awaitingDigest } = await fetchReport(client, workflowId);
-      const running = description.status.name === 'RUNNING';
-      if (awaitingDigest !== undefined) {
-        // Nothing was deleted yet: what there is to review is the steps and their digest.
-        io.err(`${workflowId} is waiting for approval: nothing was deleted yet; these are its planned steps`);
-        const items = new Set(steps.map((s) => s.item)).size;
-        const text =
-          json || format === 'json'
-            ? `${JSON.stringify({ workflowId, status: 'awaiting-approval', digest: awaitingDigest, steps }, null, 2)}\n`
-            : [
-                ...stepLines(steps),
-                '',
-                `${plural(countedSteps(steps), 'step')} for ${plural(items, 'item')}; digest: ${awaitingDigest}`,
-                `approve: bulk-delete approve ${workflowId} --digest ${awaitingDigest}`,
-                '',
-              ].join('\n');
-        if (out === undefined) process.stdout.write(text);
-        else {
-          writeOut(out, text);
-          io.err(`wrote ${plural(steps.length, 'step')} to ${out}`);
+      const id = args.positionals[0]!;
+      // While the workflow exists its history is the record; once Temporal dropped it, the report store.
+      const archived = await archivedReport(client, id, io.env);
+      let report: Report;
+      let workflowId: string;
+      let running = false;
+      if (archived) {
+        io.err(`${id} is no longer in Temporal: the report archived in ${archived.location}`);
+        report = archived.report;
+        workflowId = report.workflowId;
+      } else {
+        const resolved = await resolveRun(client, id, io);
+        workflowId = resolved.workflowId;
+        const fetched = await fetchReport(client, workflowId);
+        const { steps, awaitingDigest } = fetched;
+        running = resolved.description.status.name === 'RUNNING';
+        if (awaitingDigest !== undefined) {
+          // Nothing was deleted yet: what there is to review is the steps and their digest.
+          io.err(
+            `${workflowId} is waiting for approval: nothing was deleted yet; these are its planned steps`,
+          );
+          const items = new Set(steps.map((s) => s.item)).size;
+          const text =
+            json || format === 'json'
+              ? `${JSON.stringify({ workflowId, status: 'awaiting-approval', digest: awaitingDigest, steps }, null, 2)}\n`
+              : [
+                  ...stepLines(steps),
+                  '',
+                  `${plural(countedSteps(steps), 'step')} for ${plural(items, 'item')}; digest: ${awaitingDigest}`,
+                  `approve: bulk-delete approve ${workflowId} --digest ${awaitingDigest}`,
+                  '',
+                ].join('\n');
+          if (out === undefined) process.stdout.write(text);
+          else {
+            writeOut(out, text);
+            io.err(`wrote ${plural(steps.length, 'step')} to ${out}`);
+          }
+          return EXIT.ok;
         }
-        return EXIT.ok;
+        if (running) io.err(`${workflowId} is still running: the report holds the rows so far`);
+        report = fetched.report;
       }
-      if (running) io.err(`${workflowId} is still running: the report holds the rows so far`);
       const text = formatReport(report, format);
       if (out === undefined) {
         process.stdout.write(text);

@@ -14,7 +14,8 @@ import { withClient } from '../temporal-client.js';
 import { warnWithoutWorker } from '../worker-check.js';
 
 const spec = commandSpec({
-  usage: 'run PLAN [--dry-run] [--require-approval] [--wait] [--id ID] [--start-within DURATION] [--json]',
+  usage:
+    'run PLAN [--dry-run] [--require-approval] [--approval-timeout DURATION] [--wait] [--id ID] [--start-within DURATION] [--json]',
   description: `
 Validates PLAN (a .json or .csv plan file) and starts its deletion as a Temporal workflow, then prints
 the workflow ID and its Web UI link. A bad plan starts nothing: every problem is named by file, line
@@ -28,6 +29,7 @@ or configuration; 3 cancelled.`,
   options: {
     'dry-run': { type: 'boolean' },
     'require-approval': { type: 'boolean' },
+    'approval-timeout': { type: 'string' },
     wait: { type: 'boolean' },
     id: { type: 'string' },
     'start-within': { type: 'string' },
@@ -39,6 +41,8 @@ or configuration; 3 cancelled.`,
   optionHelp: {
     'dry-run': 'discover every reference and stop with the steps; change nothing',
     'require-approval': 'wait for "bulk-delete approve ID --digest D" before deleting anything',
+    'approval-timeout':
+      'with --require-approval: a run not approved within this ends Failed, deleting nothing (default 7d)',
     wait: 'follow the run: live progress, then the summary; the exit code tells how it ended',
     id: 'the workflow ID (default: from the plan name and digest, so a plan starts one run)',
     'start-within': 'a run no worker picks up within this ends without deleting anything (default 10m)',
@@ -50,6 +54,7 @@ or configuration; 3 cancelled.`,
   valueNames: {
     id: 'ID',
     'start-within': 'DURATION',
+    'approval-timeout': 'DURATION',
     'chunk-size': 'N',
     window: 'N',
     ...PLAN_FILE_VALUE_NAMES,
@@ -68,7 +73,8 @@ export const runCommand: Command = {
     const chunkSize = intFlag('chunk-size', values['chunk-size'], 1, 10_000);
     const window = intFlag('window', values.window, 1, 1000);
     const startWithinMs = durationFlag('start-within', values['start-within'] ?? '10m');
-    const source = await planSourceOf(file);
+    const approvalTimeoutMs = durationFlag('approval-timeout', values['approval-timeout'] ?? '7d');
+    const source = await planSourceOf(file, io.env);
 
     return withClient(io.env, async ({ client, config }) => {
       const asked = Date.now();
@@ -80,6 +86,7 @@ export const runCommand: Command = {
         ...(chunkSize !== undefined ? { chunkSize } : {}),
         ...(window !== undefined ? { window } : {}),
         startWithinMs,
+        approvalTimeoutMs,
       });
       const description = await handle.describe();
       const runId = description.runId;

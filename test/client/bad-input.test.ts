@@ -223,6 +223,7 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
       'cancel',
       'report',
       'retry',
+      'verify',
       'schedule',
       'worker',
       'sandbox',

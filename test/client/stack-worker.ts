@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { createActivities, createLimiters } from '../../activities/index.js';
+import { createActivities, createLimiters, type ActivitiesDeps } from '../../activities/index.js';
 import { createPolicyActivities } from '../../activities/policy-activities.js';
 import { createWorker } from '../../worker/create-worker.js';
 import { loadSystemsConfig } from '../../worker/systems-config.js';
@@ -17,10 +17,14 @@ export interface BackgroundWorker {
   stop(): Promise<void>;
 }
 
-/** Starts a worker on a task queue of its own, with activities built from `env` as `startWorker` builds them. */
+/**
+ * Starts a worker on a task queue of its own, with activities built from `env` as `startWorker` builds
+ * them; `deps` adds to what they are built from (a report store).
+ */
 export async function startBackgroundWorker(
   temporal: TestWorkflowEnvironment,
   env: Record<string, string>,
+  deps: Omit<Partial<ActivitiesDeps>, 'systems' | 'limiters'> = {},
 ): Promise<BackgroundWorker> {
   const taskQueue = uniqueTaskQueue('cli');
   const systems = loadSystemsConfig({ ...env });
@@ -30,7 +34,7 @@ export async function startBackgroundWorker(
     namespace: temporal.namespace ?? 'default',
     taskQueue,
     activities: {
-      ...createActivities({ systems, limiters }),
+      ...createActivities({ systems, limiters, ...deps }),
       ...createPolicyActivities({ systems, limiters }),
     },
   });

@@ -3,13 +3,16 @@
  * PostgreSQL 15, set up as temporal-compose.yml sets it up, two `bulk-delete worker` processes and the
  * command line against `bulk-delete sandbox`. A 2,000-item plan travels by reference, one worker is
  * SIGKILLed mid-run, and the run must still complete with a report that agrees, row by row, with what
- * changed in the sandbox. Not part of `npm test` (it needs the server build and PostgreSQL).
+ * changed in the sandbox. The plan travels through the plan store on a real S3-compatible server (s3rver),
+ * the workers archive the report and receipt there, and once the workflows are deleted from Temporal the
+ * report is read back from the store and the receipt verifies. Not part of `npm test` (it needs the
+ * server build and PostgreSQL).
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
 import type { PlanInput } from '../../plan/index.js';
@@ -20,7 +23,9 @@ import {
   PROJECT_TEMPORAL_SERVER_FILES,
 } from '../../scripts/temporal-paths.js';
 import { cleanEnv, eventually, runCli, startCli } from '../client/cli-process.js';
+import { openObjectStore } from '../../activities/object-store.js';
 import { freePort } from '../helpers/ports.js';
+import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 import { composeEnvironment, runSetup, startCluster, type TestCluster } from './temporal-cluster.js';
 
@@ -51,8 +56,9 @@ async function control<T>(url: string, method: 'GET' | 'POST', path: string, bod
 }
 
 /**
- * Hands the plan to the workers by reference. Both workers run on this machine, so a file path is one they
- * can read; this is the one place to change when plans travel through a plan store (`s3://...`).
+ * The plan file the command line reads. It goes to the workers through the plan store
+ * (`BULK_DELETE_PLAN_STORE=s3://...`): the test removes the file once the run has started, so a worker
+ * that read it from this disk would fail.
  */
 function planForWorkers(plan: PlanInput): string {
   const file = join(mkdtempSync(join(tmpdir(), 'bulk-delete-rehearsal-')), 'plan.json');
@@ -117,6 +123,7 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
   let postgres: TestPostgres | undefined;
   let cluster: TestCluster | undefined;
   let sandbox: Awaited<ReturnType<typeof startSandboxProcess>> | undefined;
+  let s3: TestS3 | undefined;
   const workers: Running[] = [];
   const metricsUrls = new Map<Running, string>();
 
@@ -126,6 +133,7 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
     postgres = await startPostgres();
     cluster = await startCluster(postgres);
     sandbox = await startSandboxProcess();
+    s3 = await startTestS3('rehearsal');
   });
 
   after(async () => {
@@ -133,6 +141,7 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
     sandbox?.process.child.kill('SIGTERM');
     await cluster?.stop();
     postgres?.stop();
+    await s3?.close();
   });
 
   it('setup.sh can run again (compose runs it at every up), and fails loudly when it cannot succeed', async () => {
@@ -194,6 +203,10 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
       TEMPORAL_ADDRESS: cluster!.address,
       TEMPORAL_NAMESPACE: cluster!.namespace,
       BULK_DELETE_TASK_QUEUE: taskQueue,
+      // The client and the workers share the S3 server: plans in, reports and receipts out.
+      ...s3!.env,
+      BULK_DELETE_PLAN_STORE: `s3://${s3!.bucket}`,
+      BULK_DELETE_REPORT_STORE: `s3://${s3!.bucket}/reports`,
     };
     const startWorker = async () => {
       const metricsPort = await freePort();
@@ -226,6 +239,8 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
       return stats.mutations.twelvelabs + stats.mutations.uplynk + stats.mutations.entermedia;
     };
     await eventually(async () => (await mutations()) >= ITEMS / 10, 300_000);
+    // The run has started: from now on the plan exists only in the plan store.
+    rmSync(dirname(planFile), { recursive: true, force: true });
     await startWorker();
     const killedAt = await mutations();
     doomed.child.kill('SIGKILL');
@@ -273,6 +288,41 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
     console.log(
       `rehearsal: tasks lost with the killed worker and retried elsewhere: ${JSON.stringify(lost)}`,
     );
+
+    // The workers archived the report and the receipt. Once the run and its chunks are deleted from
+    // Temporal, report answers the same rows from the store, and the receipt verifies offline.
+    const temporal = (args: string[]) =>
+      execFileSync(PROJECT_TEMPORAL, [...args, '--address', cluster!.address, '-n', cluster!.namespace], {
+        encoding: 'utf8',
+        maxBuffer: 64 * 1024 * 1024,
+      });
+    const ids = temporal(['workflow', 'list', '--limit', '1000', '-o', 'jsonl'])
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { execution: { workflowId: string } }).execution.workflowId);
+    for (const id of new Set(ids)) temporal(['workflow', 'delete', '-w', id]);
+    const fromStore = await eventually(async () => {
+      const answer = await runCli(['report', workflowId, '--format', 'json'], {
+        bin: DIST_BIN,
+        env: cleanEnv(temporalEnv),
+      });
+      return answer.code === 0 && answer.stderr.includes('no longer in Temporal') ? answer : undefined;
+    }, 180_000);
+    assert.deepEqual(JSON.parse(fromStore.stdout), JSON.parse(reported.stdout));
+    const receipt = await openObjectStore(`s3://${s3!.bucket}/reports`, s3!.env).get(
+      `${workflowId}/receipt.json`,
+    );
+    assert.ok(receipt, 'the receipt is archived');
+    const receiptFile = join(mkdtempSync(join(tmpdir(), 'bulk-delete-receipt-')), 'receipt.json');
+    writeFileSync(receiptFile, receipt);
+    const verified = await runCli(['verify', receiptFile], { bin: DIST_BIN, env: cleanEnv() });
+    assert.equal(verified.code, 0, verified.stdout + verified.stderr);
+    assert.ok(verified.stdout.includes(`head ${(JSON.parse(reported.stdout) as { head: string }).head}`));
+    console.log(
+      `rehearsal: ${ids.length} workflows deleted; report read back from the store; ${verified.stdout.trim()}`,
+    );
+
+    // Asserted last, so that a run whose kill fell between activities still checks the stores above.
     assert.ok(lost.activities > 0, 'the killed worker held running activities');
     workers[1]!.child.kill('SIGTERM');
     assert.equal((await workers[1]!.done).code, 0);

@@ -144,6 +144,9 @@ describe('.env.example', () => {
       'BULK_DELETE_METRICS_BIND',
       'BULK_DELETE_LOG_LEVEL',
       'BULK_DELETE_LOG_FORMAT',
+      'BULK_DELETE_PLAN_STORE',
+      'BULK_DELETE_REPORT_STORE',
+      'BULK_DELETE_S3_ENDPOINT',
     ];
     const missing = read.filter((name) => !exampleVariables.has(name));
     assert.deepEqual(missing, []);

@@ -1,0 +1,84 @@
+import { readFileSync } from 'node:fs';
+import { verifyReceipt, type Verdict } from '../../plan/index.js';
+import { CliError, EXIT, commandSpec, parseCommand, type Command } from '../command.js';
+
+const spec = commandSpec({
+  usage: 'verify RECEIPT [--report FILE] [--json]',
+  description: `
+Checks a deletion receipt (receipt.json, as the worker archives it in BULK_DELETE_REPORT_STORE) offline:
+every entry of the ledger must hash to what it says and link to the entry before it, and the last one
+must be the receipt's head. With --report, the report (report.json) must quote the same head and run.
+Needs no Temporal server.
+
+Exit codes: 0 the receipt is intact; 1 it is not (the first entry that does not match is named, by index,
+item and target); 2 the file cannot be read or is not JSON.`,
+  options: { report: { type: 'string' }, json: { type: 'boolean' } },
+  optionHelp: {
+    report: "also check that this report (report.json) quotes the receipt's head and run",
+    json: 'print the verdict as JSON on stdout',
+  },
+  valueNames: { report: 'FILE' },
+  positionals: ['RECEIPT'],
+});
+
+function readJson(path: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new CliError(`cannot read ${path}: ${code ?? (error as Error).message}`);
+  }
+}
+
+/** A valid receipt must also be the one the report quotes: same run, same head. */
+function matchReport(
+  verdict: Verdict & { valid: true },
+  receipt: { workflowId: string },
+  path: string,
+): Verdict {
+  const report = readJson(path) as { workflowId?: unknown; head?: unknown } | null;
+  if (report?.workflowId !== receipt.workflowId) {
+    return {
+      valid: false,
+      index: -1,
+      reason: `the report ${path} is of run ${String(report?.workflowId)}, the receipt of ${receipt.workflowId}`,
+    };
+  }
+  if (report.head !== verdict.head) {
+    return {
+      valid: false,
+      index: -1,
+      reason: `the report ${path} quotes head ${String(report.head)}, the receipt ends at ${verdict.head}`,
+    };
+  }
+  return verdict;
+}
+
+/** `bulk-delete verify RECEIPT`. */
+export const verifyCommand: Command = {
+  name: 'verify',
+  // eslint-disable-next-line @typescript-eslint/require-await -- every command answers a promise
+  async run(argv, io) {
+    const args = parseCommand(argv, spec, io);
+    if (!args) return EXIT.ok;
+    const path = args.positionals[0]!;
+    const json = readJson(path);
+    let verdict = verifyReceipt(json);
+    if (verdict.valid && args.values.report !== undefined) {
+      verdict = matchReport(verdict, json as { workflowId: string }, args.values.report);
+    }
+    if (args.values.json) io.out(JSON.stringify(verdict, null, 2));
+    if (verdict.valid) {
+      if (!args.values.json) io.out(`${path}: valid, ${verdict.entries} entries, head ${verdict.head}`);
+      return EXIT.ok;
+    }
+    if (!args.values.json) {
+      const which =
+        verdict.index < 0
+          ? ''
+          : ` at entry ${verdict.index}${verdict.item !== undefined ? ` (item ${verdict.item}, target ${verdict.target ?? '?'})` : ''}`;
+      io.out(`${path}: INVALID${which}: ${verdict.reason}`);
+    }
+    return EXIT.failed;
+  },
+};

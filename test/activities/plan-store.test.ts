@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { openObjectStore } from '../../activities/object-store.js';
+import { createPlanSource } from '../../activities/plan-source.js';
+import { planSourceOf, readPlanFile } from '../../client/plan-file.js';
+import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+
+/** A CSV plan of `items` EnterMediaDB items, over the inline limit when items > 1000. */
+function csvPlan(dir: string, name: string, items: number): string {
+  const path = join(dir, `${name}.csv`);
+  const rows = Array.from({ length: items }, (_, i) => `ep-${i},${i + 1}`);
+  writeFileSync(path, ['id,entermedia.assetId', ...rows].join('\n'));
+  return path;
+}
+
+describe('plan store and object stores, on a real S3-compatible server (s3rver) and a directory', () => {
+  let s3: TestS3;
+  let dir: string;
+  before(async () => {
+    s3 = await startTestS3();
+    dir = mkdtempSync(join(tmpdir(), 'bulk-delete-plan-store-'));
+  });
+  after(async () => {
+    await s3.close();
+  });
+
+  it('an s3:// store writes, reads back, and answers undefined for a missing key', async () => {
+    const store = openObjectStore(`s3://${s3.bucket}/runs/`, s3.env);
+    assert.equal(await store.put('a/b.json', '{"x":1}'), `s3://${s3.bucket}/runs/a/b.json`);
+    assert.equal((await store.get('a/b.json'))?.toString('utf8'), '{"x":1}');
+    assert.equal(await store.get('a/missing.json'), undefined);
+  });
+
+  it('a directory store writes, reads back, and refuses keys that climb out of it', async () => {
+    const store = openObjectStore(join(dir, 'reports'));
+    const uri = await store.put('wf/1/report.json', 'r');
+    assert.equal(readFileSync(fileURLToPath(uri), 'utf8'), 'r');
+    assert.equal((await store.get('wf/1/report.json'))?.toString('utf8'), 'r');
+    assert.equal(await store.get('wf/2/report.json'), undefined);
+    await assert.rejects(store.put('../escape.json', 'x'), /"\.\." segment/);
+  });
+
+  it('with BULK_DELETE_PLAN_STORE on s3, a large plan is uploaded under its SHA-256 and the workers read it by s3:// reference', async () => {
+    const file = readPlanFile(csvPlan(dir, 'big-s3', 1001), { 'max-items': '2000' });
+    const env = { ...s3.env, BULK_DELETE_PLAN_STORE: `s3://${s3.bucket}/plans-in` };
+    const source = await planSourceOf(file, env);
+    assert.ok('planRef' in source);
+    const { planRef } = source;
+    assert.equal(planRef.uri, `s3://${s3.bucket}/plans-in/plans/${planRef.sha256}.json`);
+    const stored = await openObjectStore(`s3://${s3.bucket}/plans-in`, s3.env).get(
+      `plans/${planRef.sha256}.json`,
+    );
+    assert.equal(createHash('sha256').update(stored!).digest('hex'), planRef.sha256);
+
+    const plans = createPlanSource({ env: s3.env });
+    const summary = await plans.readPlanSummary({ ref: planRef });
+    assert.deepEqual([summary.name, summary.items, summary.systems.entermedia], ['big-s3', 1001, 1001]);
+    const page = await plans.readPlanPage({ ref: planRef, offset: 1000, limit: 10 });
+    assert.deepEqual(
+      page.map((i) => i.id),
+      ['ep-1000'],
+    );
+  });
+
+  it('with BULK_DELETE_PLAN_STORE a directory, the plan is copied there; a small plan still travels inline', async () => {
+    const file = readPlanFile(csvPlan(dir, 'big-dir', 1001), { 'max-items': '2000' });
+    const source = await planSourceOf(file, { BULK_DELETE_PLAN_STORE: join(dir, 'store') });
+    assert.ok('planRef' in source);
+    assert.equal(
+      fileURLToPath(source.planRef.uri),
+      join(dir, 'store', 'plans', `${source.planRef.sha256}.json`),
+    );
+    const small = readPlanFile(csvPlan(dir, 'small', 3));
+    assert.ok('plan' in (await planSourceOf(small, { BULK_DELETE_PLAN_STORE: join(dir, 'store') })));
+  });
+
+  it('an s3:// plan changed after it was submitted, or gone, fails without retry naming it', async () => {
+    const store = openObjectStore(`s3://${s3.bucket}`, s3.env);
+    const body = JSON.stringify({ name: 'p', items: [{ id: 'a', entermedia: { assetId: '1' } }] });
+    const uri = await store.put('changed.json', body);
+    const sha256 = createHash('sha256').update(body).digest('hex');
+    await store.put('changed.json', body.replace('"1"', '"2"'));
+    const plans = createPlanSource({ env: s3.env });
+    await assert.rejects(plans.readPlanSummary({ ref: { uri, sha256, name: 'p', items: 1 } }), {
+      type: 'PlanChangedError',
+      nonRetryable: true,
+    });
+    await assert.rejects(
+      plans.readPlanSummary({
+        ref: { uri: `s3://${s3.bucket}/gone.json`, sha256, name: 'p', items: 1 },
+      }),
+      (error: Error & { type?: string }) =>
+        error.type === 'PlanUnreadableError' && /gone\.json: no such object/.test(error.message),
+    );
+  });
+});

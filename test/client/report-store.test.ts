@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { openObjectStore, type ObjectStore } from '../../activities/object-store.js';
+import { chunkIdsOf, type MemoResult } from '../../client/report-fetch.js';
+import { Receipt, Report, verifyReceipt } from '../../plan/index.js';
+import { sandboxEnv } from '../../sandbox/index.js';
+import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+import { cleanEnv, eventually, runCli, startCli } from './cli-process.js';
+import { startBackgroundWorker, type BackgroundWorker } from './stack-worker.js';
+
+const CREDENTIALS = {
+  twelvelabs: { apiKey: 'store-test-twelvelabs-key' },
+  uplynk: { ownerId: 'store-test-owner', apiKey: 'store-test-uplynk-key' },
+  entermedia: { key: 'store-test-entermedia-key' },
+};
+
+describe('the report store: every run archives its report and receipt; report and verify read them after the workflows are gone', () => {
+  let stack: Stack;
+  let s3: TestS3;
+  let worker: BackgroundWorker;
+  let brokenWorker: BackgroundWorker;
+  let store: ObjectStore;
+  let dir: string;
+  let env: NodeJS.ProcessEnv;
+
+  before(async () => {
+    [stack, s3] = await Promise.all([startStack(), startTestS3()]);
+    const reportStore = `s3://${s3.bucket}/reports`;
+    const workerEnv = { ...sandboxEnv(stack.sandbox.url, CREDENTIALS) };
+    worker = await startBackgroundWorker(stack.temporal, workerEnv, { reportStore, storeEnv: s3.env });
+    // A worker whose store cannot be written: its bucket does not exist.
+    brokenWorker = await startBackgroundWorker(stack.temporal, workerEnv, {
+      reportStore: 's3://no-such-bucket/reports',
+      storeEnv: s3.env,
+    });
+    store = openObjectStore(reportStore, s3.env);
+    dir = mkdtempSync(join(tmpdir(), 'bulk-delete-report-store-'));
+    env = cleanEnv({
+      TEMPORAL_ADDRESS: stack.temporal.address,
+      BULK_DELETE_TASK_QUEUE: worker.taskQueue,
+      BULK_DELETE_REPORT_STORE: reportStore,
+      ...s3.env,
+    });
+  });
+  after(async () => {
+    await worker?.stop();
+    await brokenWorker?.stop();
+    await stack?.close();
+    await s3?.close();
+  });
+
+  /** A fresh catalogue with the worker's credentials, and the plan file that deletes it. */
+  async function generatedPlan(items: number, seed: number, name: string): Promise<string> {
+    await stack.sandbox.reset();
+    const { plan } = await stack.sandbox.generate(items, seed);
+    const state = await stack.sandbox.state();
+    await stack.sandbox.seed({
+      ...state,
+      twelvelabs: { ...state.twelvelabs, ...CREDENTIALS.twelvelabs },
+      uplynk: { ...state.uplynk, ...CREDENTIALS.uplynk },
+      entermedia: { ...state.entermedia, ...CREDENTIALS.entermedia },
+    });
+    const path = join(dir, `${name}.json`);
+    writeFileSync(path, JSON.stringify({ ...plan, name }, null, 2));
+    return path;
+  }
+
+  async function archived(workflowId: string): Promise<{ report: Report; receipt: Receipt }> {
+    const [report, receipt] = await Promise.all([
+      store.get(`${workflowId}/report.json`),
+      store.get(`${workflowId}/receipt.json`),
+    ]);
+    assert.ok(report && receipt, `${workflowId} is archived`);
+    return {
+      report: Report.parse(JSON.parse(report.toString('utf8'))),
+      receipt: Receipt.parse(JSON.parse(receipt.toString('utf8'))),
+    };
+  }
+
+  /** Deletes a run and its chunks from Temporal, as retention or `temporal workflow delete` would. */
+  async function deleteRun(workflowId: string): Promise<void> {
+    const { client, namespace } = stack.temporal;
+    const description = await client.workflow.getHandle(workflowId).describe();
+    const ids = [workflowId, ...chunkIdsOf(workflowId, description.memo?.result as MemoResult)];
+    for (const id of ids) {
+      await client.workflowService.deleteWorkflowExecution({
+        namespace: namespace ?? 'default',
+        workflowExecution: { workflowId: id },
+      });
+    }
+    // The server deletes in the background (about 30 s on the dev server): wait until each is gone.
+    for (const id of ids) {
+      await eventually(
+        () =>
+          client.workflow
+            .getHandle(id)
+            .describe()
+            .then(
+              () => false,
+              (error: unknown) => error instanceof WorkflowNotFoundError,
+            ),
+        150_000,
+      );
+    }
+  }
+
+  it('a completed run is archived; once its workflows are deleted, report answers the same rows from the store, and its receipt verifies', async () => {
+    const path = await generatedPlan(5, 31, 'store-done');
+    const run = await runCli(['run', path, '--wait', '--json', '--id', 'store-done-1'], { env });
+    assert.equal(run.code, 0, run.stderr);
+    const fromHistory = Report.parse((JSON.parse(run.stdout) as { report: unknown }).report);
+    assert.equal(fromHistory.status, 'completed');
+    assert.ok(fromHistory.mutations.length > 0);
+
+    const { report, receipt } = await archived('store-done-1');
+    assert.deepEqual(report, fromHistory);
+    assert.equal(receipt.head, fromHistory.head);
+    assert.equal(receipt.entries.length, fromHistory.mutations.length);
+
+    await deleteRun('store-done-1');
+    const fromStore = await runCli(['report', 'store-done-1', '--format', 'json'], { env });
+    assert.equal(fromStore.code, 0, fromStore.stderr);
+    assert.match(fromStore.stderr, /store-done-1 is no longer in Temporal: the report archived in s3:\/\//);
+    assert.deepEqual(Report.parse(JSON.parse(fromStore.stdout)), fromHistory);
+    // Without the store, the deleted run is unknown.
+    const unknown = await runCli(['report', 'store-done-1'], {
+      env: { ...env, BULK_DELETE_REPORT_STORE: '' },
+    });
+    assert.equal(unknown.code, 2);
+
+    // The receipt, as an auditor gets it, verifies; changed or shortened, it names the entry.
+    const file = (name: string, value: Receipt): string => {
+      const p = join(dir, name);
+      writeFileSync(p, JSON.stringify(value));
+      return p;
+    };
+    const reportFile = join(dir, 'report.json');
+    writeFileSync(reportFile, fromStore.stdout);
+    const valid = await runCli(['verify', file('receipt.json', receipt), '--report', reportFile], { env });
+    assert.equal(valid.code, 0, valid.stdout + valid.stderr);
+    assert.match(valid.stdout, new RegExp(`head ${receipt.head}`));
+
+    const tampered = structuredClone(receipt);
+    const victim = tampered.entries[1]!;
+    victim.answer = victim.answer === 'already-absent' ? 'deleted' : 'already-absent';
+    const bad = await runCli(['verify', file('tampered.json', tampered)], { env });
+    assert.equal(bad.code, 1);
+    assert.ok(
+      bad.stdout.includes(`INVALID at entry 1 (item ${victim.item}, target ${victim.target})`),
+      bad.stdout,
+    );
+
+    const shortened = structuredClone(receipt);
+    shortened.entries.splice(1, 1);
+    const next = shortened.entries[1]!;
+    const short = await runCli(['verify', file('shortened.json', shortened)], { env });
+    assert.equal(short.code, 1);
+    assert.ok(
+      short.stdout.includes(`INVALID at entry 1 (item ${next.item}, target ${next.target})`),
+      short.stdout,
+    );
+  });
+
+  it('run --approval-timeout 2s: not approved in time, the run ends Failed, deletes nothing, says why on every row, and is archived', async () => {
+    const path = await generatedPlan(3, 32, 'store-timeout');
+    const before = await stack.sandbox.state();
+    const run = await runCli(
+      [
+        'run',
+        path,
+        '--require-approval',
+        '--approval-timeout',
+        '2s',
+        '--wait',
+        '--json',
+        '--id',
+        'store-timeout-1',
+      ],
+      { env },
+    );
+    assert.equal(run.code, 1, run.stderr);
+    const report = Report.parse((JSON.parse(run.stdout) as { report: unknown }).report);
+    assert.equal(report.status, 'failed');
+    assert.ok(report.rows.length >= 3);
+    for (const row of report.rows) {
+      assert.equal(row.outcome, 'skipped', JSON.stringify(row));
+      assert.match(row.detail, /not approved within 2 s \(approvalTimeout\): nothing was deleted/);
+    }
+    assert.deepEqual(report.mutations, []);
+    assert.deepEqual((await stack.sandbox.stats()).mutations, { twelvelabs: 0, uplynk: 0, entermedia: 0 });
+    assert.deepEqual(await stack.sandbox.state(), before);
+    const description = await stack.temporal.client.workflow.getHandle('store-timeout-1').describe();
+    assert.equal(description.status.name, 'FAILED');
+    const stored = await archived('store-timeout-1');
+    assert.deepEqual(stored.report, report);
+    assert.equal(verifyReceipt(stored.receipt).valid, true);
+  });
+
+  it('a cancelled run is archived with status cancelled', async () => {
+    const path = await generatedPlan(2, 33, 'store-cancel');
+    const waiting = startCli(['run', path, '--require-approval', '--wait', '--id', 'store-cancel-1'], {
+      env,
+    });
+    await eventually(async () => {
+      const status = await runCli(['status', 'store-cancel-1', '--json'], { env });
+      return (
+        status.code === 0 &&
+        (JSON.parse(status.stdout) as { progress?: { status?: string } }).progress?.status ===
+          'awaiting-approval'
+      );
+    });
+    const cancelled = await runCli(['cancel', 'store-cancel-1'], { env });
+    assert.equal(cancelled.code, 0, cancelled.stderr);
+    assert.equal((await waiting.done).code, 3);
+    const { report, receipt } = await archived('store-cancel-1');
+    assert.equal(report.status, 'cancelled');
+    assert.equal(receipt.status, 'cancelled');
+  });
+
+  it('a store that cannot be written never fails the run: it completes, and its memo says the archive failed', async () => {
+    const path = await generatedPlan(2, 34, 'store-broken');
+    const run = await runCli(['run', path, '--wait', '--json', '--id', 'store-broken-1'], {
+      env: { ...env, BULK_DELETE_TASK_QUEUE: brokenWorker.taskQueue },
+    });
+    assert.equal(run.code, 0, run.stderr);
+    const description = await stack.temporal.client.workflow.getHandle('store-broken-1').describe();
+    assert.equal(description.status.name, 'COMPLETED');
+    assert.match(String(description.memo?.archive), /^failed: .*bucket/i);
+  });
+});

@@ -1,0 +1,72 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { receiptOf, type LedgerEntry, type Receipt } from '../../plan/index.js';
+import { cleanEnv, runCli } from './cli-process.js';
+
+const ledger: LedgerEntry[] = ['a', 'b', 'c'].map((id, i) => ({
+  item: `ep-${id}`,
+  system: 'entermedia',
+  step: 'delete-dam-asset',
+  target: `dam-${id}`,
+  answer: 'deleted',
+  at: `2026-11-23T10:00:0${i}.000Z`,
+}));
+
+describe('bulk-delete verify RECEIPT checks a deletion receipt offline', () => {
+  let dir: string;
+  const env = cleanEnv();
+  const write = (name: string, value: unknown): string => {
+    const path = join(dir, name);
+    writeFileSync(path, typeof value === 'string' ? value : JSON.stringify(value, null, 2));
+    return path;
+  };
+  const receipt = (): Receipt =>
+    receiptOf({ workflowId: 'bulk-delete-v', plan: 'v', status: 'completed' }, ledger);
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'bulk-delete-verify-'));
+  });
+
+  it('a receipt as archived is valid: exit 0 with its head', async () => {
+    const result = await runCli(['verify', write('ok.json', receipt())], { env });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, new RegExp(`valid, 3 entries, head ${receipt().head}`));
+  });
+
+  it('a receipt with one answer changed is invalid: exit 1 naming the entry, its item and target', async () => {
+    const tampered = receipt();
+    tampered.entries[1]!.answer = 'already-absent';
+    const result = await runCli(['verify', write('tampered.json', tampered)], { env });
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /INVALID at entry 1 \(item ep-b, target dam-b\): .*was changed/);
+  });
+
+  it('a receipt with one entry removed is invalid: exit 1 naming the entry after the gap', async () => {
+    const shortened = receipt();
+    shortened.entries.splice(1, 1);
+    const result = await runCli(['verify', write('short.json', shortened), '--json'], { env });
+    assert.equal(result.code, 1);
+    const verdict = JSON.parse(result.stdout) as { valid: boolean; index: number; item: string };
+    assert.deepEqual([verdict.valid, verdict.index, verdict.item], [false, 1, 'ep-c']);
+  });
+
+  it("with --report, the report must quote the receipt's head: exit 0 when it does, 1 when not", async () => {
+    const r = receipt();
+    const path = write('r.json', r);
+    const report = { workflowId: r.workflowId, head: r.head };
+    const ok = await runCli(['verify', path, '--report', write('report.json', report)], { env });
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    const other = write('other.json', { ...report, head: '0'.repeat(64) });
+    const bad = await runCli(['verify', path, '--report', other], { env });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /INVALID: the report .*other\.json quotes head 0{64}, the receipt ends at/);
+  });
+
+  it('a file that is not JSON is bad input: exit 2', async () => {
+    const result = await runCli(['verify', write('bad.json', '{ nope')], { env });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /cannot read .*bad\.json/);
+  });
+});
