@@ -19,6 +19,13 @@ import { createTwelveLabsClient, type TwelveLabsClient } from './twelvelabs-clie
 import { createUplynkActivities } from './uplynk-activities.js';
 import { createUplynkClient, type UplynkClient } from './uplynk-client.js';
 
+/**
+ * Units a phase works on at once, per request slot of the system's limiter. A unit whose call waits out a
+ * backoff or a Retry-After holds no slot, so more units than slots keep the slots busy while some wait;
+ * the limiter still bounds the requests in flight to the system's concurrency.
+ */
+export const DEFAULT_UNITS_PER_SLOT = 4;
+
 /** Default HTTP request timeout: well below any sensible activity start-to-close timeout. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
@@ -61,6 +68,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
   const limiters = { ...createLimiters(systems), ...deps.limiters };
   const secrets = secretsOf(systems);
   const timeoutMs = systems.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const UNITS_PER_SLOT = systems.unitsPerSlot ?? DEFAULT_UNITS_PER_SLOT;
   const retry = { ...DEFAULT_CALL_RETRY, boundMs: systems.callRetryBoundMs ?? DEFAULT_CALL_RETRY.boundMs };
 
   /** The client of a configured system, built once; for an unconfigured one, the failure to throw. */
@@ -110,12 +118,15 @@ export function createActivities(deps: ActivitiesDeps): Activities {
   return {
     ...createTwelveLabsActivities({
       client: twelvelabs,
-      parallelism: limiters.twelvelabs.concurrency,
+      parallelism: UNITS_PER_SLOT * limiters.twelvelabs.concurrency,
       ...(systems.entityWaitMs === undefined ? {} : { entityWaitMs: systems.entityWaitMs }),
       planAssetIds: (ref) => planSource.twelveLabsAssetIds(ref),
     }),
-    ...createUplynkActivities({ client: uplynk, parallelism: limiters.uplynk.concurrency }),
-    ...createEnterMediaActivities({ client: entermedia, parallelism: limiters.entermedia.concurrency }),
+    ...createUplynkActivities({ client: uplynk, parallelism: UNITS_PER_SLOT * limiters.uplynk.concurrency }),
+    ...createEnterMediaActivities({
+      client: entermedia,
+      parallelism: UNITS_PER_SLOT * limiters.entermedia.concurrency,
+    }),
     ...createObserveActivities({
       twelvelabs,
       entermedia,

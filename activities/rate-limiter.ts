@@ -27,9 +27,9 @@ export interface RateLimiter {
    */
   pauseFor(ms: number): void;
   /**
-   * The vendor said "too many" (429): halve the requests in flight for this system, then let them grow
-   * back by one per round of successes (additive increase, multiplicative decrease), so that all lanes
-   * slow down together without stopping.
+   * The vendor said "too many" (429): halve the requests in flight for this system (at most once a
+   * second, never below a quarter of `concurrency`), then let them grow back by one per round of
+   * successes (additive increase, multiplicative decrease): all lanes slow down together, none stops.
    */
   backOff(): void;
   /** Requests allowed in flight now (at most `concurrency`). */
@@ -128,10 +128,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       pausedUntil = Math.max(pausedUntil, Date.now() + ms);
     },
     backOff(): void {
-      // 429s that answer requests sent together are one signal, not several.
-      if (Date.now() - lastBackOff < 250) return;
+      // 429s that answer requests sent within the same second are one signal, not several; and the
+      // window never closes below a quarter of the concurrency, so that scattered 429s slow a system
+      // without stopping it (the refused call itself waits its Retry-After).
+      if (Date.now() - lastBackOff < 1000) return;
       lastBackOff = Date.now();
-      window = Math.max(1, window / 2);
+      window = Math.max(1, options.concurrency / 4, window / 2);
     },
     get allowed() {
       return open();

@@ -55,6 +55,8 @@ export interface SystemsSettings {
   callRetryBoundMs?: number | undefined;
   /** The longest wait for a TwelveLabs entity to be ready again after an unlink. @default 600000 */
   entityWaitMs?: number | undefined;
+  /** Units (assets, entities, libraries) a phase works on at once, per request slot. @default 4 */
+  unitsPerSlot?: number | undefined;
 }
 
 /** The variables a system lacks for it to be usable; empty when it is configured. */

@@ -52,6 +52,11 @@ export const SystemsEnv = z.object({
   BULK_DELETE_WORKER_COUNT: withDefault(z.coerce.number().int().min(1).max(1000), 1),
   /** How long one call may keep failing transiently before the attempt fails. @default 120000 */
   BULK_DELETE_CALL_RETRY_MS: withDefault(z.coerce.number().int().min(0).max(3_600_000), 120_000),
+  /**
+   * Units a phase works on at once per request slot: a unit waiting out a backoff holds no slot.
+   * @default 4
+   */
+  BULK_DELETE_UNITS_PER_SLOT: withDefault(z.coerce.number().int().min(1).max(64), 4),
   /** The longest wait for an entity to be ready again. @default 600000 */
   BULK_DELETE_ENTITY_WAIT_MS: withDefault(z.coerce.number().int().min(1000).max(86_400_000), 600_000),
 });
@@ -93,6 +98,7 @@ export function loadSystemsConfig(env: NodeJS.ProcessEnv = process.env): Systems
     requestTimeoutMs: e.BULK_DELETE_HTTP_TIMEOUT_MS,
     callRetryBoundMs: e.BULK_DELETE_CALL_RETRY_MS,
     entityWaitMs: e.BULK_DELETE_ENTITY_WAIT_MS,
+    unitsPerSlot: e.BULK_DELETE_UNITS_PER_SLOT,
   };
 }
 

@@ -46,7 +46,11 @@ describe('phase activities: heartbeats, resume, cancellation, limits', () => {
     );
     await sandbox.faults({ seed, twelvelabs: { error5xx: 0.8 } });
     const activities = activitiesFor(
-      sandboxEnv(sandbox, { TWELVELABS_CONCURRENCY: '1', BULK_DELETE_CALL_RETRY_MS: '300' }),
+      sandboxEnv(sandbox, {
+        TWELVELABS_CONCURRENCY: '1',
+        BULK_DELETE_UNITS_PER_SLOT: '1',
+        BULK_DELETE_CALL_RETRY_MS: '300',
+      }),
     );
     const input = { assets: six.map((id) => ({ ...target(id), known: [] })) };
     const first = await inActivity(() => activities.deleteAssets(input));
@@ -109,7 +113,9 @@ describe('phase activities: heartbeats, resume, cancellation, limits', () => {
   });
 
   it('when the workflow cancels it, a phase stops promptly between calls and answers what it did, as stopped', async () => {
-    const activities = activitiesFor(sandboxEnv(sandbox, { ENTERMEDIA_CONCURRENCY: '1' }));
+    const activities = activitiesFor(
+      sandboxEnv(sandbox, { ENTERMEDIA_CONCURRENCY: '1', BULK_DELETE_UNITS_PER_SLOT: '1' }),
+    );
     await sandbox.faults({ entermedia: { latencyMs: [100, 100] } });
     const started = Date.now();
     const run = await inActivity(
@@ -130,7 +136,9 @@ describe('phase activities: heartbeats, resume, cancellation, limits', () => {
   });
 
   it('each heartbeat is a snapshot: what a heartbeat carries does not change after it was given', async () => {
-    const activities = activitiesFor(sandboxEnv(sandbox, { ENTERMEDIA_CONCURRENCY: '1' }));
+    const activities = activitiesFor(
+      sandboxEnv(sandbox, { ENTERMEDIA_CONCURRENCY: '1', BULK_DELETE_UNITS_PER_SLOT: '1' }),
+    );
     await sandbox.faults({ entermedia: { latencyMs: [300, 300] } });
     const said: string[] = [];
     const run = await inActivity(

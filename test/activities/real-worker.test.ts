@@ -57,7 +57,11 @@ describe('the activities on a real Temporal worker', () => {
         input: { assets: assets.map((assetId) => ({ item: `item-${assetId}`, assetId, known: [] })) },
         maximumAttempts: 50,
       },
-      sandboxEnv(sandbox, { TWELVELABS_CONCURRENCY: '1', BULK_DELETE_CALL_RETRY_MS: '0' }),
+      sandboxEnv(sandbox, {
+        TWELVELABS_CONCURRENCY: '1',
+        BULK_DELETE_UNITS_PER_SLOT: '1',
+        BULK_DELETE_CALL_RETRY_MS: '0',
+      }),
     )) as PhaseAnswer;
     assert.deepEqual(
       answer.entries.map((e) => [e.item, e.step, e.target, e.answer]).sort(),
