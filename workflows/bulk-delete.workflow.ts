@@ -8,8 +8,8 @@ import {
   continueAsNew,
   getExternalWorkflowHandle,
   log,
-  patched,
   proxyActivities,
+  patched,
   setCurrentDetails,
   setHandler,
   startChild,
@@ -149,8 +149,9 @@ export async function bulkDeleteWorkflow(
   carried?: CarriedState,
 ): Promise<BulkDeleteResult> {
   const { workflowId } = workflowInfo();
-  // Measured before any await: how long the run waited for a worker to pick it up.
-  const queuedMs = Date.now() - workflowInfo().runStartTime.getTime();
+  // How long the run waited for a worker: the first task's time (the workflow's clock) less the time the
+  // execution started (`runStartTime` is the first task's time too, so it cannot tell).
+  const queuedMs = Date.now() - workflowInfo().startTime.getTime();
   const { summary: planSummary, items: inlineItems } = await loadPlan(input);
   const { options } = planSummary;
   if (planSummary.items > options.maxItems) {
