@@ -13,6 +13,7 @@ import { readFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
+import { control, startSandboxProcess } from './sandbox-process.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) =>
@@ -34,34 +35,6 @@ function child(argv: string[], env: NodeJS.ProcessEnv = process.env) {
     env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-}
-
-async function startSandbox(): Promise<{ url: string; stop: () => void }> {
-  const proc = child([
-    '--input-type=module',
-    '--eval',
-    "const m = await import('./sandbox/main.ts'); process.exitCode = await m.runSandboxCommand(['--port', '0']);",
-  ]);
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.stdout.setEncoding('utf8');
-    proc.stdout.on('data', (text: string) => {
-      const match = /listening on (http:\/\/\S+)/.exec(text);
-      if (match) resolve(match[1]!);
-    });
-    proc.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
-  });
-  return { url, stop: () => proc.kill('SIGTERM') };
-}
-
-async function control<T>(url: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}/_sandbox${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
 }
 
 /** Runs a child to its end; answers its last stdout line as JSON and its peak RSS (VmHWM). */
@@ -97,7 +70,7 @@ if (contenders.includes('bulk-delete')) {
   const code = await new Promise((resolve) => build.once('exit', resolve));
   if (code !== 0) throw new Error('npm run build failed');
 }
-const sandbox = await startSandbox();
+const sandbox = await startSandboxProcess();
 const dir = await mkdtemp(join(tmpdir(), 'bulk-delete-contenders-'));
 const rows: Array<Record<string, unknown>> = [];
 try {

@@ -5,7 +5,6 @@
  *
  *   node --import tsx bench/large-plan.ts [items=10000] [chunkSize=100] [window=4]
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,47 +14,14 @@ import { createActivities } from '../activities/index.js';
 import { fetchReport } from '../client/report-fetch.js';
 import { planRefFor, startBulkDelete } from '../client/start.js';
 import { SEARCH_ATTRIBUTES } from '../plan/index.js';
-import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
+import { findTemporalCli } from '../scripts/temporal-paths.js';
 import { createWorker } from '../worker/create-worker.js';
+import { control, startSandboxProcess } from './sandbox-process.js';
 import { loadSystemsConfig } from '../worker/systems-config.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
 const [items = 10_000, chunkSize = 100, window = 4] = process.argv.slice(2).map(Number);
-
-async function startSandboxProcess(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      '--input-type=module',
-      '--eval',
-      "const m = await import('./sandbox/main.ts'); process.exitCode = await m.runSandboxCommand(['--port', '0']);",
-    ],
-    { cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (text: string) => {
-      const match = /listening on (http:\/\/\S+)/.exec(text);
-      if (match) resolve(match[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
-  });
-  return { url, stop: () => child.kill('SIGTERM') };
-}
-
-async function control<T>(url: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}/_sandbox${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
 
 async function main(): Promise<void> {
   const sandbox = await startSandboxProcess();

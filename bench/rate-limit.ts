@@ -13,6 +13,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { planRefFor, startBulkDelete } from '../client/start.js';
 import { SEARCH_ATTRIBUTES } from '../plan/index.js';
 import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
+import { control, startSandboxProcess } from './sandbox-process.js';
 
 const [items = 1500, limit = 100] = process.argv.slice(2).map(Number);
 
@@ -20,34 +21,8 @@ function node(argv: string[], env: NodeJS.ProcessEnv): ChildProcess {
   return spawn(process.execPath, argv, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
-async function control<T>(url: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${url}/_sandbox${path}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    ...(body === undefined
-      ? {}
-      : { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }),
-  });
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
-const sandbox = node(
-  [
-    '--import',
-    'tsx',
-    '--input-type=module',
-    '--eval',
-    "const m = await import('./sandbox/main.ts'); process.exitCode = await m.runSandboxCommand(['--port', '0']);",
-  ],
-  process.env,
-);
-const url = await new Promise<string>((resolve) => {
-  sandbox.stdout!.setEncoding('utf8');
-  sandbox.stdout!.on('data', (t: string) => {
-    const m = /listening on (http:\/\/\S+)/.exec(t);
-    if (m) resolve(m[1]!);
-  });
-});
+const sandbox = await startSandboxProcess();
+const { url } = sandbox;
 const temporal = await TestWorkflowEnvironment.createLocal({
   server: {
     executable: { type: 'existing-path', path: findTemporalCli() },
@@ -117,5 +92,5 @@ try {
 } finally {
   for (const w of workers) w.kill('SIGTERM');
   await temporal.teardown();
-  sandbox.kill('SIGTERM');
+  sandbox.stop();
 }
