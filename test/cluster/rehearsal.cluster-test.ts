@@ -82,6 +82,40 @@ function present(state: SandboxState, item: PlanInput['items'][number], system: 
   }
 }
 
+/** True when one of the run's chunks has an activity running on the worker process `pid` now. */
+function runningOn(cluster: TestCluster, workflowId: string, chunks: number, pid: number): boolean {
+  for (let i = 0; i < chunks; i++) {
+    let described: { pendingActivities?: Array<{ state?: string; lastWorkerIdentity?: string }> };
+    try {
+      described = JSON.parse(
+        execFileSync(
+          PROJECT_TEMPORAL,
+          [
+            'workflow',
+            'describe',
+            '-w',
+            `${workflowId}/chunk-${String(i).padStart(5, '0')}`,
+            '--address',
+            cluster.address,
+            '-n',
+            cluster.namespace,
+            '-o',
+            'json',
+          ],
+          { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+        ),
+      ) as typeof described;
+    } catch {
+      continue; // not started yet
+    }
+    const held = (described.pendingActivities ?? []).some(
+      (a) => a.state === 'PENDING_ACTIVITY_STATE_STARTED' && a.lastWorkerIdentity?.startsWith(`${pid}@`),
+    );
+    if (held) return true;
+  }
+  return false;
+}
+
 /** Activities retried and workflow tasks timed out in the namespace's histories: the work the killed worker held. */
 function timedOutTasks(cluster: TestCluster): { activities: number; workflowTasks: number } {
   const temporal = (args: string[]) =>
@@ -242,6 +276,11 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
     // The run has started: from now on the plan exists only in the plan store.
     rmSync(dirname(planFile), { recursive: true, force: true });
     await startWorker();
+    // Kill it while it holds a running phase activity (its calls in flight die with it), not between two.
+    await eventually(
+      () => Promise.resolve(runningOn(cluster!, workflowId, Math.ceil(ITEMS / 500), doomed.child.pid!)),
+      120_000,
+    );
     const killedAt = await mutations();
     doomed.child.kill('SIGKILL');
     assert.equal((await doomed.done).code, null, 'the worker was killed, it did not exit');
