@@ -12,6 +12,23 @@ import { startTestSandbox, type TestSandbox } from './sandbox.js';
 export type WorkerEnv = SandboxEnv | Record<string, string>;
 import { startTestServer, uniqueTaskQueue, withWorker } from './temporal.js';
 
+/** The credentials of hand-made catalogues (seed them with these). */
+export const KEYS = { tl: 'tl-key', owner: 'owner-1', uplynk: 'uplynk-key', dam: 'dam-key' } as const;
+
+/** The worker's environment for the sandbox at `url` with `KEYS`; `overrides` win. */
+export function envFor(url: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    TWELVELABS_BASE_URL: `${url}/twelvelabs/v1.3`,
+    TWELVELABS_API_KEY: KEYS.tl,
+    UPLYNK_BASE_URL: `${url}/uplynk/api/v4`,
+    UPLYNK_OWNER_ID: KEYS.owner,
+    UPLYNK_API_KEY: KEYS.uplynk,
+    ENTERMEDIA_BASE_URL: `${url}/entermedia`,
+    ENTERMEDIA_KEY: KEYS.dam,
+    ...overrides,
+  };
+}
+
 /** The real parts of one test file: a throw-away Temporal dev server and the sandbox over HTTP. */
 export interface Stack {
   temporal: TestWorkflowEnvironment;

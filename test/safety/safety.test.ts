@@ -11,27 +11,24 @@ import { startBulkDelete } from '../../client/start.js';
 import { Plan, compareSteps, type LastEntityAsset, type PlanInput, type Report } from '../../plan/index.js';
 import type { SandboxState, SandboxStateInput } from '../../sandbox/index.js';
 import { chunkProgressQuery, progressQuery, type Phase } from '../../workflows/index.js';
-import { activitiesFor, runPlan, startStack, type Stack } from '../helpers/stack.js';
+import {
+  KEYS,
+  activitiesFor,
+  envFor as sandboxEnvFor,
+  runPlan,
+  startStack,
+  type Stack,
+} from '../helpers/stack.js';
 import { uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
 import { assertOnlyTargetsGone, assertReportAgrees } from './world.js';
 
 const hex = (n: number): string => n.toString(16).padStart(24, '0');
-const KEYS = { tl: 'tl-key', owner: 'owner-1', uplynk: 'uplynk-key', dam: 'dam-key' };
 const COLL = hex(0xc0);
 const INDEX = hex(0x1d);
 
+/** The calls of these cases retry for at most 20 s before the attempt fails. */
 function envFor(url: string, overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    TWELVELABS_BASE_URL: `${url}/twelvelabs/v1.3`,
-    TWELVELABS_API_KEY: KEYS.tl,
-    UPLYNK_BASE_URL: `${url}/uplynk/api/v4`,
-    UPLYNK_OWNER_ID: KEYS.owner,
-    UPLYNK_API_KEY: KEYS.uplynk,
-    ENTERMEDIA_BASE_URL: `${url}/entermedia`,
-    ENTERMEDIA_KEY: KEYS.dam,
-    BULK_DELETE_CALL_RETRY_MS: '20000',
-    ...overrides,
-  };
+  return sandboxEnvFor(url, { BULK_DELETE_CALL_RETRY_MS: '20000', ...overrides });
 }
 
 /** n items, each with a TwelveLabs asset (and an indexed asset), a library membership and a DAM asset. */

@@ -3,25 +3,17 @@ import { after, before, describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Plan, type LastEntityAsset, type ReportRow } from '../../plan/index.js';
 import { approveUpdate, progressQuery } from '../../workflows/index.js';
-import { assertOneRowPerItemAndSystem, runPlan, startStack, type Stack } from '../helpers/stack.js';
+import {
+  KEYS,
+  assertOneRowPerItemAndSystem,
+  envFor,
+  runPlan,
+  startStack,
+  type Stack,
+} from '../helpers/stack.js';
 
 /** A 24-hex TwelveLabs ID from a small number, readable in failures. */
 const hex = (n: number): string => n.toString(16).padStart(24, '0');
-
-const KEYS = { tl: 'tl-key', owner: 'owner-1', uplynk: 'uplynk-key', dam: 'dam-key' };
-
-function envFor(url: string, overrides: Record<string, string> = {}): Record<string, string> {
-  return {
-    TWELVELABS_BASE_URL: `${url}/twelvelabs/v1.3`,
-    TWELVELABS_API_KEY: KEYS.tl,
-    UPLYNK_BASE_URL: `${url}/uplynk/api/v4`,
-    UPLYNK_OWNER_ID: KEYS.owner,
-    UPLYNK_API_KEY: KEYS.uplynk,
-    ENTERMEDIA_BASE_URL: `${url}/entermedia`,
-    ENTERMEDIA_KEY: KEYS.dam,
-    ...overrides,
-  };
-}
 
 /**
  * Two items: a1 is the only asset of entity E1; a2 shares entity E2 with an asset outside the plan.
