@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 
 /** The parts of Temporal's activity context that the connectors use. */
@@ -37,6 +38,9 @@ export function activityScope(): ActivityScope {
       warn: () => undefined,
     };
   }
+  // Every unit waiting on a backoff or a request slot listens for the cancellation: as many listeners
+  // as units in flight is expected, not a leak (Node warns past 10).
+  setMaxListeners(0, context.cancellationSignal);
   return {
     signal: context.cancellationSignal,
     heartbeatDetails: context.info.heartbeatDetails as unknown,

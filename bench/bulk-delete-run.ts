@@ -15,6 +15,43 @@ import { planRefFor, startBulkDelete } from '../client/start.js';
 import { SEARCH_ATTRIBUTES } from '../plan/index.js';
 import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
 
+/** One line per activity of a chunk: its type, seconds from the run's start to its start, and its duration. */
+async function timelineOf(
+  handle: ReturnType<TestWorkflowEnvironment['client']['workflow']['getHandle']>,
+  runStarted: number,
+): Promise<string> {
+  const history = await handle.fetchHistory();
+  const ms = (t: unknown) => {
+    const ts = t as { seconds?: { toNumber(): number } | number; nanos?: number } | null | undefined;
+    const seconds = typeof ts?.seconds === 'number' ? ts.seconds : (ts?.seconds?.toNumber() ?? 0);
+    return seconds * 1000 + (ts?.nanos ?? 0) / 1e6;
+  };
+  const scheduled = new Map<string, { type: string; at: number }>();
+  const parts: string[] = [];
+  for (const e of history.events ?? []) {
+    const id = String(e.eventId);
+    if (e.activityTaskScheduledEventAttributes) {
+      scheduled.set(id, {
+        type: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?',
+        at: ms(e.eventTime),
+      });
+    }
+    const closed =
+      e.activityTaskCompletedEventAttributes ??
+      e.activityTaskFailedEventAttributes ??
+      e.activityTaskCanceledEventAttributes;
+    if (closed) {
+      const s = scheduled.get(String(closed.scheduledEventId));
+      if (s) {
+        parts.push(
+          `${s.type}@${((s.at - runStarted) / 1000).toFixed(1)}+${((ms(e.eventTime) - s.at) / 1000).toFixed(1)}`,
+        );
+      }
+    }
+  }
+  return `${handle.workflowId}: ${parts.join(' ')}`;
+}
+
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 const [planFile, envFile, chunkArg, windowArg] = process.argv.slice(2);
@@ -37,7 +74,9 @@ const temporal = await TestWorkflowEnvironment.createLocal({
 try {
   const planRef = await planRefFor(planFile);
   const taskQueue = `bench-${Date.now()}`;
-  const worker = spawn(process.execPath, ['dist/bin/bulk-delete.js', 'worker'], {
+  // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the worker alone.
+  const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const worker = spawn(process.execPath, [...nodeArgs, 'dist/bin/bulk-delete.js', 'worker'], {
     cwd: PROJECT_ROOT,
     env: {
       ...process.env,
@@ -70,13 +109,19 @@ try {
   const seconds = (Date.now() - started) / 1000;
   clearInterval(sampler);
   worker.kill('SIGTERM');
+  await new Promise((resolve) => worker.once('exit', resolve));
   const lengths: number[] = [];
   for await (const run of temporal.client.workflow.list({ query: `WorkflowId = "${report.workflowId}"` })) {
     lengths.push(run.historyLength);
   }
+  const timeline: string[] = [];
   for (const id of result?.chunkWorkflowIds ?? []) {
-    lengths.push((await temporal.client.workflow.getHandle(id).describe()).historyLength);
+    const chunk = temporal.client.workflow.getHandle(id);
+    lengths.push((await chunk.describe()).historyLength);
+    // BENCH_TIMELINE=1: each chunk's activities, with when they started and how long they took (stderr).
+    if (process.env.BENCH_TIMELINE) timeline.push(await timelineOf(chunk, started));
   }
+  if (timeline.length > 0) console.error(timeline.join('\n'));
   const items = report.summary.items;
   console.log(
     JSON.stringify({

@@ -13,7 +13,17 @@ import { readFile, mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
+import { sampleCpu } from './cpu-sampler.js';
 import { control, startSandboxProcess } from './sandbox-process.js';
+
+/** Which part of the process tree a command is, for CPU seconds per role. */
+function roleOf(command: string): string {
+  if (command.includes('sandbox/main')) return 'sandbox';
+  if (command.includes('bulk-delete.js worker')) return 'worker';
+  if (command.includes('server start-dev') || /temporal(-\S+)?\s/.test(command)) return 'temporal';
+  if (command.includes('bench/scripts.ts')) return 'script';
+  return 'client';
+}
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string) =>
@@ -41,8 +51,11 @@ function child(argv: string[], env: NodeJS.ProcessEnv = process.env) {
 async function run(
   argv: string[],
   env: NodeJS.ProcessEnv,
-): Promise<{ out: Record<string, unknown>; peakRssMB: number }> {
+  sandboxPid: number,
+): Promise<{ out: Record<string, unknown>; peakRssMB: number; cpuSeconds: Record<string, number> }> {
   const proc = child(argv, env);
+  const cpu = sampleCpu(() => [proc.pid!], roleOf);
+  const sandboxBefore = await sandboxTicks(sandboxPid);
   let text = '';
   let peakKb = 0;
   proc.stdout.setEncoding('utf8');
@@ -54,9 +67,23 @@ async function run(
   }, 200);
   const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
   clearInterval(sample);
+  const cpuSeconds = await cpu.stop();
+  // The sandbox lives across contenders: count only what it used during this one.
+  cpuSeconds.sandbox = Math.round(((await sandboxTicks(sandboxPid)) - sandboxBefore) / 10) / 10;
   if (code !== 0) throw new Error(`${argv.join(' ')} exited with ${code}`);
   const last = text.trim().split('\n').pop() ?? '{}';
-  return { out: JSON.parse(last) as Record<string, unknown>, peakRssMB: Math.round(peakKb / 1024) };
+  return {
+    out: JSON.parse(last) as Record<string, unknown>,
+    peakRssMB: Math.round(peakKb / 1024),
+    cpuSeconds,
+  };
+}
+
+/** The sandbox's user+system time so far, in clock ticks (1/100 s). */
+async function sandboxTicks(pid: number): Promise<number> {
+  const text = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return Number(rest[11]) + Number(rest[12]);
 }
 
 const FAULTS = {
@@ -102,7 +129,7 @@ try {
             Boolean,
           )
         : ['bench/scripts.ts', contender, planFile, envFile];
-    const { out, peakRssMB } = await run(argv, process.env);
+    const { out, peakRssMB, cpuSeconds } = await run(argv, process.env, sandbox.pid);
     const stats = await control<{ requests: Array<{ count: number; status: number }> }>(
       sandbox.url,
       '/stats',
@@ -121,6 +148,7 @@ try {
       callsPerItem: Math.round((calls / items) * 100) / 100,
       calls,
       peakRssMB,
+      cpuSeconds,
       leftTwelveLabsAssets: state.twelvelabs.assets.length,
       ...(contender === 'bulk-delete'
         ? {

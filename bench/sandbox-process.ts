@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
 
 /** Starts `bulk-delete sandbox` on a free port; answers its URL and how to stop it. */
-export async function startSandboxProcess(): Promise<{ url: string; stop: () => void }> {
+export async function startSandboxProcess(): Promise<{ url: string; pid: number; stop: () => void }> {
   const child = spawn(
     process.execPath,
     [
@@ -23,7 +23,7 @@ export async function startSandboxProcess(): Promise<{ url: string; stop: () => 
     });
     child.once('exit', (code) => reject(new Error(`sandbox exited with ${code}`)));
   });
-  return { url, stop: () => child.kill('SIGTERM') };
+  return { url, pid: child.pid!, stop: () => child.kill('SIGTERM') };
 }
 
 /** One `/_sandbox` control call: GET without a body, POST with one. */

@@ -14,7 +14,7 @@ describe('systems configuration from the environment', () => {
     });
     assert.equal(config.entermedia.baseUrl, undefined);
     assert.equal(config.twelvelabs.apiKey, undefined);
-    assert.equal(config.twelvelabs.concurrency, 8);
+    assert.equal(config.twelvelabs.concurrency, 32);
     assert.equal(config.twelvelabs.maxRps, undefined);
     assert.equal(config.requestTimeoutMs, 30_000);
   });
@@ -62,9 +62,9 @@ describe('systems configuration from the environment', () => {
       }),
     );
     assert.deepEqual(lines, [
-      'twelvelabs: https://api.twelvelabs.io/v1.3 (configured, 8 at once, at most 10 requests/s)',
+      'twelvelabs: https://api.twelvelabs.io/v1.3 (configured, 32 at once, at most 10 requests/s)',
       'uplynk: https://services.uplynk.com/api/v4 (not configured: UPLYNK_API_KEY unset)',
-      'entermedia: https://dam.example.com/ (configured, 4 at once, no rate limit)',
+      'entermedia: https://dam.example.com/ (configured, 16 at once, no rate limit)',
     ]);
     assert.doesNotMatch(lines.join('\n'), /secret/);
   });
