@@ -157,6 +157,42 @@ function resume(scope: ActivityScope): Cursor {
   return empty;
 }
 
+/**
+ * Work a phase starts beside its units and awaits at its end (an entity's wait after its unlink, a
+ * read-back once 50 deletes answered), so that one slow item does not hold every other behind a
+ * barrier. The tasks never hold a unit's lane; their errors fail the attempt when awaited, and `stop`
+ * ends the ones still running when the attempt ends without awaiting them (a unit failed for good).
+ */
+export class Background {
+  private readonly tasks: Array<Promise<void>> = [];
+  private readonly errors: unknown[] = [];
+  private readonly stopper = new AbortController();
+  /** Aborts when the activity is cancelled or the attempt ends. */
+  readonly signal: AbortSignal;
+
+  constructor(parent: AbortSignal) {
+    this.signal = AbortSignal.any([parent, this.stopper.signal]);
+  }
+
+  start(task: (signal: AbortSignal) => Promise<void>): void {
+    this.tasks.push(task(this.signal).catch((error: unknown) => void this.errors.push(error)));
+  }
+
+  /** Awaits every task, including those started meanwhile; throws the first error, if any. */
+  async settled(): Promise<void> {
+    for (let seen = 0; seen < this.tasks.length;) {
+      const end = this.tasks.length;
+      await Promise.all(this.tasks.slice(seen, end));
+      seen = end;
+    }
+    if (this.errors.length > 0 && !this.signal.aborted) throw this.errors[0];
+  }
+
+  stop(): void {
+    this.stopper.abort(new Error('the attempt ended'));
+  }
+}
+
 /** The first item of each key, in their order. */
 export function uniqueBy<T>(items: readonly T[], keyOf: (item: T) => string): T[] {
   const seen = new Map<string, T>();

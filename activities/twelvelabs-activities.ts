@@ -6,7 +6,7 @@
 import type { Activities, DiscoveredAsset, ItemAsset, PlanRef } from './contract.js';
 import { activityScope } from './activity-scope.js';
 import { CallError } from './http-errors.js';
-import { runPhase, settle, uniqueBy, type PhaseLog } from './phase-runner.js';
+import { Background, runPhase, settle, uniqueBy, type PhaseLog } from './phase-runner.js';
 import { sleep } from './rate-limiter.js';
 import {
   TWELVELABS_PAGE_LIMIT,
@@ -15,6 +15,44 @@ import {
   type TwelveLabsEntity,
 } from './twelvelabs-client.js';
 import type { UnitContext } from './unit-context.js';
+
+/**
+ * Like `Promise.all`, but waits for every call to answer before throwing the first error: no call of a
+ * unit may still be running, and recording, once the unit ends.
+ */
+async function allSettledOrThrow<T>(promises: Array<Promise<T>>): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+type EntityRef = { id: string; collectionId: string };
+
+/** The entities a phase waits for now, told to its heartbeat (`status` and the Web UI show it). */
+function waitingBoard() {
+  const ids = new Set<string>();
+  const show = (log: PhaseLog) => {
+    if (ids.size === 0) return log.waiting(undefined);
+    const shown: string[] = [];
+    for (const id of ids) {
+      if (shown.push(id) === 3) break;
+    }
+    log.waiting(
+      `${ids.size} TwelveLabs entities still processing (${shown.join(', ')}${ids.size > 3 ? ', …' : ''})`,
+    );
+  };
+  return {
+    add(id: string, log: PhaseLog) {
+      if (ids.has(id)) return;
+      ids.add(id);
+      show(log);
+    },
+    delete(id: string, log: PhaseLog) {
+      if (ids.delete(id)) show(log);
+    },
+  };
+}
 
 type TwelveLabsActivities = Pick<
   Activities,
@@ -120,7 +158,7 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
     unit: { entity: { id: string; collectionId: string }; targets: ItemAsset[] },
     log: PhaseLog,
     ctx: UnitContext,
-    touched: Map<string, { id: string; collectionId: string; targets: ItemAsset[] }>,
+    waitFor: (entity: EntityRef, targets: ItemAsset[]) => void,
   ): Promise<void> {
     const { entity } = unit;
     let targets = unit.targets;
@@ -169,9 +207,8 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
           targets.map((t) => t.assetId),
         );
         for (const t of targets) log.entry({ ...entryOf(t), answer: 'unlinked' });
-        const known = touched.get(entity.id);
-        if (known) known.targets.push(...targets);
-        else touched.set(entity.id, { ...entity, targets: [...targets] });
+        // Its wait starts now, beside the other units: no entity waits for the slowest unlink.
+        waitFor(entity, targets);
         return;
       } catch (error) {
         if (!(error instanceof CallError)) throw error;
@@ -185,56 +222,44 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
     }
   }
 
-  /** Polls the entities until each is ready again (or gone), at most `entityWaitMs`. */
-  async function waitReady(
+  /**
+   * Polls one entity until it is ready again (or gone), at most `entityWaitMs` from its unlink: soon at
+   * first (entities usually settle within a second), then less and less often.
+   */
+  async function waitOne(
     client: TwelveLabsClient,
-    entities: Array<{ id: string; collectionId: string; targets: ItemAsset[] }>,
+    entity: EntityRef & { targets: ItemAsset[] },
     log: PhaseLog,
+    board: ReturnType<typeof waitingBoard>,
+    signal: AbortSignal,
   ): Promise<void> {
-    const scope = activityScope();
     const started = Date.now();
-    let waiting = entities;
-    for (let round = 0; waiting.length > 0; round++) {
-      // Entities usually settle within a second: look soon, then less and less often.
-      await sleep(Math.min(2000, 150 * 1.5 ** round), scope.signal);
-      const still: typeof waiting = [];
-      let next = 0;
-      const lane = async () => {
-        while (next < waiting.length) {
-          const e = waiting[next++]!;
-          try {
-            const now = await client.getEntity(e.collectionId, e.id);
-            if (now.status === 'processing') still.push(e);
-          } catch (error) {
-            if (!(error instanceof CallError) || error.failure.disposition !== 'absent') throw error;
-          }
+    try {
+      for (let round = 0; ; round++) {
+        await sleep(Math.min(2000, 150 * 1.5 ** round), signal);
+        try {
+          const now = await client.getEntity(entity.collectionId, entity.id);
+          if (now.status !== 'processing') return;
+        } catch (error) {
+          if (error instanceof CallError && error.failure.disposition === 'absent') return;
+          throw error;
         }
-      };
-      await Promise.all(Array.from({ length: Math.min(parallelism, waiting.length) }, lane));
-      waiting = still;
-      if (waiting.length === 0) break;
-      const shown = waiting
-        .slice(0, 3)
-        .map((e) => e.id)
-        .join(', ');
-      log.waiting(
-        `${waiting.length} TwelveLabs entities still processing (${shown}${waiting.length > 3 ? ', …' : ''})`,
-      );
-      if (Date.now() - started > entityWaitMs) {
-        for (const e of waiting) {
-          for (const t of e.targets) {
+        board.add(entity.id, log);
+        if (Date.now() - started > entityWaitMs) {
+          for (const t of entity.targets) {
             log.failure({
               item: t.item,
               system: 'twelvelabs',
               step: 'wait-entities',
-              detail: `TwelveLabs entity ${e.id} still processing after ${Math.round(entityWaitMs / 1000)} s`,
+              detail: `TwelveLabs entity ${entity.id} still processing after ${Math.round(entityWaitMs / 1000)} s`,
             });
           }
+          return;
         }
-        break;
       }
+    } finally {
+      board.delete(entity.id, log);
     }
-    log.waiting(undefined);
   }
 
   return {
@@ -266,23 +291,35 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
     async unlinkEntities({ unlinks }) {
       if (unlinks.length === 0) return { entries: [], failures: [] };
       const client = deps.client();
-      const touched = new Map<string, { id: string; collectionId: string; targets: ItemAsset[] }>();
-      return runPhase({
-        units: unlinks,
-        keyOf: (u) => u.entity.id,
-        parallelism,
-        run: (unit, log, ctx) => unlinkOne(client, unit, log, ctx, touched),
-        finish: async (log, answer) => {
-          // A resumed attempt also waits for entities unlinked before the heartbeat it resumed from.
-          for (const e of answer.entries) {
-            if (e.answer !== 'unlinked') continue;
-            const [entityId] = e.target.split('/');
-            const u = unlinks.find((x) => x.entity.id === entityId);
-            if (u && !touched.has(u.entity.id)) touched.set(u.entity.id, { ...u.entity, targets: u.targets });
-          }
-          await waitReady(client, [...touched.values()], log);
-        },
-      });
+      const background = new Background(activityScope().signal);
+      const board = waitingBoard();
+      const waited = new Set<string>();
+      const waitFor = (log: PhaseLog, entity: EntityRef, targets: ItemAsset[]) => {
+        if (waited.has(entity.id)) return;
+        waited.add(entity.id);
+        background.start((signal) => waitOne(client, { ...entity, targets }, log, board, signal));
+      };
+      try {
+        return await runPhase({
+          units: unlinks,
+          keyOf: (u) => u.entity.id,
+          parallelism,
+          run: (unit, log, ctx) => unlinkOne(client, unit, log, ctx, (e, t) => waitFor(log, e, t)),
+          finish: async (log, answer) => {
+            // A resumed attempt also waits for entities unlinked before the heartbeat it resumed from,
+            // and for those an answer lost before this attempt had unlinked.
+            const byEntity = new Map(unlinks.map((u) => [u.entity.id, u]));
+            for (const e of answer.entries) {
+              if (e.answer !== 'unlinked') continue;
+              const u = byEntity.get(e.target.split('/')[0]!);
+              if (u) waitFor(log, u.entity, u.targets);
+            }
+            await background.settled();
+          },
+        });
+      } finally {
+        background.stop();
+      }
     },
 
     async deleteEntities({ deletes }) {
@@ -335,68 +372,96 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
     async deleteAssets({ assets }) {
       if (assets.length === 0) return { entries: [], failures: [] };
       const client = deps.client();
-      return runPhase({
-        units: uniqueBy(assets, (a) => a.assetId),
-        keyOf: (a) => a.assetId,
-        parallelism,
-        run: async ({ item, assetId, known }, log, ctx) => {
-          const base = { item, system: 'twelvelabs' as const };
-          // Look again just before the forced delete, which would orphan any indexed asset left.
-          let listed: Array<{ id: string; indexId: string }> = [];
-          try {
-            listed = (await allPages((page) => client.listIndexedAssets(assetId, page))).map((ia) => ({
-              id: ia._id,
-              indexId: ia.index._id,
-            }));
-          } catch (error) {
-            if (!(error instanceof CallError)) throw error;
-            if (error.failure.disposition === 'item') {
-              log.failure({ ...base, step: 'list-indexed-assets', detail: error.failure.message });
-              return;
+      const background = new Background(activityScope().signal);
+      // Read back what was answered as gone, 50 IDs a call, as soon as 50 answered: the read-backs run
+      // beside the deletes still going on, not after the slowest of them.
+      const queued = new Set<string>();
+      let batch: Array<{ item: string; target: string }> = [];
+      const flush = (log: PhaseLog) => {
+        if (batch.length === 0) return;
+        const mine = batch;
+        batch = [];
+        background.start(async () => {
+          const present = new Set((await client.listAssets(mine.map((e) => e.target))).map((a) => a._id));
+          for (const e of mine) {
+            if (present.has(e.target)) {
+              log.failure({
+                item: e.item,
+                system: 'twelvelabs',
+                step: 'verify',
+                detail: `asset ${e.target} still reads as present after the delete`,
+              });
             }
-            if (error.failure.disposition !== 'absent') throw error;
           }
-          for (const ia of uniqueBy([...known, ...listed], (x) => x.id)) {
-            const ok = await settle(
+        });
+      };
+      const readBack = (log: PhaseLog, e: { item: string; target: string }) => {
+        if (queued.has(e.target)) return;
+        queued.add(e.target);
+        batch.push(e);
+        if (batch.length >= TWELVELABS_PAGE_LIMIT) flush(log);
+      };
+      try {
+        return await runPhase({
+          units: uniqueBy(assets, (a) => a.assetId),
+          keyOf: (a) => a.assetId,
+          parallelism,
+          run: async ({ item, assetId, known }, log, ctx) => {
+            const base = { item, system: 'twelvelabs' as const };
+            // Look again just before the forced delete, which would orphan any indexed asset left.
+            let listed: Array<{ id: string; indexId: string }> = [];
+            try {
+              listed = (await allPages((page) => client.listIndexedAssets(assetId, page))).map((ia) => ({
+                id: ia._id,
+                indexId: ia.index._id,
+              }));
+            } catch (error) {
+              if (!(error instanceof CallError)) throw error;
+              if (error.failure.disposition === 'item') {
+                log.failure({ ...base, step: 'list-indexed-assets', detail: error.failure.message });
+                return;
+              }
+              if (error.failure.disposition !== 'absent') throw error;
+            }
+            // An asset's indexed assets do not depend on each other: deleted side by side, so that the
+            // asset waits for the slowest of them, not for their sum. Any refused keeps the asset.
+            const indexedGone = await allSettledOrThrow(
+              uniqueBy([...known, ...listed], (x) => x.id).map((ia) =>
+                settle(
+                  log,
+                  [{ ...base, step: 'delete-indexed-asset', target: `${ia.indexId}/${ia.id}` }],
+                  async () => {
+                    await client.deleteIndexedAsset(ia.indexId, ia.id);
+                    return { answer: 'deleted' };
+                  },
+                  ctx,
+                ),
+              ),
+            );
+            if (indexedGone.includes(false)) return;
+            const gone = await settle(
               log,
-              [{ ...base, step: 'delete-indexed-asset', target: `${ia.indexId}/${ia.id}` }],
+              [{ ...base, step: 'delete-asset', target: assetId }],
               async () => {
-                await client.deleteIndexedAsset(ia.indexId, ia.id);
+                await client.deleteAsset(assetId);
                 return { answer: 'deleted' };
               },
               ctx,
             );
-            if (!ok) return;
-          }
-          await settle(
-            log,
-            [{ ...base, step: 'delete-asset', target: assetId }],
-            async () => {
-              await client.deleteAsset(assetId);
-              return { answer: 'deleted' };
-            },
-            ctx,
-          );
-        },
-        finish: async (log, answer) => {
-          // Read back what was answered as gone, 50 IDs a call.
-          const gone = answer.entries.filter((e) => e.step === 'delete-asset' && e.answer !== 'failed');
-          for (let i = 0; i < gone.length; i += TWELVELABS_PAGE_LIMIT) {
-            const batch = gone.slice(i, i + TWELVELABS_PAGE_LIMIT);
-            const present = new Set((await client.listAssets(batch.map((e) => e.target))).map((a) => a._id));
-            for (const e of batch) {
-              if (present.has(e.target)) {
-                log.failure({
-                  item: e.item,
-                  system: 'twelvelabs',
-                  step: 'verify',
-                  detail: `asset ${e.target} still reads as present after the delete`,
-                });
-              }
+            if (gone) readBack(log, { item, target: assetId });
+          },
+          finish: async (log, answer) => {
+            // Also what an attempt before this one answered as gone (its read-backs did not survive it).
+            for (const e of answer.entries) {
+              if (e.step === 'delete-asset' && e.answer !== 'failed') readBack(log, e);
             }
-          }
-        },
-      });
+            flush(log);
+            await background.settled();
+          },
+        });
+      } finally {
+        background.stop();
+      }
     },
   };
 }
