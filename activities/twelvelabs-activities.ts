@@ -410,6 +410,7 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
             const base = { item, system: 'twelvelabs' as const };
             // Look again just before the forced delete, which would orphan any indexed asset left.
             let listed: Array<{ id: string; indexId: string }> = [];
+            let assetGone = false;
             try {
               listed = (await allPages((page) => client.listIndexedAssets(assetId, page))).map((ia) => ({
                 id: ia._id,
@@ -422,6 +423,7 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
                 return;
               }
               if (error.failure.disposition !== 'absent') throw error;
+              assetGone = true;
             }
             // An asset's indexed assets do not depend on each other: deleted side by side, so that the
             // asset waits for the slowest of them, not for their sum. Any refused keeps the asset.
@@ -439,6 +441,23 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
               ),
             );
             if (indexedGone.includes(false)) return;
+            if (assetGone) {
+              // Read as gone just now: no delete to send. After a lost attempt, the record says what it
+              // cannot know: that attempt's deletes of indexed assets died with it.
+              log.entry(
+                ctx.lostAnswer
+                  ? {
+                      ...base,
+                      step: 'delete-asset',
+                      target: assetId,
+                      answer: 'deleted',
+                      detail:
+                        'found gone on retry after an attempt was lost; indexed assets that attempt deleted are not in this record',
+                    }
+                  : { ...base, step: 'delete-asset', target: assetId, answer: 'already-absent' },
+              );
+              return;
+            }
             const gone = await settle(
               log,
               [{ ...base, step: 'delete-asset', target: assetId }],

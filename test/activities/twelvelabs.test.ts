@@ -461,6 +461,23 @@ describe('TwelveLabs activities against the sandbox', () => {
     });
   });
 
+  it('an asset found gone on a retried attempt is deleted without a call, and the row says the lost attempt may have deleted more', async () => {
+    // The attempt before deleted B (it has no indexed assets here) and died before its heartbeat told.
+    await inActivity(() => activities.deleteAssets({ assets: [{ ...target(B), known: [] }] }));
+    const before = countRequests(await sandbox.stats(), { route: DELETE_ASSET });
+    const retry = await inActivity(() => activities.deleteAssets({ assets: [{ ...target(B), known: [] }] }), {
+      attempt: 2,
+    });
+    assert.equal(retry.error, undefined);
+    const entry = retry.result?.entries.find((e) => e.step === 'delete-asset');
+    assert.equal(entry?.answer, 'deleted');
+    assert.match(entry?.detail ?? '', /indexed assets that attempt deleted are not in this record/);
+    assert.equal(countRequests(await sandbox.stats(), { route: DELETE_ASSET }), before);
+    // A first attempt that finds the asset gone says it was gone before: no deletion is claimed.
+    const first = await inActivity(() => activities.deleteAssets({ assets: [{ ...target(B), known: [] }] }));
+    assert.deepEqual(answers(first.result), [['delete-asset', B, 'already-absent']]);
+  });
+
   it('observing answers present for the assets TwelveLabs still has and gone for the others', async () => {
     await inActivity(() => activities.deleteAssets({ assets: [{ ...target(B), known: [] }] }));
     const run = await inActivity(() =>
