@@ -143,7 +143,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         // A 429 is about the account: every lane of this system slows down, not only this one.
         if (failure.status === 429) options.limiter.backOff();
         options.onRetry?.(failure);
-        await sleep(Math.min(delay, Math.max(0, retry.boundMs - failingMs)), scope.signal);
+        const done = unit?.retries?.begin(failure.message.split('\n')[0] ?? failure.type);
+        try {
+          await sleep(Math.min(delay, Math.max(0, retry.boundMs - failingMs)), scope.signal);
+        } finally {
+          done?.();
+        }
       }
     },
   };

@@ -117,6 +117,24 @@ describe('per-call retry against the sandbox', () => {
     assert.ok(state.uplynk.libraries.every((l) => l.asset_ids.join() === 'keep'));
   });
 
+  it('a call waiting out its Retry-After is told in the phase heartbeat, with why it waits', async () => {
+    const faults = { error429: 0.3, retryAfterSeconds: 2 };
+    const seed = faultSeed('uplynk', faults, 8, oneFaultWithin('429', 3));
+    await sandbox.faults({ seed, uplynk: faults });
+    const activities = activitiesFor(sandboxEnv(sandbox));
+    const run = await inActivity(() =>
+      activities.removeFromLibraries({
+        removals: LIBS.map((libraryId) => ({ libraryId, targets: [target('u1')] })),
+      }),
+    );
+    assert.equal(run.error, undefined, String(run.error));
+    const told = run.heartbeats.map((h) => (h as { waiting?: string }).waiting).filter(Boolean);
+    assert.ok(told.length > 0, 'no heartbeat said what the phase waits for');
+    assert.match(String(told[0]), /^1 call waiting to be sent again \(last: .*429/);
+    // The last heartbeat, sent once every call answered, waits for nothing.
+    assert.equal((run.heartbeats.at(-1) as { waiting?: string }).waiting, undefined);
+  });
+
   it('a dropped connection on one call is retried on that call alone, and the phase answers every delete', async () => {
     const faults = { drop: 0.3 };
     // Three entities: a read and a delete each, in any order across the lanes.
