@@ -143,7 +143,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         // A 429 is about the account: every lane of this system slows down, not only this one.
         if (failure.status === 429) options.limiter.backOff();
         options.onRetry?.(failure);
-        const done = unit?.retries?.begin(failure.message.split('\n')[0] ?? failure.type);
+        const done = unit?.waits?.retry(failure.message.split('\n')[0] ?? failure.type);
         try {
           await sleep(Math.min(delay, Math.max(0, retry.boundMs - failingMs)), scope.signal);
         } finally {
@@ -164,22 +164,28 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         ? options.timeoutMs
         : Math.max(100, Math.min(options.timeoutMs, Math.floor(scope.startToCloseTimeoutMs * 0.8)));
     let body: unknown;
+    // Told to the phase's heartbeat only while the limiter holds the call back.
+    const unit = currentUnit();
+    const queued =
+      unit?.waits && options.limiter.saturated()
+        ? unit.waits.queue(options.system, options.limiter.describe())
+        : undefined;
     try {
-      const response = await options.limiter.run(
-        () =>
-          instance(call.path.replace(/^\//, ''), {
-            method: call.method,
-            searchParams: withSignature(call.searchParams, options.signParams),
-            json: call.json,
-            // No cancellation signal: a request already sent finishes (bounded by its timeout), so that
-            // its answer is recorded when the workflow stops the phase or the worker shuts down.
-            timeout: { request: timeoutMs },
-          }),
-        scope.signal,
-      );
+      const response = await options.limiter.run(() => {
+        queued?.();
+        return instance(call.path.replace(/^\//, ''), {
+          method: call.method,
+          searchParams: withSignature(call.searchParams, options.signParams),
+          json: call.json,
+          // No cancellation signal: a request already sent finishes (bounded by its timeout), so that
+          // its answer is recorded when the workflow stops the phase or the worker shuts down.
+          timeout: { request: timeoutMs },
+        });
+      }, scope.signal);
       body = response.body;
       countCall(options.system, response.statusCode);
     } catch (error) {
+      queued?.();
       throwIfCancelled(scope.signal);
       const failure = classifyError(site, error, options.secrets);
       countCall(options.system, statusOf(error));

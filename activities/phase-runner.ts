@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { ItemFailure, LedgerEntry, type PhaseAnswer, type Refusal } from '../plan/index.js';
 import { activityScope, type ActivityScope } from './activity-scope.js';
 import { CallError, toApplicationFailure } from './http-errors.js';
-import { inUnit, RetryBoard, type UnitContext } from './unit-context.js';
+import { inUnit, WaitBoard, type UnitContext } from './unit-context.js';
 
 const RefusalSchema = z.object({
   item: z.string(),
@@ -78,10 +78,10 @@ export async function runPhase<U>(options: {
       else cursor.waiting = what;
     },
   };
-  const retries = new RetryBoard();
+  const waits = new WaitBoard();
   // A snapshot: the SDK may encode the details later, while the units go on adding entries.
   const beat = () => {
-    const waiting = [cursor.waiting, retries.describe()].filter(Boolean).join('; ');
+    const waiting = [cursor.waiting, waits.describe()].filter(Boolean).join('; ');
     scope.heartbeat({
       ...cursor,
       ...(waiting ? { waiting } : {}),
@@ -104,7 +104,7 @@ export async function runPhase<U>(options: {
       const key = options.keyOf(unit);
       inFlight.add(key);
       try {
-        await inUnit(uncertain || previouslyInFlight.has(key), (ctx) => options.run(unit, log, ctx), retries);
+        await inUnit(uncertain || previouslyInFlight.has(key), (ctx) => options.run(unit, log, ctx), waits);
         done.add(key);
       } catch (error) {
         errors.push(error);

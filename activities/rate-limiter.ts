@@ -34,6 +34,10 @@ export interface RateLimiter {
   backOff(): void;
   /** Requests allowed in flight now (at most `concurrency`). */
   readonly allowed: number;
+  /** True when a call asking now would wait: every slot taken, others queued, or a rate or pause to keep. */
+  saturated(): boolean;
+  /** What it allows now, e.g. "32 in flight, at most 10 requests/s" or "8 of 32 in flight after a 429". */
+  describe(): string;
 }
 
 interface Waiter {
@@ -137,6 +141,16 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     },
     get allowed() {
       return open();
+    },
+    saturated(): boolean {
+      return active >= open() || queue.length > 0 || interval > 0 || pausedUntil > Date.now();
+    },
+    describe(): string {
+      const slots =
+        open() < options.concurrency
+          ? `${open()} of ${options.concurrency} in flight after a 429`
+          : `${options.concurrency} in flight`;
+      return options.maxRps ? `${slots}, at most ${options.maxRps} requests/s` : slots;
     },
   };
 }

@@ -8,26 +8,55 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 export interface UnitContext {
   /** True once a call of this unit may have been applied without us seeing the answer. */
   lostAnswer: boolean;
-  /** The phase's count of calls waiting to be sent again, told to its heartbeat. */
-  retries?: RetryBoard;
+  /** What the phase's calls wait for, told to its heartbeat. */
+  waits?: WaitBoard;
 }
 
-/** Calls of a phase waiting out a backoff or a `Retry-After`, and why the last one waits. */
-export class RetryBoard {
-  private waiting = 0;
-  private last = '';
+const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
+
+/**
+ * What the calls of a phase wait for: a backoff or a `Retry-After` (and why the last one waits), or a
+ * request slot or start time of a system's limiter (and what that limiter allows).
+ */
+export class WaitBoard {
+  private retrying = 0;
+  private lastReason = '';
+  private readonly queued = new Map<string, { count: number; limit: string }>();
 
   /** A call starts waiting to be sent again; answers the function that ends the wait. */
-  begin(why: string): () => void {
-    this.waiting++;
-    this.last = why;
-    return () => void this.waiting--;
+  retry(why: string): () => void {
+    this.retrying++;
+    this.lastReason = why;
+    return () => void this.retrying--;
   }
 
-  /** e.g. "2 calls waiting to be sent again (last: TwelveLabs DELETE /assets/{asset_id} answered 503)". */
+  /** A call waits for its system's limiter (`limit` says what it allows); answers the end of the wait. */
+  queue(system: string, limit: string): () => void {
+    const q = this.queued.get(system) ?? { count: 0, limit };
+    q.count++;
+    q.limit = limit;
+    this.queued.set(system, q);
+    let ended = false;
+    return () => {
+      if (ended) return;
+      ended = true;
+      q.count--;
+    };
+  }
+
+  /**
+   * e.g. "40 calls queued for twelvelabs (at most 10 requests/s); 2 calls waiting to be sent again
+   * (last: TwelveLabs DELETE /assets/{asset_id} answered 503)".
+   */
   describe(): string | undefined {
-    if (this.waiting === 0) return undefined;
-    return `${this.waiting} call${this.waiting === 1 ? '' : 's'} waiting to be sent again (last: ${this.last})`;
+    const parts: string[] = [];
+    for (const [system, q] of this.queued) {
+      if (q.count > 0) parts.push(`${calls(q.count)} queued for ${system} (${q.limit})`);
+    }
+    if (this.retrying > 0) {
+      parts.push(`${calls(this.retrying)} waiting to be sent again (last: ${this.lastReason})`);
+    }
+    return parts.length > 0 ? parts.join('; ') : undefined;
   }
 }
 
@@ -37,9 +66,9 @@ const storage = new AsyncLocalStorage<UnitContext>();
 export function inUnit<T>(
   lostAnswer: boolean,
   fn: (unit: UnitContext) => Promise<T>,
-  retries?: RetryBoard,
+  waits?: WaitBoard,
 ): Promise<T> {
-  const unit: UnitContext = { lostAnswer, ...(retries ? { retries } : {}) };
+  const unit: UnitContext = { lostAnswer, ...(waits ? { waits } : {}) };
   return storage.run(unit, () => fn(unit));
 }
 

@@ -175,5 +175,13 @@ describe('phase activities: heartbeats, resume, cancellation, limits', () => {
     );
     // 12 starts 200 ms apart take at least 2.2 s.
     assert.ok(Date.now() - started >= 2100);
+    // Meanwhile, the phases' heartbeats said what they waited for.
+    const told = [...a.heartbeats, ...b.heartbeats].map((h) => (h as { waiting?: string }).waiting);
+    assert.ok(
+      told.some((w) =>
+        /^\d+ calls? queued for twelvelabs \(8 in flight, at most 5 requests\/s\)$/.test(w ?? ''),
+      ),
+      `heartbeats said: ${JSON.stringify(told)}`,
+    );
   });
 });
