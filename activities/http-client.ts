@@ -103,21 +103,47 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       // Marked when a try failed in a way after which the vendor may have applied it and it is sent again.
       const unit = currentUnit();
       const firstFailureAt = { value: 0 };
-      for (let attempt = 1; ; attempt++) {
+      // True once a try of this call failed in a way after which the vendor may have applied it.
+      let triedMayHaveApplied = false;
+      /**
+       * When the workflow asked the phase to stop, a call that will not be sent again ends here. If an
+       * earlier try may have been applied, it ends as a failure that says so, for the ledger: a stop
+       * must not hide a change. Otherwise the cancellation propagates (a worker shutting down, too).
+       */
+      const stopIfAsked = (last: CallFailure | undefined) => {
+        if (!scope.signal.aborted) return;
+        if (last && triedMayHaveApplied && scope.cancelRequested()) {
+          throw new CallError({
+            ...last,
+            disposition: 'item',
+            message: `stopped before it was sent again; an earlier try may have been applied (${last.message})`,
+            mayHaveApplied: true,
+          });
+        }
         throwIfCancelled(scope.signal);
-        let failure: CallFailure;
+      };
+      let failure: CallFailure | undefined;
+      for (let attempt = 1; ; attempt++) {
+        stopIfAsked(failure);
         try {
           return await once(call, site, scope);
         } catch (error) {
-          throwIfCancelled(scope.signal);
-          if (!(error instanceof CallError)) throw error;
+          if (!(error instanceof CallError)) {
+            throwIfCancelled(scope.signal);
+            throw error;
+          }
           failure = error.failure;
         }
+        // An answer (a 404, a refusal) is recorded even when a stop arrived meanwhile: the call was made.
         if (failure.disposition !== 'retry') {
           if (unit?.lostAnswer && failure.disposition === 'absent') failure.afterLostAnswer = true;
           throw new CallError(failure);
         }
-        if (mayHaveApplied(failure) && unit) unit.lostAnswer = true;
+        if (mayHaveApplied(failure)) {
+          triedMayHaveApplied = true;
+          if (unit) unit.lostAnswer = true;
+        }
+        stopIfAsked(failure);
         const now = Date.now();
         firstFailureAt.value ||= now;
         const failingMs = now - firstFailureAt.value;
@@ -146,6 +172,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const done = unit?.waits?.retry(failure.message.split('\n')[0] ?? failure.type);
         try {
           await sleep(Math.min(delay, Math.max(0, retry.boundMs - failingMs)), scope.signal);
+        } catch (error) {
+          stopIfAsked(failure);
+          throw error;
         } finally {
           done?.();
         }
@@ -186,7 +215,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       countCall(options.system, response.statusCode);
     } catch (error) {
       queued?.();
-      throwIfCancelled(scope.signal);
+      // Stopped while waiting for the limiter: no request was sent.
+      if (scope.signal.aborted && error === scope.signal.reason) throw error;
+      // A request that failed while a stop arrived is still classified: it may have been applied.
       const failure = classifyError(site, error, options.secrets);
       countCall(options.system, statusOf(error));
       if (failure?.disposition === 'retry') countRetry(options.system, failure.type);

@@ -233,8 +233,14 @@ export async function settle(
       return true;
     }
     if (failure.disposition === 'item') {
-      for (const t of targets)
-        log.entry({ ...t, answer: 'failed', detail: `${failure.type}: ${failure.message}` });
+      for (const t of targets) {
+        log.entry({
+          ...t,
+          answer: 'failed',
+          detail: `${failure.type}: ${failure.message}`,
+          ...(failure.mayHaveApplied ? { mayHaveApplied: true } : {}),
+        });
+      }
       return false;
     }
     throw error;

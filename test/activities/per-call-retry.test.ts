@@ -135,6 +135,42 @@ describe('per-call retry against the sandbox', () => {
     assert.equal((run.heartbeats.at(-1) as { waiting?: string }).waiting, undefined);
   });
 
+  it('a stop while a call waits to be sent again, after a try that may have been applied, is recorded as a failure that may have applied', async () => {
+    // The first try's connection drops after the delete was applied; the second is refused with a
+    // Retry-After of 3 s; the workflow asks the phase to stop meanwhile.
+    const faults = { drop: 0.3, error429: 0.3, retryAfterSeconds: 3 };
+    const seed = faultSeed('entermedia', faults, 6, (k) => k[0] === 'drop' && k[1] === '429');
+    await sandbox.faults({ seed, entermedia: faults });
+    const activities = activitiesFor(sandboxEnv(sandbox));
+    const run = await inActivity(
+      () => activities.deleteDamAssets({ assets: [target('101')] }),
+      {},
+      (env) => {
+        const poll = setInterval(() => {
+          void sandbox.stats().then((stats) => {
+            if (countRequests(stats, { route: DAM_DELETE, status: 429 }) === 1) {
+              clearInterval(poll);
+              env.cancel();
+            }
+          });
+        }, 20);
+      },
+    );
+    assert.equal(run.error, undefined, String(run.error));
+    assert.equal(run.result?.stopped, true);
+    const [entry] = run.result?.entries ?? [];
+    assert.equal(entry?.answer, 'failed');
+    assert.equal(entry?.mayHaveApplied, true);
+    assert.match(
+      entry?.detail ?? '',
+      /stopped before it was sent again; an earlier try may have been applied/,
+    );
+    // It was not sent a third time, and the delete that the first try applied is indeed done.
+    assert.equal(countRequests(await sandbox.stats(), { route: DAM_DELETE }), 2);
+    const state = await sandbox.state();
+    assert.ok(!state.entermedia.assets.some((a) => a.id === '101'));
+  });
+
   it('a dropped connection on one call is retried on that call alone, and the phase answers every delete', async () => {
     const faults = { drop: 0.3 };
     // Three entities: a read and a delete each, in any order across the lanes.
