@@ -76,23 +76,29 @@ try {
   const taskQueue = `bench-${Date.now()}`;
   // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the worker alone.
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const worker = spawn(process.execPath, [...nodeArgs, 'dist/bin/bulk-delete.js', 'worker'], {
-    cwd: PROJECT_ROOT,
-    env: {
-      ...process.env,
-      ...env,
-      NODE_ENV: 'production',
-      TEMPORAL_ADDRESS: temporal.connection.options.address,
-      BULK_DELETE_TASK_QUEUE: taskQueue,
-      BULK_DELETE_LOG_LEVEL: 'ERROR',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  // BENCH_WORKERS=N runs N worker processes on the task queue (e.g. one per core); peak RSS is the largest.
+  const workerCount = Number(process.env.BENCH_WORKERS ?? 1);
+  const spawnWorker = () =>
+    spawn(process.execPath, [...nodeArgs, 'dist/bin/bulk-delete.js', 'worker'], {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        ...env,
+        NODE_ENV: 'production',
+        TEMPORAL_ADDRESS: temporal.connection.options.address,
+        BULK_DELETE_TASK_QUEUE: taskQueue,
+        BULK_DELETE_LOG_LEVEL: 'ERROR',
+      },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  const workers = Array.from({ length: workerCount }, spawnWorker);
   let peakKb = 0;
   const sampler = setInterval(() => {
-    readFile(`/proc/${worker.pid}/status`, 'utf8')
-      .then((s) => (peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0))))
-      .catch(() => undefined);
+    for (const worker of workers) {
+      readFile(`/proc/${worker.pid}/status`, 'utf8')
+        .then((s) => (peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0))))
+        .catch(() => undefined);
+    }
   }, 200);
   const started = Date.now();
   const handle = await startBulkDelete(
@@ -108,8 +114,12 @@ try {
   const { report, result } = await fetchReport(temporal.client, handle.workflowId);
   const seconds = (Date.now() - started) / 1000;
   clearInterval(sampler);
-  worker.kill('SIGTERM');
-  await new Promise((resolve) => worker.once('exit', resolve));
+  await Promise.all(
+    workers.map((worker) => {
+      worker.kill('SIGTERM');
+      return new Promise((resolve) => worker.once('exit', resolve));
+    }),
+  );
   const lengths: number[] = [];
   for await (const run of temporal.client.workflow.list({ query: `WorkflowId = "${report.workflowId}"` })) {
     lengths.push(run.historyLength);
