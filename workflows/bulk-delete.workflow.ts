@@ -239,8 +239,37 @@ export async function bulkDeleteWorkflow(
         .catch(() => undefined);
     }
   };
+  /** Gated chunks (started beside the first one) waiting for the window to open: chunk → their ask. */
+  const gated = new Map<number, number>();
+  const windowOpen = (): boolean =>
+    windowSize({
+      window,
+      chunksDone: state.chunksDone,
+      settled: runTally(
+        state.summary,
+        [...running.values()].map((r) => r.tally),
+      ).settled,
+      failureThresholdMinItems: options.failureThresholdMinItems,
+    }) === window;
+  /** Answers the gated chunks once the first chunk has shown the failure rate, or the run stops. */
+  const releaseGates = async (): Promise<void> => {
+    if (gated.size === 0 || (!windowOpen() && state.stopReason === undefined)) return;
+    const asks = [...gated];
+    gated.clear();
+    for (const [chunk, seq] of asks) {
+      const id = running.get(chunk)?.id ?? `${workflowId}/chunk-${pad(chunk)}`;
+      await getExternalWorkflowHandle(id)
+        .signal(tallyAckSignal, { seq, ...(state.stopReason ? { stop: state.stopReason } : {}) })
+        .catch(() => undefined);
+    }
+  };
   // A chunk tells its failures before its next irreversible phase and waits for this verdict.
-  setHandler(chunkTallySignal, async ({ chunk, seq, settled, failed }) => {
+  setHandler(chunkTallySignal, async ({ chunk, seq, settled, failed, gated: asks }) => {
+    if (asks) {
+      gated.set(chunk, seq);
+      await releaseGates();
+      return;
+    }
     const entry = running.get(chunk);
     if (entry) entry.tally = { settled, failed };
     if (state.pass === 'execute' && !state.stopReason) {
@@ -257,6 +286,7 @@ export async function bulkDeleteWorkflow(
     await getExternalWorkflowHandle(id)
       .signal(tallyAckSignal, { seq, ...(state.stopReason ? { stop: state.stopReason } : {}) })
       .catch(() => undefined);
+    await releaseGates();
   });
 
   const publish = (): void => {
@@ -307,14 +337,14 @@ export async function bulkDeleteWorkflow(
     };
   };
 
-  const startChunk = async (chunk: number, mode: ChunkMode, reason?: string) => {
+  const startChunk = async (chunk: number, mode: ChunkMode, reason?: string, gated = false) => {
     const id = `${workflowId}/${mode === 'discover' || mode === 'observe' ? mode : 'chunk'}-${pad(chunk)}`;
     const first = chunk * chunkSize + 1;
     const last = Math.min((chunk + 1) * chunkSize, planSummary.items);
     const handle = await CancellationScope.nonCancellable(() =>
       startChild(bulkDeleteChunkWorkflow, {
         workflowId: id,
-        args: [{ ...chunkInput(chunk, mode), ...(reason ? { reason } : {}) }],
+        args: [{ ...chunkInput(chunk, mode), ...(reason ? { reason } : {}), ...(gated ? { gated } : {}) }],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         staticSummary: `${planSummary.name}: ${mode} items ${first}-${last}`,
       }),
@@ -357,21 +387,14 @@ export async function bulkDeleteWorkflow(
       const historyFull =
         workflowInfo().continueAsNewSuggested ||
         workflowInfo().historyLength > (input.maxHistoryEvents ?? HISTORY_LIMIT);
-      const limit =
-        mode === 'execute'
-          ? windowSize({
-              window,
-              chunksDone: state.chunksDone,
-              settled: runTally(
-                state.summary,
-                [...running.values()].map((r) => r.tally),
-              ).settled,
-              failureThresholdMinItems: options.failureThresholdMinItems,
-            })
-          : window;
+      const open = mode !== 'execute' || windowOpen();
+      // Until the first chunk has shown the failure rate, the others of the window may discover (reads
+      // only) beside it, gated before their first irreversible call. Runs before this change did not.
+      const gate = !open && running.size < window && patched('discover-beside-first-chunk');
+      const limit = open || gate ? window : 1;
       if (!mustStop() && !historyFull && state.nextChunk < chunkCount && running.size < limit) {
         const chunk = state.nextChunk++;
-        const { id, handle } = await startChunk(chunk, mode);
+        const { id, handle } = await startChunk(chunk, mode, undefined, gate && running.size > 0);
         running.set(chunk, { id, tally: { settled: 0, failed: 0 } });
         handle.result().then(
           (result) => completions.push({ chunk, id, result }),
@@ -391,8 +414,10 @@ export async function bulkDeleteWorkflow(
         if (result) fold(chunk, mode, id, result);
         else await observeLost(chunk, mode, id, error);
         running.delete(chunk);
+        gated.delete(chunk);
         state.chunksDone++;
       }
+      await releaseGates();
       publish();
     }
   };

@@ -123,16 +123,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   const now = () => new Date().toISOString();
 
   if (input.mode === 'skip' || input.mode === 'observe') {
-    const finals: ItemFinal[] = items.map((item) => ({
-      item: item.id,
-      systems: systemsOf(item),
-      state: 'stopped',
-      step: 'not-started',
-      detail: input.reason ?? 'not started',
-      absent: [],
-      notes: [],
-      at: now(),
-    }));
+    const finals = notStarted(items, input.reason ?? 'not started', now());
     if (input.mode === 'observe') {
       // What cannot be read (the read itself failing for good) is reported as unknown, never as nothing.
       const seen = await calls.observeItems
@@ -196,6 +187,23 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   let seq = 0;
   let lastFailed = book.counts().failed;
   const parent = getExternalWorkflowHandle(input.parentWorkflowId);
+  if (input.gated) {
+    // Discovered beside the first chunk: no irreversible call before the parent says go (or stop).
+    phase = 'discover';
+    const sent = ++seq;
+    await parent.signal(chunkTallySignal, {
+      chunk: input.chunk,
+      seq: sent,
+      settled: 0,
+      failed: 0,
+      gated: true,
+    });
+    await condition(() => acked >= sent || stopReason !== undefined);
+    if (stopReason !== undefined) {
+      const finals = notStarted(items, `not started: ${stopReason}`, now());
+      return { items: finals, ledger: [], summary: summarize(rowsOf(finals, [])), digest: plan.digest };
+    }
+  }
   /** Tells the parent when failures changed and waits for its verdict before the next irreversible call. */
   const tally = async (): Promise<void> => {
     const now = book.counts();
@@ -222,6 +230,20 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   phase = 'done';
   await tally();
   return finish(book, plan);
+}
+
+/** Every item stopped before any call, with why. */
+function notStarted(items: readonly PlanItem[], reason: string, at: string): ItemFinal[] {
+  return items.map((item) => ({
+    item: item.id,
+    systems: systemsOf(item),
+    state: 'stopped',
+    step: 'not-started',
+    detail: reason,
+    absent: [],
+    notes: [],
+    at,
+  }));
 }
 
 function finish(book: ItemBook, plan: ChunkPlan): ChunkResult {

@@ -152,6 +152,12 @@ export interface ChunkInput {
   planAssetIds?: string[];
   /** For `skip` and `observe`: why. */
   reason?: string;
+  /**
+   * Started beside the run's first chunk, before that chunk showed the failure rate: discover (reads
+   * only), then ask the parent (`chunkTallySignal` with `gated`) and wait for its answer before the first
+   * irreversible call. The parent answers once the first chunk finished, or with `stop`.
+   */
+  gated?: boolean;
 }
 
 /** The failure tally a chunk sends its parent when its count of failed items changed. */
@@ -160,6 +166,8 @@ export interface ChunkTally {
   seq: number;
   settled: number;
   failed: number;
+  /** A gated chunk asks to go on: the parent answers once the run's first chunk finished. */
+  gated?: boolean;
 }
 
 export const progressQuery = defineQuery<Progress>('progress');

@@ -313,6 +313,42 @@ describe('safety: only what a plan targets disappears, and the report says what 
     );
   });
 
+  it('the other chunks of the window discover beside the first one, and change nothing before it finished', async () => {
+    await stack.sandbox.reset();
+    await stack.sandbox.seed(catalogue(20));
+    const plan = planOf('beside-first', 20);
+    const was = await world();
+    const { report, workflowId } = await runPlan(stack, { plan }, envFor(stack.sandbox.url), {
+      chunkSize: 5,
+      window: 4,
+    });
+    const now = await world();
+    assert.equal(report.summary.deleted, 20);
+    const chunks = await Promise.all(
+      [0, 1, 2, 3].map((i) =>
+        stack.temporal.client.workflow.getHandle(`${workflowId}/chunk-0000${i}`).describe(),
+      ),
+    );
+    // Chunks 1 to 3 were started while chunk 0 ran (they discovered meanwhile)...
+    for (const c of chunks.slice(1)) assert.ok(c.startTime < chunks[0]!.closeTime!, c.workflowId);
+    // ...and made their first change only after chunk 0's last one.
+    const first = new Set(['item-0', 'item-1', 'item-2', 'item-3', 'item-4']);
+    const lastOfFirst = report.mutations
+      .filter((e) => first.has(e.item))
+      .map((e) => e.at)
+      .sort()
+      .at(-1)!;
+    const othersFrom = report.mutations
+      .filter((e) => !first.has(e.item))
+      .map((e) => e.at)
+      .sort()[0]!;
+    assert.ok(
+      othersFrom >= lastOfFirst,
+      `another chunk changed something at ${othersFrom}, before ${lastOfFirst}`,
+    );
+    check(plan, report, was, now);
+  });
+
   it('the threshold stops the run before any further irreversible phase, and the run ends Failed', async () => {
     await stack.sandbox.reset();
     await stack.sandbox.seed(catalogue(20));

@@ -80,6 +80,21 @@ async function main(): Promise<void> {
       await cancelled.cancel();
       await cancelled.result().catch(() => undefined);
       await save(client, 'cancel', [cancelled.workflowId, `${cancelled.workflowId}/chunk-00000`]);
+
+      // A run cancelled while its first chunk runs and the others of its window, gated, wait for it.
+      const gatedPlan = part('cancelled-gated', 36, 48);
+      const gated = await startBulkDelete(
+        client,
+        { plan: gatedPlan },
+        { taskQueue, workflowId: 'replay-cancel-gated', chunkSize: 4, window: 3 },
+      );
+      await new Promise((r) => setTimeout(r, 1500));
+      await gated.cancel();
+      await gated.result().catch(() => undefined);
+      await save(client, 'cancel-gated', [
+        gated.workflowId,
+        ...[0, 1, 2].map((i) => `${gated.workflowId}/chunk-0000${i}`),
+      ]);
     });
   } finally {
     await stack.close();
