@@ -4,6 +4,7 @@
  * heartbeat at most once a second with a compact cursor (the keys of the units done and in flight, and
  * the entries so far) from which a retried attempt resumes without repeating a call.
  */
+import { setMaxListeners } from 'node:events';
 import { z } from 'zod';
 import { ItemFailure, LedgerEntry, type PhaseAnswer, type Refusal } from '../plan/index.js';
 import { activityScope, type ActivityScope } from './activity-scope.js';
@@ -175,6 +176,8 @@ export class Background {
 
   constructor(parent: AbortSignal) {
     this.signal = AbortSignal.any([parent, this.stopper.signal]);
+    // Every task waiting on a backoff or a request slot listens for it: not a leak.
+    setMaxListeners(0, this.signal);
   }
 
   start(task: (signal: AbortSignal) => Promise<void>): void {

@@ -86,7 +86,15 @@ export interface CarriedState {
   chunkWorkflowIds: string[];
   /** Chunks of the current pass that have finished. */
   chunksDone: number;
+  /** Items of the first chunk; the others have `chunkSize`. Absent in runs before it could differ. */
+  firstChunkSize?: number;
 }
+
+/**
+ * The first chunk's size at most: it shows the failure rate while the other chunks of the window wait,
+ * so it is small and shows it soon. Never below `failureThresholdMinItems`, so that it can show it.
+ */
+const FIRST_CHUNK_ITEMS = 50;
 
 function pad(n: number): string {
   return String(n).padStart(5, '0');
@@ -162,7 +170,6 @@ export async function bulkDeleteWorkflow(
   }
   const chunkSize = Math.max(1, Math.min(input.chunkSize ?? 500, 2000));
   const window = Math.max(1, Math.min(input.window ?? 4, 50));
-  const chunkCount = Math.ceil(planSummary.items / chunkSize);
   const dryRun = input.dryRun ?? false;
   const inlineAssetIds = (inlineItems ?? []).flatMap((i) => (i.twelvelabs ? [i.twelvelabs.assetId] : []));
 
@@ -178,7 +185,19 @@ export async function bulkDeleteWorkflow(
     ) as Record<SystemName, PhaseCount>,
     chunkWorkflowIds: [],
     chunksDone: 0,
+    // Runs before this change split the plan in equal chunks: a run carried from one keeps doing so.
+    ...(window > 1 && planSummary.items > chunkSize && patched('small-first-chunk')
+      ? { firstChunkSize: Math.min(chunkSize, Math.max(FIRST_CHUNK_ITEMS, options.failureThresholdMinItems)) }
+      : {}),
   };
+  const firstChunkSize = state.firstChunkSize ?? chunkSize;
+  /** Where a chunk's items start in the plan, and how many it takes at most. */
+  const bounds = (chunk: number): { offset: number; limit: number } =>
+    chunk === 0
+      ? { offset: 0, limit: firstChunkSize }
+      : { offset: firstChunkSize + (chunk - 1) * chunkSize, limit: chunkSize };
+  const chunkCount =
+    planSummary.items === 0 ? 0 : 1 + Math.ceil(Math.max(0, planSummary.items - firstChunkSize) / chunkSize);
   if (!carried && input.startWithinMs !== undefined && queuedMs > input.startWithinMs) {
     state.pass = 'skip';
     state.stopReason = `no worker picked the run up within ${Math.round(input.startWithinMs / 1000)} s (it waited ${Math.round(queuedMs / 1000)} s): nothing was deleted; start it again`;
@@ -316,17 +335,17 @@ export async function bulkDeleteWorkflow(
     .catch(() => undefined);
 
   const chunkInput = (chunk: number, mode: ChunkMode): ChunkInput => {
-    const offset = chunk * chunkSize;
+    const { offset, limit } = bounds(chunk);
     return {
       parentWorkflowId: workflowId,
       chunk,
       mode,
       offset,
-      limit: chunkSize,
+      limit,
       options,
       ...(inlineItems
         ? {
-            items: inlineItems.slice(offset, offset + chunkSize),
+            items: inlineItems.slice(offset, offset + limit),
             ...(chunkCount > 1 && mode !== 'skip' ? { planAssetIds: inlineAssetIds } : {}),
           }
         : { planRef: input.planRef }),
@@ -339,8 +358,9 @@ export async function bulkDeleteWorkflow(
 
   const startChunk = async (chunk: number, mode: ChunkMode, reason?: string, gated = false) => {
     const id = `${workflowId}/${mode === 'discover' || mode === 'observe' ? mode : 'chunk'}-${pad(chunk)}`;
-    const first = chunk * chunkSize + 1;
-    const last = Math.min((chunk + 1) * chunkSize, planSummary.items);
+    const { offset, limit } = bounds(chunk);
+    const first = offset + 1;
+    const last = Math.min(offset + limit, planSummary.items);
     const handle = await CancellationScope.nonCancellable(() =>
       startChild(bulkDeleteChunkWorkflow, {
         workflowId: id,

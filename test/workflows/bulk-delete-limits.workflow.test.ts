@@ -192,6 +192,8 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
     const { report, result, workflowId } = await runPlan(stack, { planRef }, env, { window: 4 });
     assert.equal(result?.status, 'completed');
     assert.equal(report.summary.items, 2000);
+    // A first chunk of 50 items, then chunks of 500: 50 + 500 + 500 + 500 + 450, each item once.
+    assert.equal(result?.chunkWorkflowIds.length, 5);
     assert.equal(report.summary.failed, 0);
     assertOneRowPerItemAndSystem(plan, report.rows);
     const state = await stack.sandbox.state();

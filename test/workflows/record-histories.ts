@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const stack = await startStack();
   try {
     const client = stack.temporal.client;
-    const { plan: generated, env } = await stack.sandbox.generate(48, 3);
+    const { plan: generated, env } = await stack.sandbox.generate(198, 3);
     const part = (name: string, from: number, to: number) =>
       Plan.parse({ ...generated, name, items: generated.items.slice(from, to) });
     const taskQueue = uniqueTaskQueue('record');
@@ -95,6 +95,16 @@ async function main(): Promise<void> {
         gated.workflowId,
         ...[0, 1, 2].map((i) => `${gated.workflowId}/chunk-0000${i}`),
       ]);
+
+      // A run whose first chunk is smaller than the others (50 items, then 60 and 40).
+      const smallFirst = part('small-first', 48, 198);
+      const small = await startBulkDelete(
+        client,
+        { plan: smallFirst },
+        { taskQueue, workflowId: 'replay-small-first', chunkSize: 60, window: 3 },
+      );
+      const smallResult = await small.result();
+      await save(client, 'small-first', [small.workflowId, ...smallResult.chunkWorkflowIds]);
     });
   } finally {
     await stack.close();
