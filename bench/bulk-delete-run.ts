@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { fetchReport } from '../client/report-fetch.js';
@@ -52,6 +53,28 @@ async function timelineOf(
   return `${handle.workflowId}: ${parts.join(' ')}`;
 }
 
+/** A port free now on 127.0.0.1. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Waits until the worker's health endpoint answers 200 (it polls its task queue). */
+async function untilHealthy(port: number): Promise<void> {
+  for (let tries = 0; tries < 600; tries++) {
+    const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the worker on health port ${port} did not start within a minute`);
+}
+
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 
 const [planFile, envFile, chunkArg, windowArg] = process.argv.slice(2);
@@ -78,7 +101,8 @@ try {
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // BENCH_WORKERS=N runs N worker processes on the task queue (e.g. one per core); peak RSS is the largest.
   const workerCount = Number(process.env.BENCH_WORKERS ?? 1);
-  const spawnWorker = () =>
+  const ports = await Promise.all(Array.from({ length: workerCount }, freePort));
+  const spawnWorker = (port: number) =>
     spawn(process.execPath, [...nodeArgs, 'dist/bin/bulk-delete.js', 'worker'], {
       cwd: PROJECT_ROOT,
       env: {
@@ -88,10 +112,13 @@ try {
         TEMPORAL_ADDRESS: temporal.connection.options.address,
         BULK_DELETE_TASK_QUEUE: taskQueue,
         BULK_DELETE_LOG_LEVEL: 'ERROR',
+        BULK_DELETE_HEALTH_BIND: `127.0.0.1:${port}`,
       },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-  const workers = Array.from({ length: workerCount }, spawnWorker);
+  const workers = ports.map(spawnWorker);
+  // The clock starts once every worker polls its task queue, as a long-running deployment's would.
+  await Promise.all(ports.map(untilHealthy));
   let peakKb = 0;
   const sampler = setInterval(() => {
     for (const worker of workers) {
