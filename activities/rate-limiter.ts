@@ -34,6 +34,17 @@ export interface RateLimiter {
   backOff(): void;
   /** Requests allowed in flight now (at most `concurrency`). */
   readonly allowed: number;
+  /**
+   * Changes the request starts allowed per second from now on; 0 holds every start until a later call
+   * raises it. Starts already waiting are paced at the new rate. Only for a limiter built with `maxRps`
+   * (worker/rate-shares.ts moves it as the worker's share of the organization's limit changes).
+   */
+  setMaxRps(maxRps: number): void;
+  /**
+   * What this system asked of the limiter since the last call: the requests started, and whether some
+   * start waited for the rate (more rate would have been used). Resets the counts.
+   */
+  takeDemand(): { started: number; saturated: boolean };
 }
 
 interface Waiter {
@@ -54,7 +65,15 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   if (options.maxRps !== undefined && !(options.maxRps > 0)) {
     throw new RangeError(`maxRps must be positive, got ${options.maxRps}`);
   }
-  const interval = options.maxRps ? 1000 / options.maxRps : 0;
+  const paced = options.maxRps !== undefined;
+  let maxRps = options.maxRps;
+  let interval = maxRps ? 1000 / maxRps : 0;
+  let started = 0;
+  let saturated = false;
+  // Starts pass the gate one at a time: at most one waits for its time at once.
+  let waitingForRate = false;
+  // Starts waiting for their time wake when the rate changes, to be paced anew.
+  let rateChanged: Array<() => void> = [];
   let active = 0;
   let pausedUntil = 0;
   const queue: Waiter[] = [];
@@ -102,19 +121,45 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   let lastStartAt = -Infinity;
 
   function awaitStartTime(signal?: AbortSignal): Promise<void> {
-    if (interval === 0 && pausedUntil <= Date.now()) return Promise.resolve();
+    if (!paced && pausedUntil <= Date.now()) {
+      started++;
+      return Promise.resolve();
+    }
     const turn = gate.then(async () => {
-      const wait = Math.max(lastStartAt + interval, pausedUntil) - Date.now();
-      if (wait > 0) await sleep(wait);
+      for (;;) {
+        const rateWait = maxRps === 0 ? Infinity : lastStartAt + interval - Date.now();
+        const wait = Math.max(rateWait, pausedUntil - Date.now());
+        if (wait <= 0) break;
+        if (rateWait > 0) waitingForRate = saturated = true;
+        await (wait === Infinity
+          ? new Promise<void>((resolve) => rateChanged.push(resolve))
+          : sleepUntilRateChange(wait));
+        waitingForRate = false;
+      }
       lastStartAt = Date.now();
+      started++;
     });
     gate = turn;
     return signal ? abortable(turn, signal) : turn;
   }
 
+  function sleepUntilRateChange(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        rateChanged = rateChanged.filter((r) => r !== done);
+        resolve();
+      }
+      rateChanged.push(done);
+    });
+  }
+
   return {
     concurrency: options.concurrency,
-    maxRps: options.maxRps,
+    get maxRps() {
+      return maxRps;
+    },
     async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
       await acquireSlot(signal);
       try {
@@ -137,6 +182,22 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     },
     get allowed() {
       return open();
+    },
+    setMaxRps(rps: number): void {
+      if (!paced) throw new RangeError('setMaxRps needs a limiter built with maxRps');
+      if (!(rps >= 0) || !Number.isFinite(rps)) throw new RangeError(`maxRps must be 0 or more, got ${rps}`);
+      if (rps === maxRps) return;
+      maxRps = rps;
+      interval = rps > 0 ? 1000 / rps : 0;
+      const waiting = rateChanged;
+      rateChanged = [];
+      for (const wake of waiting) wake();
+    },
+    takeDemand() {
+      const demand = { started, saturated: saturated || waitingForRate };
+      started = 0;
+      saturated = false;
+      return demand;
     },
   };
 }

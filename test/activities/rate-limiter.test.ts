@@ -49,6 +49,30 @@ describe('the per-system rate limiter', () => {
     assert.equal(await limiter.run(() => Promise.resolve('next')), 'next');
   });
 
+  it('setMaxRps(0) holds every start until a later call raises the rate', async () => {
+    const limiter = createRateLimiter({ concurrency: 5, maxRps: 10 });
+    limiter.setMaxRps(0);
+    let ran = false;
+    const held = limiter.run(() => Promise.resolve(void (ran = true)));
+    await delay(100);
+    assert.equal(ran, false);
+    assert.deepEqual(limiter.takeDemand(), { started: 0, saturated: true });
+    limiter.setMaxRps(50);
+    await held;
+    assert.equal(ran, true);
+    assert.equal(limiter.maxRps, 50);
+  });
+
+  it('takeDemand counts the starts and says whether some waited for the rate, then resets', async () => {
+    const limiter = createRateLimiter({ concurrency: 5, maxRps: 1000 });
+    await limiter.run(() => Promise.resolve());
+    assert.deepEqual(limiter.takeDemand(), { started: 1, saturated: false });
+    limiter.setMaxRps(20);
+    await Promise.all([1, 2, 3].map(() => limiter.run(() => Promise.resolve())));
+    assert.deepEqual(limiter.takeDemand(), { started: 3, saturated: true });
+    assert.deepEqual(limiter.takeDemand(), { started: 0, saturated: false });
+  });
+
   it('pauseFor holds every later start back', async () => {
     const limiter = createRateLimiter({ concurrency: 5 });
     limiter.pauseFor(150);
