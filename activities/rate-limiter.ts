@@ -8,7 +8,10 @@
 export interface RateLimiterOptions {
   /** Requests in flight at once across the whole worker process. */
   concurrency: number;
-  /** Request starts per second across the whole worker process; unset means no rate limit. */
+  /**
+   * Request starts in any calendar second across the whole worker process, at most (the vendors and the
+   * sandbox count per calendar second); unset means no rate limit.
+   */
   maxRps?: number | undefined;
 }
 
@@ -41,10 +44,11 @@ export interface RateLimiter {
    */
   setMaxRps(maxRps: number): void;
   /**
-   * What this system asked of the limiter since the last call: the requests started, and whether some
-   * start waited for the rate (more rate would have been used). Resets the counts.
+   * What this system asked of the limiter since the last call: the requests started, and how long starts
+   * were held back by the rate (not by `pauseFor`): while they are, more rate would be used. Resets the
+   * counts.
    */
-  takeDemand(): { started: number; saturated: boolean };
+  takeDemand(): { started: number; heldBackMs: number };
 }
 
 interface Waiter {
@@ -55,8 +59,24 @@ interface Waiter {
 }
 
 /**
- * A limiter that spaces request starts evenly (`1000 / maxRps` ms apart) rather than in bursts: the
- * vendors and the sandbox count per calendar second, and an even pace never crosses a second's budget.
+ * How a limiter paces `maxRps` starts a calendar second: evenly, `interval` ms apart, one a second below
+ * `maxRps`; a start that a late timer delayed may be followed by the next up to `tolerance` ms early, so
+ * that a busy event loop does not lose the rate (a generic cell rate algorithm). A calendar second then
+ * holds at most floor((1000 + tolerance) / interval) + 1 = floor(maxRps) starts.
+ * @example paceOf(50) // { interval: 1000 / 49, tolerance: 500 / 49 }
+ */
+export function paceOf(maxRps: number): { interval: number; tolerance: number } {
+  if (maxRps >= 2) {
+    const interval = 1000 / (Math.floor(maxRps) - 1);
+    return { interval, tolerance: interval / 2 };
+  }
+  // Below 2 a second: one start a second at most, none early.
+  return { interval: 1000 / Math.min(1, maxRps), tolerance: 0 };
+}
+
+/**
+ * A limiter that spaces request starts evenly (`paceOf(maxRps)`) rather than in bursts: the vendors and
+ * the sandbox count per calendar second, and an even pace never crosses a second's budget.
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
@@ -67,11 +87,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   }
   const paced = options.maxRps !== undefined;
   let maxRps = options.maxRps;
-  let interval = maxRps ? 1000 / maxRps : 0;
+  let { interval, tolerance } = maxRps ? paceOf(maxRps) : { interval: 0, tolerance: 0 };
   let started = 0;
-  let saturated = false;
-  // Starts pass the gate one at a time: at most one waits for its time at once.
-  let waitingForRate = false;
+  let heldBackMs = 0;
+  // Starts pass the gate one at a time: at most one waits for its time at once, since this time.
+  let heldBackSince: number | undefined;
   // Starts waiting for their time wake when the rate changes, to be paced anew.
   let rateChanged: Array<() => void> = [];
   let active = 0;
@@ -114,11 +134,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     });
   }
 
-  // Starts pass one at a time through a chain; each waits until `interval` after the previous one
-  // actually started. Spacing from actual (not planned) start times means a timer that fires late never
-  // lets the next start bunch up behind it.
+  // Starts pass one at a time through a chain; each waits for its theoretical time (`interval` after the
+  // previous one's), less at most `tolerance` when timers fired late: a late start catches up a little,
+  // never enough to crowd a calendar second.
   let gate: Promise<void> = Promise.resolve();
-  let lastStartAt = -Infinity;
+  let nextStartAt = -Infinity;
 
   function awaitStartTime(signal?: AbortSignal): Promise<void> {
     if (!paced && pausedUntil <= Date.now()) {
@@ -127,16 +147,17 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     }
     const turn = gate.then(async () => {
       for (;;) {
-        const rateWait = maxRps === 0 ? Infinity : lastStartAt + interval - Date.now();
+        const rateWait = maxRps === 0 ? Infinity : nextStartAt - tolerance - Date.now();
         const wait = Math.max(rateWait, pausedUntil - Date.now());
         if (wait <= 0) break;
-        if (rateWait > 0) waitingForRate = saturated = true;
+        if (rateWait > 0) heldBackSince = Date.now();
         await (wait === Infinity
           ? new Promise<void>((resolve) => rateChanged.push(resolve))
           : sleepUntilRateChange(wait));
-        waitingForRate = false;
+        if (heldBackSince !== undefined) heldBackMs += Date.now() - heldBackSince;
+        heldBackSince = undefined;
       }
-      lastStartAt = Date.now();
+      nextStartAt = Math.max(nextStartAt, Date.now()) + interval;
       started++;
     });
     gate = turn;
@@ -188,15 +209,20 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       if (!(rps >= 0) || !Number.isFinite(rps)) throw new RangeError(`maxRps must be 0 or more, got ${rps}`);
       if (rps === maxRps) return;
       maxRps = rps;
-      interval = rps > 0 ? 1000 / rps : 0;
+      ({ interval, tolerance } = rps > 0 ? paceOf(rps) : { interval: 0, tolerance: 0 });
       const waiting = rateChanged;
       rateChanged = [];
       for (const wake of waiting) wake();
     },
     takeDemand() {
-      const demand = { started, saturated: saturated || waitingForRate };
+      const now = Date.now();
+      if (heldBackSince !== undefined) {
+        heldBackMs += now - heldBackSince;
+        heldBackSince = now;
+      }
+      const demand = { started, heldBackMs };
       started = 0;
-      saturated = false;
+      heldBackMs = 0;
       return demand;
     },
   };

@@ -4,8 +4,8 @@
  * loop (worker/rate-shares.ts) applies the answer. No I/O, no clock but the `now` it is given.
  *
  * What is counted: request starts a calendar second, per system, for the whole organization. A worker
- * that holds a grant of `g` starts at most `g` requests in any calendar second (it paces at
- * `rateToUse(g)`); a worker on its static share starts at most `limit / workerCount`.
+ * that holds a grant of `g` starts at most `g` requests in any calendar second (its limiter paces below
+ * it: activities/rate-limiter.ts, `paceOf`); a worker on its static share at most `limit / workerCount`.
  *
  * Why the sum never exceeds the limit (docs/architecture.md, "Shared rate limits", says it in prose):
  * - Every grant the coordinator hands out becomes a claim of that worker, valid `TERM_MS` from the time
@@ -30,10 +30,12 @@
  */
 import type { SystemName } from './systems.js';
 
-/** How long a grant stays valid. @default 2000 */
-export const TERM_MS = 2000;
+/** How long a grant stays valid. */
+export const TERM_MS = 1000;
+/** How often a worker renews: several times a term, so that a grant follows its demand closely. */
+export const RENEW_EVERY_MS = 300;
 /** The longest a lease request may take to reach the coordinator; later ones are refused as stale. */
-export const MAX_DELAY_MS = 1000;
+export const MAX_DELAY_MS = 700;
 /** A fresh coordinator's quiet time: every grant of an earlier coordinator has expired after it. */
 export const QUIET_MS = TERM_MS + MAX_DELAY_MS;
 
@@ -50,9 +52,9 @@ export type Holding =
 export interface SystemDemand {
   /** The organization's limit (`*_MAX_RPS`), requests a second. */
   limit: number;
-  /** Requests the worker started for this system in the last period. */
-  started: number;
-  /** Whether some start waited for the rate in the last period: it would use more. */
+  /** Requests a second the worker started for this system over the last period. */
+  rate: number;
+  /** Whether its starts were held back by the rate most of the last period: it would use more. */
   saturated: boolean;
 }
 
@@ -111,24 +113,16 @@ export function staticShare(limit: number, workerCount: number): number {
 }
 
 /**
- * The pace a worker keeps to with a grant of `grant` requests a second. Starts are evenly spaced, and a
- * calendar second can hold one more start than the pace; one request a second is kept back so that no
- * second holds more than `grant`.
- * @example rateToUse(50) // 49
- */
-export function rateToUse(grant: number): number {
-  if (!(grant > 0)) return 0;
-  return grant >= 2 ? grant - 1 : grant / 2;
-}
-
-/**
- * The rate a worker wants: all it can get while starts wait for the rate, else a quarter more than it
- * started (and at least one a second, so that new work starts at once).
+ * The rate a worker wants: all it can get while its starts are held back by the rate, else a quarter more
+ * than it used (and at least one a second, so that new work starts at once).
  */
 export function wantOf(demand: SystemDemand): number {
   if (demand.saturated) return demand.limit;
-  return Math.min(demand.limit, Math.max(1, Math.ceil(demand.started * 1.25) + 1));
+  return Math.min(demand.limit, Math.max(1, Math.ceil(demand.rate * 1.25) + 1));
 }
+
+/** Starts held back by the rate for at least this part of a period mean the worker would use more. */
+export const SATURATED_FRACTION = 0.5;
 
 /**
  * How long a worker whose lease lapsed uses nothing, counted from when it received its last grant:
@@ -218,7 +212,8 @@ export function decideShares(
         request.holding === 'static' ? share : request.holding === 'lease' ? held(own, system) : 0;
       rate = Math.min(rate, using);
     }
-    rate = Math.floor(rate * 100) / 100;
+    // Whole requests: a worker's limiter keeps each calendar second within its grant.
+    rate = Math.floor(rate);
     rates[system] = rate;
     const claims = [...(own?.systems[system]?.claims ?? []), { rate, until: now + TERM_MS }];
     // A worker on (or about to take) its static share holds it until this answer has surely arrived.

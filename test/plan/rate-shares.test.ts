@@ -10,7 +10,6 @@ import {
   held,
   prune,
   quarantineMs,
-  rateToUse,
   type Holding,
   type ShareRequest,
   type SharesState,
@@ -31,7 +30,7 @@ function ask(
     seenAt: opts.seenAt,
     workerCount: opts.workerCount ?? 2,
     systems: {
-      twelvelabs: { limit: LIMIT, started: opts.started ?? 0, saturated: opts.saturated ?? true },
+      twelvelabs: { limit: LIMIT, rate: opts.started ?? 0, saturated: opts.saturated ?? true },
     },
   };
 }
@@ -104,50 +103,54 @@ describe('shared rate limits: the grant arithmetic', () => {
       [0, ask('busy', 'static')],
       [0, ask('idle', 'static', { saturated: false })],
     ];
-    for (let t = 1000; t < 6000; t += 1000) {
-      steps.push([t, ask('busy', 'lease', { seenAt: t - 1000 })]);
-      steps.push([t, ask('idle', 'lease', { seenAt: t - 1000, saturated: false, started: 0 })]);
+    const every = TERM_MS / 2;
+    for (let t = every; t < 6 * TERM_MS; t += every) {
+      steps.push([t, ask('busy', 'lease', { seenAt: t - every })]);
+      steps.push([t, ask('idle', 'lease', { seenAt: t - every, saturated: false, started: 0 })]);
     }
     const { grants } = play(steps);
     const last = grants.filter((g) => g.worker === 'busy').at(-1)!;
     assert.equal(last.rate, 99, 'the busy worker has all but what the idle one wants');
     assert.equal(grants.at(-1)!.rate, 1);
-    for (let t = 0; t < 7000; t += 50) assert.ok(usedAt(grants, t, ['busy', 'idle']) <= LIMIT, `at ${t}`);
+    for (let t = 0; t < 7 * TERM_MS; t += 25)
+      assert.ok(usedAt(grants, t, ['busy', 'idle']) <= LIMIT, `at ${t}`);
   });
 
   it('a newcomer gets only what is not held, and grows once the other has renewed to its fair share', () => {
+    const T = TERM_MS;
     const { state } = play([
       [0, ask('a', 'static')],
       [0, ask('b', 'static', { saturated: false })],
-      [1000, ask('a', 'lease', { seenAt: 0 })],
-      [1000, ask('b', 'lease', { seenAt: 0, saturated: false })],
-      [2100, ask('a', 'lease', { seenAt: 1000 })],
-      [2100, ask('b', 'lease', { seenAt: 1000, saturated: false })],
+      [0.5 * T, ask('a', 'lease', { seenAt: 0 })],
+      [0.5 * T, ask('b', 'lease', { seenAt: 0, saturated: false })],
+      [1.05 * T, ask('a', 'lease', { seenAt: 0.5 * T })],
+      [1.05 * T, ask('b', 'lease', { seenAt: 0.5 * T, saturated: false })],
     ]);
     assert.equal(held(state.holders.a, 'twelvelabs'), 99, 'a, alone with work, holds all but what b wants');
     // b gets work: it gets only what a does not hold.
-    const joined = decideShares(state, ask('b', 'lease', { seenAt: 2100 }), 2500);
+    const joined = decideShares(state, ask('b', 'lease', { seenAt: 1.05 * T }), 1.25 * T);
     assert.equal(joined.grant.rates.twelvelabs, 1);
-    // a renews: its fair share is 50, but its grant of 99 stands until 4100.
-    const renewed = decideShares(joined.state, ask('a', 'lease', { seenAt: 2100 }), 3000);
+    // a renews: its fair share is 50, but its grant of 99 stands until 2.05 T.
+    const renewed = decideShares(joined.state, ask('a', 'lease', { seenAt: 1.05 * T }), 1.5 * T);
     assert.equal(renewed.grant.rates.twelvelabs, 50);
-    const early = decideShares(renewed.state, ask('b', 'lease', { seenAt: 2500 }), 3500);
+    const early = decideShares(renewed.state, ask('b', 'lease', { seenAt: 1.25 * T }), 1.75 * T);
     assert.equal(early.grant.rates.twelvelabs, 1, 'not before a’s larger grant has expired');
-    const later = decideShares(early.state, ask('b', 'lease', { seenAt: 3500 }), 4200);
+    const later = decideShares(early.state, ask('b', 'lease', { seenAt: 1.75 * T }), 2.1 * T);
     assert.equal(later.grant.rates.twelvelabs, 50);
   });
 
   it('a worker on its static share holds it until its answer has arrived, so the other cannot take it', () => {
-    const first = decideShares(settled(), ask('a', 'lease', { seenAt: 0 }), 500);
+    const T = TERM_MS;
+    const first = decideShares(settled(), ask('a', 'lease', { seenAt: 0 }), 0.25 * T);
     // a asks as a lease holder with a fresh seenAt: it holds 50 (the other's static share is reserved).
     assert.equal(first.grant.rates.twelvelabs, 50);
-    const b = decideShares(first.state, ask('b', 'static', { saturated: false }), 600);
+    const b = decideShares(first.state, ask('b', 'static', { saturated: false }), 0.3 * T);
     assert.equal(b.grant.rates.twelvelabs, 1);
     assert.equal(held(b.state.holders.b, 'twelvelabs'), 50, 'the static share is held, not the grant');
-    const a = decideShares(b.state, ask('a', 'lease', { seenAt: 500 }), 1000);
+    const a = decideShares(b.state, ask('a', 'lease', { seenAt: 0.25 * T }), 0.5 * T);
     assert.equal(a.grant.rates.twelvelabs, 50, 'a cannot take b’s static share before it lapses');
-    const bRenews = decideShares(a.state, ask('b', 'lease', { seenAt: 600, saturated: false }), 1700);
-    const after = decideShares(bRenews.state, ask('a', 'lease', { seenAt: 1000 }), 2700);
+    const bRenews = decideShares(a.state, ask('b', 'lease', { seenAt: 0.3 * T, saturated: false }), 0.85 * T);
+    const after = decideShares(bRenews.state, ask('a', 'lease', { seenAt: 0.5 * T }), 1.35 * T);
     assert.equal(
       after.grant.rates.twelvelabs,
       99,
@@ -156,20 +159,21 @@ describe('shared rate limits: the grant arithmetic', () => {
   });
 
   it('an expired lease frees its capacity for the others', () => {
+    const T = TERM_MS;
     let { state } = play([
       [0, ask('a', 'static')],
       [0, ask('b', 'static')],
-      [1000, ask('a', 'lease', { seenAt: 0 })],
-      [1000, ask('b', 'lease', { seenAt: 0 })],
+      [0.5 * T, ask('a', 'lease', { seenAt: 0 })],
+      [0.5 * T, ask('b', 'lease', { seenAt: 0 })],
     ]);
     assert.equal(held(state.holders.b, 'twelvelabs'), 50);
     // b goes silent; once its claims have expired b is a worker that may be on its static share.
-    state = prune(state, 3000);
+    state = prune(state, 1.5 * T);
     assert.equal(state.holders.b, undefined);
-    const grant = decideShares(state, ask('a', 'lease', { seenAt: 1000 }), 3000);
+    const grant = decideShares(state, ask('a', 'lease', { seenAt: 0.5 * T }), 1.5 * T);
     assert.equal(grant.grant.rates.twelvelabs, 50, 'the static share of the silent worker stays reserved');
     // With a worker count of 1 nothing is reserved for others: a gets the whole limit.
-    const alone = decideShares(state, ask('a', 'lease', { seenAt: 1000, workerCount: 1 }), 3000);
+    const alone = decideShares(state, ask('a', 'lease', { seenAt: 0.5 * T, workerCount: 1 }), 1.5 * T);
     assert.equal(alone.grant.rates.twelvelabs, 100);
   });
 
@@ -197,15 +201,6 @@ describe('shared rate limits: the grant arithmetic', () => {
   it('a lapsed worker waits until every grant that did not reserve its static share has expired', () => {
     // Its last grant at r; lease requests up to r + TERM + MAX_DELAY; their claims TERM more; grants to others TERM more.
     assert.equal(quarantineMs(), 3 * TERM_MS + MAX_DELAY_MS);
-  });
-
-  it('pacing at rateToUse(g) never starts more than g requests in a calendar second', () => {
-    for (const g of [0.4, 1, 1.5, 2, 49.5, 50, 99, 100]) {
-      const pace = rateToUse(g);
-      // Evenly spaced starts: a window of one second holds at most floor(pace) + 1 of them.
-      assert.ok(Math.floor(pace) + 1 <= Math.max(1, Math.ceil(g)) && pace <= g, `g ${g}: pace ${pace}`);
-    }
-    assert.equal(rateToUse(0), 0);
   });
 
   it('fair shares give nobody more than it wants and divide the rest evenly', () => {
