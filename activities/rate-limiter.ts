@@ -59,18 +59,19 @@ interface Waiter {
 }
 
 /**
- * How a limiter paces `maxRps` starts a calendar second: evenly, `interval` ms apart, one a second below
+ * How a limiter paces `maxRps` starts a calendar second: evenly, `interval` ms apart, two a second below
  * `maxRps`; a start that a late timer delayed may be followed by the next up to `tolerance` ms early, so
  * that a busy event loop does not lose the rate (a generic cell rate algorithm). A calendar second then
- * holds at most floor((1000 + tolerance) / interval) + 1 = floor(maxRps) starts.
- * @example paceOf(50) // { interval: 1000 / 49, tolerance: 500 / 49 }
+ * sees at most floor((1000 + tolerance) / interval) + 1 = floor(maxRps) - 1 starts: one a second is left
+ * for the jitter between a start here and its arrival at the vendor, and for rate changes.
+ * @example paceOf(50) // { interval: 1000 / 48, tolerance: 500 / 48 }
  */
 export function paceOf(maxRps: number): { interval: number; tolerance: number } {
-  if (maxRps >= 2) {
-    const interval = 1000 / (Math.floor(maxRps) - 1);
+  if (maxRps >= 3) {
+    const interval = 1000 / (Math.floor(maxRps) - 2);
     return { interval, tolerance: interval / 2 };
   }
-  // Below 2 a second: one start a second at most, none early.
+  // Below 3 a second: one start a second at most, none early.
   return { interval: 1000 / Math.min(1, maxRps), tolerance: 0 };
 }
 

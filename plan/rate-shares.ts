@@ -12,11 +12,13 @@
  *   the coordinator decided it. The worker uses a grant only `TERM_MS` from the time it *sent* the
  *   request, which is earlier: its use always lies inside the claim.
  * - A worker holds its largest unexpired claim: a reduced grant frees capacity only when the larger one
- *   expires, because until then the worker may not have heard of the reduction.
+ *   expires, because until then the worker may not have heard of the reduction, or when the worker
+ *   renews quoting the reduced grant (it has switched to it before it sent that request).
  * - A worker that says it is on (or may soon be on) its static share is given a claim of the static share
  *   too. Of the `workerCount` workers, those that hold no claim may be on their static share: each is
  *   reserved it.
- * - A new grant is at most the limit less everything the others hold or are reserved at that moment.
+ * - A new grant is at most the limit less everything the others hold or are reserved at that moment
+ *   (and less one request a second per worker, for rate changes within a second and network jitter).
  *   At any instant, take the grant issued last among those in use: when it was issued, each other worker's
  *   use at this instant was already bounded by what it held or was reserved, so the sum is within the limit.
  * - A worker whose lease lapses uses nothing until every grant that did not reserve its static share for
@@ -82,10 +84,13 @@ export interface ShareGrant {
   rates: Partial<Record<SystemName, number>>;
 }
 
-/** A capacity held until `until` (workflow time, ms). */
+/** A capacity held until `until` (workflow time, ms), claimed by a decision at `at`. */
 export interface Claim {
   rate: number;
   until: number;
+  at: number;
+  /** The static share of a worker that asked from it (not a grant). */
+  static?: true;
 }
 
 /** What the coordinator knows of one worker. */
@@ -189,7 +194,7 @@ export function decideShares(
   ) {
     return { state, grant: { at: now, termMs: TERM_MS, stale: true, rates: {} } };
   }
-  const own = state.holders[request.worker];
+  const own = acknowledged(state.holders[request.worker], request);
   const holders = { ...state.holders };
   const mine: HolderState = { workerCount: request.workerCount, systems: { ...own?.systems } };
   const rates: ShareGrant['rates'] = {};
@@ -202,10 +207,13 @@ export function decideShares(
     const unknown = Math.max(0, workerCount - (others.length + 1));
     const reservedForUnknown = unknown * share;
     const heldByOthers = others.reduce((sum, [, h]) => sum + held(h, system), 0);
-    const free = limit - reservedForUnknown - heldByOthers;
+    // One request a second per worker is never granted: a worker whose rate changes within a calendar
+    // second, and the jitter between its starts and their arrival, may cost that much.
+    const margin = workerCount;
+    const free = limit - margin - reservedForUnknown - heldByOthers;
     const wants: Record<string, number> = { [request.worker]: wantOf(demand) };
     for (const [id, h] of others) wants[id] = h.systems[system]!.want;
-    const fair = fairShares(limit - reservedForUnknown, wants)[request.worker] ?? 0;
+    const fair = fairShares(limit - margin - reservedForUnknown, wants)[request.worker] ?? 0;
     let rate = Math.max(0, Math.min(fair, free));
     if (now < state.quietUntil) {
       const using =
@@ -215,13 +223,34 @@ export function decideShares(
     // Whole requests: a worker's limiter keeps each calendar second within its grant.
     rate = Math.floor(rate);
     rates[system] = rate;
-    const claims = [...(own?.systems[system]?.claims ?? []), { rate, until: now + TERM_MS }];
+    const claims: Claim[] = [
+      ...(own?.systems[system]?.claims ?? []),
+      { rate, until: now + TERM_MS, at: now },
+    ];
     // A worker on (or about to take) its static share holds it until this answer has surely arrived.
-    if (request.holding !== 'lease') claims.push({ rate: share, until: now + TERM_MS });
+    if (request.holding !== 'lease')
+      claims.push({ rate: share, until: now + TERM_MS, at: now, static: true });
     mine.systems[system] = { limit: demand.limit, want: wants[request.worker]!, claims };
   }
   holders[request.worker] = mine;
   return { state: { ...state, holders }, grant: { at: now, termMs: TERM_MS, rates } };
+}
+
+/**
+ * A lease request quotes the grant the worker paces at: it sent the request after it had switched to
+ * that grant, and the request is answered before the worker could take its static share (it is refused
+ * as stale otherwise). So what the worker was granted before, and the static share it asked from, no
+ * longer need holding: a reduced grant frees capacity at the next renewal, not at the end of its term.
+ */
+function acknowledged(holder: HolderState | undefined, request: ShareRequest): HolderState | undefined {
+  const seenAt = request.seenAt;
+  if (!holder || request.holding !== 'lease' || seenAt === undefined) return holder;
+  const systems: HolderState['systems'] = {};
+  for (const [system, s] of entries(holder.systems)) {
+    const claims = s.claims.filter((c) => c.at > seenAt || (c.at === seenAt && !c.static));
+    if (claims.length > 0) systems[system] = { ...s, claims };
+  }
+  return { ...holder, systems };
 }
 
 function entries<V>(record: Partial<Record<SystemName, V>>): Array<[SystemName, V]> {

@@ -94,7 +94,7 @@ describe('shared rate limits: the grant arithmetic', () => {
     // Both end with half the limit each.
     assert.deepEqual(
       grants.slice(-2).map((g) => g.rate),
-      [50, 50],
+      [49, 49],
     );
   });
 
@@ -110,7 +110,7 @@ describe('shared rate limits: the grant arithmetic', () => {
     }
     const { grants } = play(steps);
     const last = grants.filter((g) => g.worker === 'busy').at(-1)!;
-    assert.equal(last.rate, 99, 'the busy worker has all but what the idle one wants');
+    assert.equal(last.rate, 97, 'the busy worker has all but what the idle one wants, less the margin');
     assert.equal(grants.at(-1)!.rate, 1);
     for (let t = 0; t < 7 * TERM_MS; t += 25)
       assert.ok(usedAt(grants, t, ['busy', 'idle']) <= LIMIT, `at ${t}`);
@@ -126,34 +126,54 @@ describe('shared rate limits: the grant arithmetic', () => {
       [1.05 * T, ask('a', 'lease', { seenAt: 0.5 * T })],
       [1.05 * T, ask('b', 'lease', { seenAt: 0.5 * T, saturated: false })],
     ]);
-    assert.equal(held(state.holders.a, 'twelvelabs'), 99, 'a, alone with work, holds all but what b wants');
+    assert.equal(held(state.holders.a, 'twelvelabs'), 97, 'a, alone with work, holds all but what b wants');
     // b gets work: it gets only what a does not hold.
     const joined = decideShares(state, ask('b', 'lease', { seenAt: 1.05 * T }), 1.25 * T);
     assert.equal(joined.grant.rates.twelvelabs, 1);
-    // a renews: its fair share is 50, but its grant of 99 stands until 2.05 T.
+    // a renews: its fair share is 49, but its grant of 97 stands until 2.05 T.
     const renewed = decideShares(joined.state, ask('a', 'lease', { seenAt: 1.05 * T }), 1.5 * T);
-    assert.equal(renewed.grant.rates.twelvelabs, 50);
+    assert.equal(renewed.grant.rates.twelvelabs, 49);
     const early = decideShares(renewed.state, ask('b', 'lease', { seenAt: 1.25 * T }), 1.75 * T);
     assert.equal(early.grant.rates.twelvelabs, 1, 'not before a’s larger grant has expired');
     const later = decideShares(early.state, ask('b', 'lease', { seenAt: 1.75 * T }), 2.1 * T);
-    assert.equal(later.grant.rates.twelvelabs, 50);
+    assert.equal(later.grant.rates.twelvelabs, 49);
+  });
+
+  it('a renewal that quotes the reduced grant frees the larger one at once', () => {
+    const T = TERM_MS;
+    const { state } = play([
+      [0, ask('a', 'static')],
+      [0, ask('b', 'static', { saturated: false })],
+      [0.5 * T, ask('a', 'lease', { seenAt: 0 })],
+      [0.5 * T, ask('b', 'lease', { seenAt: 0, saturated: false })],
+      [1.05 * T, ask('a', 'lease', { seenAt: 0.5 * T })],
+      [1.05 * T, ask('b', 'lease', { seenAt: 0.5 * T })],
+    ]);
+    // a holds 97, b got 1 and wants more; a is reduced to 49 and renews quoting the reduction.
+    const reduced = decideShares(state, ask('a', 'lease', { seenAt: 1.05 * T }), 1.3 * T);
+    assert.equal(reduced.grant.rates.twelvelabs, 49);
+    assert.equal(held(reduced.state.holders.a, 'twelvelabs'), 97, 'a may not have heard yet');
+    const quoted = decideShares(reduced.state, ask('a', 'lease', { seenAt: 1.3 * T }), 1.6 * T);
+    assert.equal(held(quoted.state.holders.a, 'twelvelabs'), 49, 'a paces at 49 since before it asked');
+    const b = decideShares(quoted.state, ask('b', 'lease', { seenAt: 1.05 * T }), 1.65 * T);
+    assert.equal(b.grant.rates.twelvelabs, 49);
   });
 
   it('a worker on its static share holds it until its answer has arrived, so the other cannot take it', () => {
     const T = TERM_MS;
     const first = decideShares(settled(), ask('a', 'lease', { seenAt: 0 }), 0.25 * T);
     // a asks as a lease holder with a fresh seenAt: it holds 50 (the other's static share is reserved).
-    assert.equal(first.grant.rates.twelvelabs, 50);
+    assert.equal(first.grant.rates.twelvelabs, 48);
     const b = decideShares(first.state, ask('b', 'static', { saturated: false }), 0.3 * T);
     assert.equal(b.grant.rates.twelvelabs, 1);
     assert.equal(held(b.state.holders.b, 'twelvelabs'), 50, 'the static share is held, not the grant');
     const a = decideShares(b.state, ask('a', 'lease', { seenAt: 0.25 * T }), 0.5 * T);
-    assert.equal(a.grant.rates.twelvelabs, 50, 'a cannot take b’s static share before it lapses');
+    assert.equal(a.grant.rates.twelvelabs, 48, 'a cannot take b’s static share before it lapses');
     const bRenews = decideShares(a.state, ask('b', 'lease', { seenAt: 0.3 * T, saturated: false }), 0.85 * T);
     const after = decideShares(bRenews.state, ask('a', 'lease', { seenAt: 0.5 * T }), 1.35 * T);
     assert.equal(
       after.grant.rates.twelvelabs,
-      99,
+      97,
       'once b’s static claim has lapsed, a has all b does not want',
     );
   });
@@ -166,15 +186,15 @@ describe('shared rate limits: the grant arithmetic', () => {
       [0.5 * T, ask('a', 'lease', { seenAt: 0 })],
       [0.5 * T, ask('b', 'lease', { seenAt: 0 })],
     ]);
-    assert.equal(held(state.holders.b, 'twelvelabs'), 50);
+    assert.equal(held(state.holders.b, 'twelvelabs'), 49);
     // b goes silent; once its claims have expired b is a worker that may be on its static share.
     state = prune(state, 1.5 * T);
     assert.equal(state.holders.b, undefined);
     const grant = decideShares(state, ask('a', 'lease', { seenAt: 0.5 * T }), 1.5 * T);
-    assert.equal(grant.grant.rates.twelvelabs, 50, 'the static share of the silent worker stays reserved');
+    assert.equal(grant.grant.rates.twelvelabs, 48, 'the static share of the silent worker stays reserved');
     // With a worker count of 1 nothing is reserved for others: a gets the whole limit.
     const alone = decideShares(state, ask('a', 'lease', { seenAt: 0.5 * T, workerCount: 1 }), 1.5 * T);
-    assert.equal(alone.grant.rates.twelvelabs, 100);
+    assert.equal(alone.grant.rates.twelvelabs, 99);
   });
 
   it('a lease request that reaches the coordinator too late is refused and holds nothing', () => {
@@ -189,13 +209,13 @@ describe('shared rate limits: the grant arithmetic', () => {
   it('a fresh coordinator raises nobody above what it uses during its quiet time', () => {
     const fresh = freshState(0);
     const s = decideShares(fresh, ask('a', 'static'), 10);
-    assert.equal(s.grant.rates.twelvelabs, 50, 'a worker on its static share keeps it');
+    assert.equal(s.grant.rates.twelvelabs, 48, 'a worker on its static share keeps it');
     const l = decideShares(s.state, ask('b', 'lease', { seenAt: 5 }), 20);
     assert.equal(l.grant.rates.twelvelabs, 0, 'a lease from an earlier coordinator is not renewed');
     const n = decideShares(l.state, ask('c', 'none'), 30);
     assert.equal(n.grant.rates.twelvelabs, 0);
     const afterQuiet = decideShares(s.state, ask('a', 'lease', { seenAt: 10 }), QUIET_MS);
-    assert.equal(afterQuiet.grant.rates.twelvelabs, 50);
+    assert.equal(afterQuiet.grant.rates.twelvelabs, 48);
   });
 
   it('a lapsed worker waits until every grant that did not reserve its static share has expired', () => {
