@@ -8,7 +8,10 @@
 export interface RateLimiterOptions {
   /** Requests in flight at once across the whole worker process. */
   concurrency: number;
-  /** Request starts per second across the whole worker process; unset means no rate limit. */
+  /**
+   * Request starts in any calendar second across the whole worker process, at most (the vendors and the
+   * sandbox count per calendar second); unset means no rate limit.
+   */
   maxRps?: number | undefined;
 }
 
@@ -38,6 +41,18 @@ export interface RateLimiter {
   saturated(): boolean;
   /** What it allows now, e.g. "32 in flight, at most 10 requests/s" or "8 of 32 in flight after a 429". */
   describe(): string;
+  /**
+   * Changes the request starts allowed per second from now on; 0 holds every start until a later call
+   * raises it. Starts already waiting are paced at the new rate. Only for a limiter built with `maxRps`
+   * (worker/rate-shares.ts moves it as the worker's share of the organization's limit changes).
+   */
+  setMaxRps(maxRps: number): void;
+  /**
+   * What this system asked of the limiter since the last call: the requests started, and how long starts
+   * were held back by the rate (not by `pauseFor`): while they are, more rate would be used. Resets the
+   * counts.
+   */
+  takeDemand(): { started: number; heldBackMs: number };
 }
 
 interface Waiter {
@@ -48,8 +63,25 @@ interface Waiter {
 }
 
 /**
- * A limiter that spaces request starts evenly (`1000 / maxRps` ms apart) rather than in bursts: the
- * vendors and the sandbox count per calendar second, and an even pace never crosses a second's budget.
+ * How a limiter paces `maxRps` starts a calendar second: evenly, `interval` ms apart, two a second below
+ * `maxRps`; a start that a late timer delayed may be followed by the next up to `tolerance` ms early, so
+ * that a busy event loop does not lose the rate (a generic cell rate algorithm). A calendar second then
+ * sees at most floor((1000 + tolerance) / interval) + 1 = floor(maxRps) - 1 starts: one a second is left
+ * for the jitter between a start here and its arrival at the vendor, and for rate changes.
+ * @example paceOf(50) // { interval: 1000 / 48, tolerance: 500 / 48 }
+ */
+export function paceOf(maxRps: number): { interval: number; tolerance: number } {
+  if (maxRps >= 3) {
+    const interval = 1000 / (Math.floor(maxRps) - 2);
+    return { interval, tolerance: interval / 2 };
+  }
+  // Below 3 a second: one start a second at most, none early.
+  return { interval: 1000 / Math.min(1, maxRps), tolerance: 0 };
+}
+
+/**
+ * A limiter that spaces request starts evenly (`paceOf(maxRps)`) rather than in bursts: the vendors and
+ * the sandbox count per calendar second, and an even pace never crosses a second's budget.
  */
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) {
@@ -58,7 +90,15 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   if (options.maxRps !== undefined && !(options.maxRps > 0)) {
     throw new RangeError(`maxRps must be positive, got ${options.maxRps}`);
   }
-  const interval = options.maxRps ? 1000 / options.maxRps : 0;
+  const paced = options.maxRps !== undefined;
+  let maxRps = options.maxRps;
+  let { interval, tolerance } = maxRps ? paceOf(maxRps) : { interval: 0, tolerance: 0 };
+  let started = 0;
+  let heldBackMs = 0;
+  // Starts pass the gate one at a time: at most one waits for its time at once, since this time.
+  let heldBackSince: number | undefined;
+  // Starts waiting for their time wake when the rate changes, to be paced anew.
+  let rateChanged: Array<() => void> = [];
   let active = 0;
   let pausedUntil = 0;
   const queue: Waiter[] = [];
@@ -99,26 +139,53 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     });
   }
 
-  // Starts pass one at a time through a chain; each waits until `interval` after the previous one
-  // actually started. Spacing from actual (not planned) start times means a timer that fires late never
-  // lets the next start bunch up behind it.
+  // Starts pass one at a time through a chain; each waits for its theoretical time (`interval` after the
+  // previous one's), less at most `tolerance` when timers fired late: a late start catches up a little,
+  // never enough to crowd a calendar second.
   let gate: Promise<void> = Promise.resolve();
-  let lastStartAt = -Infinity;
+  let nextStartAt = -Infinity;
 
   function awaitStartTime(signal?: AbortSignal): Promise<void> {
-    if (interval === 0 && pausedUntil <= Date.now()) return Promise.resolve();
+    if (!paced && pausedUntil <= Date.now()) {
+      started++;
+      return Promise.resolve();
+    }
     const turn = gate.then(async () => {
-      const wait = Math.max(lastStartAt + interval, pausedUntil) - Date.now();
-      if (wait > 0) await sleep(wait);
-      lastStartAt = Date.now();
+      for (;;) {
+        const rateWait = maxRps === 0 ? Infinity : nextStartAt - tolerance - Date.now();
+        const wait = Math.max(rateWait, pausedUntil - Date.now());
+        if (wait <= 0) break;
+        if (rateWait > 0) heldBackSince = Date.now();
+        await (wait === Infinity
+          ? new Promise<void>((resolve) => rateChanged.push(resolve))
+          : sleepUntilRateChange(wait));
+        if (heldBackSince !== undefined) heldBackMs += Date.now() - heldBackSince;
+        heldBackSince = undefined;
+      }
+      nextStartAt = Math.max(nextStartAt, Date.now()) + interval;
+      started++;
     });
     gate = turn;
     return signal ? abortable(turn, signal) : turn;
   }
 
+  function sleepUntilRateChange(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        rateChanged = rateChanged.filter((r) => r !== done);
+        resolve();
+      }
+      rateChanged.push(done);
+    });
+  }
+
   return {
     concurrency: options.concurrency,
-    maxRps: options.maxRps,
+    get maxRps() {
+      return maxRps;
+    },
     async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
       await acquireSlot(signal);
       try {
@@ -143,14 +210,35 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return open();
     },
     saturated(): boolean {
-      return active >= open() || queue.length > 0 || interval > 0 || pausedUntil > Date.now();
+      return active >= open() || queue.length > 0 || paced || pausedUntil > Date.now();
     },
     describe(): string {
       const slots =
         open() < options.concurrency
           ? `${open()} of ${options.concurrency} in flight after a 429`
           : `${options.concurrency} in flight`;
-      return options.maxRps ? `${slots}, at most ${options.maxRps} requests/s` : slots;
+      return maxRps !== undefined ? `${slots}, at most ${Math.round(maxRps)} requests/s` : slots;
+    },
+    setMaxRps(rps: number): void {
+      if (!paced) throw new RangeError('setMaxRps needs a limiter built with maxRps');
+      if (!(rps >= 0) || !Number.isFinite(rps)) throw new RangeError(`maxRps must be 0 or more, got ${rps}`);
+      if (rps === maxRps) return;
+      maxRps = rps;
+      ({ interval, tolerance } = rps > 0 ? paceOf(rps) : { interval: 0, tolerance: 0 });
+      const waiting = rateChanged;
+      rateChanged = [];
+      for (const wake of waiting) wake();
+    },
+    takeDemand() {
+      const now = Date.now();
+      if (heldBackSince !== undefined) {
+        heldBackMs += now - heldBackSince;
+        heldBackSince = now;
+      }
+      const demand = { started, heldBackMs };
+      started = 0;
+      heldBackMs = 0;
+      return demand;
     },
   };
 }

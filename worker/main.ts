@@ -1,8 +1,10 @@
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createActivities, createLimiters } from '../activities/index.js';
 import { createPolicyActivities } from '../activities/policy-activities.js';
 import { loadTemporalConfig } from '../config/temporal-config.js';
 import { createWorker } from './create-worker.js';
+import { describeRateSharing, loadRateSharing, startRateShares } from './rate-shares.js';
 import { describeSystems, loadSystemsConfig } from './systems-config.js';
 import { installTelemetry } from './telemetry.js';
 import { loadWorkerEnv } from './worker-env.js';
@@ -32,6 +34,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   const telemetry = installTelemetry(env);
   // Validated before connecting, so that a typo in a base URL stops the worker at once.
   const systems = loadSystemsConfig(env);
+  const sharing = loadRateSharing(env);
   // One limiter per system shared by the deletion and the clean-up selection: vendors count per account.
   const limiters = createLimiters(systems);
   const activities = {
@@ -46,6 +49,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   const logger = Runtime.instance().logger;
   // Where each system points and whether it is usable; never a secret.
   for (const line of describeSystems(systems)) logger.info(`bulk-delete worker: ${line}`);
+  logger.info(`bulk-delete worker: ${describeRateSharing(sharing)}`);
   logger.info(`bulk-delete worker: ${telemetry}`);
   logger.info(
     `bulk-delete worker: ${env.BULK_DELETE_REPORT_STORE?.trim() ? `reports archived in ${env.BULK_DELETE_REPORT_STORE.trim()}` : 'reports not archived (BULK_DELETE_REPORT_STORE unset)'}`,
@@ -61,7 +65,22 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   });
   const health = healthBind ? await serveHealth(healthBind, worker) : undefined;
   if (healthBind) logger.info(`bulk-delete worker: health on http://${healthBind}/healthz`);
+  // Leases of each system's rate from the coordinator workflow, asked for with this worker's connection.
+  const shares =
+    sharing.mode === 'lease' && Object.keys(sharing.limits).length > 0
+      ? startRateShares({
+          client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+          taskQueue: config.BULK_DELETE_TASK_QUEUE,
+          sharing,
+          limiters,
+          log: (level, message) => {
+            if (level === 'warn') logger.warn(`bulk-delete worker: ${message}`);
+            else logger.info(`bulk-delete worker: ${message}`);
+          },
+        })
+      : undefined;
   const done = worker.run().finally(async () => {
+    await shares?.stop();
     health?.close();
     await connection.close();
   });

@@ -103,15 +103,13 @@ export function loadSystemsConfig(env: NodeJS.ProcessEnv = process.env): Systems
 }
 
 /**
- * One worker's share of an organization's request rate. Each worker spaces its starts evenly, but the
- * vendors count per calendar second, and workers' seconds do not line up: a worker can start one request
- * more than its share in a vendor's second. So with several workers each keeps one request a second back.
- * @example perWorkerRate(100, 2) // 49
+ * One worker's share of an organization's request rate: the limiter keeps every calendar second within it
+ * (activities/rate-limiter.ts, `paceOf`), so the shares of the workers add up to the limit at most.
+ * @example perWorkerRate(100, 2) // 50
  */
 export function perWorkerRate(maxRps: number | undefined, workers: number): number | undefined {
   if (maxRps === undefined) return undefined;
-  if (workers <= 1) return maxRps;
-  return Math.max(maxRps / workers - 1, maxRps / workers / 2);
+  return maxRps / Math.max(1, workers);
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describe, it } from 'node:test';
-import { createRateLimiter } from '../../activities/rate-limiter.js';
+import { createRateLimiter, paceOf } from '../../activities/rate-limiter.js';
 
 describe('the per-system rate limiter', () => {
   it('never runs more than its concurrency at once', async () => {
@@ -21,17 +21,34 @@ describe('the per-system rate limiter', () => {
     assert.equal(peak, 3);
   });
 
-  it('spaces starts evenly so that no second sees more than maxRps of them', async () => {
+  it('spaces starts evenly so that no calendar second sees more than maxRps of them', async () => {
     const limiter = createRateLimiter({ concurrency: 10, maxRps: 20 });
     const starts: number[] = [];
     await Promise.all(
-      Array.from({ length: 10 }, () => limiter.run(() => Promise.resolve(void starts.push(Date.now())))),
+      Array.from({ length: 30 }, () => limiter.run(() => Promise.resolve(void starts.push(Date.now())))),
     );
+    const perSecond = new Map<number, number>();
+    for (const t of starts)
+      perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
+    assert.ok(
+      [...perSecond.values()].every((n) => n <= 20),
+      `per second ${[...perSecond.values()].join(',')}`,
+    );
+    const { interval, tolerance } = paceOf(20);
     const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
     assert.ok(
-      gaps.every((gap) => gap >= 45),
+      gaps.every((gap) => gap >= interval - tolerance - 1),
       `gaps ${gaps.join(',')}`,
     );
+  });
+
+  it('the pace keeps every calendar second within maxRps less one, late timers included', () => {
+    for (const maxRps of [1, 1.5, 2, 2.5, 3, 10, 33.3, 49, 50, 99, 100, 1000]) {
+      const { interval, tolerance } = paceOf(maxRps);
+      // A generic cell rate algorithm lets floor((window + tolerance) / interval) + 1 starts into a window.
+      const most = Math.floor((999.999 + tolerance) / interval) + 1;
+      assert.ok(most <= Math.max(1, Math.floor(maxRps) - (maxRps >= 2 ? 1 : 0)), `${maxRps}: ${most}`);
+    }
   });
 
   it('a caller waiting for a slot leaves the queue at once when its signal aborts, with the signal’s reason', async () => {
@@ -47,6 +64,34 @@ describe('the per-system rate limiter', () => {
     await hold;
     // The slot it never took is free for the next caller.
     assert.equal(await limiter.run(() => Promise.resolve('next')), 'next');
+  });
+
+  it('setMaxRps(0) holds every start until a later call raises the rate', async () => {
+    const limiter = createRateLimiter({ concurrency: 5, maxRps: 10 });
+    limiter.setMaxRps(0);
+    let ran = false;
+    const held = limiter.run(() => Promise.resolve(void (ran = true)));
+    await delay(100);
+    assert.equal(ran, false);
+    const demand = limiter.takeDemand();
+    assert.equal(demand.started, 0);
+    assert.ok(demand.heldBackMs > 0, 'held back by the rate of 0');
+    limiter.setMaxRps(50);
+    await held;
+    assert.equal(ran, true);
+    assert.equal(limiter.maxRps, 50);
+  });
+
+  it('takeDemand counts the starts and how long the rate held them back, then resets', async () => {
+    const limiter = createRateLimiter({ concurrency: 5, maxRps: 1000 });
+    await limiter.run(() => Promise.resolve());
+    assert.deepEqual(limiter.takeDemand(), { started: 1, heldBackMs: 0 });
+    limiter.setMaxRps(20);
+    await Promise.all([1, 2, 3].map(() => limiter.run(() => Promise.resolve())));
+    const demand = limiter.takeDemand();
+    assert.equal(demand.started, 3);
+    assert.ok(demand.heldBackMs > 0);
+    assert.deepEqual(limiter.takeDemand(), { started: 0, heldBackMs: 0 });
   });
 
   it('pauseFor holds every later start back', async () => {

@@ -3,6 +3,7 @@
  * and the sandbox, each workflow's history (parent and chunks) saved under `test/workflows/histories/`.
  * Run it when a workflow change is meant to be incompatible (with a version bump), never to make the
  * replay test pass: `node --import tsx test/workflows/record-histories.ts TAG` (keep the older files).
+ * `... record-histories.ts TAG rate-shares` records the rate shares coordinator only.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -10,13 +11,17 @@ import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { startBulkDelete } from '../../client/start.js';
 import { Plan } from '../../plan/index.js';
-import { approveUpdate, progressQuery } from '../../workflows/index.js';
+import type { Holding } from '../../plan/rate-shares.js';
+import { approveUpdate, progressQuery, rateSharesWorkflow } from '../../workflows/index.js';
+import { requestShares } from '../../worker/rate-shares.js';
 import { activitiesFor, startStack } from '../helpers/stack.js';
 import { uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
 
 const DIR = fileURLToPath(new URL('./histories/', import.meta.url));
 /** A tag for the file names, so that histories of each version of the workflows are kept side by side. */
 const TAG = process.argv[2] ?? 'v1';
+/** `rate-shares`: only the coordinator of shared rate limits. */
+const ONLY = process.argv[3];
 
 async function save(client: Client, name: string, workflowIds: string[]): Promise<void> {
   for (const [i, id] of workflowIds.entries()) {
@@ -30,9 +35,61 @@ async function save(client: Client, name: string, workflowIds: string[]): Promis
   }
 }
 
+/**
+ * The coordinator of shared rate limits, started afresh by update-with-start as the workers start it:
+ * two workers ask, renew and fall silent; after a few updates it continues as new. Both runs are saved.
+ */
+async function recordRateShares(client: Client, taskQueue: string): Promise<void> {
+  const where = { taskQueue, workflowId: 'replay-rate-shares' };
+  const ask = (worker: string, holding: Holding, seenAt: number | undefined, saturated: boolean) =>
+    requestShares(client, where, {
+      worker,
+      holding,
+      seenAt,
+      workerCount: 2,
+      systems: { twelvelabs: { limit: 100, rate: saturated ? 40 : 0, saturated } },
+    });
+  const first = await client.workflow.start(rateSharesWorkflow, {
+    ...where,
+    args: [{ updatesPerRun: 6 }],
+  });
+  let a = await ask('a', 'static', undefined, true);
+  let b = await ask('b', 'static', undefined, false);
+  a = await ask('a', 'lease', a.at, true);
+  b = await ask('b', 'lease', b.at, false);
+  a = await ask('a', 'lease', a.at, true);
+  // The sixth update ends the run: it continues as new with the claims.
+  b = await ask('b', 'lease', b.at, true);
+  await ask('a', 'lease', a.at, true);
+  await ask('b', 'lease', b.at, true);
+  const history = async (runId: string) =>
+    JSON.parse(
+      historyToJSON(await client.workflow.getHandle(where.workflowId, runId).fetchHistory()),
+    ) as unknown;
+  const latest = await client.workflow.getHandle(where.workflowId).describe();
+  await client.workflow.getHandle(where.workflowId).terminate('recorded');
+  for (const [i, runId] of [first.firstExecutionRunId, latest.runId].entries()) {
+    await writeFile(
+      `${DIR}${TAG}-rate-shares-${i}.json`,
+      `${JSON.stringify({ workflowId: where.workflowId, history: await history(runId) })}\n`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   await mkdir(DIR, { recursive: true });
   const stack = await startStack();
+  if (ONLY === 'rate-shares') {
+    try {
+      const taskQueue = uniqueTaskQueue('record');
+      await withWorker(stack.temporal, taskQueue, {}, () =>
+        recordRateShares(stack.temporal.client, taskQueue),
+      );
+    } finally {
+      await stack.close();
+    }
+    return;
+  }
   try {
     const client = stack.temporal.client;
     const { plan: generated, env } = await stack.sandbox.generate(198, 3);
