@@ -7,12 +7,14 @@
  *   node --import tsx bench/bulk-delete-run.ts PLAN.json ENV.json [chunkSize] [window]
  */
 import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { fetchReport } from '../client/report-fetch.js';
 import { planRefFor, startBulkDelete } from '../client/start.js';
 import { SEARCH_ATTRIBUTES } from '../plan/index.js';
+import { WORKER_NODE_OPTIONS } from '../worker/memory.js';
 import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
 
 /** One line per activity of a chunk: its type, seconds from the run's start to its start, and its duration. */
@@ -74,7 +76,9 @@ const temporal = await TestWorkflowEnvironment.createLocal({
 try {
   const planRef = await planRefFor(planFile);
   const taskQueue = `bench-${Date.now()}`;
-  // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the worker alone.
+  // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the worker alone;
+  // BENCH_WORKER_STDOUT=FILE keeps the worker's stdout (e.g. what --trace-gc prints) in FILE.
+  const stdoutFile = process.env.BENCH_WORKER_STDOUT;
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const worker = spawn(process.execPath, [...nodeArgs, 'dist/bin/bulk-delete.js', 'worker'], {
     cwd: PROJECT_ROOT,
@@ -82,11 +86,13 @@ try {
       ...process.env,
       ...env,
       NODE_ENV: 'production',
+      // As the image runs it (Dockerfile); BENCH_WORKER_NODE_OPTIONS= (empty) runs it without.
+      NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? WORKER_NODE_OPTIONS,
       TEMPORAL_ADDRESS: temporal.connection.options.address,
       BULK_DELETE_TASK_QUEUE: taskQueue,
       BULK_DELETE_LOG_LEVEL: 'ERROR',
     },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', stdoutFile ? openSync(stdoutFile, 'w') : 'ignore', 'inherit'],
   });
   let peakKb = 0;
   const sampler = setInterval(() => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadWorkerEnv } from '../../worker/worker-env.js';
+import { readFileSync } from 'node:fs';
+import { DEFAULT_WORKER_V8_FLAGS, WORKER_NODE_OPTIONS, describeHeap } from '../../worker/memory.js';
+import { DEFAULT_MAX_CACHED_WORKFLOWS, loadWorkerEnv } from '../../worker/worker-env.js';
 
 describe('worker settings', () => {
   it('gives running activities 60 seconds to finish on shutdown unless BULK_DELETE_SHUTDOWN_GRACE says otherwise', () => {
@@ -16,5 +18,44 @@ describe('worker settings', () => {
       () => loadWorkerEnv({ BULK_DELETE_SHUTDOWN_GRACE: 'one minute' }),
       /BULK_DELETE_SHUTDOWN_GRACE/,
     );
+  });
+
+  it('caches 100 workflow runs unless BULK_DELETE_MAX_CACHED_WORKFLOWS says otherwise', () => {
+    assert.equal(DEFAULT_MAX_CACHED_WORKFLOWS, 100);
+    assert.equal(loadWorkerEnv({}).BULK_DELETE_MAX_CACHED_WORKFLOWS, 100);
+    assert.equal(
+      loadWorkerEnv({ BULK_DELETE_MAX_CACHED_WORKFLOWS: ' ' }).BULK_DELETE_MAX_CACHED_WORKFLOWS,
+      100,
+    );
+    assert.equal(
+      loadWorkerEnv({ BULK_DELETE_MAX_CACHED_WORKFLOWS: '20' }).BULK_DELETE_MAX_CACHED_WORKFLOWS,
+      20,
+    );
+    for (const bad of ['1', '0', '2.5', 'many']) {
+      assert.throws(
+        () => loadWorkerEnv({ BULK_DELETE_MAX_CACHED_WORKFLOWS: bad }),
+        /BULK_DELETE_MAX_CACHED_WORKFLOWS/,
+      );
+    }
+  });
+
+  it('sets the lean V8 flags unless BULK_DELETE_V8_FLAGS says otherwise (none: none)', () => {
+    assert.deepEqual(loadWorkerEnv({}).BULK_DELETE_V8_FLAGS, DEFAULT_WORKER_V8_FLAGS.split(' '));
+    assert.deepEqual(loadWorkerEnv({ BULK_DELETE_V8_FLAGS: 'none' }).BULK_DELETE_V8_FLAGS, []);
+    assert.deepEqual(
+      loadWorkerEnv({ BULK_DELETE_V8_FLAGS: ' --heap-growing-percent=30  --max-semi-space-size=2 ' })
+        .BULK_DELETE_V8_FLAGS,
+      ['--heap-growing-percent=30', '--max-semi-space-size=2'],
+    );
+    for (const bad of ['heap-growing-percent=30', '--heap-growing-percent=30;rm', '-x']) {
+      assert.throws(() => loadWorkerEnv({ BULK_DELETE_V8_FLAGS: bad }), /BULK_DELETE_V8_FLAGS/);
+    }
+  });
+
+  it("bounds the main thread's young generation in the image, as the start-up log tells", () => {
+    const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+    assert.match(dockerfile, new RegExp(`NODE_OPTIONS="${WORKER_NODE_OPTIONS}"`));
+    assert.match(describeHeap([], { NODE_OPTIONS: WORKER_NODE_OPTIONS }), /young generation at most 8 MiB/);
+    assert.match(describeHeap([], {}), /NODE_OPTIONS=--max-semi-space-size=4 lowers it/);
   });
 });
