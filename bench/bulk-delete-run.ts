@@ -14,7 +14,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { fetchReport } from '../client/report-fetch.js';
 import { planRefFor, startBulkDelete } from '../client/start.js';
 import { SEARCH_ATTRIBUTES } from '../plan/index.js';
-import { WORKER_NODE_OPTIONS } from '../worker/memory.js';
+import { WORKER_PROCESS_ENV } from '../worker/memory.js';
 import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
 
 /** One line per activity of a chunk: its type, seconds from the run's start to its start, and its duration. */
@@ -86,8 +86,9 @@ try {
       ...process.env,
       ...env,
       NODE_ENV: 'production',
-      // As the image runs it (Dockerfile); BENCH_WORKER_NODE_OPTIONS= (empty) runs it without.
-      NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS ?? WORKER_NODE_OPTIONS,
+      // As the image runs it (Dockerfile: NODE_OPTIONS, MALLOC_ARENA_MAX); BENCH_WORKER_PLAIN=1 runs
+      // it with neither.
+      ...(process.env.BENCH_WORKER_PLAIN ? {} : WORKER_PROCESS_ENV),
       TEMPORAL_ADDRESS: temporal.connection.options.address,
       BULK_DELETE_TASK_QUEUE: taskQueue,
       BULK_DELETE_LOG_LEVEL: 'ERROR',

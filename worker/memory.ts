@@ -19,6 +19,15 @@ export const DEFAULT_WORKER_V8_FLAGS = '--heap-growing-percent=50 --max-semi-spa
 /** What the image puts in `NODE_OPTIONS` for the main thread: its young generation 8 MB instead of 32. */
 export const WORKER_NODE_OPTIONS = '--max-semi-space-size=4';
 
+/**
+ * The environment the image starts the worker with, read before any code of ours runs:
+ * - `NODE_OPTIONS`: `WORKER_NODE_OPTIONS`;
+ * - `MALLOC_ARENA_MAX=2`: glibc gives each thread that allocates its own arena (up to 8 per core), and
+ *   memory freed in one is not reused by another: the native side (Temporal's core, its threads) crept
+ *   from ~55 to ~85 MB during a 30,000-item run with the default, ~45 MB with 2 arenas.
+ */
+export const WORKER_PROCESS_ENV = { NODE_OPTIONS: WORKER_NODE_OPTIONS, MALLOC_ARENA_MAX: '2' } as const;
+
 /** One V8 flag as `BULK_DELETE_V8_FLAGS` takes it: `--name` or `--name=value`. */
 export const V8_FLAG = /^--[a-z][a-z0-9-]*(=[\w.-]+)?$/;
 
@@ -37,14 +46,18 @@ export function applyV8Flags(flags: readonly string[]): readonly string[] {
   return flags;
 }
 
-/** The main thread's heap limit and young generation, for the start-up log. */
+/** The main thread's heap limit and young generation and the malloc arenas, for the start-up log. */
 export function describeHeap(execArgv: readonly string[] = process.execArgv, env = process.env): string {
   const limit = Math.round(v8.getHeapStatistics().heap_size_limit / 2 ** 20);
   const semi = [...execArgv, ...(env.NODE_OPTIONS ?? '').split(/\s+/)]
     .map((arg) => /^--max-semi-space-size=(\d+)$/.exec(arg)?.[1])
     .filter(Boolean)
     .pop();
-  return semi
-    ? `main thread: heap limit ${limit} MiB, young generation at most ${2 * Number(semi)} MiB`
-    : `main thread: heap limit ${limit} MiB, young generation V8's default (NODE_OPTIONS=${WORKER_NODE_OPTIONS} lowers it)`;
+  const young = semi
+    ? `young generation at most ${2 * Number(semi)} MiB`
+    : `young generation V8's default (NODE_OPTIONS=${WORKER_NODE_OPTIONS} lowers it)`;
+  const arenas = env.MALLOC_ARENA_MAX
+    ? `MALLOC_ARENA_MAX=${env.MALLOC_ARENA_MAX}`
+    : `malloc arenas glibc's default (MALLOC_ARENA_MAX=${WORKER_PROCESS_ENV.MALLOC_ARENA_MAX} lowers them)`;
+  return `main thread: heap limit ${limit} MiB, ${young}; ${arenas}`;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
-import { DEFAULT_WORKER_V8_FLAGS, WORKER_NODE_OPTIONS, describeHeap } from '../../worker/memory.js';
+import { DEFAULT_WORKER_V8_FLAGS, WORKER_PROCESS_ENV, describeHeap } from '../../worker/memory.js';
 import { DEFAULT_MAX_CACHED_WORKFLOWS, loadWorkerEnv } from '../../worker/worker-env.js';
 
 describe('worker settings', () => {
@@ -52,10 +52,17 @@ describe('worker settings', () => {
     }
   });
 
-  it("bounds the main thread's young generation in the image, as the start-up log tells", () => {
+  it('starts in the image with the environment the start-up log checks (NODE_OPTIONS, MALLOC_ARENA_MAX)', () => {
     const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
-    assert.match(dockerfile, new RegExp(`NODE_OPTIONS="${WORKER_NODE_OPTIONS}"`));
-    assert.match(describeHeap([], { NODE_OPTIONS: WORKER_NODE_OPTIONS }), /young generation at most 8 MiB/);
-    assert.match(describeHeap([], {}), /NODE_OPTIONS=--max-semi-space-size=4 lowers it/);
+    assert.ok(dockerfile.includes(`NODE_OPTIONS="${WORKER_PROCESS_ENV.NODE_OPTIONS}"`));
+    assert.ok(dockerfile.includes(`MALLOC_ARENA_MAX=${WORKER_PROCESS_ENV.MALLOC_ARENA_MAX}`));
+    assert.match(
+      describeHeap([], { ...WORKER_PROCESS_ENV }),
+      /young generation at most 8 MiB; MALLOC_ARENA_MAX=2$/,
+    );
+    assert.match(
+      describeHeap([], {}),
+      /NODE_OPTIONS=--max-semi-space-size=4 lowers it.*MALLOC_ARENA_MAX=2 lowers/,
+    );
   });
 });
