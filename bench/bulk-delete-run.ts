@@ -7,6 +7,7 @@
  *   node --import tsx bench/bulk-delete-run.ts PLAN.json ENV.json [chunkSize] [window]
  */
 import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -14,6 +15,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { fetchReport } from '../client/report-fetch.js';
 import { planRefFor, startBulkDelete } from '../client/start.js';
 import { SEARCH_ATTRIBUTES } from '../plan/index.js';
+import { WORKER_PROCESS_ENV } from '../worker/memory.js';
 import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
 
 /** One line per activity of a chunk: its type, seconds from the run's start to its start, and its duration. */
@@ -97,7 +99,9 @@ const temporal = await TestWorkflowEnvironment.createLocal({
 try {
   const planRef = await planRefFor(planFile);
   const taskQueue = `bench-${Date.now()}`;
-  // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the worker alone.
+  // BENCH_WORKER_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles the worker alone;
+  // BENCH_WORKER_STDOUT=FILE keeps the worker's stdout (e.g. what --trace-gc prints) in FILE.
+  const stdoutFile = process.env.BENCH_WORKER_STDOUT;
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   // BENCH_WORKERS=N runs N worker processes on the task queue (e.g. one per core); peak RSS is the largest.
   const workerCount = Number(process.env.BENCH_WORKERS ?? 1);
@@ -109,12 +113,15 @@ try {
         ...process.env,
         ...env,
         NODE_ENV: 'production',
+        // As the image runs it (Dockerfile: NODE_OPTIONS, MALLOC_ARENA_MAX); BENCH_WORKER_PLAIN=1 runs
+        // it with neither.
+        ...(process.env.BENCH_WORKER_PLAIN ? {} : WORKER_PROCESS_ENV),
         TEMPORAL_ADDRESS: temporal.connection.options.address,
         BULK_DELETE_TASK_QUEUE: taskQueue,
         BULK_DELETE_LOG_LEVEL: 'ERROR',
         BULK_DELETE_HEALTH_BIND: `127.0.0.1:${port}`,
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
+      stdio: ['ignore', stdoutFile ? openSync(stdoutFile, 'w') : 'ignore', 'inherit'],
     });
   const workers = ports.map(spawnWorker);
   // The clock starts once every worker polls its task queue, as a long-running deployment's would.

@@ -10,6 +10,7 @@ import { installTelemetry } from './telemetry.js';
 import { loadWorkerEnv } from './worker-env.js';
 import { serveHealth } from './health.js';
 import { describeWorkflowBundle } from './workflow-bundle.js';
+import { applyV8Flags, describeHeap } from './memory.js';
 
 export interface RunningWorker {
   worker: Worker;
@@ -29,8 +30,14 @@ export interface RunningWorker {
  */
 export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise<RunningWorker> {
   const config = loadTemporalConfig(env);
-  const { BULK_DELETE_SHUTDOWN_GRACE: shutdownGraceTimeMs, BULK_DELETE_HEALTH_BIND: healthBind } =
-    loadWorkerEnv(env);
+  const {
+    BULK_DELETE_SHUTDOWN_GRACE: shutdownGraceTimeMs,
+    BULK_DELETE_HEALTH_BIND: healthBind,
+    BULK_DELETE_MAX_CACHED_WORKFLOWS: maxCachedWorkflows,
+    BULK_DELETE_V8_FLAGS: v8Flags,
+  } = loadWorkerEnv(env);
+  // Before the Temporal worker starts its workflow thread, whose heap takes the flags set at its start.
+  applyV8Flags(v8Flags);
   const telemetry = installTelemetry(env);
   // Validated before connecting, so that a typo in a base URL stops the worker at once.
   const systems = loadSystemsConfig(env);
@@ -55,6 +62,9 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
     `bulk-delete worker: ${env.BULK_DELETE_REPORT_STORE?.trim() ? `reports archived in ${env.BULK_DELETE_REPORT_STORE.trim()}` : 'reports not archived (BULK_DELETE_REPORT_STORE unset)'}`,
   );
   logger.info(`bulk-delete worker: ${describeWorkflowBundle()}`);
+  logger.info(
+    `bulk-delete worker: V8 flags ${v8Flags.length ? v8Flags.join(' ') : 'none'}; ${describeHeap()}; up to ${maxCachedWorkflows} workflow runs cached`,
+  );
   const connection = await NativeConnection.connect(config.connection);
   const worker = await createWorker({
     connection,
@@ -62,6 +72,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
     taskQueue: config.BULK_DELETE_TASK_QUEUE,
     activities,
     shutdownGraceTimeMs,
+    maxCachedWorkflows,
   });
   const health = healthBind ? await serveHealth(healthBind, worker) : undefined;
   if (healthBind) logger.info(`bulk-delete worker: health on http://${healthBind}/healthz`);

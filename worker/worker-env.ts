@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_WORKER_V8_FLAGS, V8_FLAG, parseV8Flags } from './memory.js';
 
 /** `60s`, `2m`, `500ms`, or a bare number of seconds. */
 const Duration = z
@@ -13,6 +14,12 @@ const Duration = z
 
 /** The default of `BULK_DELETE_SHUTDOWN_GRACE`, in milliseconds. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 60_000;
+
+/** The default of `BULK_DELETE_MAX_CACHED_WORKFLOWS`. */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
+
+const unsetWhenEmpty = (value: unknown) =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;
 
 /** Settings of the worker process itself (not of Temporal nor of the vendors). */
 export const WorkerEnv = z.object({
@@ -32,6 +39,32 @@ export const WorkerEnv = z.object({
       .string()
       .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9465')
       .optional(),
+  ),
+  /**
+   * Workflow runs kept in the worker's memory between their tasks (the rest replay their history when
+   * they next have work). A run holds 1 + window of them open (default 5). @default 100
+   */
+  BULK_DELETE_MAX_CACHED_WORKFLOWS: z.preprocess(
+    unsetWhenEmpty,
+    z.coerce
+      .number()
+      .int('must be a whole number')
+      .min(2, 'must be at least 2')
+      .default(DEFAULT_MAX_CACHED_WORKFLOWS),
+  ),
+  /**
+   * V8 flags the worker sets on itself at start (worker/memory.ts), space-separated; `none`: none.
+   * @default --heap-growing-percent=50 --max-semi-space-size=4
+   */
+  BULK_DELETE_V8_FLAGS: z.preprocess(
+    unsetWhenEmpty,
+    z
+      .string()
+      .default(DEFAULT_WORKER_V8_FLAGS)
+      .transform(parseV8Flags)
+      .refine((flags) => flags.every((flag) => V8_FLAG.test(flag)), {
+        message: 'must be V8 flags such as --heap-growing-percent=50, space-separated, or none',
+      }),
   ),
 });
 export type WorkerEnv = z.infer<typeof WorkerEnv>;
