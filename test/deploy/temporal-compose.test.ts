@@ -25,6 +25,7 @@ const Service = z.looseObject({
   entrypoint: z.array(z.string()).optional(),
   healthcheck: z.looseObject({ test: z.array(z.string()) }).optional(),
   stop_grace_period: z.string().optional(),
+  deploy: z.looseObject({ replicas: z.number().optional() }).optional(),
 });
 const Compose = z.looseObject({
   services: z.record(z.string(), Service),
@@ -102,6 +103,14 @@ describe('temporal-compose.yml', () => {
     assert.ok(services.temporal!.ports!.some((p) => p.endsWith(':8000')));
     assert.equal(services.worker!.environment!.BULK_DELETE_METRICS_BIND, '0.0.0.0:9464');
     assert.ok(services.worker!.ports!.some((p) => p.endsWith(':9464')));
+  });
+
+  it("tells each worker how many workers share the vendors' rate limits: as many as it runs", () => {
+    const worker = services.worker!;
+    const replicas = worker.deploy?.replicas ?? 1;
+    // .env.example says 1 (one worker); the stack's own setting must win over it, or N workers each
+    // keep to the whole limit and together make N times the rate.
+    assert.equal(Number(worker.environment!.BULK_DELETE_WORKER_COUNT), replicas);
   });
 
   it('gives the workers .env, a healthcheck, and a stop grace period above their shutdown grace', () => {
