@@ -10,13 +10,13 @@ import { spawn } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { fetchReport } from '../client/report-fetch.js';
 import { planRefFor, startBulkDelete } from '../client/start.js';
-import { SEARCH_ATTRIBUTES } from '../plan/index.js';
 import { WORKER_PROCESS_ENV } from '../worker/memory.js';
-import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
+import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
+import { startDevServer } from './dev-server.js';
 
 /** One line per activity of a chunk: its type, seconds from the run's start to its start, and its duration. */
 async function timelineOf(
@@ -88,14 +88,7 @@ const env = JSON.parse(await readFile(envFile, 'utf8')) as Record<string, string
 const chunkSize = chunkArg ? Number(chunkArg) : undefined;
 const window = windowArg ? Number(windowArg) : undefined;
 
-const temporal = await TestWorkflowEnvironment.createLocal({
-  server: {
-    executable: { type: 'existing-path', path: findTemporalCli() },
-    ip: '127.0.0.1',
-    searchAttributes: [...SEARCH_ATTRIBUTES],
-    log: { format: 'pretty', level: 'error' },
-  },
-});
+const temporal = await startDevServer();
 try {
   const planRef = await planRefFor(planFile);
   const taskQueue = `bench-${Date.now()}`;

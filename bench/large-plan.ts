@@ -8,16 +8,14 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { fetchReport } from '../client/report-fetch.js';
 import { planRefFor, startBulkDelete } from '../client/start.js';
-import { SEARCH_ATTRIBUTES } from '../plan/index.js';
-import { findTemporalCli } from '../scripts/temporal-paths.js';
 import { createWorker } from '../worker/create-worker.js';
 import { control, startSandboxProcess } from './sandbox-process.js';
 import { loadSystemsConfig } from '../worker/systems-config.js';
+import { startDevServer } from './dev-server.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -25,14 +23,7 @@ const [items = 10_000, chunkSize = 100, window = 4] = process.argv.slice(2).map(
 
 async function main(): Promise<void> {
   const sandbox = await startSandboxProcess();
-  const temporal = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: findTemporalCli() },
-      ip: '127.0.0.1',
-      searchAttributes: [...SEARCH_ATTRIBUTES],
-      log: { format: 'pretty', level: 'error' },
-    },
-  });
+  const temporal = await startDevServer();
   try {
     await control(sandbox.url, '/seed', { entityReadyAfterMs: 50 });
     const generated = await control<{ plan: unknown; env: Record<string, string> }>(

@@ -13,13 +13,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { planRefFor, startBulkDelete } from '../client/start.js';
-import { SEARCH_ATTRIBUTES } from '../plan/index.js';
 import { held } from '../plan/rate-shares.js';
 import { RATE_SHARES_WORKFLOW_ID, sharesQuery } from '../workflows/index.js';
-import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
+import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
 import { control, startSandboxProcess } from './sandbox-process.js';
+import { startDevServer } from './dev-server.js';
 
 const [items = 1500, limit = 100, workerCount = 2] = process.argv.slice(2).map(Number);
 
@@ -53,14 +52,7 @@ function node(argv: string[], env: NodeJS.ProcessEnv): ChildProcess {
 
 const sandbox = await startSandboxProcess();
 const { url } = sandbox;
-const temporal = await TestWorkflowEnvironment.createLocal({
-  server: {
-    executable: { type: 'existing-path', path: findTemporalCli() },
-    ip: '127.0.0.1',
-    searchAttributes: [...SEARCH_ATTRIBUTES],
-    log: { format: 'pretty', level: 'error' },
-  },
-});
+const temporal = await startDevServer();
 const workers: ChildProcess[] = [];
 try {
   await control(url, '/seed', { entityReadyAfterMs: 50 });

@@ -9,22 +9,14 @@
  */
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import { SEARCH_ATTRIBUTES } from '../plan/index.js';
-import { PROJECT_ROOT, findTemporalCli } from '../scripts/temporal-paths.js';
+import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
 import { WORKER_PROCESS_ENV } from '../worker/memory.js';
+import { startDevServer } from './dev-server.js';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const seconds = Number(process.argv[2] ?? 15);
-const temporal = await TestWorkflowEnvironment.createLocal({
-  server: {
-    executable: { type: 'existing-path', path: findTemporalCli() },
-    ip: '127.0.0.1',
-    searchAttributes: [...SEARCH_ATTRIBUTES],
-    log: { format: 'pretty', level: 'error' },
-  },
-});
+const temporal = await startDevServer();
 try {
   const nodeArgs = (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const worker = spawn(
