@@ -126,7 +126,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       for (let attempt = 1; ; attempt++) {
         stopIfAsked(failure);
         try {
-          return await once(call, site, scope);
+          return await once(call, site, scope, unit);
         } catch (error) {
           if (!(error instanceof CallError)) {
             throwIfCancelled(scope.signal);
@@ -186,6 +186,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     call: HttpCall<S>,
     site: CallSite,
     scope: ReturnType<typeof activityScope>,
+    unit: ReturnType<typeof currentUnit>,
   ): Promise<z.infer<S>> {
     // A hung request must fail as our retryable timeout before Temporal times out the whole attempt.
     const timeoutMs =
@@ -194,10 +195,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         : Math.max(100, Math.min(options.timeoutMs, Math.floor(scope.startToCloseTimeoutMs * 0.8)));
     let body: unknown;
     // Told to the phase's heartbeat only while the limiter holds the call back.
-    const unit = currentUnit();
     const queued =
       unit?.waits && options.limiter.saturated()
-        ? unit.waits.queue(options.system, options.limiter.describe())
+        ? unit.waits.queue(options.system, () => options.limiter.describe())
         : undefined;
     try {
       const response = await options.limiter.run(() => {

@@ -21,7 +21,7 @@ const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
 export class WaitBoard {
   private retrying = 0;
   private lastReason = '';
-  private readonly queued = new Map<string, { count: number; limit: string }>();
+  private readonly queued = new Map<string, { count: number; limit: () => string }>();
 
   /** A call starts waiting to be sent again; answers the function that ends the wait. */
   retry(why: string): () => void {
@@ -30,8 +30,11 @@ export class WaitBoard {
     return () => void this.retrying--;
   }
 
-  /** A call waits for its system's limiter (`limit` says what it allows); answers the end of the wait. */
-  queue(system: string, limit: string): () => void {
+  /**
+   * A call waits for its system's limiter (`limit` says what it allows, asked only when a heartbeat tells
+   * it); answers the end of the wait.
+   */
+  queue(system: string, limit: () => string): () => void {
     const q = this.queued.get(system) ?? { count: 0, limit };
     q.count++;
     q.limit = limit;
@@ -51,7 +54,7 @@ export class WaitBoard {
   describe(): string | undefined {
     const parts: string[] = [];
     for (const [system, q] of this.queued) {
-      if (q.count > 0) parts.push(`${calls(q.count)} queued for ${system} (${q.limit})`);
+      if (q.count > 0) parts.push(`${calls(q.count)} queued for ${system} (${q.limit()})`);
     }
     if (this.retrying > 0) {
       parts.push(`${calls(this.retrying)} waiting to be sent again (last: ${this.lastReason})`);

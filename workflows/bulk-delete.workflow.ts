@@ -270,17 +270,19 @@ export async function bulkDeleteWorkflow(
       ).settled,
       failureThresholdMinItems: options.failureThresholdMinItems,
     }) === window;
+  /** Answers a chunk's tally (or its gated ask): counted, and whether the run must stop. */
+  const ack = async (chunk: number, seq: number): Promise<void> => {
+    const id = running.get(chunk)?.id ?? `${workflowId}/chunk-${pad(chunk)}`;
+    await getExternalWorkflowHandle(id)
+      .signal(tallyAckSignal, { seq, ...(state.stopReason ? { stop: state.stopReason } : {}) })
+      .catch(() => undefined);
+  };
   /** Answers the gated chunks once the first chunk has shown the failure rate, or the run stops. */
   const releaseGates = async (): Promise<void> => {
     if (gated.size === 0 || (!windowOpen() && state.stopReason === undefined)) return;
     const asks = [...gated];
     gated.clear();
-    for (const [chunk, seq] of asks) {
-      const id = running.get(chunk)?.id ?? `${workflowId}/chunk-${pad(chunk)}`;
-      await getExternalWorkflowHandle(id)
-        .signal(tallyAckSignal, { seq, ...(state.stopReason ? { stop: state.stopReason } : {}) })
-        .catch(() => undefined);
-    }
+    for (const [chunk, seq] of asks) await ack(chunk, seq);
   };
   // A chunk tells its failures before its next irreversible phase and waits for this verdict.
   setHandler(chunkTallySignal, async ({ chunk, seq, settled, failed, gated: asks }) => {
@@ -301,10 +303,7 @@ export async function bulkDeleteWorkflow(
       );
       if (breach) state.stopReason = breach;
     }
-    const id = entry?.id ?? `${workflowId}/chunk-${pad(chunk)}`;
-    await getExternalWorkflowHandle(id)
-      .signal(tallyAckSignal, { seq, ...(state.stopReason ? { stop: state.stopReason } : {}) })
-      .catch(() => undefined);
+    await ack(chunk, seq);
     await releaseGates();
   });
 
