@@ -17,6 +17,7 @@ import { planRefFor, startBulkDelete } from '../client/start.js';
 import { WORKER_PROCESS_ENV } from '../worker/memory.js';
 import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
 import { startDevServer } from './dev-server.js';
+import { samplePeakRss } from './cpu-sampler.js';
 
 /** One line per activity of a chunk: its type, seconds from the run's start to its start, and its duration. */
 async function timelineOf(
@@ -119,14 +120,7 @@ try {
   const workers = ports.map(spawnWorker);
   // The clock starts once every worker polls its task queue, as a long-running deployment's would.
   await Promise.all(ports.map(untilHealthy));
-  let peakKb = 0;
-  const sampler = setInterval(() => {
-    for (const worker of workers) {
-      readFile(`/proc/${worker.pid}/status`, 'utf8')
-        .then((s) => (peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0))))
-        .catch(() => undefined);
-    }
-  }, 200);
+  const peak = samplePeakRss(() => workers.map((w) => w.pid!));
   const started = Date.now();
   const handle = await startBulkDelete(
     temporal.client,
@@ -140,7 +134,7 @@ try {
   await handle.result().catch(() => undefined);
   const { report, result } = await fetchReport(temporal.client, handle.workflowId);
   const seconds = (Date.now() - started) / 1000;
-  clearInterval(sampler);
+  const workerPeakRssMB = peak.stop();
   await Promise.all(
     workers.map((worker) => {
       worker.kill('SIGTERM');
@@ -169,7 +163,7 @@ try {
       events: lengths.reduce((a, b) => a + b, 0),
       eventsPerItem: lengths.reduce((a, b) => a + b, 0) / Math.max(1, items),
       largestHistory: Math.max(...lengths),
-      workerPeakRssMB: Math.round(peakKb / 1024),
+      workerPeakRssMB,
     }),
   );
 } finally {

@@ -9,11 +9,11 @@
  * `heavy` faults are 10% 5xx, 5% 429 (Retry-After 1 s) and 2% dropped connections on all three systems.
  */
 import { spawn } from 'node:child_process';
-import { readFile, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
-import { sampleCpu } from './cpu-sampler.js';
+import { cpuTicks, sampleCpu, samplePeakRss } from './cpu-sampler.js';
 import { control, startSandboxProcess } from './sandbox-process.js';
 
 /** Which part of the process tree a command is, for CPU seconds per role. */
@@ -55,35 +55,23 @@ async function run(
 ): Promise<{ out: Record<string, unknown>; peakRssMB: number; cpuSeconds: Record<string, number> }> {
   const proc = child(argv, env);
   const cpu = sampleCpu(() => [proc.pid!], roleOf);
-  const sandboxBefore = await sandboxTicks(sandboxPid);
+  const sandboxBefore = await cpuTicks(sandboxPid);
   let text = '';
-  let peakKb = 0;
   proc.stdout.setEncoding('utf8');
   proc.stdout.on('data', (t: string) => (text += t));
-  const sample = setInterval(() => {
-    readFile(`/proc/${proc.pid}/status`, 'utf8')
-      .then((s) => (peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0))))
-      .catch(() => undefined);
-  }, 200);
+  const peak = samplePeakRss(() => [proc.pid!]);
   const code = await new Promise<number | null>((resolve) => proc.once('exit', resolve));
-  clearInterval(sample);
+  const peakRssMB = peak.stop();
   const cpuSeconds = await cpu.stop();
   // The sandbox lives across contenders: count only what it used during this one.
-  cpuSeconds.sandbox = Math.round(((await sandboxTicks(sandboxPid)) - sandboxBefore) / 10) / 10;
+  cpuSeconds.sandbox = Math.round(((await cpuTicks(sandboxPid)) - sandboxBefore) / 10) / 10;
   if (code !== 0) throw new Error(`${argv.join(' ')} exited with ${code}`);
   const last = text.trim().split('\n').pop() ?? '{}';
   return {
     out: JSON.parse(last) as Record<string, unknown>,
-    peakRssMB: Math.round(peakKb / 1024),
+    peakRssMB,
     cpuSeconds,
   };
-}
-
-/** The sandbox's user+system time so far, in clock ticks (1/100 s). */
-async function sandboxTicks(pid: number): Promise<number> {
-  const text = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return Number(rest[11]) + Number(rest[12]);
 }
 
 const FAULTS = {

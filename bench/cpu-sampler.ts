@@ -1,7 +1,8 @@
 /**
- * CPU seconds used by a process tree, per role, sampled from /proc (Linux): every 200 ms it finds the
- * descendants of a root process and keeps each one's last user+system time, so that processes that have
- * exited by the end still count with what they had used at their last sample.
+ * What the benchmarks read of processes in /proc (Linux): peak RSS, CPU ticks, and the CPU seconds of a
+ * process tree per role (every 200 ms it finds the descendants of a root process and keeps each one's
+ * last user+system time, so that processes that have exited by the end still count with what they had
+ * used at their last sample).
  */
 import { readdir, readFile } from 'node:fs/promises';
 
@@ -13,7 +14,7 @@ interface ProcStat {
   ticks: number;
 }
 
-async function readStat(pid: string): Promise<ProcStat | undefined> {
+async function readStat(pid: string | number): Promise<ProcStat | undefined> {
   try {
     const text = await readFile(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses: the fields after it start past the last ')'.
@@ -22,6 +23,32 @@ async function readStat(pid: string): Promise<ProcStat | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** A process's user+system time so far, in clock ticks (1/100 s); 0 once it is gone. */
+export async function cpuTicks(pid: number): Promise<number> {
+  return (await readStat(pid))?.ticks ?? 0;
+}
+
+/**
+ * Samples the peak RSS (VmHWM) of the given processes every 200 ms until stopped; answers the largest,
+ * in MB. A process that exits keeps what its last sample saw.
+ */
+export function samplePeakRss(pids: () => readonly number[]): { stop: () => number } {
+  let peakKb = 0;
+  const timer = setInterval(() => {
+    for (const pid of pids()) {
+      readFile(`/proc/${pid}/status`, 'utf8')
+        .then((s) => (peakKb = Math.max(peakKb, Number(/VmHWM:\s+(\d+)/.exec(s)?.[1] ?? 0))))
+        .catch(() => undefined);
+    }
+  }, 200);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.round(peakKb / 1024);
+    },
+  };
 }
 
 async function commandOf(pid: number): Promise<string> {
