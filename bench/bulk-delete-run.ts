@@ -16,7 +16,7 @@ import { fetchReport } from '../client/report-fetch.js';
 import { planRefFor, startBulkDelete } from '../client/start.js';
 import { WORKER_PROCESS_ENV } from '../worker/memory.js';
 import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
-import { startDevServer } from './dev-server.js';
+import { startDevServer } from '../scripts/dev-server.js';
 import { samplePeakRss } from './cpu-sampler.js';
 
 /** One line per activity of a chunk: its type, seconds from the run's start to its start, and its duration. */

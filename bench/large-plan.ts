@@ -15,7 +15,7 @@ import { planRefFor, startBulkDelete } from '../client/start.js';
 import { createWorker } from '../worker/create-worker.js';
 import { control, startSandboxProcess } from './sandbox-process.js';
 import { loadSystemsConfig } from '../worker/systems-config.js';
-import { startDevServer } from './dev-server.js';
+import { startDevServer } from '../scripts/dev-server.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 

@@ -18,7 +18,7 @@ import { held } from '../plan/rate-shares.js';
 import { RATE_SHARES_WORKFLOW_ID, sharesQuery } from '../workflows/index.js';
 import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
 import { control, startSandboxProcess } from './sandbox-process.js';
-import { startDevServer } from './dev-server.js';
+import { startDevServer } from '../scripts/dev-server.js';
 
 const [items = 1500, limit = 100, workerCount = 2] = process.argv.slice(2).map(Number);
 

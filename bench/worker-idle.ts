@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
 import { WORKER_PROCESS_ENV } from '../worker/memory.js';
-import { startDevServer } from './dev-server.js';
+import { startDevServer } from '../scripts/dev-server.js';
 
 Runtime.install({ logger: new DefaultLogger('ERROR') });
 const seconds = Number(process.argv[2] ?? 15);

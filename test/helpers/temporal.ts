@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, type Worker } from '@temporalio/worker';
-import { SEARCH_ATTRIBUTES } from '../../plan/index.js';
-import { findTemporalCli } from '../../scripts/temporal-paths.js';
+import { startDevServer } from '../../scripts/dev-server.js';
 import { createWorker } from '../../worker/create-worker.js';
 
 // Worker state changes at INFO drown the test output; warnings and errors still show.
@@ -13,14 +12,7 @@ Runtime.install({ logger: new DefaultLogger(process.env.TEST_LOG_LEVEL === 'DEBU
  * project's search attributes registered. One per test file; stop it in `after`.
  */
 export async function startTestServer(): Promise<TestWorkflowEnvironment> {
-  return TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: findTemporalCli() },
-      ip: '127.0.0.1',
-      searchAttributes: [...SEARCH_ATTRIBUTES],
-      log: { format: 'pretty', level: 'error' },
-    },
-  });
+  return startDevServer();
 }
 
 /** A task queue of its own for one test, so that tests never pick up each other's tasks. */

@@ -1,7 +1,8 @@
-/** The throw-away Temporal dev server the benchmarks run on: the project's CLI, the search attributes. */
+/** A throw-away Temporal dev server (the pinned CLI, never a download) on a random port, with the project's
+ * search attributes registered: what the tests and the benchmarks run on. */
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { SEARCH_ATTRIBUTES } from '../plan/index.js';
-import { findTemporalCli } from '../scripts/temporal-paths.js';
+import { findTemporalCli } from './temporal-paths.js';
 
 export function startDevServer(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
