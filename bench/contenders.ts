@@ -4,9 +4,10 @@
  * faults, and the contender runs as a child process. Prints one JSON line per run and a Markdown table.
  *
  *   node --import tsx bench/contenders.ts [items=2000] [--contenders=bulk-delete,per-item,batched]
- *     [--latency=5] [--faults=none|heavy] [--chunk=N] [--window=N] [--env=KEY=VALUE,...]
+ *     [--latency=5] [--faults=none|heavy|5xx-drops|429] [--chunk=N] [--window=N] [--env=KEY=VALUE,...]
  *
- * `heavy` faults are 10% 5xx, 5% 429 (Retry-After 1 s) and 2% dropped connections on all three systems.
+ * `heavy` faults are 10% 5xx, 5% 429 (Retry-After 1 s) and 2% dropped connections on all three systems;
+ * `5xx-drops` and `429` are its two parts on their own.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -77,6 +78,8 @@ async function run(
 const FAULTS = {
   none: {},
   heavy: { error5xx: 0.1, error429: 0.05, retryAfterSeconds: 1, drop: 0.02 },
+  'heavy-no429': { error5xx: 0.1, drop: 0.02 },
+  only429: { error429: 0.05, retryAfterSeconds: 1 },
 } as const;
 
 // bulk-delete runs as a production worker: compiled, with the prebuilt workflow bundle.

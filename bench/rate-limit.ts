@@ -7,7 +7,10 @@
  * With leases, also the mean over the seconds in which the workers asked the coordinator for the whole
  * limit (`usedWhenWanted`); BENCH_TIMELINE=1 prints each second's calls and grants on stderr.
  *
- *   node --import tsx bench/rate-limit.ts [items=1500] [limit=100] [workers=2]
+ *   node --import tsx bench/rate-limit.ts [items=1500] [limit=100] [workers=2] [chunk=100] [window=8]
+ *
+ * "Used" is the sandbox's own count: the mean of its calendar seconds with TwelveLabs requests, the first
+ * and the last (partial) left out, as a share of the limit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
@@ -20,7 +23,9 @@ import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
 import { control, startSandboxProcess } from './sandbox-process.js';
 import { startDevServer } from '../scripts/dev-server.js';
 
-const [items = 1500, limit = 100, workerCount = 2] = process.argv.slice(2).map(Number);
+const [items = 1500, limit = 100, workerCount = 2, chunkSize = 100, window = 8] = process.argv
+  .slice(2)
+  .map(Number);
 
 /** The worker's TwelveLabs calls so far, from its Prometheus endpoint (0 until it has made one). */
 async function twelveLabsCalls(metricsUrl: string): Promise<number> {
@@ -112,7 +117,7 @@ try {
   const handle = await startBulkDelete(
     temporal.client,
     { planRef: await planRefFor(file) },
-    { taskQueue, chunkSize: 100, window: 8 },
+    { taskQueue, chunkSize, window },
   );
   const result = await handle.result().catch((e: unknown) => e);
   const seconds = (Date.now() - started) / 1000;
@@ -131,12 +136,14 @@ try {
     requests: Array<{ system: string; status: number; count: number }>;
     peakRequestsPerSecond: Record<string, number>;
     busySeconds: Record<string, number>;
+    requestsPerSecond: Record<string, number[]>;
   }>(url, '/stats');
   const tl = stats.requests.filter((r) => r.system === 'twelvelabs');
   const calls = tl.reduce((a, r) => a + r.count, 0);
   const tooMany = tl.filter((r) => r.status === 429).reduce((a, r) => a + r.count, 0);
   // The first and last busy seconds are partial: the mean over the others is the rate while calls ran.
-  const fullSeconds = Math.max(1, stats.busySeconds.twelvelabs! - 2);
+  const inner = stats.requestsPerSecond.twelvelabs!.slice(1, -1);
+  const meanPerSecond = inner.reduce((a, n) => a + n, 0) / Math.max(1, inner.length);
   // Lease sharing: the seconds in which the workers wanted the whole limit at both ends (the rate, not
   // the work, was what held them back), and the calls made in them.
   const callsIn = (i: number) =>
@@ -155,6 +162,8 @@ try {
       items,
       limit,
       workers: workerCount,
+      chunkSize,
+      window,
       sharing: process.env.BULK_DELETE_RATE_SHARING ?? (workerCount > 1 ? 'lease' : 'static'),
       status: (result as { status?: string }).status ?? String(result),
       seconds,
@@ -162,8 +171,9 @@ try {
       twelvelabs429: tooMany,
       peakPerSecond: stats.peakRequestsPerSecond.twelvelabs,
       busySeconds: stats.busySeconds.twelvelabs,
-      meanPerSecond: Math.round(((calls - 2 * limit) / fullSeconds) * 10) / 10,
-      used: `${Math.round(((calls - 2 * limit) / fullSeconds / limit) * 1000) / 10}%`,
+      meanPerSecond: Math.round(meanPerSecond * 10) / 10,
+      used: `${Math.round((meanPerSecond / limit) * 1000) / 10}%`,
+      secondsAtNinetyPercent: `${inner.filter((n) => n >= 0.9 * limit).length} of ${inner.length}`,
       perWorker,
       ...(usedWhenWanted === undefined
         ? {}

@@ -17,9 +17,12 @@ export interface SandboxStats {
   peakRequestsPerSecond: Record<SystemName, number>;
   /** Calendar seconds in which the system got at least one request: requests / busySeconds is its mean rate. */
   busySeconds: Record<SystemName, number>;
+  /** Each of those seconds' requests, in order: the first and last are usually partial. */
+  requestsPerSecond: Record<SystemName, number[]>;
 }
 
 const zero = (): Record<SystemName, number> => ({ twelvelabs: 0, uplynk: 0, entermedia: 0 });
+const series = (): Record<SystemName, number[]> => ({ twelvelabs: [], uplynk: [], entermedia: [] });
 
 /** Counts the vendors' requests (never `/_sandbox`), mutations, and the busiest calendar second. */
 export class Stats {
@@ -27,6 +30,7 @@ export class Stats {
   private mutations = zero();
   private peak = zero();
   private busy = zero();
+  private perSecond = series();
   private second: Record<SystemName, { at: number; count: number }> = {
     twelvelabs: { at: -1, count: 0 },
     uplynk: { at: -1, count: 0 },
@@ -40,8 +44,11 @@ export class Stats {
       s.at = at;
       s.count = 0;
       this.busy[system]++;
+      this.perSecond[system].push(0);
     }
     s.count++;
+    const counts = this.perSecond[system];
+    counts[counts.length - 1]!++;
     if (s.count > this.peak[system]) this.peak[system] = s.count;
   }
 
@@ -62,6 +69,11 @@ export class Stats {
       mutations: { ...this.mutations },
       peakRequestsPerSecond: { ...this.peak },
       busySeconds: { ...this.busy },
+      requestsPerSecond: {
+        twelvelabs: [...this.perSecond.twelvelabs],
+        uplynk: [...this.perSecond.uplynk],
+        entermedia: [...this.perSecond.entermedia],
+      },
     };
   }
 
@@ -70,6 +82,7 @@ export class Stats {
     this.mutations = zero();
     this.peak = zero();
     this.busy = zero();
+    this.perSecond = series();
     for (const s of Object.values(this.second)) {
       s.at = -1;
       s.count = 0;

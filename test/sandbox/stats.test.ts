@@ -70,6 +70,24 @@ describe('sandbox stats', () => {
     assert.ok(peakRequestsPerSecond.twelvelabs >= 20 && peakRequestsPerSecond.twelvelabs <= 40);
   });
 
+  it('counts each busy second on its own, the peak among them', async () => {
+    await sandbox.reset();
+    await sandbox.seed({ twelvelabs: { apiKey: 'k', assets: [{ _id: hexId(1) }] } });
+    const tl = twelvelabs(sandbox.url, 'k');
+    await Promise.all(Array.from({ length: 12 }, () => tl('GET', `/assets/${hexId(1)}`)));
+    await new Promise((r) => setTimeout(r, 1000));
+    await tl('GET', `/assets/${hexId(1)}`);
+    const { requestsPerSecond, peakRequestsPerSecond, busySeconds } = await sandbox.stats();
+    const counts = requestsPerSecond.twelvelabs;
+    assert.equal(counts.length, busySeconds.twelvelabs);
+    assert.equal(
+      counts.reduce((a, n) => a + n, 0),
+      13,
+    );
+    assert.equal(counts.at(-1), 1, 'the request a second later is a second of its own');
+    assert.equal(Math.max(...counts), peakRequestsPerSecond.twelvelabs);
+  });
+
   it('control calls are not counted, and reset clears the counts', async () => {
     await sandbox.reset();
     await sandbox.state();
@@ -80,6 +98,7 @@ describe('sandbox stats', () => {
       mutations: { twelvelabs: 0, uplynk: 0, entermedia: 0 },
       peakRequestsPerSecond: { twelvelabs: 0, uplynk: 0, entermedia: 0 },
       busySeconds: { twelvelabs: 0, uplynk: 0, entermedia: 0 },
+      requestsPerSecond: { twelvelabs: [], uplynk: [], entermedia: [] },
     });
   });
 });
