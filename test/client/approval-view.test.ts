@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { PlanInput, PlannedStep } from '../../plan/index.js';
+import { writePlanFile } from '../helpers/plan-file.js';
+import { credentialsNamed, generateWithCredentials } from '../helpers/sandbox.js';
 import { eventually, runCli } from './cli-process.js';
 import { cliStackForSuite } from './stack-worker.js';
 
-const CREDENTIALS = {
-  twelvelabs: { apiKey: 'approval-view-twelvelabs-key' },
-  uplynk: { ownerId: 'approval-view-owner', apiKey: 'approval-view-uplynk-key' },
-  entermedia: { key: 'approval-view-entermedia-key' },
-};
+const CREDENTIALS = credentialsNamed('approval-view');
 /** A TwelveLabs ID that the catalogue does not hold: the item's asset is already gone. */
 const GONE = 'feedfacefeedfacefeedface';
 
@@ -19,19 +17,9 @@ describe('the approval view: plan and report of a run waiting for approval show 
 
   /** A generated catalogue, its plan, plus one item whose TwelveLabs asset is already gone. */
   async function planFile(name: string, seed: number): Promise<{ path: string; plan: PlanInput }> {
-    await cli.stack.sandbox.reset();
-    const { plan } = await cli.stack.sandbox.generate(4, seed);
-    const state = await cli.stack.sandbox.state();
-    await cli.stack.sandbox.seed({
-      ...state,
-      twelvelabs: { ...state.twelvelabs, ...CREDENTIALS.twelvelabs },
-      uplynk: { ...state.uplynk, ...CREDENTIALS.uplynk },
-      entermedia: { ...state.entermedia, ...CREDENTIALS.entermedia },
-    });
-    const full = { ...plan, name, items: [...plan.items, { id: 'gone', twelvelabs: { assetId: GONE } }] };
-    const path = join(cli.dir, `${name}.json`);
-    writeFileSync(path, JSON.stringify(full, null, 2));
-    return { path, plan: full };
+    const plan = await generateWithCredentials(cli.stack.sandbox, CREDENTIALS, 4, seed);
+    const items = [...plan.items, { id: 'gone', twelvelabs: { assetId: GONE } }];
+    return writePlanFile(cli.dir, name, { ...plan, items });
   }
 
   it('plan shows each asset with its filename and status, indexes and entities by name, and what is already gone', async () => {

@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Connection, Client } from '@temporalio/client';
 import { BulkDeleteRetryOf, Plan, type PlanInput, type Report, type ReportRow } from '../../plan/index.js';
 import { retryItems } from '../../client/retry-plan.js';
 import { sandboxEnv } from '../../sandbox/index.js';
+import { writePlanFile } from '../helpers/plan-file.js';
+import { credentialsNamed, generateWithCredentials } from '../helpers/sandbox.js';
 import { runCli } from './cli-process.js';
 import { startBackgroundWorker, cliStackForSuite } from './stack-worker.js';
 
-const CREDENTIALS = {
-  twelvelabs: { apiKey: 'retry-twelvelabs-key' },
-  uplynk: { ownerId: 'retry-owner', apiKey: 'retry-uplynk-key' },
-  entermedia: { key: 'retry-entermedia-key' },
-};
+const CREDENTIALS = credentialsNamed('retry');
 
 interface RetryJson {
   workflowId: string;
@@ -31,18 +27,8 @@ describe('bulk-delete retry: a new run over what failed, against a dev server an
     items: number,
     seed: number,
   ): Promise<{ path: string; plan: PlanInput }> {
-    await cli.stack.sandbox.reset();
-    const { plan } = await cli.stack.sandbox.generate(items, seed);
-    const state = await cli.stack.sandbox.state();
-    await cli.stack.sandbox.seed({
-      ...state,
-      twelvelabs: { ...state.twelvelabs, ...CREDENTIALS.twelvelabs },
-      uplynk: { ...state.uplynk, ...CREDENTIALS.uplynk },
-      entermedia: { ...state.entermedia, ...CREDENTIALS.entermedia },
-    });
-    const path = join(cli.dir, `${name}.json`);
-    writeFileSync(path, JSON.stringify({ ...plan, name }, null, 2));
-    return { path, plan: { ...plan, name } };
+    const plan = await generateWithCredentials(cli.stack.sandbox, CREDENTIALS, items, seed);
+    return writePlanFile(cli.dir, name, plan);
   }
 
   it('after a run whose EnterMediaDB key was wrong, retry runs only the failed items again and they end deleted', async () => {

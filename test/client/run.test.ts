@@ -4,15 +4,13 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Report, type PlanInput } from '../../plan/index.js';
 import { sandboxEnv } from '../../sandbox/index.js';
+import { writePlanFile } from '../helpers/plan-file.js';
+import { credentialsNamed, generateWithCredentials } from '../helpers/sandbox.js';
 import { eventually, runCli, startCli } from './cli-process.js';
 import { startBackgroundWorker, cliStackForSuite } from './stack-worker.js';
 
 /** The credentials of every catalogue in this file, and of its worker. */
-const CREDENTIALS = {
-  twelvelabs: { apiKey: 'cli-test-twelvelabs-key' },
-  uplynk: { ownerId: 'cli-test-owner', apiKey: 'cli-test-uplynk-key' },
-  entermedia: { key: 'cli-test-entermedia-key' },
-};
+const CREDENTIALS = credentialsNamed('cli-test');
 
 interface RunJson {
   workflowId: string;
@@ -28,17 +26,8 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
    * A fresh catalogue of `items` items and the plan that deletes them all. generate() makes credentials
    * of its own; the catalogue is seeded again with the ones the file's worker holds.
    */
-  async function generate(items: number, seed: number): Promise<PlanInput> {
-    await cli.stack.sandbox.reset();
-    const { plan } = await cli.stack.sandbox.generate(items, seed);
-    const state = await cli.stack.sandbox.state();
-    await cli.stack.sandbox.seed({
-      ...state,
-      twelvelabs: { ...state.twelvelabs, ...CREDENTIALS.twelvelabs },
-      uplynk: { ...state.uplynk, ...CREDENTIALS.uplynk },
-      entermedia: { ...state.entermedia, ...CREDENTIALS.entermedia },
-    });
-    return plan;
+  function generate(items: number, seed: number): Promise<PlanInput> {
+    return generateWithCredentials(cli.stack.sandbox, CREDENTIALS, items, seed);
   }
 
   /** A fresh catalogue and the plan file that deletes it. */
@@ -47,10 +36,7 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
     seed: number,
     name: string,
   ): Promise<{ path: string; plan: PlanInput }> {
-    const plan = await generate(items, seed);
-    const path = join(cli.dir, `${name}.json`);
-    writeFileSync(path, JSON.stringify({ ...plan, name }, null, 2));
-    return { path, plan: { ...plan, name } };
+    return writePlanFile(cli.dir, name, await generate(items, seed));
   }
 
   async function progressOf(id: string): Promise<{ status?: string; digest?: string } | undefined> {

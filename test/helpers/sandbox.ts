@@ -3,6 +3,7 @@ import type { PlanInput } from '../../plan/index.js';
 import {
   startSandbox,
   type FaultSettingsInput,
+  type SandboxCredentials,
   type SandboxEnv,
   type SandboxState,
   type SandboxStateInput,
@@ -101,4 +102,39 @@ export function seededSandboxForSuite(state: SandboxStateInput): TestSandbox {
     await sandbox.seed(state);
   });
   return sandbox;
+}
+
+/**
+ * Credentials of a test file's own, named after it (`<prefix>-twelvelabs-key`, `<prefix>-owner`,
+ * `<prefix>-uplynk-key`, `<prefix>-entermedia-key`), for its worker and the catalogues it seeds.
+ */
+export function credentialsNamed(prefix: string): SandboxCredentials {
+  return {
+    twelvelabs: { apiKey: `${prefix}-twelvelabs-key` },
+    uplynk: { ownerId: `${prefix}-owner`, apiKey: `${prefix}-uplynk-key` },
+    entermedia: { key: `${prefix}-entermedia-key` },
+  };
+}
+
+/**
+ * Empties the sandbox, generates a catalogue of `items` items from `seed` and answers the plan that
+ * deletes them all. generate() makes credentials of its own: the catalogue is seeded again with
+ * `credentials`, the ones the test's worker holds.
+ */
+export async function generateWithCredentials(
+  sandbox: TestSandbox,
+  credentials: SandboxCredentials,
+  items: number,
+  seed: number,
+): Promise<PlanInput> {
+  await sandbox.reset();
+  const { plan } = await sandbox.generate(items, seed);
+  const state = await sandbox.state();
+  await sandbox.seed({
+    ...state,
+    twelvelabs: { ...state.twelvelabs, ...credentials.twelvelabs },
+    uplynk: { ...state.uplynk, ...credentials.uplynk },
+    entermedia: { ...state.entermedia, ...credentials.entermedia },
+  });
+  return plan;
 }
