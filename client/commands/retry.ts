@@ -8,10 +8,9 @@ import { fetchReport } from '../report-fetch.js';
 import { summaryLines } from '../report-format.js';
 import { planOfRun, retryItems, retryWorkflowId } from '../retry-plan.js';
 import { resolveRun } from '../run-ref.js';
-import { watchRun } from '../run-watch.js';
 import { INLINE_PLAN_MAX_ITEMS, planRefFor, startBulkDelete, type PlanSource } from '../start.js';
+import { leaveOrFollow } from '../started-run.js';
 import { withClient } from '../temporal-client.js';
-import { warnWithoutWorker } from '../worker-check.js';
 
 const spec = commandSpec({
   usage: 'retry ID [--require-approval] [--wait] [--json]',
@@ -96,26 +95,13 @@ export const retryCommand: Command = {
         );
         io.out(`Web UI: ${url}`);
       }
-      if (!values.wait) {
-        await warnWithoutWorker(client, config.BULK_DELETE_TASK_QUEUE, io);
-        if (values.json) io.out(JSON.stringify(started, null, 2));
-        else io.out(`follow it with: bulk-delete status ${handle.workflowId} --follow`);
-        return EXIT.ok;
-      }
-      const outcome = await watchRun(client, handle.workflowId, io);
-      if (values.json) {
-        io.out(
-          JSON.stringify(
-            { ...started, ...(outcome.error ? { error: outcome.error } : {}), report: outcome.report },
-            null,
-            2,
-          ),
-        );
-        return outcome.exitCode;
-      }
-      if (outcome.error) io.err(outcome.error);
-      if (outcome.report) io.out(['', ...summaryLines(outcome.report)].join('\n'));
-      return outcome.exitCode;
+      return leaveOrFollow(client, config.BULK_DELETE_TASK_QUEUE, started, io, {
+        wait: values.wait ?? false,
+        json: values.json ?? false,
+        printOutcome(outcome) {
+          if (outcome.report) io.out(['', ...summaryLines(outcome.report)].join('\n'));
+        },
+      });
     });
   },
 };

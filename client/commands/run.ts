@@ -8,10 +8,9 @@ import {
   readPlanFile,
 } from '../plan-file.js';
 import { countedSteps, stepLines, summaryLines } from '../report-format.js';
-import { watchRun } from '../run-watch.js';
 import { startBulkDelete } from '../start.js';
+import { leaveOrFollow } from '../started-run.js';
 import { withClient } from '../temporal-client.js';
-import { warnWithoutWorker } from '../worker-check.js';
 
 const spec = commandSpec({
   usage:
@@ -108,44 +107,24 @@ export const runCommand: Command = {
         }
         io.out(`Web UI: ${url}`);
       }
-      if (!values.wait) {
-        await warnWithoutWorker(client, config.BULK_DELETE_TASK_QUEUE, io);
-        if (values.json)
-          io.out(JSON.stringify({ workflowId: handle.workflowId, runId, webUiUrl: url }, null, 2));
-        else io.out(`follow it with: bulk-delete status ${handle.workflowId} --follow`);
-        return EXIT.ok;
-      }
-
-      const outcome = await watchRun(client, handle.workflowId, io);
-      if (values.json) {
-        io.out(
-          JSON.stringify(
-            {
-              workflowId: handle.workflowId,
-              runId,
-              webUiUrl: url,
-              ...(outcome.result?.digest ? { digest: outcome.result.digest } : {}),
-              ...(outcome.error ? { error: outcome.error } : {}),
-              report: outcome.report,
-            },
-            null,
-            2,
-          ),
-        );
-        return outcome.exitCode;
-      }
-      if (outcome.error) io.err(outcome.error);
-      if (outcome.result?.reason) io.err(`stopped early: ${outcome.result.reason}`);
-      // A dry run has no rows to sum up (it deleted nothing): its steps are what it found.
-      if (outcome.result?.dryRun) io.out(['', ...stepLines(outcome.steps)].join('\n'));
-      else if (outcome.report) io.out(['', ...summaryLines(outcome.report)].join('\n'));
-      if (outcome.result?.dryRun) {
-        io.out(
-          `\ndry run: ${plural(countedSteps(outcome.steps), 'step')}, digest ${outcome.result.digest ?? '(none)'}; nothing was changed`,
-        );
-      }
-      io.out(`\nWeb UI: ${url}`);
-      return outcome.exitCode;
+      const started = { workflowId: handle.workflowId, runId, webUiUrl: url };
+      return leaveOrFollow(client, config.BULK_DELETE_TASK_QUEUE, started, io, {
+        wait: values.wait ?? false,
+        json: values.json ?? false,
+        outcomeFields: (outcome) => (outcome.result?.digest ? { digest: outcome.result.digest } : {}),
+        printOutcome(outcome) {
+          if (outcome.result?.reason) io.err(`stopped early: ${outcome.result.reason}`);
+          // A dry run has no rows to sum up (it deleted nothing): its steps are what it found.
+          if (outcome.result?.dryRun) io.out(['', ...stepLines(outcome.steps)].join('\n'));
+          else if (outcome.report) io.out(['', ...summaryLines(outcome.report)].join('\n'));
+          if (outcome.result?.dryRun) {
+            io.out(
+              `\ndry run: ${plural(countedSteps(outcome.steps), 'step')}, digest ${outcome.result.digest ?? '(none)'}; nothing was changed`,
+            );
+          }
+          io.out(`\nWeb UI: ${url}`);
+        },
+      });
     });
   },
 };
