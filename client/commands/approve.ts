@@ -2,7 +2,7 @@ import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { approveUpdate } from '../../workflows/definitions.js';
 import { CliError, EXIT, parseCommand, commandSpec, type Command } from '../command.js';
 import { withClient } from '../temporal-client.js';
-import { resolveRun } from '../run-ref.js';
+import { resolveRunningRun } from '../run-ref.js';
 
 const spec = commandSpec({
   usage: 'approve ID --digest D',
@@ -28,12 +28,12 @@ export const approveCommand: Command = {
       throw new CliError(`--digest must be 64 lower-case hex characters (a SHA-256), got "${digest}"`);
     }
     return withClient(io.env, async ({ client }) => {
-      const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
-      if (description.status.name !== 'RUNNING') {
-        throw new CliError(
-          `${workflowId} is ${description.status.name.toLowerCase()}: there is nothing to approve`,
-        );
-      }
+      const workflowId = await resolveRunningRun(
+        client,
+        args.positionals[0]!,
+        io,
+        (id, status) => `${id} is ${status}: there is nothing to approve`,
+      );
       try {
         await client.workflow.getHandle(workflowId).executeUpdate(approveUpdate, { args: [{ digest }] });
       } catch (error) {
