@@ -139,6 +139,27 @@ export function parseCommand<O extends Options>(
   return parsed as unknown as Parsed<O>;
 }
 
+/**
+ * A command whose arguments are parsed with `spec` before `run` gets them: `--help` prints the help and
+ * exits 0 without running it; bad arguments throw a {@link CliError} (exit 2), as {@link parseCommand} says.
+ * @example
+ * export const cancelCommand = defineCommand('cancel', spec, async (args, io) => { ... });
+ */
+export function defineCommand<O extends Options>(
+  name: string,
+  spec: CommandSpec<O>,
+  run: (args: Parsed<O>, io: Io) => number | Promise<number>,
+): Command {
+  return {
+    name,
+    async run(argv, io) {
+      const args = parseCommand(argv, spec, io);
+      if (!args) return EXIT.ok;
+      return run(args, io);
+    },
+  };
+}
+
 /** What parseArgs refused, said for a user: the option at fault and the options the command takes. */
 function argumentError<O extends Options>(error: Error & { code?: string }, spec: CommandSpec<O>): string {
   const given = /'(-[^' ]+)/.exec(error.message)?.[1];

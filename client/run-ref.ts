@@ -50,3 +50,22 @@ export async function resolveRun(
   io.err(`${workflowId} is a scheduled clean-up run: its bulk delete is ${childId}`);
   return { workflowId: childId, description: child };
 }
+
+/**
+ * {@link resolveRun} for a command that acts on a run still going (approve, cancel): answers the bulk
+ * delete's workflow ID while it is running.
+ * @throws CliError exit 2 with `refusal(workflowId, status)` (status in lower case, e.g. `completed`) when
+ * it has ended.
+ */
+export async function resolveRunningRun(
+  client: Client,
+  workflowId: string,
+  io: Io,
+  refusal: (workflowId: string, status: string) => string,
+): Promise<string> {
+  const run = await resolveRun(client, workflowId, io);
+  if (run.description.status.name !== 'RUNNING') {
+    throw new CliError(refusal(run.workflowId, run.description.status.name.toLowerCase()));
+  }
+  return run.workflowId;
+}

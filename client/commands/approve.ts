@@ -1,8 +1,8 @@
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { approveUpdate } from '../../workflows/definitions.js';
-import { CliError, EXIT, parseCommand, commandSpec, type Command } from '../command.js';
+import { CliError, EXIT, commandSpec, defineCommand } from '../command.js';
 import { withClient } from '../temporal-client.js';
-import { resolveRun } from '../run-ref.js';
+import { resolveRunningRun } from '../run-ref.js';
 
 const spec = commandSpec({
   usage: 'approve ID --digest D',
@@ -17,34 +17,29 @@ and nothing is deleted (exit 2).`,
 });
 
 /** `bulk-delete approve ID --digest D`. */
-export const approveCommand: Command = {
-  name: 'approve',
-  async run(argv, io) {
-    const args = parseCommand(argv, spec, io);
-    if (!args) return EXIT.ok;
-    const digest = args.values.digest;
-    if (!digest) throw new CliError(`missing --digest D\nusage: bulk-delete ${spec.usage}`);
-    if (!/^[0-9a-f]{64}$/.test(digest)) {
-      throw new CliError(`--digest must be 64 lower-case hex characters (a SHA-256), got "${digest}"`);
+export const approveCommand = defineCommand('approve', spec, async (args, io) => {
+  const digest = args.values.digest;
+  if (!digest) throw new CliError(`missing --digest D\nusage: bulk-delete ${spec.usage}`);
+  if (!/^[0-9a-f]{64}$/.test(digest)) {
+    throw new CliError(`--digest must be 64 lower-case hex characters (a SHA-256), got "${digest}"`);
+  }
+  return withClient(io.env, async ({ client }) => {
+    const workflowId = await resolveRunningRun(
+      client,
+      args.positionals[0]!,
+      io,
+      (id, status) => `${id} is ${status}: there is nothing to approve`,
+    );
+    try {
+      await client.workflow.getHandle(workflowId).executeUpdate(approveUpdate, { args: [{ digest }] });
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) {
+        throw new CliError(`${workflowId}: ${error.cause?.message ?? error.message}`);
+      }
+      throw error;
     }
-    return withClient(io.env, async ({ client }) => {
-      const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
-      if (description.status.name !== 'RUNNING') {
-        throw new CliError(
-          `${workflowId} is ${description.status.name.toLowerCase()}: there is nothing to approve`,
-        );
-      }
-      try {
-        await client.workflow.getHandle(workflowId).executeUpdate(approveUpdate, { args: [{ digest }] });
-      } catch (error) {
-        if (error instanceof WorkflowUpdateFailedError) {
-          throw new CliError(`${workflowId}: ${error.cause?.message ?? error.message}`);
-        }
-        throw error;
-      }
-      io.out(`approved ${workflowId} (digest ${digest}): deleting now`);
-      io.out(`follow it with: bulk-delete status ${workflowId} --follow`);
-      return EXIT.ok;
-    });
-  },
-};
+    io.out(`approved ${workflowId} (digest ${digest}): deleting now`);
+    io.out(`follow it with: bulk-delete status ${workflowId} --follow`);
+    return EXIT.ok;
+  });
+});

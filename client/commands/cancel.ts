@@ -1,8 +1,8 @@
-import { EXIT, CliError, parseCommand, commandSpec, type Command } from '../command.js';
+import { EXIT, commandSpec, defineCommand } from '../command.js';
 import { summaryLines } from '../report-format.js';
 import { watchRun } from '../run-watch.js';
 import { withClient } from '../temporal-client.js';
-import { resolveRun } from '../run-ref.js';
+import { resolveRunningRun } from '../run-ref.js';
 
 const spec = commandSpec({
   usage: 'cancel ID [--wait]',
@@ -16,24 +16,19 @@ waits for it to end and prints the summary (exit 3 when it ended cancelled).`,
 });
 
 /** `bulk-delete cancel ID`. */
-export const cancelCommand: Command = {
-  name: 'cancel',
-  async run(argv, io) {
-    const args = parseCommand(argv, spec, io);
-    if (!args) return EXIT.ok;
-    return withClient(io.env, async ({ client }) => {
-      const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
-      if (description.status.name !== 'RUNNING') {
-        throw new CliError(
-          `${workflowId} is already ${description.status.name.toLowerCase()}: nothing to cancel`,
-        );
-      }
-      await client.workflow.getHandle(workflowId).cancel();
-      io.out(`cancellation requested for ${workflowId}`);
-      if (!args.values.wait) return EXIT.ok;
-      const outcome = await watchRun(client, workflowId, io);
-      if (outcome.report) io.out(summaryLines(outcome.report).join('\n'));
-      return outcome.exitCode;
-    });
-  },
-};
+export const cancelCommand = defineCommand('cancel', spec, async (args, io) => {
+  return withClient(io.env, async ({ client }) => {
+    const workflowId = await resolveRunningRun(
+      client,
+      args.positionals[0]!,
+      io,
+      (id, status) => `${id} is already ${status}: nothing to cancel`,
+    );
+    await client.workflow.getHandle(workflowId).cancel();
+    io.out(`cancellation requested for ${workflowId}`);
+    if (!args.values.wait) return EXIT.ok;
+    const outcome = await watchRun(client, workflowId, io);
+    if (outcome.report) io.out(summaryLines(outcome.report).join('\n'));
+    return outcome.exitCode;
+  });
+});

@@ -1,4 +1,4 @@
-import { EXIT, commandSpec, parseCommand, type Command } from '../command.js';
+import { commandSpec, defineCommand } from '../command.js';
 import { runDev } from '../dev.js';
 
 const spec = commandSpec({
@@ -28,15 +28,10 @@ The exit code is the run's (0, 1 or 3).`,
 });
 
 /** `bulk-delete dev`. */
-export const devCommand: Command = {
-  name: 'dev',
-  async run(argv, io) {
-    const args = parseCommand(argv, spec, io);
-    if (!args) return EXIT.ok;
-    const { once, plan, seed, json } = args.values;
-    return runDev(
-      { once: once ?? false, ...(plan ? { plan } : {}), ...(seed ? { seed } : {}), json: json ?? false },
-      io,
-    );
-  },
-};
+export const devCommand = defineCommand('dev', spec, async (args, io) => {
+  const { once, plan, seed, json } = args.values;
+  return runDev(
+    { once: once ?? false, ...(plan ? { plan } : {}), ...(seed ? { seed } : {}), json: json ?? false },
+    io,
+  );
+});

@@ -1,6 +1,6 @@
 import { digestOf } from '../../plan/index.js';
 import { webUiUrl } from '../../config/temporal-config.js';
-import { CliError, EXIT, intFlag, parseCommand, plural, commandSpec, type Command } from '../command.js';
+import { CliError, intFlag, plural, commandSpec, defineCommand } from '../command.js';
 import {
   PLAN_FILE_OPTION_HELP,
   PLAN_FILE_OPTIONS,
@@ -40,65 +40,60 @@ discovers itself: when nothing changed in between, it is the digest shown here.`
 });
 
 /** `bulk-delete plan PLAN`: a dry run that prints the steps and their digest. */
-export const planCommand: Command = {
-  name: 'plan',
-  async run(argv, io) {
-    const args = parseCommand(argv, spec, io);
-    if (!args) return EXIT.ok;
-    const file = readPlanFile(args.positionals[0]!, args.values);
-    const chunkSize = intFlag('chunk-size', args.values['chunk-size'], 1, 10_000);
-    const source = await planSourceOf(file, io.env);
-    return withClient(io.env, async ({ client, config }) => {
-      // A dry run that no worker picks up would wait for ever: refuse it, and start nothing.
-      const pollers = await workflowPollers(client, config.BULK_DELETE_TASK_QUEUE);
-      if (pollers === 0) {
-        throw new CliError(
-          `${noWorkerMessage(config.BULK_DELETE_TASK_QUEUE, client.options.namespace)}\nnothing was started`,
-        );
-      }
-      // Every dry run discovers afresh: the catalogue may have changed since the last one.
-      const workflowId = `${workflowIdFor(`${file.plan.name}-dry-run`, digestOf(file.plan))}-${Date.now().toString(36)}`;
-      const handle = await startBulkDelete(client, source, {
-        taskQueue: config.BULK_DELETE_TASK_QUEUE,
-        workflowId,
-        dryRun: true,
-        ...(chunkSize !== undefined ? { chunkSize } : {}),
-      });
-      const { runId } = await handle.describe();
-      const url = webUiUrl(config, handle.workflowId, runId);
-      if (!args.values.json) io.err(`dry run ${handle.workflowId}: discovering ...\nWeb UI: ${url}`);
-      const outcome = await watchRun(client, handle.workflowId, io);
-      const digest = outcome.result?.digest;
-      if (args.values.json) {
-        io.out(
-          JSON.stringify(
-            {
-              workflowId: handle.workflowId,
-              runId,
-              webUiUrl: url,
-              digest,
-              ...(outcome.error ? { error: outcome.error } : {}),
-              steps: outcome.steps,
-              report: outcome.report,
-            },
-            null,
-            2,
-          ),
-        );
-        return outcome.exitCode;
-      }
-      if (outcome.error) io.err(outcome.error);
-      io.out(stepLines(outcome.steps).join('\n'));
-      const failures = outcome.report?.rows.filter((row) => row.outcome === 'failed') ?? [];
-      if (failures.length) {
-        io.out('\ndiscovery failed for:');
-        for (const row of failures) io.out(`  ${row.item} ${row.system}: ${row.detail}`);
-      }
-      io.out(
-        `\n${plural(countedSteps(outcome.steps), 'step')} for ${plural(file.plan.items.length, 'item')} of plan ${file.plan.name}; nothing was changed`,
+export const planCommand = defineCommand('plan', spec, async (args, io) => {
+  const file = readPlanFile(args.positionals[0]!, args.values);
+  const chunkSize = intFlag('chunk-size', args.values['chunk-size'], 1, 10_000);
+  const source = await planSourceOf(file, io.env);
+  return withClient(io.env, async ({ client, config }) => {
+    // A dry run that no worker picks up would wait for ever: refuse it, and start nothing.
+    const pollers = await workflowPollers(client, config.BULK_DELETE_TASK_QUEUE);
+    if (pollers === 0) {
+      throw new CliError(
+        `${noWorkerMessage(config.BULK_DELETE_TASK_QUEUE, client.options.namespace)}\nnothing was started`,
       );
-      if (digest) io.out(`digest: ${digest}`);
-      return outcome.exitCode;
+    }
+    // Every dry run discovers afresh: the catalogue may have changed since the last one.
+    const workflowId = `${workflowIdFor(`${file.plan.name}-dry-run`, digestOf(file.plan))}-${Date.now().toString(36)}`;
+    const handle = await startBulkDelete(client, source, {
+      taskQueue: config.BULK_DELETE_TASK_QUEUE,
+      workflowId,
+      dryRun: true,
+      ...(chunkSize !== undefined ? { chunkSize } : {}),
     });
-  },
-};
+    const { runId } = await handle.describe();
+    const url = webUiUrl(config, handle.workflowId, runId);
+    if (!args.values.json) io.err(`dry run ${handle.workflowId}: discovering ...\nWeb UI: ${url}`);
+    const outcome = await watchRun(client, handle.workflowId, io);
+    const digest = outcome.result?.digest;
+    if (args.values.json) {
+      io.out(
+        JSON.stringify(
+          {
+            workflowId: handle.workflowId,
+            runId,
+            webUiUrl: url,
+            digest,
+            ...(outcome.error ? { error: outcome.error } : {}),
+            steps: outcome.steps,
+            report: outcome.report,
+          },
+          null,
+          2,
+        ),
+      );
+      return outcome.exitCode;
+    }
+    if (outcome.error) io.err(outcome.error);
+    io.out(stepLines(outcome.steps).join('\n'));
+    const failures = outcome.report?.rows.filter((row) => row.outcome === 'failed') ?? [];
+    if (failures.length) {
+      io.out('\ndiscovery failed for:');
+      for (const row of failures) io.out(`  ${row.item} ${row.system}: ${row.detail}`);
+    }
+    io.out(
+      `\n${plural(countedSteps(outcome.steps), 'step')} for ${plural(file.plan.items.length, 'item')} of plan ${file.plan.name}; nothing was changed`,
+    );
+    if (digest) io.out(`digest: ${digest}`);
+    return outcome.exitCode;
+  });
+});

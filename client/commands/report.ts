@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { Report } from '../../plan/index.js';
-import { CliError, EXIT, parseCommand, plural, commandSpec, type Command } from '../command.js';
+import { CliError, EXIT, plural, commandSpec, defineCommand } from '../command.js';
 import { archivedReport } from '../report-archive.js';
 import { fetchReport } from '../report-fetch.js';
 import {
@@ -61,84 +61,77 @@ function writeOut(path: string, text: string): void {
 }
 
 /** `bulk-delete report ID`. */
-export const reportCommand: Command = {
-  name: 'report',
-  async run(argv, io) {
-    const args = parseCommand(argv, spec, io);
-    if (!args) return EXIT.ok;
-    const { out, json } = args.values;
-    if (json && out === undefined && args.values.format !== undefined && args.values.format !== 'json') {
-      throw new CliError('--json prints the report as JSON: give --out FILE to write it as csv or md');
+export const reportCommand = defineCommand('report', spec, async (args, io) => {
+  const { out, json } = args.values;
+  if (json && out === undefined && args.values.format !== undefined && args.values.format !== 'json') {
+    throw new CliError('--json prints the report as JSON: give --out FILE to write it as csv or md');
+  }
+  const format = formatOf(args.values.format, out, json ?? false);
+  return withClient(io.env, async ({ client }) => {
+    const id = args.positionals[0]!;
+    // While the workflow exists its history is the record; once Temporal dropped it, the report store.
+    const archived = await archivedReport(client, id, io.env);
+    let report: Report;
+    let workflowId: string;
+    let running = false;
+    if (archived) {
+      io.err(`${id} is no longer in Temporal: the report archived in ${archived.location}`);
+      report = archived.report;
+      workflowId = report.workflowId;
+    } else {
+      const resolved = await resolveRun(client, id, io);
+      workflowId = resolved.workflowId;
+      const fetched = await fetchReport(client, workflowId);
+      const { steps, awaitingDigest } = fetched;
+      running = resolved.description.status.name === 'RUNNING';
+      if (awaitingDigest !== undefined) {
+        // Nothing was deleted yet: what there is to review is the steps and their digest.
+        io.err(`${workflowId} is waiting for approval: nothing was deleted yet; these are its planned steps`);
+        const items = new Set(steps.map((s) => s.item)).size;
+        const text =
+          json || format === 'json'
+            ? `${JSON.stringify({ workflowId, status: 'awaiting-approval', digest: awaitingDigest, steps }, null, 2)}\n`
+            : [
+                ...stepLines(steps),
+                '',
+                `${plural(countedSteps(steps), 'step')} for ${plural(items, 'item')}; digest: ${awaitingDigest}`,
+                `approve: bulk-delete approve ${workflowId} --digest ${awaitingDigest}`,
+                '',
+              ].join('\n');
+        if (out === undefined) process.stdout.write(text);
+        else {
+          writeOut(out, text);
+          io.err(`wrote ${plural(steps.length, 'step')} to ${out}`);
+        }
+        return EXIT.ok;
+      }
+      if (running) io.err(`${workflowId} is still running: the report holds the rows so far`);
+      report = fetched.report;
     }
-    const format = formatOf(args.values.format, out, json ?? false);
-    return withClient(io.env, async ({ client }) => {
-      const id = args.positionals[0]!;
-      // While the workflow exists its history is the record; once Temporal dropped it, the report store.
-      const archived = await archivedReport(client, id, io.env);
-      let report: Report;
-      let workflowId: string;
-      let running = false;
-      if (archived) {
-        io.err(`${id} is no longer in Temporal: the report archived in ${archived.location}`);
-        report = archived.report;
-        workflowId = report.workflowId;
+    const text = formatReport(report, format);
+    if (out === undefined) {
+      process.stdout.write(text);
+    } else {
+      writeOut(out, text);
+      if (json) {
+        io.out(
+          JSON.stringify(
+            {
+              workflowId,
+              out,
+              format,
+              status: report.status,
+              summary: report.summary,
+              rows: report.rows.length,
+            },
+            null,
+            2,
+          ),
+        );
       } else {
-        const resolved = await resolveRun(client, id, io);
-        workflowId = resolved.workflowId;
-        const fetched = await fetchReport(client, workflowId);
-        const { steps, awaitingDigest } = fetched;
-        running = resolved.description.status.name === 'RUNNING';
-        if (awaitingDigest !== undefined) {
-          // Nothing was deleted yet: what there is to review is the steps and their digest.
-          io.err(
-            `${workflowId} is waiting for approval: nothing was deleted yet; these are its planned steps`,
-          );
-          const items = new Set(steps.map((s) => s.item)).size;
-          const text =
-            json || format === 'json'
-              ? `${JSON.stringify({ workflowId, status: 'awaiting-approval', digest: awaitingDigest, steps }, null, 2)}\n`
-              : [
-                  ...stepLines(steps),
-                  '',
-                  `${plural(countedSteps(steps), 'step')} for ${plural(items, 'item')}; digest: ${awaitingDigest}`,
-                  `approve: bulk-delete approve ${workflowId} --digest ${awaitingDigest}`,
-                  '',
-                ].join('\n');
-          if (out === undefined) process.stdout.write(text);
-          else {
-            writeOut(out, text);
-            io.err(`wrote ${plural(steps.length, 'step')} to ${out}`);
-          }
-          return EXIT.ok;
-        }
-        if (running) io.err(`${workflowId} is still running: the report holds the rows so far`);
-        report = fetched.report;
+        io.err(`wrote ${report.rows.length} rows (${format}) to ${out}`);
       }
-      const text = formatReport(report, format);
-      if (out === undefined) {
-        process.stdout.write(text);
-      } else {
-        writeOut(out, text);
-        if (json) {
-          io.out(
-            JSON.stringify(
-              {
-                workflowId,
-                out,
-                format,
-                status: report.status,
-                summary: report.summary,
-                rows: report.rows.length,
-              },
-              null,
-              2,
-            ),
-          );
-        } else {
-          io.err(`wrote ${report.rows.length} rows (${format}) to ${out}`);
-        }
-      }
-      return running ? EXIT.ok : exitCodeOf(report);
-    });
-  },
-};
+    }
+    return running ? EXIT.ok : exitCodeOf(report);
+  });
+});

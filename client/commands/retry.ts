@@ -3,15 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { webUiUrl } from '../../config/temporal-config.js';
 import type { Plan } from '../../plan/index.js';
-import { CliError, EXIT, parseCommand, plural, commandSpec, type Command } from '../command.js';
+import { CliError, EXIT, plural, commandSpec, defineCommand } from '../command.js';
 import { fetchReport } from '../report-fetch.js';
 import { summaryLines } from '../report-format.js';
 import { planOfRun, retryItems, retryWorkflowId } from '../retry-plan.js';
 import { resolveRun } from '../run-ref.js';
-import { watchRun } from '../run-watch.js';
 import { INLINE_PLAN_MAX_ITEMS, planRefFor, startBulkDelete, type PlanSource } from '../start.js';
+import { leaveOrFollow } from '../started-run.js';
 import { withClient } from '../temporal-client.js';
-import { warnWithoutWorker } from '../worker-check.js';
 
 const spec = commandSpec({
   usage: 'retry ID [--require-approval] [--wait] [--json]',
@@ -44,78 +43,60 @@ async function sourceOf(plan: Plan): Promise<PlanSource> {
 }
 
 /** `bulk-delete retry ID`: run again what did not end deleted. */
-export const retryCommand: Command = {
-  name: 'retry',
-  async run(argv, io) {
-    const args = parseCommand(argv, spec, io);
-    if (!args) return EXIT.ok;
-    const { values } = args;
-    return withClient(io.env, async ({ client, config }) => {
-      const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
-      if (description.status.name === 'RUNNING') {
-        throw new CliError(`${workflowId} is still running: retry it once it has ended`);
-      }
-      // A dry run reports no item at all: "retrying" it would delete the whole plan.
-      if (description.memo?.dryRun === true) {
-        throw new CliError(
-          `${workflowId} is a dry run: it deleted nothing and has nothing to retry (run the plan instead)`,
-        );
-      }
-      const [{ report }, plan] = await Promise.all([
-        fetchReport(client, workflowId),
-        planOfRun(client, workflowId),
-      ]);
-      const items = retryItems(plan, report);
-      if (items.length === 0) {
-        const text = `nothing to retry: every item of ${workflowId} ended deleted or already absent`;
-        if (values.json) io.out(JSON.stringify({ retryOf: workflowId, items: 0, message: text }, null, 2));
-        else io.out(text);
-        return EXIT.ok;
-      }
-      const id = await retryWorkflowId(client, workflowId);
-      const handle = await startBulkDelete(client, await sourceOf({ ...plan, items }), {
-        taskQueue: config.BULK_DELETE_TASK_QUEUE,
-        workflowId: id,
-        requireApproval: values['require-approval'] ?? false,
-        startWithinMs: 10 * 60_000,
-        retryOf: workflowId,
-      });
-      const { runId } = await handle.describe();
-      const url = webUiUrl(config, handle.workflowId, runId);
-      const started = {
-        workflowId: handle.workflowId,
-        runId,
-        webUiUrl: url,
-        retryOf: workflowId,
-        items: items.length,
-      };
-      if (!values.json) {
-        io.out(
-          `started ${handle.workflowId}: retries ${plural(items.length, 'item')} of ${workflowId} ` +
-            `(failed, skipped or partial; ${plural(plan.items.length - items.length, 'item')} left out)`,
-        );
-        io.out(`Web UI: ${url}`);
-      }
-      if (!values.wait) {
-        await warnWithoutWorker(client, config.BULK_DELETE_TASK_QUEUE, io);
-        if (values.json) io.out(JSON.stringify(started, null, 2));
-        else io.out(`follow it with: bulk-delete status ${handle.workflowId} --follow`);
-        return EXIT.ok;
-      }
-      const outcome = await watchRun(client, handle.workflowId, io);
-      if (values.json) {
-        io.out(
-          JSON.stringify(
-            { ...started, ...(outcome.error ? { error: outcome.error } : {}), report: outcome.report },
-            null,
-            2,
-          ),
-        );
-        return outcome.exitCode;
-      }
-      if (outcome.error) io.err(outcome.error);
-      if (outcome.report) io.out(['', ...summaryLines(outcome.report)].join('\n'));
-      return outcome.exitCode;
+export const retryCommand = defineCommand('retry', spec, async (args, io) => {
+  const { values } = args;
+  return withClient(io.env, async ({ client, config }) => {
+    const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
+    if (description.status.name === 'RUNNING') {
+      throw new CliError(`${workflowId} is still running: retry it once it has ended`);
+    }
+    // A dry run reports no item at all: "retrying" it would delete the whole plan.
+    if (description.memo?.dryRun === true) {
+      throw new CliError(
+        `${workflowId} is a dry run: it deleted nothing and has nothing to retry (run the plan instead)`,
+      );
+    }
+    const [{ report }, plan] = await Promise.all([
+      fetchReport(client, workflowId),
+      planOfRun(client, workflowId),
+    ]);
+    const items = retryItems(plan, report);
+    if (items.length === 0) {
+      const text = `nothing to retry: every item of ${workflowId} ended deleted or already absent`;
+      if (values.json) io.out(JSON.stringify({ retryOf: workflowId, items: 0, message: text }, null, 2));
+      else io.out(text);
+      return EXIT.ok;
+    }
+    const id = await retryWorkflowId(client, workflowId);
+    const handle = await startBulkDelete(client, await sourceOf({ ...plan, items }), {
+      taskQueue: config.BULK_DELETE_TASK_QUEUE,
+      workflowId: id,
+      requireApproval: values['require-approval'] ?? false,
+      startWithinMs: 10 * 60_000,
+      retryOf: workflowId,
     });
-  },
-};
+    const { runId } = await handle.describe();
+    const url = webUiUrl(config, handle.workflowId, runId);
+    const started = {
+      workflowId: handle.workflowId,
+      runId,
+      webUiUrl: url,
+      retryOf: workflowId,
+      items: items.length,
+    };
+    if (!values.json) {
+      io.out(
+        `started ${handle.workflowId}: retries ${plural(items.length, 'item')} of ${workflowId} ` +
+          `(failed, skipped or partial; ${plural(plan.items.length - items.length, 'item')} left out)`,
+      );
+      io.out(`Web UI: ${url}`);
+    }
+    return leaveOrFollow(client, config.BULK_DELETE_TASK_QUEUE, started, io, {
+      wait: values.wait ?? false,
+      json: values.json ?? false,
+      printOutcome(outcome) {
+        if (outcome.report) io.out(['', ...summaryLines(outcome.report)].join('\n'));
+      },
+    });
+  });
+});

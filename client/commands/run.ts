@@ -1,5 +1,5 @@
 import { webUiUrl } from '../../config/temporal-config.js';
-import { EXIT, durationFlag, intFlag, parseCommand, plural, commandSpec, type Command } from '../command.js';
+import { durationFlag, intFlag, plural, commandSpec, defineCommand } from '../command.js';
 import {
   PLAN_FILE_OPTION_HELP,
   PLAN_FILE_OPTIONS,
@@ -8,10 +8,9 @@ import {
   readPlanFile,
 } from '../plan-file.js';
 import { countedSteps, stepLines, summaryLines } from '../report-format.js';
-import { watchRun } from '../run-watch.js';
 import { startBulkDelete } from '../start.js';
+import { leaveOrFollow } from '../started-run.js';
 import { withClient } from '../temporal-client.js';
-import { warnWithoutWorker } from '../worker-check.js';
 
 const spec = commandSpec({
   usage:
@@ -63,89 +62,64 @@ or configuration; 3 cancelled.`,
 });
 
 /** `bulk-delete run PLAN`: validate, start, optionally follow to the end. */
-export const runCommand: Command = {
-  name: 'run',
-  async run(argv, io) {
-    const args = parseCommand(argv, spec, io);
-    if (!args) return EXIT.ok;
-    const { values } = args;
-    const file = readPlanFile(args.positionals[0]!, values);
-    const chunkSize = intFlag('chunk-size', values['chunk-size'], 1, 10_000);
-    const window = intFlag('window', values.window, 1, 1000);
-    const startWithinMs = durationFlag('start-within', values['start-within'] ?? '10m');
-    const approvalTimeoutMs = durationFlag('approval-timeout', values['approval-timeout'] ?? '7d');
-    const source = await planSourceOf(file, io.env);
+export const runCommand = defineCommand('run', spec, async (args, io) => {
+  const { values } = args;
+  const file = readPlanFile(args.positionals[0]!, values);
+  const chunkSize = intFlag('chunk-size', values['chunk-size'], 1, 10_000);
+  const window = intFlag('window', values.window, 1, 1000);
+  const startWithinMs = durationFlag('start-within', values['start-within'] ?? '10m');
+  const approvalTimeoutMs = durationFlag('approval-timeout', values['approval-timeout'] ?? '7d');
+  const source = await planSourceOf(file, io.env);
 
-    return withClient(io.env, async ({ client, config }) => {
-      const asked = Date.now();
-      const handle = await startBulkDelete(client, source, {
-        taskQueue: config.BULK_DELETE_TASK_QUEUE,
-        ...(values.id !== undefined ? { workflowId: values.id } : {}),
-        dryRun: values['dry-run'] ?? false,
-        requireApproval: values['require-approval'] ?? false,
-        ...(chunkSize !== undefined ? { chunkSize } : {}),
-        ...(window !== undefined ? { window } : {}),
-        startWithinMs,
-        approvalTimeoutMs,
-      });
-      const description = await handle.describe();
-      const runId = description.runId;
-      const url = webUiUrl(config, handle.workflowId, runId);
-      // Starting a plan that already has a run answers that run (client/start.ts): say so. A closed run
-      // comes back as a plain handle, without the run ID a start answers; an open one started earlier.
-      const startedRunId = (handle as { firstExecutionRunId?: string }).firstExecutionRunId;
-      const fresh = startedRunId !== undefined && description.startTime.getTime() >= asked - 5000;
-      if (!values.json) {
-        if (!fresh) {
+  return withClient(io.env, async ({ client, config }) => {
+    const asked = Date.now();
+    const handle = await startBulkDelete(client, source, {
+      taskQueue: config.BULK_DELETE_TASK_QUEUE,
+      ...(values.id !== undefined ? { workflowId: values.id } : {}),
+      dryRun: values['dry-run'] ?? false,
+      requireApproval: values['require-approval'] ?? false,
+      ...(chunkSize !== undefined ? { chunkSize } : {}),
+      ...(window !== undefined ? { window } : {}),
+      startWithinMs,
+      approvalTimeoutMs,
+    });
+    const description = await handle.describe();
+    const runId = description.runId;
+    const url = webUiUrl(config, handle.workflowId, runId);
+    // Starting a plan that already has a run answers that run (client/start.ts): say so. A closed run
+    // comes back as a plain handle, without the run ID a start answers; an open one started earlier.
+    const startedRunId = (handle as { firstExecutionRunId?: string }).firstExecutionRunId;
+    const fresh = startedRunId !== undefined && description.startTime.getTime() >= asked - 5000;
+    if (!values.json) {
+      if (!fresh) {
+        io.out(
+          `this plan already has a run (${description.status.name.toLowerCase()}): ${handle.workflowId}\n` +
+            '  (give --id to start another run of the same plan)',
+        );
+      } else {
+        io.out(
+          `started ${handle.workflowId}: plan ${file.plan.name}, ${plural(file.plan.items.length, 'item')}`,
+        );
+      }
+      io.out(`Web UI: ${url}`);
+    }
+    const started = { workflowId: handle.workflowId, runId, webUiUrl: url };
+    return leaveOrFollow(client, config.BULK_DELETE_TASK_QUEUE, started, io, {
+      wait: values.wait ?? false,
+      json: values.json ?? false,
+      outcomeFields: (outcome) => (outcome.result?.digest ? { digest: outcome.result.digest } : {}),
+      printOutcome(outcome) {
+        if (outcome.result?.reason) io.err(`stopped early: ${outcome.result.reason}`);
+        // A dry run has no rows to sum up (it deleted nothing): its steps are what it found.
+        if (outcome.result?.dryRun) io.out(['', ...stepLines(outcome.steps)].join('\n'));
+        else if (outcome.report) io.out(['', ...summaryLines(outcome.report)].join('\n'));
+        if (outcome.result?.dryRun) {
           io.out(
-            `this plan already has a run (${description.status.name.toLowerCase()}): ${handle.workflowId}\n` +
-              '  (give --id to start another run of the same plan)',
-          );
-        } else {
-          io.out(
-            `started ${handle.workflowId}: plan ${file.plan.name}, ${plural(file.plan.items.length, 'item')}`,
+            `\ndry run: ${plural(countedSteps(outcome.steps), 'step')}, digest ${outcome.result.digest ?? '(none)'}; nothing was changed`,
           );
         }
-        io.out(`Web UI: ${url}`);
-      }
-      if (!values.wait) {
-        await warnWithoutWorker(client, config.BULK_DELETE_TASK_QUEUE, io);
-        if (values.json)
-          io.out(JSON.stringify({ workflowId: handle.workflowId, runId, webUiUrl: url }, null, 2));
-        else io.out(`follow it with: bulk-delete status ${handle.workflowId} --follow`);
-        return EXIT.ok;
-      }
-
-      const outcome = await watchRun(client, handle.workflowId, io);
-      if (values.json) {
-        io.out(
-          JSON.stringify(
-            {
-              workflowId: handle.workflowId,
-              runId,
-              webUiUrl: url,
-              ...(outcome.result?.digest ? { digest: outcome.result.digest } : {}),
-              ...(outcome.error ? { error: outcome.error } : {}),
-              report: outcome.report,
-            },
-            null,
-            2,
-          ),
-        );
-        return outcome.exitCode;
-      }
-      if (outcome.error) io.err(outcome.error);
-      if (outcome.result?.reason) io.err(`stopped early: ${outcome.result.reason}`);
-      // A dry run has no rows to sum up (it deleted nothing): its steps are what it found.
-      if (outcome.result?.dryRun) io.out(['', ...stepLines(outcome.steps)].join('\n'));
-      else if (outcome.report) io.out(['', ...summaryLines(outcome.report)].join('\n'));
-      if (outcome.result?.dryRun) {
-        io.out(
-          `\ndry run: ${plural(countedSteps(outcome.steps), 'step')}, digest ${outcome.result.digest ?? '(none)'}; nothing was changed`,
-        );
-      }
-      io.out(`\nWeb UI: ${url}`);
-      return outcome.exitCode;
+        io.out(`\nWeb UI: ${url}`);
+      },
     });
-  },
-};
+  });
+});

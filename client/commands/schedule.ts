@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatIssue, parseJsonDocument, parsePlanText, planFormatOf } from '../../plan/index.js';
 import { webUiBase } from '../../config/temporal-config.js';
 import { CleanupPolicy, scheduledCleanupWorkflow } from '../../workflows/index.js';
-import { CliError, EXIT, commandSpec, parseCommand, plural, type Command, type Io } from '../command.js';
+import { CliError, EXIT, commandSpec, plural, type Io, type Parsed, defineCommand } from '../command.js';
 import { table } from '../progress-view.js';
 import { withClient, type ConnectedClient } from '../temporal-client.js';
 
@@ -392,56 +392,51 @@ async function trigger(handle: ScheduleHandle, name: string, values: Values, io:
   return EXIT.ok;
 }
 
-type Values = NonNullable<ReturnType<typeof parseCommand<typeof spec.options>>>['values'];
+type Values = Parsed<typeof spec.options>['values'];
 
 /** `bulk-delete schedule ...`: recurring clean-up with Temporal Schedules. */
-export const scheduleCommand: Command = {
-  name: 'schedule',
-  async run(argv, io) {
-    const args = parseCommand(argv, spec, io);
-    if (!args) return EXIT.ok;
-    const { positionals, values } = args;
-    const sub = positionals[0]!;
-    const allowed = SUBCOMMAND_OPTIONS[sub];
-    if (!allowed) throw new CliError(`unknown schedule command "${sub}"; one of:${SUBCOMMANDS}`);
-    const stray = Object.keys(values).filter((option) => !allowed.includes(option as keyof typeof values));
-    if (stray.length) {
-      throw new CliError(
-        `"schedule ${sub}" does not take ${stray.map((o) => `--${o}`).join(', ')}; ` +
-          `it takes ${allowed.map((o) => `--${o}`).join(', ') || 'no options'}\nusage:${SUBCOMMANDS}`,
-      );
+export const scheduleCommand = defineCommand('schedule', spec, async (args, io) => {
+  const { positionals, values } = args;
+  const sub = positionals[0]!;
+  const allowed = SUBCOMMAND_OPTIONS[sub];
+  if (!allowed) throw new CliError(`unknown schedule command "${sub}"; one of:${SUBCOMMANDS}`);
+  const stray = Object.keys(values).filter((option) => !allowed.includes(option as keyof typeof values));
+  if (stray.length) {
+    throw new CliError(
+      `"schedule ${sub}" does not take ${stray.map((o) => `--${o}`).join(', ')}; ` +
+        `it takes ${allowed.map((o) => `--${o}`).join(', ') || 'no options'}\nusage:${SUBCOMMANDS}`,
+    );
+  }
+  if (sub === 'list') {
+    if (positionals.length > 1)
+      throw new CliError(`unexpected argument "${positionals[1]}"\nusage: bulk-delete schedule list`);
+    return withClient(io.env, (connected) => list(connected, values, io));
+  }
+  const name = nameOf(positionals, sub);
+  if (sub === 'create') {
+    const input = createInput(values, io);
+    return withClient(io.env, (connected) => create(connected, name, input, values, io));
+  }
+  return withClient(io.env, async (connected) => {
+    if (sub === 'describe') return describe(connected, name, values, io);
+    const { handle } = await scheduleHandle(connected.client, name);
+    let said: string;
+    switch (sub) {
+      case 'pause':
+        await handle.pause(values.note ?? 'paused with bulk-delete schedule pause');
+        said = `paused schedule ${name}`;
+        break;
+      case 'unpause':
+        await handle.unpause(values.note ?? 'unpaused with bulk-delete schedule unpause');
+        said = `unpaused schedule ${name}`;
+        break;
+      case 'trigger':
+        return trigger(handle, name, values, io);
+      default:
+        await handle.delete();
+        said = `deleted schedule ${name} (runs already started go on)`;
     }
-    if (sub === 'list') {
-      if (positionals.length > 1)
-        throw new CliError(`unexpected argument "${positionals[1]}"\nusage: bulk-delete schedule list`);
-      return withClient(io.env, (connected) => list(connected, values, io));
-    }
-    const name = nameOf(positionals, sub);
-    if (sub === 'create') {
-      const input = createInput(values, io);
-      return withClient(io.env, (connected) => create(connected, name, input, values, io));
-    }
-    return withClient(io.env, async (connected) => {
-      if (sub === 'describe') return describe(connected, name, values, io);
-      const { handle } = await scheduleHandle(connected.client, name);
-      let said: string;
-      switch (sub) {
-        case 'pause':
-          await handle.pause(values.note ?? 'paused with bulk-delete schedule pause');
-          said = `paused schedule ${name}`;
-          break;
-        case 'unpause':
-          await handle.unpause(values.note ?? 'unpaused with bulk-delete schedule unpause');
-          said = `unpaused schedule ${name}`;
-          break;
-        case 'trigger':
-          return trigger(handle, name, values, io);
-        default:
-          await handle.delete();
-          said = `deleted schedule ${name} (runs already started go on)`;
-      }
-      io.out(values.json ? JSON.stringify({ schedule: name, done: sub }) : said);
-      return EXIT.ok;
-    });
-  },
-};
+    io.out(values.json ? JSON.stringify({ schedule: name, done: sub }) : said);
+    return EXIT.ok;
+  });
+});

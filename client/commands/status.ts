@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { webUiUrl } from '../../config/temporal-config.js';
-import { EXIT, parseCommand, commandSpec, type Command, type Io } from '../command.js';
+import { EXIT, commandSpec, type Io, defineCommand } from '../command.js';
 import { progressBySystem, progressLine } from '../progress-view.js';
 import { fetchReport } from '../report-fetch.js';
 import { resolveRun } from '../run-ref.js';
@@ -49,62 +49,57 @@ async function follow(
 }
 
 /** `bulk-delete status ID`: progress by phase and system. */
-export const statusCommand: Command = {
-  name: 'status',
-  async run(argv, io) {
-    const args = parseCommand(argv, spec, io);
-    if (!args) return EXIT.ok;
-    const json = args.values.json ?? false;
-    return withClient(io.env, async ({ client, config }) => {
-      const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
-      const url = webUiUrl(config, workflowId, description.runId);
-      const running = description.status.name === 'RUNNING';
-      if (running && args.values.follow) return follow(client, workflowId, io, json, url);
+export const statusCommand = defineCommand('status', spec, async (args, io) => {
+  const json = args.values.json ?? false;
+  return withClient(io.env, async ({ client, config }) => {
+    const { workflowId, description } = await resolveRun(client, args.positionals[0]!, io);
+    const url = webUiUrl(config, workflowId, description.runId);
+    const running = description.status.name === 'RUNNING';
+    if (running && args.values.follow) return follow(client, workflowId, io, json, url);
 
-      // A closed run answers queries only by replay on a worker: its summary says more, without one.
-      // Without a worker a query can only time out: say so instead of waiting for it.
-      const polled = running && (await workflowPollers(client, description.taskQueue)) !== 0;
-      const progress = polled ? await queryProgress(client, workflowId) : undefined;
-      const fetched = running ? undefined : await fetchReport(client, workflowId);
-      const work = progress ? await pendingWork(client, progress.runningChunks ?? []) : [];
-      const exitCode = fetched ? exitCodeOf(fetched.report) : EXIT.ok;
-      if (json) {
-        io.out(
-          JSON.stringify(
-            {
-              workflowId,
-              runId: description.runId,
-              webUiUrl: url,
-              temporalStatus: description.status.name,
-              progress,
-              ...(work.length ? { pending: work } : {}),
-              ...(fetched ? { report: { ...fetched.report, rows: undefined } } : {}),
-            },
-            null,
-            2,
-          ),
-        );
-        return exitCode;
-      }
-      io.out(`${workflowId}: ${description.status.name.toLowerCase()}`);
-      if (progress) {
-        io.out(progressLine(progress));
-        if (progress.status === 'awaiting-approval' && progress.digest) {
-          io.out(`awaiting approval: bulk-delete approve ${workflowId} --digest ${progress.digest}`);
-        }
-        io.out(['', ...progressBySystem(progress)].join('\n'));
-        const lines = pendingLines(work);
-        if (lines.length) io.out(['', 'retrying or waiting:', ...lines].join('\n'));
-      } else if (running) {
-        io.out('no progress yet: no worker has picked the run up');
-        if (!polled) io.err(`warning: ${noWorkerMessage(description.taskQueue, client.options.namespace)}`);
-      }
-      if (fetched) {
-        if (fetched.result?.reason) io.out(`stopped early: ${fetched.result.reason}`);
-        io.out(['', ...summaryLines(fetched.report)].join('\n'));
-      }
-      io.out(`\nWeb UI: ${url}`);
+    // A closed run answers queries only by replay on a worker: its summary says more, without one.
+    // Without a worker a query can only time out: say so instead of waiting for it.
+    const polled = running && (await workflowPollers(client, description.taskQueue)) !== 0;
+    const progress = polled ? await queryProgress(client, workflowId) : undefined;
+    const fetched = running ? undefined : await fetchReport(client, workflowId);
+    const work = progress ? await pendingWork(client, progress.runningChunks ?? []) : [];
+    const exitCode = fetched ? exitCodeOf(fetched.report) : EXIT.ok;
+    if (json) {
+      io.out(
+        JSON.stringify(
+          {
+            workflowId,
+            runId: description.runId,
+            webUiUrl: url,
+            temporalStatus: description.status.name,
+            progress,
+            ...(work.length ? { pending: work } : {}),
+            ...(fetched ? { report: { ...fetched.report, rows: undefined } } : {}),
+          },
+          null,
+          2,
+        ),
+      );
       return exitCode;
-    });
-  },
-};
+    }
+    io.out(`${workflowId}: ${description.status.name.toLowerCase()}`);
+    if (progress) {
+      io.out(progressLine(progress));
+      if (progress.status === 'awaiting-approval' && progress.digest) {
+        io.out(`awaiting approval: bulk-delete approve ${workflowId} --digest ${progress.digest}`);
+      }
+      io.out(['', ...progressBySystem(progress)].join('\n'));
+      const lines = pendingLines(work);
+      if (lines.length) io.out(['', 'retrying or waiting:', ...lines].join('\n'));
+    } else if (running) {
+      io.out('no progress yet: no worker has picked the run up');
+      if (!polled) io.err(`warning: ${noWorkerMessage(description.taskQueue, client.options.namespace)}`);
+    }
+    if (fetched) {
+      if (fetched.result?.reason) io.out(`stopped early: ${fetched.result.reason}`);
+      io.out(['', ...summaryLines(fetched.report)].join('\n'));
+    }
+    io.out(`\nWeb UI: ${url}`);
+    return exitCode;
+  });
+});

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { verifyReceipt, type Verdict } from '../../plan/index.js';
-import { CliError, EXIT, commandSpec, parseCommand, type Command } from '../command.js';
+import { CliError, EXIT, commandSpec, defineCommand } from '../command.js';
 
 const spec = commandSpec({
   usage: 'verify RECEIPT [--report FILE] [--json]',
@@ -55,30 +55,24 @@ function matchReport(
 }
 
 /** `bulk-delete verify RECEIPT`. */
-export const verifyCommand: Command = {
-  name: 'verify',
-  // eslint-disable-next-line @typescript-eslint/require-await -- every command answers a promise
-  async run(argv, io) {
-    const args = parseCommand(argv, spec, io);
-    if (!args) return EXIT.ok;
-    const path = args.positionals[0]!;
-    const json = readJson(path);
-    let verdict = verifyReceipt(json);
-    if (verdict.valid && args.values.report !== undefined) {
-      verdict = matchReport(verdict, json as { workflowId: string }, args.values.report);
-    }
-    if (args.values.json) io.out(JSON.stringify(verdict, null, 2));
-    if (verdict.valid) {
-      if (!args.values.json) io.out(`${path}: valid, ${verdict.entries} entries, head ${verdict.head}`);
-      return EXIT.ok;
-    }
-    if (!args.values.json) {
-      const which =
-        verdict.index < 0
-          ? ''
-          : ` at entry ${verdict.index}${verdict.item !== undefined ? ` (item ${verdict.item}, target ${verdict.target ?? '?'})` : ''}`;
-      io.out(`${path}: INVALID${which}: ${verdict.reason}`);
-    }
-    return EXIT.failed;
-  },
-};
+export const verifyCommand = defineCommand('verify', spec, (args, io) => {
+  const path = args.positionals[0]!;
+  const json = readJson(path);
+  let verdict = verifyReceipt(json);
+  if (verdict.valid && args.values.report !== undefined) {
+    verdict = matchReport(verdict, json as { workflowId: string }, args.values.report);
+  }
+  if (args.values.json) io.out(JSON.stringify(verdict, null, 2));
+  if (verdict.valid) {
+    if (!args.values.json) io.out(`${path}: valid, ${verdict.entries} entries, head ${verdict.head}`);
+    return EXIT.ok;
+  }
+  if (!args.values.json) {
+    const which =
+      verdict.index < 0
+        ? ''
+        : ` at entry ${verdict.index}${verdict.item !== undefined ? ` (item ${verdict.item}, target ${verdict.target ?? '?'})` : ''}`;
+    io.out(`${path}: INVALID${which}: ${verdict.reason}`);
+  }
+  return EXIT.failed;
+});

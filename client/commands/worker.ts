@@ -2,7 +2,7 @@ import { SYSTEMS } from '../../plan/index.js';
 import { missingVariables } from '../../activities/system-settings.js';
 import { describeSystems, loadSystemsConfig } from '../../worker/systems-config.js';
 import { startWorker, type RunningWorker } from '../../worker/main.js';
-import { CliError, EXIT, commandSpec, parseCommand, type Command, type Io } from '../command.js';
+import { CliError, EXIT, commandSpec, type Io, defineCommand } from '../command.js';
 import { temporalConfigFrom } from '../temporal-client.js';
 
 const spec = commandSpec({
@@ -82,13 +82,8 @@ async function runUntilSignal(env: NodeJS.ProcessEnv, io: Io): Promise<number> {
 }
 
 /** `bulk-delete worker`. */
-export const workerCommand: Command = {
-  name: 'worker',
-  async run(argv, io) {
-    const args = parseCommand(argv, spec, io);
-    if (!args) return EXIT.ok;
-    const lines = checkWorkerEnv(io.env, { allowUnconfigured: args.values['allow-unconfigured'] ?? false });
-    for (const line of lines) io.err(line);
-    return runUntilSignal(io.env, io);
-  },
-};
+export const workerCommand = defineCommand('worker', spec, async (args, io) => {
+  const lines = checkWorkerEnv(io.env, { allowUnconfigured: args.values['allow-unconfigured'] ?? false });
+  for (const line of lines) io.err(line);
+  return runUntilSignal(io.env, io);
+});

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { seededSandboxForSuite } from '../helpers/sandbox.js';
 import {
   activitiesFor,
   answers,
@@ -19,22 +19,14 @@ const DELETE_ASSET = 'DELETE /assets/{asset_id}';
 const DAM_DELETE = 'POST /assets/mediadb/services/module/asset/deleteassets';
 
 describe('phase activities: heartbeats, resume, cancellation, limits', () => {
-  let sandbox: TestSandbox;
   const assets = Array.from({ length: 12 }, (_, i) => hexId('a', i));
   const damAssets = Array.from({ length: 12 }, (_, i) => `dam-${i}`);
-  before(async () => {
-    sandbox = await startTestSandbox();
-  });
-  after(() => sandbox?.close());
-  beforeEach(async () => {
-    await sandbox.reset();
-    await sandbox.seed(
-      seedWith({
-        twelvelabs: { assets: assets.map((_id) => ({ _id })) },
-        entermedia: { assets: damAssets.map((id) => ({ id })) },
-      }),
-    );
-  });
+  const sandbox = seededSandboxForSuite(
+    seedWith({
+      twelvelabs: { assets: assets.map((_id) => ({ _id })) },
+      entermedia: { assets: damAssets.map((id) => ({ id })) },
+    }),
+  );
 
   it('a call failing past BULK_DELETE_CALL_RETRY_MS fails the attempt retryably; the retry resumes from the heartbeat and repeats no successful call', async () => {
     const six = assets.slice(0, 6);

@@ -1,23 +1,19 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities/contract.js';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { seededSandboxForSuite } from '../helpers/sandbox.js';
 import { activitiesFor, countRequests, inActivity, sandboxEnv, seedWith, target } from './support.js';
 
 const SEARCH = 'POST /assets/mediadb/services/module/asset/search';
 
 describe('EnterMediaDB activities against the sandbox', () => {
-  let sandbox: TestSandbox;
+  const sandbox = seededSandboxForSuite(
+    seedWith({ entermedia: { assets: [{ id: '101' }, { id: '102' }, { id: 'keep' }] } }),
+  );
   let activities: Activities;
-  before(async () => {
-    sandbox = await startTestSandbox();
+  before(() => {
     activities = activitiesFor(sandboxEnv(sandbox));
-  });
-  after(() => sandbox?.close());
-  beforeEach(async () => {
-    await sandbox.reset();
-    await sandbox.seed(seedWith({ entermedia: { assets: [{ id: '101' }, { id: '102' }, { id: 'keep' }] } }));
   });
 
   it('deletes assets with the session cookie, and a second run answers already-absent (rowsedited "0")', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import {
   ErrorTypes,
@@ -10,7 +10,7 @@ import {
   vendorMessage,
   type CallSite,
 } from '../../activities/http-errors.js';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { seededSandboxForSuite } from '../helpers/sandbox.js';
 import {
   activitiesFor,
   countRequests,
@@ -156,23 +156,15 @@ describe('the error table, row by row', () => {
 });
 
 describe('the error table over HTTP, through got', () => {
-  let sandbox: TestSandbox;
   const A = hexId('a', 1);
   const B = hexId('b', 2);
-  before(async () => {
-    sandbox = await startTestSandbox();
-  });
-  after(() => sandbox?.close());
-  beforeEach(async () => {
-    await sandbox.reset();
-    await sandbox.seed(
-      seedWith({
-        twelvelabs: { assets: [{ _id: A }, { _id: B }] },
-        entermedia: { assets: [{ id: '101' }] },
-        uplynk: { libraries: [{ id: 'lib', asset_ids: ['u1'] }] },
-      }),
-    );
-  });
+  const sandbox = seededSandboxForSuite(
+    seedWith({
+      twelvelabs: { assets: [{ _id: A }, { _id: B }] },
+      entermedia: { assets: [{ id: '101' }] },
+      uplynk: { libraries: [{ id: 'lib', asset_ids: ['u1'] }] },
+    }),
+  );
 
   // BULK_DELETE_CALL_RETRY_MS=0: the first transient failure of a call fails the attempt, so that each
   // row of the table is seen as the ApplicationFailure Temporal gets (per-call retry: per-call-retry.test.ts).

@@ -1,28 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { seededSandboxForSuite } from '../helpers/sandbox.js';
 import { activitiesFor, countRequests, hexId, inActivity, sandboxEnv, seedWith } from './support.js';
 
 const A = hexId('a', 1);
 const GONE = hexId('a', 2);
 
 describe('observeItems against the sandbox', () => {
-  let sandbox: TestSandbox;
-  before(async () => {
-    sandbox = await startTestSandbox();
-  });
-  after(() => sandbox?.close());
-  beforeEach(async () => {
-    await sandbox.reset();
-    await sandbox.seed(
-      seedWith({
-        twelvelabs: { assets: [{ _id: A }] },
-        uplynk: { libraries: [{ id: 'lib', asset_ids: ['u1'] }] },
-        entermedia: { assets: [{ id: '101' }] },
-      }),
-    );
-  });
+  const sandbox = seededSandboxForSuite(
+    seedWith({
+      twelvelabs: { assets: [{ _id: A }] },
+      uplynk: { libraries: [{ id: 'lib', asset_ids: ['u1'] }] },
+      entermedia: { assets: [{ id: '101' }] },
+    }),
+  );
 
   it('answers gone or present per system that can be read, and unknown for Uplynk without any call', async () => {
     const activities = activitiesFor(sandboxEnv(sandbox));

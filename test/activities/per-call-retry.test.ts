@@ -7,8 +7,8 @@
  * decider (`faultSeed`), and the sandbox's stats confirm where it landed.
  */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { describe, it } from 'node:test';
+import { seededSandboxForSuite } from '../helpers/sandbox.js';
 import {
   activitiesFor,
   answers,
@@ -38,29 +38,21 @@ const DELETE_ENTITY = 'DELETE /entity-collections/{entity_collection_id}/entitie
 const DELETE_ASSET = 'DELETE /assets/{asset_id}';
 
 describe('per-call retry against the sandbox', () => {
-  let sandbox: TestSandbox;
-  before(async () => {
-    sandbox = await startTestSandbox();
-  });
-  after(() => sandbox?.close());
-  beforeEach(async () => {
-    await sandbox.reset();
-    await sandbox.seed(
-      seedWith({
-        twelvelabs: {
-          assets: [A, B, D].map((_id) => ({ _id })),
-          entityCollections: [{ _id: COLL }],
-          entities: [
-            { _id: E1, entity_collection_id: COLL, asset_ids: [A, B] },
-            { _id: E2, entity_collection_id: COLL, asset_ids: [A] },
-            { _id: E3, entity_collection_id: COLL, asset_ids: [B, D] },
-          ],
-        },
-        uplynk: { libraries: LIBS.map((id) => ({ id, asset_ids: ['u1', 'keep'] })) },
-        entermedia: { assets: ['101', '102', '103', '104', 'keep'].map((id) => ({ id })) },
-      }),
-    );
-  });
+  const sandbox = seededSandboxForSuite(
+    seedWith({
+      twelvelabs: {
+        assets: [A, B, D].map((_id) => ({ _id })),
+        entityCollections: [{ _id: COLL }],
+        entities: [
+          { _id: E1, entity_collection_id: COLL, asset_ids: [A, B] },
+          { _id: E2, entity_collection_id: COLL, asset_ids: [A] },
+          { _id: E3, entity_collection_id: COLL, asset_ids: [B, D] },
+        ],
+      },
+      uplynk: { libraries: LIBS.map((id) => ({ id, asset_ids: ['u1', 'keep'] })) },
+      entermedia: { assets: ['101', '102', '103', '104', 'keep'].map((id) => ({ id })) },
+    }),
+  );
 
   it('a 5xx on one call is retried on that call alone, and the phase answers every delete', async () => {
     const faults = { error5xx: 0.3 };

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { inspect } from 'node:util';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities/contract.js';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { seededSandboxForSuite } from '../helpers/sandbox.js';
 import {
   KEYS,
   activitiesFor,
@@ -98,15 +98,7 @@ function assertNoSecret(name: string, run: ActivityRun<unknown>): void {
 }
 
 describe('no secret in anything an activity throws, logs or answers', () => {
-  let sandbox: TestSandbox;
-  before(async () => {
-    sandbox = await startTestSandbox();
-  });
-  after(() => sandbox?.close());
-  beforeEach(async () => {
-    await sandbox.reset();
-    await sandbox.seed(seedWith({}));
-  });
+  const sandbox = seededSandboxForSuite(seedWith({}));
 
   it('when every system refuses the keys (401), the failures name the variable to check and no secret', async () => {
     // The sandbox expects the test keys; the worker sends other keys that are secrets too.

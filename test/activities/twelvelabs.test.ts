@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities/contract.js';
 import type { LedgerEntry } from '../../plan/index.js';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { seededSandboxForSuite } from '../helpers/sandbox.js';
 import {
   activitiesFor,
   answers,
@@ -57,16 +57,10 @@ const seed = seedWith({
 });
 
 describe('TwelveLabs activities against the sandbox', () => {
-  let sandbox: TestSandbox;
+  const sandbox = seededSandboxForSuite(seed);
   let activities: Activities;
-  before(async () => {
-    sandbox = await startTestSandbox();
+  before(() => {
     activities = activitiesFor(sandboxEnv(sandbox));
-  });
-  after(() => sandbox?.close());
-  beforeEach(async () => {
-    await sandbox.reset();
-    await sandbox.seed(seed);
   });
 
   async function entityNow(id: string): Promise<{ asset_ids: string[]; status?: string } | undefined> {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { inflateSync } from 'node:zlib';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities/contract.js';
@@ -7,7 +7,7 @@ import { UPLYNK_MAX_URL_LENGTH, createUplynkClient } from '../../activities/uply
 import { signUplynkRequest } from '../../activities/uplynk-signing.js';
 import { createRateLimiter } from '../../activities/rate-limiter.js';
 import { verifyUplynk } from '../../sandbox/index.js';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { seededSandboxForSuite } from '../helpers/sandbox.js';
 import {
   KEYS,
   activitiesFor,
@@ -42,25 +42,19 @@ describe('Uplynk signing', () => {
 });
 
 describe('Uplynk activities against the sandbox', () => {
-  let sandbox: TestSandbox;
+  const sandbox = seededSandboxForSuite(
+    seedWith({
+      uplynk: {
+        libraries: [
+          { id: LIB1, asset_ids: ['a1', 'a2', 'keep'] },
+          { id: LIB2, asset_ids: ['a1', 'a3'] },
+        ],
+      },
+    }),
+  );
   let activities: Activities;
-  before(async () => {
-    sandbox = await startTestSandbox();
+  before(() => {
     activities = activitiesFor(sandboxEnv(sandbox));
-  });
-  after(() => sandbox?.close());
-  beforeEach(async () => {
-    await sandbox.reset();
-    await sandbox.seed(
-      seedWith({
-        uplynk: {
-          libraries: [
-            { id: LIB1, asset_ids: ['a1', 'a2', 'keep'] },
-            { id: LIB2, asset_ids: ['a1', 'a3'] },
-          ],
-        },
-      }),
-    );
   });
 
   async function members(id: string): Promise<string[] | undefined> {

@@ -5,14 +5,11 @@ import { queryProgress } from '../../client/run-watch.js';
 import { startBulkDelete } from '../../client/start.js';
 import { Plan } from '../../plan/index.js';
 import { sandboxEnv } from '../../sandbox/index.js';
+import { credentialsNamed, generateWithCredentials } from '../helpers/sandbox.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { startBackgroundWorker, type BackgroundWorker } from './stack-worker.js';
 
-const CREDENTIALS = {
-  twelvelabs: { apiKey: 'progress-twelvelabs-key' },
-  uplynk: { ownerId: 'progress-owner', apiKey: 'progress-uplynk-key' },
-  entermedia: { key: 'progress-entermedia-key' },
-};
+const CREDENTIALS = credentialsNamed('progress');
 
 describe('live progress on a dev server and the sandbox', () => {
   let stack: Stack;
@@ -31,15 +28,7 @@ describe('live progress on a dev server and the sandbox', () => {
   });
 
   it('the items of a running phase count as they settle, read from its heartbeat, not all at its end', async () => {
-    await stack.sandbox.reset();
-    const { plan } = await stack.sandbox.generate(12, 51);
-    const state = await stack.sandbox.state();
-    await stack.sandbox.seed({
-      ...state,
-      twelvelabs: { ...state.twelvelabs, ...CREDENTIALS.twelvelabs },
-      uplynk: { ...state.uplynk, ...CREDENTIALS.uplynk },
-      entermedia: { ...state.entermedia, ...CREDENTIALS.entermedia },
-    });
+    const plan = await generateWithCredentials(stack.sandbox, CREDENTIALS, 12, 51);
     // EnterMediaDB parts only: one phase, delete-dam.
     const items = plan.items.flatMap((i) => (i.entermedia ? [{ id: i.id, entermedia: i.entermedia }] : []));
     assert.ok(items.length >= 4, `the catalogue has ${items.length} DAM assets`);

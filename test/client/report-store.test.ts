@@ -8,16 +8,14 @@ import { openObjectStore, type ObjectStore } from '../../activities/object-store
 import { chunkIdsOf, type MemoResult } from '../../client/report-fetch.js';
 import { Receipt, Report, verifyReceipt } from '../../plan/index.js';
 import { sandboxEnv } from '../../sandbox/index.js';
+import { writePlanFile } from '../helpers/plan-file.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { credentialsNamed, generateWithCredentials } from '../helpers/sandbox.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { cleanEnv, eventually, runCli, startCli } from './cli-process.js';
 import { startBackgroundWorker, type BackgroundWorker } from './stack-worker.js';
 
-const CREDENTIALS = {
-  twelvelabs: { apiKey: 'store-test-twelvelabs-key' },
-  uplynk: { ownerId: 'store-test-owner', apiKey: 'store-test-uplynk-key' },
-  entermedia: { key: 'store-test-entermedia-key' },
-};
+const CREDENTIALS = credentialsNamed('store-test');
 
 describe('the report store: every run archives its report and receipt; report and verify read them after the workflows are gone', () => {
   let stack: Stack;
@@ -56,18 +54,8 @@ describe('the report store: every run archives its report and receipt; report an
 
   /** A fresh catalogue with the worker's credentials, and the plan file that deletes it. */
   async function generatedPlan(items: number, seed: number, name: string): Promise<string> {
-    await stack.sandbox.reset();
-    const { plan } = await stack.sandbox.generate(items, seed);
-    const state = await stack.sandbox.state();
-    await stack.sandbox.seed({
-      ...state,
-      twelvelabs: { ...state.twelvelabs, ...CREDENTIALS.twelvelabs },
-      uplynk: { ...state.uplynk, ...CREDENTIALS.uplynk },
-      entermedia: { ...state.entermedia, ...CREDENTIALS.entermedia },
-    });
-    const path = join(dir, `${name}.json`);
-    writeFileSync(path, JSON.stringify({ ...plan, name }, null, 2));
-    return path;
+    const plan = await generateWithCredentials(stack.sandbox, CREDENTIALS, items, seed);
+    return writePlanFile(dir, name, plan).path;
   }
 
   async function archived(workflowId: string): Promise<{ report: Report; receipt: Receipt }> {

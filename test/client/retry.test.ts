@@ -1,20 +1,15 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Connection, Client } from '@temporalio/client';
 import { BulkDeleteRetryOf, Plan, type PlanInput, type Report, type ReportRow } from '../../plan/index.js';
 import { retryItems } from '../../client/retry-plan.js';
 import { sandboxEnv } from '../../sandbox/index.js';
-import type { Stack } from '../helpers/stack.js';
+import { writePlanFile } from '../helpers/plan-file.js';
+import { credentialsNamed, generateWithCredentials } from '../helpers/sandbox.js';
 import { runCli } from './cli-process.js';
-import { startBackgroundWorker, startCliStack, type CliStack } from './stack-worker.js';
+import { startBackgroundWorker, cliStackForSuite } from './stack-worker.js';
 
-const CREDENTIALS = {
-  twelvelabs: { apiKey: 'retry-twelvelabs-key' },
-  uplynk: { ownerId: 'retry-owner', apiKey: 'retry-uplynk-key' },
-  entermedia: { key: 'retry-entermedia-key' },
-};
+const CREDENTIALS = credentialsNamed('retry');
 
 interface RetryJson {
   workflowId: string;
@@ -25,35 +20,15 @@ interface RetryJson {
 }
 
 describe('bulk-delete retry: a new run over what failed, against a dev server and the sandbox', () => {
-  let cli: CliStack | undefined;
-  let stack: Stack;
-  let dir: string;
-  let env: NodeJS.ProcessEnv;
-  before(async () => {
-    cli = await startCliStack(CREDENTIALS, 'retry');
-    ({ stack, dir, env } = cli);
-  });
-  after(async () => {
-    await cli?.close();
-  });
+  const cli = cliStackForSuite(CREDENTIALS, 'retry');
 
   async function planFile(
     name: string,
     items: number,
     seed: number,
   ): Promise<{ path: string; plan: PlanInput }> {
-    await stack.sandbox.reset();
-    const { plan } = await stack.sandbox.generate(items, seed);
-    const state = await stack.sandbox.state();
-    await stack.sandbox.seed({
-      ...state,
-      twelvelabs: { ...state.twelvelabs, ...CREDENTIALS.twelvelabs },
-      uplynk: { ...state.uplynk, ...CREDENTIALS.uplynk },
-      entermedia: { ...state.entermedia, ...CREDENTIALS.entermedia },
-    });
-    const path = join(dir, `${name}.json`);
-    writeFileSync(path, JSON.stringify({ ...plan, name }, null, 2));
-    return { path, plan: { ...plan, name } };
+    const plan = await generateWithCredentials(cli.stack.sandbox, CREDENTIALS, items, seed);
+    return writePlanFile(cli.dir, name, plan);
   }
 
   it('after a run whose EnterMediaDB key was wrong, retry runs only the failed items again and they end deleted', async () => {
@@ -64,21 +39,23 @@ describe('bulk-delete retry: a new run over what failed, against a dev server an
       'the plan has items with and without a DAM asset',
     );
 
-    const wrongKey = await startBackgroundWorker(stack.temporal, {
-      ...sandboxEnv(stack.sandbox.url, CREDENTIALS),
+    const wrongKey = await startBackgroundWorker(cli.stack.temporal, {
+      ...sandboxEnv(cli.stack.sandbox.url, CREDENTIALS),
       ENTERMEDIA_KEY: 'a-wrong-entermedia-key',
     });
     let original: string;
     try {
       const first = await runCli(['run', path, '--wait', '--json', '--id', 'retry-dam-1'], {
-        env: { ...env, BULK_DELETE_TASK_QUEUE: wrongKey.taskQueue },
+        env: { ...cli.env, BULK_DELETE_TASK_QUEUE: wrongKey.taskQueue },
       });
       assert.equal(first.code, 1, first.stderr);
       original = (JSON.parse(first.stdout) as { workflowId: string }).workflowId;
     } finally {
       await wrongKey.stop();
     }
-    const firstReport = JSON.parse((await runCli(['report', original, '--json'], { env })).stdout) as Report;
+    const firstReport = JSON.parse(
+      (await runCli(['report', original, '--json'], { env: cli.env })).stdout,
+    ) as Report;
     const notDeleted = [
       ...new Set(
         firstReport.rows.filter((r) => r.outcome === 'failed' || r.outcome === 'partial').map((r) => r.item),
@@ -87,7 +64,7 @@ describe('bulk-delete retry: a new run over what failed, against a dev server an
     assert.deepEqual(notDeleted, [...dam].sort());
 
     // The key is right on the file's own worker: the retry deletes what the first run could not.
-    const retried = await runCli(['retry', original, '--wait', '--json'], { env });
+    const retried = await runCli(['retry', original, '--wait', '--json'], { env: cli.env });
     assert.equal(retried.code, 0, retried.stderr);
     const out = JSON.parse(retried.stdout) as RetryJson;
     assert.equal(out.workflowId, `${original}-retry-1`);
@@ -98,7 +75,7 @@ describe('bulk-delete retry: a new run over what failed, against a dev server an
       out.report!.rows.filter((r) => r.system === 'entermedia').every((r) => r.outcome === 'deleted'),
     );
     assert.equal(out.report!.summary.failed, 0);
-    const state = await stack.sandbox.state();
+    const state = await cli.stack.sandbox.state();
     assert.deepEqual(
       state.entermedia.assets.filter((a) =>
         dam.some((id) => plan.items.find((i) => i.id === id)?.entermedia?.assetId === a.id),
@@ -107,7 +84,7 @@ describe('bulk-delete retry: a new run over what failed, against a dev server an
     );
 
     // Linked to the original by memo and search attribute; its own report.
-    const connection = await Connection.connect({ address: stack.temporal.address });
+    const connection = await Connection.connect({ address: cli.stack.temporal.address });
     try {
       const client = new Client({ connection });
       const description = await client.workflow.getHandle(out.workflowId).describe();
@@ -116,36 +93,38 @@ describe('bulk-delete retry: a new run over what failed, against a dev server an
     } finally {
       await connection.close();
     }
-    const own = await runCli(['report', out.workflowId, '--json'], { env });
+    const own = await runCli(['report', out.workflowId, '--json'], { env: cli.env });
     assert.equal(own.code, 0, own.stderr);
     assert.equal((JSON.parse(own.stdout) as Report).summary.items, dam.length);
 
     // Now every item is deleted: nothing to retry, exit 0.
-    const again = await runCli(['retry', out.workflowId], { env });
+    const again = await runCli(['retry', out.workflowId], { env: cli.env });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /^nothing to retry: every item of .* ended deleted or already absent$/m);
   });
 
   it('retry of a run that deleted everything starts nothing and exits 0; retry of a dry run is refused', async () => {
     const { path } = await planFile('retry-none', 3, 42);
-    const first = await runCli(['run', path, '--wait', '--id', 'retry-none-1'], { env });
+    const first = await runCli(['run', path, '--wait', '--id', 'retry-none-1'], { env: cli.env });
     assert.equal(first.code, 0, first.stderr);
-    const retried = await runCli(['retry', 'retry-none-1', '--json'], { env });
+    const retried = await runCli(['retry', 'retry-none-1', '--json'], { env: cli.env });
     assert.equal(retried.code, 0, retried.stderr);
     assert.equal((JSON.parse(retried.stdout) as RetryJson).items, 0);
-    const missing = await runCli(['status', 'retry-none-1-retry-1'], { env });
+    const missing = await runCli(['status', 'retry-none-1-retry-1'], { env: cli.env });
     assert.equal(missing.code, 2);
 
     // A dry run reports no item: retrying it would delete the whole plan, so it is refused.
-    const dry = await runCli(['run', path, '--dry-run', '--wait', '--id', 'retry-none-dry'], { env });
+    const dry = await runCli(['run', path, '--dry-run', '--wait', '--id', 'retry-none-dry'], {
+      env: cli.env,
+    });
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /^item\s+system\s+step\s+target\s+discovered\s+note/m);
     assert.match(dry.stdout, /^dry run: \d+ steps, digest [0-9a-f]{64}; nothing was changed$/m);
     assert.doesNotMatch(dry.stdout, /completed, 0 items/);
-    const refused = await runCli(['retry', 'retry-none-dry'], { env });
+    const refused = await runCli(['retry', 'retry-none-dry'], { env: cli.env });
     assert.equal(refused.code, 2);
     assert.match(refused.stderr, /is a dry run: it deleted nothing and has nothing to retry/);
-    assert.equal((await runCli(['status', 'retry-none-dry-retry-1'], { env })).code, 2);
+    assert.equal((await runCli(['status', 'retry-none-dry-retry-1'], { env: cli.env })).code, 2);
   });
 });
 

@@ -1,19 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Report, type PlanInput } from '../../plan/index.js';
 import { sandboxEnv } from '../../sandbox/index.js';
-import type { Stack } from '../helpers/stack.js';
+import { writePlanFile } from '../helpers/plan-file.js';
+import { credentialsNamed, generateWithCredentials } from '../helpers/sandbox.js';
 import { eventually, runCli, startCli } from './cli-process.js';
-import { startBackgroundWorker, startCliStack, type CliStack } from './stack-worker.js';
+import { startBackgroundWorker, cliStackForSuite } from './stack-worker.js';
 
 /** The credentials of every catalogue in this file, and of its worker. */
-const CREDENTIALS = {
-  twelvelabs: { apiKey: 'cli-test-twelvelabs-key' },
-  uplynk: { ownerId: 'cli-test-owner', apiKey: 'cli-test-uplynk-key' },
-  entermedia: { key: 'cli-test-entermedia-key' },
-};
+const CREDENTIALS = credentialsNamed('cli-test');
 
 interface RunJson {
   workflowId: string;
@@ -23,34 +20,14 @@ interface RunJson {
 }
 
 describe('bulk-delete run, plan, status, approve, cancel and report against a dev server and the sandbox', () => {
-  let stack: Stack;
-  let dir: string;
-  let env: NodeJS.ProcessEnv;
-
-  let cli: CliStack | undefined;
-  before(async () => {
-    cli = await startCliStack(CREDENTIALS, 'bulk-delete-cli');
-    ({ stack, dir, env } = cli);
-  });
-  after(async () => {
-    await cli?.close();
-  });
+  const cli = cliStackForSuite(CREDENTIALS, 'bulk-delete-cli');
 
   /**
    * A fresh catalogue of `items` items and the plan that deletes them all. generate() makes credentials
    * of its own; the catalogue is seeded again with the ones the file's worker holds.
    */
-  async function generate(items: number, seed: number): Promise<PlanInput> {
-    await stack.sandbox.reset();
-    const { plan } = await stack.sandbox.generate(items, seed);
-    const state = await stack.sandbox.state();
-    await stack.sandbox.seed({
-      ...state,
-      twelvelabs: { ...state.twelvelabs, ...CREDENTIALS.twelvelabs },
-      uplynk: { ...state.uplynk, ...CREDENTIALS.uplynk },
-      entermedia: { ...state.entermedia, ...CREDENTIALS.entermedia },
-    });
-    return plan;
+  function generate(items: number, seed: number): Promise<PlanInput> {
+    return generateWithCredentials(cli.stack.sandbox, CREDENTIALS, items, seed);
   }
 
   /** A fresh catalogue and the plan file that deletes it. */
@@ -59,21 +36,20 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
     seed: number,
     name: string,
   ): Promise<{ path: string; plan: PlanInput }> {
-    const plan = await generate(items, seed);
-    const path = join(dir, `${name}.json`);
-    writeFileSync(path, JSON.stringify({ ...plan, name }, null, 2));
-    return { path, plan: { ...plan, name } };
+    return writePlanFile(cli.dir, name, await generate(items, seed));
   }
 
   async function progressOf(id: string): Promise<{ status?: string; digest?: string } | undefined> {
-    const result = await runCli(['status', id, '--json'], { env });
+    const result = await runCli(['status', id, '--json'], { env: cli.env });
     if (result.code !== 0) return undefined;
     return (JSON.parse(result.stdout) as { progress?: { status?: string; digest?: string } }).progress;
   }
 
   it('run --wait --json deletes every item, exits 0 and prints the workflow, its Web UI link and the report', async () => {
     const { path, plan } = await generatedPlan(6, 11, 'cli-wait-json');
-    const result = await runCli(['run', path, '--wait', '--json', '--id', 'cli-wait-json-1'], { env });
+    const result = await runCli(['run', path, '--wait', '--json', '--id', 'cli-wait-json-1'], {
+      env: cli.env,
+    });
     assert.equal(result.code, 0, result.stderr);
     const out = JSON.parse(result.stdout) as RunJson;
     assert.equal(out.workflowId, 'cli-wait-json-1');
@@ -87,14 +63,14 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
     assert.equal(report.plan, 'cli-wait-json');
     assert.equal(report.summary.items, plan.items.length);
     assert.equal(report.summary.failed, 0);
-    const state = await stack.sandbox.state();
+    const state = await cli.stack.sandbox.state();
     const left = new Set(state.twelvelabs.assets.map((a) => a._id));
     for (const item of plan.items) if (item.twelvelabs) assert.ok(!left.has(item.twelvelabs.assetId));
   });
 
   it('run --wait prints plain progress lines off a TTY and ends with a summary table', async () => {
     const { path } = await generatedPlan(4, 12, 'cli-wait-text');
-    const result = await runCli(['run', path, '--wait'], { env });
+    const result = await runCli(['run', path, '--wait'], { env: cli.env });
     assert.equal(result.code, 0, result.stderr);
     assert.match(
       result.stdout,
@@ -111,7 +87,7 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
     assert.match(result.stdout, /^Web UI: http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\//m);
 
     // The same plan again answers the run it already started.
-    const again = await runCli(['run', path], { env });
+    const again = await runCli(['run', path], { env: cli.env });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /this plan already has a run \(completed\): bulk-delete-cli-wait-text-/);
   });
@@ -127,12 +103,12 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
         item.entermedia?.assetId ?? '',
       ].join(','),
     );
-    const path = join(dir, 'csv-takedown.csv');
+    const path = join(cli.dir, 'csv-takedown.csv');
     writeFileSync(
       path,
       ['id,twelvelabs.assetId,uplynk.assetId,uplynk.libraryIds,entermedia.assetId', ...rows].join('\n'),
     );
-    const result = await runCli(['run', path, '--wait', '--json'], { env });
+    const result = await runCli(['run', path, '--wait', '--json'], { env: cli.env });
     assert.equal(result.code, 0, result.stderr);
     const report = Report.parse((JSON.parse(result.stdout) as RunJson).report);
     assert.equal(report.plan, 'csv-takedown');
@@ -142,18 +118,22 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
 
   it('plan prints the steps and their digest, and changes nothing', async () => {
     const { path } = await generatedPlan(3, 14, 'cli-dry');
-    const result = await runCli(['plan', path], { env });
+    const result = await runCli(['plan', path], { env: cli.env });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^item\s+system\s+step\s+target/m);
     assert.match(result.stdout, /delete-asset/);
     assert.match(result.stdout, /^\d+ steps for 3 items of plan cli-dry; nothing was changed$/m);
     assert.match(result.stdout, /^digest: [0-9a-f]{64}$/m);
-    assert.deepEqual((await stack.sandbox.stats()).mutations, { twelvelabs: 0, uplynk: 0, entermedia: 0 });
+    assert.deepEqual((await cli.stack.sandbox.stats()).mutations, {
+      twelvelabs: 0,
+      uplynk: 0,
+      entermedia: 0,
+    });
   });
 
   it('approve refuses a wrong digest, then the right one lets the run delete; status --follow ends with 0', async () => {
     const { path } = await generatedPlan(3, 15, 'cli-approve');
-    const started = await runCli(['run', path, '--require-approval', '--json'], { env });
+    const started = await runCli(['run', path, '--require-approval', '--json'], { env: cli.env });
     assert.equal(started.code, 0, started.stderr);
     const { workflowId } = JSON.parse(started.stdout) as RunJson;
 
@@ -161,22 +141,26 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
       const p = await progressOf(workflowId);
       return p?.status === 'awaiting-approval' && p.digest ? p : undefined;
     });
-    const status = await runCli(['status', workflowId], { env });
+    const status = await runCli(['status', workflowId], { env: cli.env });
     assert.match(
       status.stdout,
       new RegExp(`awaiting approval: bulk-delete approve ${workflowId} --digest ${progress.digest}`),
     );
 
-    const wrong = await runCli(['approve', workflowId, '--digest', '0'.repeat(64)], { env });
+    const wrong = await runCli(['approve', workflowId, '--digest', '0'.repeat(64)], { env: cli.env });
     assert.equal(wrong.code, 2);
     assert.match(wrong.stderr, /does not match the discovered steps/);
-    assert.deepEqual((await stack.sandbox.stats()).mutations, { twelvelabs: 0, uplynk: 0, entermedia: 0 });
+    assert.deepEqual((await cli.stack.sandbox.stats()).mutations, {
+      twelvelabs: 0,
+      uplynk: 0,
+      entermedia: 0,
+    });
 
-    const right = await runCli(['approve', workflowId, '--digest', progress.digest!], { env });
+    const right = await runCli(['approve', workflowId, '--digest', progress.digest!], { env: cli.env });
     assert.equal(right.code, 0, right.stderr);
     assert.match(right.stdout, /^approved /);
 
-    const followed = await runCli(['status', workflowId, '--follow'], { env });
+    const followed = await runCli(['status', workflowId, '--follow'], { env: cli.env });
     assert.equal(followed.code, 0, followed.stderr);
     assert.match(followed.stdout, /^plan cli-approve: completed, 3 items$/m);
     assert.match(followed.stdout, /^items\s+3\s+0\s+0\s+0\s+0$/m);
@@ -184,7 +168,9 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
 
   it('cancel stops a run that waits for approval; run --wait then exits 3 and the report says cancelled', async () => {
     const { path } = await generatedPlan(3, 16, 'cli-cancel');
-    const waiting = startCli(['run', path, '--require-approval', '--wait', '--id', 'cli-cancel-1'], { env });
+    const waiting = startCli(['run', path, '--require-approval', '--wait', '--id', 'cli-cancel-1'], {
+      env: cli.env,
+    });
     await eventually(async () => (await progressOf('cli-cancel-1'))?.status === 'awaiting-approval');
     // The CLI polls twice a second: give it the time to say so.
     await eventually(() =>
@@ -193,42 +179,46 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
       ),
     );
 
-    const cancelled = await runCli(['cancel', 'cli-cancel-1'], { env });
+    const cancelled = await runCli(['cancel', 'cli-cancel-1'], { env: cli.env });
     assert.equal(cancelled.code, 0, cancelled.stderr);
     assert.match(cancelled.stdout, /cancellation requested for cli-cancel-1/);
     const run = await waiting.done;
     assert.equal(run.code, 3, run.stderr);
 
-    const report = await runCli(['report', 'cli-cancel-1', '--json'], { env });
+    const report = await runCli(['report', 'cli-cancel-1', '--json'], { env: cli.env });
     assert.equal(report.code, 3);
     assert.equal(Report.parse(JSON.parse(report.stdout)).status, 'cancelled');
-    assert.deepEqual((await stack.sandbox.stats()).mutations, { twelvelabs: 0, uplynk: 0, entermedia: 0 });
-    const again = await runCli(['cancel', 'cli-cancel-1'], { env });
+    assert.deepEqual((await cli.stack.sandbox.stats()).mutations, {
+      twelvelabs: 0,
+      uplynk: 0,
+      entermedia: 0,
+    });
+    const again = await runCli(['cancel', 'cli-cancel-1'], { env: cli.env });
     assert.equal(again.code, 2);
     assert.match(again.stderr, /is already cancelled: nothing to cancel/);
   });
 
   it('report writes JSON, CSV and Markdown with one row per item and system', async () => {
     const { path } = await generatedPlan(3, 17, 'cli-report');
-    const run = await runCli(['run', path, '--wait', '--id', 'cli-report-1'], { env });
+    const run = await runCli(['run', path, '--wait', '--id', 'cli-report-1'], { env: cli.env });
     assert.equal(run.code, 0, run.stderr);
 
-    const json = await runCli(['report', 'cli-report-1', '--format', 'json'], { env });
+    const json = await runCli(['report', 'cli-report-1', '--format', 'json'], { env: cli.env });
     assert.equal(json.code, 0, json.stderr);
     const report = Report.parse(JSON.parse(json.stdout));
     assert.equal(report.workflowId, 'cli-report-1');
     assert.ok(report.rows.length >= 3);
     assert.ok(report.rows.every((row) => row.outcome === 'deleted' || row.outcome === 'already-absent'));
 
-    const csvFile = join(dir, 'report.csv');
-    const csv = await runCli(['report', 'cli-report-1', '--out', csvFile], { env });
+    const csvFile = join(cli.dir, 'report.csv');
+    const csv = await runCli(['report', 'cli-report-1', '--out', csvFile], { env: cli.env });
     assert.equal(csv.code, 0, csv.stderr);
     assert.match(csv.stderr, new RegExp(`wrote ${report.rows.length} rows \\(csv\\) to `));
     const lines = readFileSync(csvFile, 'utf8').trimEnd().split('\r\n');
     assert.equal(lines[0], 'item,system,outcome,step,detail,at');
     assert.equal(lines.length, report.rows.length + 1);
 
-    const md = await runCli(['report', 'cli-report-1', '--format', 'md'], { env });
+    const md = await runCli(['report', 'cli-report-1', '--format', 'md'], { env: cli.env });
     assert.equal(md.code, 0, md.stderr);
     assert.match(md.stdout, /^# Bulk delete report: cli-report$/m);
     assert.match(md.stdout, /^\| item \| system \| outcome \| step \| detail \| at \|$/m);
@@ -239,7 +229,7 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
     );
     assert.match(md.stdout, /^## Calls that changed state \(ledger\)$/m);
 
-    const status = await runCli(['status', 'cli-report-1'], { env });
+    const status = await runCli(['status', 'cli-report-1'], { env: cli.env });
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, /^cli-report-1: completed$/m);
     assert.match(status.stdout, /^plan cli-report: completed, 3 items$/m);
@@ -247,13 +237,13 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
 
   it('exits 1 when items fail, and the summary says why, without the secret', async () => {
     const { path } = await generatedPlan(3, 18, 'cli-failing');
-    const failing = await startBackgroundWorker(stack.temporal, {
-      ...sandboxEnv(stack.sandbox.url, CREDENTIALS),
+    const failing = await startBackgroundWorker(cli.stack.temporal, {
+      ...sandboxEnv(cli.stack.sandbox.url, CREDENTIALS),
       TWELVELABS_API_KEY: 'a-wrong-secret-key',
     });
     try {
       const result = await runCli(['run', path, '--wait', '--failure-threshold', '1'], {
-        env: { ...env, BULK_DELETE_TASK_QUEUE: failing.taskQueue },
+        env: { ...cli.env, BULK_DELETE_TASK_QUEUE: failing.taskQueue },
       });
       assert.equal(result.code, 1, result.stderr);
       assert.match(result.stdout, /^failed:$/m);
@@ -265,7 +255,7 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
   });
 
   it('status of an unknown workflow exits 2', async () => {
-    const result = await runCli(['status', 'no-such-run'], { env });
+    const result = await runCli(['status', 'no-such-run'], { env: cli.env });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^no workflow "no-such-run" in namespace default$/m);
   });

@@ -2,15 +2,14 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { Report } from '../../plan/index.js';
 import type { SandboxStateInput } from '../../sandbox/index.js';
 import { findTemporalCli } from '../../scripts/temporal-paths.js';
 import type { ScheduledCleanupResult } from '../../workflows/index.js';
-import type { Stack } from '../helpers/stack.js';
 import { eventually, runCli } from './cli-process.js';
-import { startCliStack, type CliStack } from './stack-worker.js';
+import { cliStackForSuite } from './stack-worker.js';
 
 const run = promisify(execFile);
 
@@ -75,27 +74,16 @@ interface DescribeJson {
 }
 
 describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a dev server', () => {
-  let stack: Stack;
-  let dir: string;
-  let env: NodeJS.ProcessEnv;
-
-  let cli: CliStack | undefined;
-  before(async () => {
-    cli = await startCliStack(CREDENTIALS, 'bulk-delete-schedule');
-    ({ stack, dir, env } = cli);
-  });
-  after(async () => {
-    await cli?.close();
-  });
+  const cli = cliStackForSuite(CREDENTIALS, 'bulk-delete-schedule');
 
   function file(name: string, content: unknown): string {
-    const path = join(dir, name);
+    const path = join(cli.dir, name);
     writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
     return path;
   }
 
   async function describeJson(name: string): Promise<DescribeJson> {
-    const result = await runCli(['schedule', 'describe', name, '--json'], { env });
+    const result = await runCli(['schedule', 'describe', name, '--json'], { env: cli.env });
     assert.equal(result.code, 0, result.stderr);
     return JSON.parse(result.stdout) as DescribeJson;
   }
@@ -105,7 +93,7 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     name: string,
     before: number,
   ): Promise<{ workflowId: string; result: ScheduledCleanupResult }> {
-    const triggered = await runCli(['schedule', 'trigger', name], { env });
+    const triggered = await runCli(['schedule', 'trigger', name], { env: cli.env });
     assert.equal(triggered.code, 0, triggered.stderr);
     const said = new RegExp(`^triggered schedule ${name}: started (cleanup-${name}-\\S+)$`, 'm').exec(
       triggered.stdout,
@@ -117,14 +105,14 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     });
     const workflowId = described.recentRuns[described.recentRuns.length - 1]!.workflowId;
     assert.equal(said[1], workflowId);
-    const result = (await stack.temporal.client.workflow
+    const result = (await cli.stack.temporal.client.workflow
       .getHandle(workflowId)
       .result()) as ScheduledCleanupResult;
     return { workflowId, result };
   }
 
   it('creates a schedule that "temporal schedule list" sees, and describe shows its next run times', async () => {
-    await stack.sandbox.seed(CATALOGUE);
+    await cli.stack.sandbox.seed(CATALOGUE);
     const policy = file('expired.policy.json', {
       name: 'expired-assets',
       select: {
@@ -138,7 +126,7 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
       maxItems: 2,
     });
     const created = await runCli(['schedule', 'create', 'expired', '--policy', policy, '--every', '24h'], {
-      env,
+      env: cli.env,
     });
     assert.equal(created.code, 0, created.stderr);
     assert.match(
@@ -153,7 +141,7 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
         'schedule',
         'list',
         '--address',
-        stack.temporal.address,
+        cli.stack.temporal.address,
         '--namespace',
         'default',
       ]);
@@ -161,12 +149,12 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     });
     assert.match(listed, /expired/);
     const ours = await eventually(async () => {
-      const result = await runCli(['schedule', 'list'], { env });
+      const result = await runCli(['schedule', 'list'], { env: cli.env });
       return result.stdout.includes('expired') ? result : undefined;
     });
     assert.match(ours.stdout, /^expired\s+active\s+\d{4}-\d\d-\d\dT\S+\s+expired-assets$/m);
 
-    const text = await runCli(['schedule', 'describe', 'expired'], { env });
+    const text = await runCli(['schedule', 'describe', 'expired'], { env: cli.env });
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^when: every 24h; overlapping runs: skip$/m);
     assert.match(
@@ -189,14 +177,14 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     assert.equal(result.result?.status, 'completed');
     assert.equal(result.bulkDeleteWorkflowId, `${workflowId}/bulk-delete`);
 
-    const report = await runCli(['report', result.bulkDeleteWorkflowId, '--json'], { env });
+    const report = await runCli(['report', result.bulkDeleteWorkflowId, '--json'], { env: cli.env });
     assert.equal(report.code, 0, report.stderr);
     // The scheduled run's own ID, as "schedule describe" lists it, leads to the same bulk delete.
-    const byScheduledId = await runCli(['report', workflowId, '--format', 'json'], { env });
+    const byScheduledId = await runCli(['report', workflowId, '--format', 'json'], { env: cli.env });
     assert.equal(byScheduledId.code, 0, byScheduledId.stderr);
     assert.match(byScheduledId.stderr, /is a scheduled clean-up run: its bulk delete is \S+\/bulk-delete/);
     assert.deepEqual(JSON.parse(byScheduledId.stdout), JSON.parse(report.stdout));
-    const status = await runCli(['status', workflowId], { env });
+    const status = await runCli(['status', workflowId], { env: cli.env });
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, new RegExp(`^${workflowId}/bulk-delete: completed$`, 'm'));
     const rows = Report.parse(JSON.parse(report.stdout)).rows;
@@ -211,7 +199,7 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
       ].sort(),
     );
 
-    const state = await stack.sandbox.state();
+    const state = await cli.stack.sandbox.state();
     assert.deepEqual(state.twelvelabs.assets.map((a) => a._id).sort(), [id(3), id(4), id(5)]);
     assert.deepEqual(state.twelvelabs.indexedAssets, []);
     assert.deepEqual(
@@ -227,48 +215,58 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     const next = await triggerAndWait('expired', 1);
     assert.equal(next.result.selected, 1);
     assert.equal(next.result.remaining, 0);
-    assert.deepEqual((await stack.sandbox.state()).twelvelabs.assets.map((a) => a._id).sort(), [
+    assert.deepEqual((await cli.stack.sandbox.state()).twelvelabs.assets.map((a) => a._id).sort(), [
       id(4),
       id(5),
     ]);
   });
 
   it('a subcommand refuses the options of another, and nothing is changed', async () => {
-    const result = await runCli(['schedule', 'delete', 'expired', '--every', '1h'], { env });
+    const result = await runCli(['schedule', 'delete', 'expired', '--every', '1h'], { env: cli.env });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^"schedule delete" does not take --every; it takes --json$/m);
     assert.equal((await describeJson('expired')).paused, false, 'the schedule is still there');
   });
 
   it('pause and unpause show in describe and list', async () => {
-    const paused = await runCli(['schedule', 'pause', 'expired', '--note', 'holiday freeze'], { env });
+    const paused = await runCli(['schedule', 'pause', 'expired', '--note', 'holiday freeze'], {
+      env: cli.env,
+    });
     assert.equal(paused.code, 0, paused.stderr);
     assert.equal(paused.stdout.trim(), 'paused schedule expired');
     let described = await describeJson('expired');
     assert.equal(described.paused, true);
     assert.equal(described.note, 'holiday freeze');
     const listed = await eventually(async () => {
-      const result = await runCli(['schedule', 'list'], { env });
+      const result = await runCli(['schedule', 'list'], { env: cli.env });
       return /^expired\s+paused/m.test(result.stdout) ? result : undefined;
     });
     assert.match(listed.stdout, /^expired\s+paused/m);
 
-    const unpaused = await runCli(['schedule', 'unpause', 'expired'], { env });
+    const unpaused = await runCli(['schedule', 'unpause', 'expired'], { env: cli.env });
     assert.equal(unpaused.code, 0, unpaused.stderr);
     described = await describeJson('expired');
     assert.equal(described.paused, false);
   });
 
   it('a manifest policy reads the plan file afresh at each run, on a cron schedule', async () => {
-    await stack.sandbox.seed(CATALOGUE);
+    await cli.stack.sandbox.seed(CATALOGUE);
     const manifest = file('manifest.json', {
       name: 'weekly-takedown',
       items: [{ id: 'first', entermedia: { assetId: 'd-9' } }],
     });
     file('manifest.policy.json', { name: 'weekly', select: { manifest: 'manifest.json' }, maxItems: 10 });
     const created = await runCli(
-      ['schedule', 'create', 'weekly', '--policy', join(dir, 'manifest.policy.json'), '--cron', '0 3 * * 1'],
-      { env },
+      [
+        'schedule',
+        'create',
+        'weekly',
+        '--policy',
+        join(cli.dir, 'manifest.policy.json'),
+        '--cron',
+        '0 3 * * 1',
+      ],
+      { env: cli.env },
     );
     assert.equal(created.code, 0, created.stderr);
     const described = await describeJson('weekly');
@@ -287,7 +285,7 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     const { result } = await triggerAndWait('weekly', 0);
     assert.equal(result.selected, 1);
     assert.equal(result.result?.plan, 'weekly-takedown');
-    assert.deepEqual((await stack.sandbox.state()).entermedia.assets.map((a) => a.id).sort(), [
+    assert.deepEqual((await cli.stack.sandbox.state()).entermedia.assets.map((a) => a.id).sort(), [
       'd-1',
       'd-2',
       'd-9',
@@ -296,16 +294,16 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
 
   it('a schedule name is used once; delete removes it', async () => {
     const twice = await runCli(
-      ['schedule', 'create', 'weekly', '--policy', join(dir, 'manifest.policy.json'), '--every', '7d'],
-      { env },
+      ['schedule', 'create', 'weekly', '--policy', join(cli.dir, 'manifest.policy.json'), '--every', '7d'],
+      { env: cli.env },
     );
     assert.equal(twice.code, 2);
     assert.match(twice.stderr, /a schedule "weekly" already exists/);
 
     for (const name of ['weekly', 'expired']) {
-      const deleted = await runCli(['schedule', 'delete', name], { env });
+      const deleted = await runCli(['schedule', 'delete', name], { env: cli.env });
       assert.equal(deleted.code, 0, deleted.stderr);
-      const gone = await runCli(['schedule', 'describe', name], { env });
+      const gone = await runCli(['schedule', 'describe', name], { env: cli.env });
       assert.equal(gone.code, 2);
       assert.match(gone.stderr, new RegExp(`^no schedule "${name}"$`, 'm'));
     }

@@ -2,6 +2,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, createLimiters, type ActivitiesDeps } from '../../activities/index.js';
 import { createPolicyActivities } from '../../activities/policy-activities.js';
@@ -82,5 +83,38 @@ export async function startCliStack(credentials: SandboxCredentials, prefix: str
       await worker.stop();
       await stack.close();
     },
+  };
+}
+
+/**
+ * The {@link CliStack} of the enclosing `describe`: started before its tests, closed after them. The
+ * answer can be kept in a `const` at once; its parts are there from the `before` hook on.
+ */
+export function cliStackForSuite(credentials: SandboxCredentials, prefix: string): CliStack {
+  let started: CliStack | undefined;
+  const running = (): CliStack => {
+    if (!started) throw new Error("the suite's stack starts in before(): use it in a hook or a test");
+    return started;
+  };
+  before(async () => {
+    started = await startCliStack(credentials, prefix);
+  });
+  after(async () => {
+    await started?.close();
+  });
+  return {
+    get stack() {
+      return running().stack;
+    },
+    get worker() {
+      return running().worker;
+    },
+    get dir() {
+      return running().dir;
+    },
+    get env() {
+      return running().env;
+    },
+    close: () => running().close(),
   };
 }

@@ -1,7 +1,9 @@
+import { after, before, beforeEach } from 'node:test';
 import type { PlanInput } from '../../plan/index.js';
 import {
   startSandbox,
   type FaultSettingsInput,
+  type SandboxCredentials,
   type SandboxEnv,
   type SandboxState,
   type SandboxStateInput,
@@ -56,4 +58,83 @@ export async function startTestSandbox(): Promise<TestSandbox> {
     stats: () => control<SandboxStats>('GET', '/stats'),
     reset: async () => void (await control('POST', '/reset')),
   };
+}
+
+/**
+ * The sandbox of the enclosing `describe`: started before its tests and closed after them. The answer
+ * can be kept in a `const` at once; it reaches the sandbox from the `before` hook on (its `url` too).
+ * @example
+ * const sandbox = sandboxForSuite();
+ * beforeEach(() => sandbox.seed({ entermedia: { key: KEY } }));
+ */
+export function sandboxForSuite(): TestSandbox {
+  let started: TestSandbox | undefined;
+  const running = (): TestSandbox => {
+    if (!started) throw new Error("the suite's sandbox starts in before(): use it in a hook or a test");
+    return started;
+  };
+  before(async () => {
+    started = await startTestSandbox();
+  });
+  after(() => started?.close());
+  return {
+    get url() {
+      return running().url;
+    },
+    close: () => running().close(),
+    seed: (state) => running().seed(state),
+    state: () => running().state(),
+    generate: (items, seed) => running().generate(items, seed),
+    faults: (settings) => running().faults(settings),
+    stats: () => running().stats(),
+    reset: () => running().reset(),
+  };
+}
+
+/**
+ * {@link sandboxForSuite}, emptied (state, faults and stats) and seeded with `state` before each test, so
+ * that no test sees what an earlier one did.
+ */
+export function seededSandboxForSuite(state: SandboxStateInput): TestSandbox {
+  const sandbox = sandboxForSuite();
+  beforeEach(async () => {
+    await sandbox.reset();
+    await sandbox.seed(state);
+  });
+  return sandbox;
+}
+
+/**
+ * Credentials of a test file's own, named after it (`<prefix>-twelvelabs-key`, `<prefix>-owner`,
+ * `<prefix>-uplynk-key`, `<prefix>-entermedia-key`), for its worker and the catalogues it seeds.
+ */
+export function credentialsNamed(prefix: string): SandboxCredentials {
+  return {
+    twelvelabs: { apiKey: `${prefix}-twelvelabs-key` },
+    uplynk: { ownerId: `${prefix}-owner`, apiKey: `${prefix}-uplynk-key` },
+    entermedia: { key: `${prefix}-entermedia-key` },
+  };
+}
+
+/**
+ * Empties the sandbox, generates a catalogue of `items` items from `seed` and answers the plan that
+ * deletes them all. generate() makes credentials of its own: the catalogue is seeded again with
+ * `credentials`, the ones the test's worker holds.
+ */
+export async function generateWithCredentials(
+  sandbox: TestSandbox,
+  credentials: SandboxCredentials,
+  items: number,
+  seed: number,
+): Promise<PlanInput> {
+  await sandbox.reset();
+  const { plan } = await sandbox.generate(items, seed);
+  const state = await sandbox.state();
+  await sandbox.seed({
+    ...state,
+    twelvelabs: { ...state.twelvelabs, ...credentials.twelvelabs },
+    uplynk: { ...state.uplynk, ...credentials.uplynk },
+    entermedia: { ...state.entermedia, ...credentials.entermedia },
+  });
+  return plan;
 }

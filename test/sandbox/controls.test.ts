@@ -2,18 +2,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { Plan } from '../../plan/index.js';
 import { startSandbox } from '../../sandbox/index.js';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { sandboxForSuite } from '../helpers/sandbox.js';
 import { hexId, twelvelabs } from './clients.js';
 
 describe('sandbox controls', () => {
-  let sandbox: TestSandbox;
-  before(async () => {
-    sandbox = await startTestSandbox();
-  });
-  after(() => sandbox.close());
+  const sandbox = sandboxForSuite();
 
   describe('seed and state', () => {
     it('a seeded state reads back in the same shape, with defaults filled in', async () => {

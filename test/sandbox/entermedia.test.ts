@@ -1,20 +1,18 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call --
    Vendor JSON is read loosely on purpose: these tests pin its shape with assertions, not with types. */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { before, beforeEach, describe, it } from 'node:test';
+import { sandboxForSuite } from '../helpers/sandbox.js';
 import { entermedia } from './clients.js';
 
 const KEY = 'em-session-key';
 
 describe('EnterMediaDB sandbox', () => {
-  let sandbox: TestSandbox;
+  const sandbox = sandboxForSuite();
   let em: ReturnType<typeof entermedia>;
-  before(async () => {
-    sandbox = await startTestSandbox();
+  before(() => {
     em = entermedia(sandbox.url, KEY);
   });
-  after(() => sandbox.close());
   beforeEach(() =>
     sandbox.seed({
       entermedia: {

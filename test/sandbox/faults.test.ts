@@ -1,8 +1,8 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access --
    Vendor JSON is read loosely on purpose: these tests pin its shape with assertions, not with types. */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { before, describe, it } from 'node:test';
+import { seededSandboxForSuite } from '../helpers/sandbox.js';
 import { entermedia, hexId, twelvelabs, uplynk } from './clients.js';
 
 const KEY = 'tl-key';
@@ -22,20 +22,14 @@ async function statuses(tl: ReturnType<typeof twelvelabs>, count: number): Promi
 }
 
 describe('sandbox faults', () => {
-  let sandbox: TestSandbox;
-  let tl: ReturnType<typeof twelvelabs>;
-  before(async () => {
-    sandbox = await startTestSandbox();
-    tl = twelvelabs(sandbox.url, KEY);
+  const sandbox = seededSandboxForSuite({
+    twelvelabs: { apiKey: KEY, assets: ASSETS.map((_id) => ({ _id })) },
+    uplynk: { ownerId: 'owner', apiKey: 'ukey', libraries: [{ id: 'lib1', asset_ids: ['x'] }] },
+    entermedia: { key: 'ekey', assets: [{ id: '1' }] },
   });
-  after(() => sandbox.close());
-  beforeEach(async () => {
-    await sandbox.reset();
-    await sandbox.seed({
-      twelvelabs: { apiKey: KEY, assets: ASSETS.map((_id) => ({ _id })) },
-      uplynk: { ownerId: 'owner', apiKey: 'ukey', libraries: [{ id: 'lib1', asset_ids: ['x'] }] },
-      entermedia: { key: 'ekey', assets: [{ id: '1' }] },
-    });
+  let tl: ReturnType<typeof twelvelabs>;
+  before(() => {
+    tl = twelvelabs(sandbox.url, KEY);
   });
 
   it('the same fault seed gives the same answers to the same order of requests', async () => {

@@ -1,11 +1,11 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access -- vendor JSON is read loosely on purpose: assertions pin its shape. */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import { generateCatalogue } from '../../sandbox/generate.js';
 import { stateJsonChunks } from '../../sandbox/state-json.js';
 import { Store } from '../../sandbox/store.js';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { sandboxForSuite } from '../helpers/sandbox.js';
 import { entermedia, hexId, twelvelabs } from './clients.js';
 
 /** Sends raw bytes and answers what came back before the server closed or 500 ms passed. */
@@ -26,15 +26,13 @@ function raw(url: string, data: string): Promise<string> {
 }
 
 describe('sandbox robustness', () => {
-  let sandbox: TestSandbox;
-  before(async () => {
-    sandbox = await startTestSandbox();
-    await sandbox.seed({
+  const sandbox = sandboxForSuite();
+  before(() =>
+    sandbox.seed({
       twelvelabs: { apiKey: 'k', assets: [{ _id: hexId(1) }] },
       entermedia: { key: 'e', assets: [{ id: '1' }] },
-    });
-  });
-  after(() => sandbox.close());
+    }),
+  );
 
   it('a request that is not HTTP gets 400 and the server keeps serving', async () => {
     const answer = await raw(sandbox.url, 'HELLO THERE\r\n\r\n');

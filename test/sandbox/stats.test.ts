@@ -1,14 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { describe, it } from 'node:test';
+import { sandboxForSuite } from '../helpers/sandbox.js';
 import { entermedia, hexId, twelvelabs, uplynk } from './clients.js';
 
 describe('sandbox stats', () => {
-  let sandbox: TestSandbox;
-  before(async () => {
-    sandbox = await startTestSandbox();
-  });
-  after(() => sandbox.close());
+  const sandbox = sandboxForSuite();
 
   it('counts requests by system, route template and status, and mutations only for changes', async () => {
     await sandbox.reset();

@@ -1,8 +1,8 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment --
    Vendor JSON is read loosely on purpose: these tests pin its shape with assertions, not with types. */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { before, beforeEach, describe, it } from 'node:test';
+import { sandboxForSuite } from '../helpers/sandbox.js';
 import { hexId, sleep, twelvelabs } from './clients.js';
 
 const KEY = 'tl-test-key';
@@ -21,13 +21,11 @@ const [E1, E2, E3] = [hexId(0xe1), hexId(0xe2), hexId(0xe3)];
 const READY_AFTER_MS = 150;
 
 describe('TwelveLabs sandbox', () => {
-  let sandbox: TestSandbox;
+  const sandbox = sandboxForSuite();
   let tl: ReturnType<typeof twelvelabs>;
-  before(async () => {
-    sandbox = await startTestSandbox();
+  before(() => {
     tl = twelvelabs(sandbox.url, KEY);
   });
-  after(() => sandbox.close());
   beforeEach(() =>
     sandbox.seed({
       entityReadyAfterMs: READY_AFTER_MS,

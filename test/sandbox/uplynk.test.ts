@@ -1,8 +1,8 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access --
    Vendor JSON is read loosely on purpose: these tests pin its shape with assertions, not with types. */
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { before, beforeEach, describe, it } from 'node:test';
+import { sandboxForSuite } from '../helpers/sandbox.js';
 import { uplynk, uplynkSignature } from './clients.js';
 
 const OWNER = 'a735c56ea4014685bc74c0a375236cc5';
@@ -10,13 +10,11 @@ const API_KEY = 'uplynk-secret-key';
 const LIBRARY = '8b69f969c65e481385281331520cf1e2';
 
 describe('Uplynk sandbox', () => {
-  let sandbox: TestSandbox;
+  const sandbox = sandboxForSuite();
   let up: ReturnType<typeof uplynk>;
-  before(async () => {
-    sandbox = await startTestSandbox();
+  before(() => {
     up = uplynk(sandbox.url, OWNER, API_KEY);
   });
-  after(() => sandbox.close());
   beforeEach(() =>
     sandbox.seed({
       uplynk: {
