@@ -78,9 +78,14 @@ async function run(
 const FAULTS = {
   none: {},
   heavy: { error5xx: 0.1, error429: 0.05, retryAfterSeconds: 1, drop: 0.02 },
-  'heavy-no429': { error5xx: 0.1, drop: 0.02 },
-  only429: { error429: 0.05, retryAfterSeconds: 1 },
+  // heavy's two parts on their own, to see what each costs
+  '5xx-drops': { error5xx: 0.1, drop: 0.02 },
+  '429': { error429: 0.05, retryAfterSeconds: 1 },
 } as const;
+if (!Object.hasOwn(FAULTS, faults)) {
+  console.error(`--faults must be one of ${Object.keys(FAULTS).join(', ')}, got ${faults}`);
+  process.exit(2);
+}
 
 // bulk-delete runs as a production worker: compiled, with the prebuilt workflow bundle.
 if (contenders.includes('bulk-delete')) {
