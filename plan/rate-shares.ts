@@ -36,6 +36,11 @@ import type { SystemName } from './systems.js';
 export const TERM_MS = 1000;
 /** How often a worker renews: several times a term, so that a grant follows its demand closely. */
 export const RENEW_EVERY_MS = 300;
+/**
+ * How soon a worker asks again when its grant is below its fair share only because others still hold
+ * what they are giving up (`ShareGrant.soon`): they free it at their next renewal, within `RENEW_EVERY_MS`.
+ */
+export const RENEW_SOON_MS = 100;
 /** The longest a lease request may take to reach the coordinator; later ones are refused as stale. */
 export const MAX_DELAY_MS = 700;
 /** A fresh coordinator's quiet time: every grant of an earlier coordinator has expired after it. */
@@ -82,6 +87,11 @@ export interface ShareGrant {
   stale?: true;
   /** Requests a second, per system of the request. */
   rates: Partial<Record<SystemName, number>>;
+  /**
+   * Set when a rate is below the worker's fair share only because others still hold capacity they are
+   * giving up: asking again after `RENEW_SOON_MS` gets more.
+   */
+  soon?: true;
 }
 
 /** A capacity held until `until` (workflow time, ms), claimed by a decision at `at`. */
@@ -198,6 +208,7 @@ export function decideShares(
   const holders = { ...state.holders };
   const mine: HolderState = { workerCount: request.workerCount, systems: { ...own?.systems } };
   const rates: ShareGrant['rates'] = {};
+  let soon = false;
   for (const [system, demand] of entries(request.systems)) {
     const others = Object.entries(holders).filter(([id, h]) => id !== request.worker && h.systems[system]);
     // The strictest reading of the configuration among those who hold capacity.
@@ -215,6 +226,7 @@ export function decideShares(
     for (const [id, h] of others) wants[id] = h.systems[system]!.want;
     const fair = fairShares(limit - margin - reservedForUnknown, wants)[request.worker] ?? 0;
     let rate = Math.max(0, Math.min(fair, free));
+    if (Math.floor(Math.max(0, free)) < Math.floor(fair) && now >= state.quietUntil) soon = true;
     if (now < state.quietUntil) {
       const using =
         request.holding === 'static' ? share : request.holding === 'lease' ? held(own, system) : 0;
@@ -233,7 +245,10 @@ export function decideShares(
     mine.systems[system] = { limit: demand.limit, want: wants[request.worker]!, claims };
   }
   holders[request.worker] = mine;
-  return { state: { ...state, holders }, grant: { at: now, termMs: TERM_MS, rates } };
+  return {
+    state: { ...state, holders },
+    grant: { at: now, termMs: TERM_MS, rates, ...(soon ? { soon: true as const } : {}) },
+  };
 }
 
 /**

@@ -14,6 +14,7 @@ import type { RateLimiter } from '../activities/rate-limiter.js';
 import {
   MAX_DELAY_MS,
   RENEW_EVERY_MS,
+  RENEW_SOON_MS,
   SATURATED_FRACTION,
   quarantineMs,
   type Holding,
@@ -110,6 +111,23 @@ export function requestShares(
   });
 }
 
+/**
+ * How long the worker waits before it asks again, counted from when its last request started:
+ * - at once after a grant that lowered a rate, quoting it, so that the coordinator frees what this worker
+ *   gave up now rather than a period later (`acknowledged` in plan/rate-shares.ts);
+ * - `RENEW_SOON_MS` when the coordinator said that more is about to be free (`ShareGrant.soon`);
+ * - its period otherwise.
+ */
+export function nextRenewalDelay(o: {
+  periodMs: number;
+  sinceStartMs: number;
+  lowered: boolean;
+  soon: boolean;
+}): number {
+  if (o.lowered) return 0;
+  return Math.max(0, (o.soon ? Math.min(RENEW_SOON_MS, o.periodMs) : o.periodMs) - o.sinceStartMs);
+}
+
 /** The worker stops using a grant this long before its term ends. */
 const EXPIRY_MARGIN_MS = 100;
 
@@ -178,26 +196,37 @@ export function startRateShares(options: RateSharesOptions): RateShares {
   }
 
   let lastAskedAt = performance.now();
-  async function renew(): Promise<void> {
+  let lastDemand: ShareRequest['systems'] = {};
+  // What the last grant said about the next renewal.
+  let lowered = false;
+  let soon = false;
+  /** The demand since the last renewal; a renewal that only quotes a lowered grant repeats the last one. */
+  function demand(again: boolean): ShareRequest['systems'] {
+    if (again) return lastDemand;
     const now = performance.now();
     const seconds = Math.max(0.001, (now - lastAskedAt) / 1000);
     lastAskedAt = now;
+    lastDemand = Object.fromEntries(
+      systems.map((s) => {
+        const { started, heldBackMs } = limiters[s]!.takeDemand();
+        // Evenly spaced starts hold a burst back a little; held back most of the time means starved.
+        const saturated = heldBackMs >= seconds * 1000 * SATURATED_FRACTION;
+        return [s, { limit: sharing.limits[s]!, rate: Math.round((started / seconds) * 10) / 10, saturated }];
+      }),
+    );
+    return lastDemand;
+  }
+
+  async function renew(): Promise<void> {
+    const quoting = lowered;
+    lowered = false;
+    soon = false;
     const request: ShareRequest = {
       worker: workerId,
       holding,
       ...(holding === 'lease' ? { seenAt } : {}),
       workerCount: sharing.workerCount,
-      systems: Object.fromEntries(
-        systems.map((s) => {
-          const { started, heldBackMs } = limiters[s]!.takeDemand();
-          // Evenly spaced starts hold a burst back a little; held back most of the time means starved.
-          const saturated = heldBackMs >= seconds * 1000 * SATURATED_FRACTION;
-          return [
-            s,
-            { limit: sharing.limits[s]!, rate: Math.round((started / seconds) * 10) / 10, saturated },
-          ];
-        }),
-      ),
+      systems: demand(quoting),
     };
     const sentAt = performance.now();
     // A request abandoned after MAX_DELAY_MS may still be decided, but no later than the coordinator's
@@ -213,6 +242,8 @@ export function startRateShares(options: RateSharesOptions): RateShares {
     lastGrantAt = receivedAt;
     // A little before the term, so that a late timer never paces past it.
     leaseUntil = sentAt + grant.termMs - EXPIRY_MARGIN_MS;
+    lowered = !quoting && systems.some((s) => (grant.rates[s] ?? 0) < (rates[s] ?? 0));
+    soon = grant.soon === true;
     pace('lease', grant);
     clearTimeout(expiryTimer);
     expiryTimer = setTimeout(() => expire(performance.now()), leaseUntil - performance.now());
@@ -233,7 +264,7 @@ export function startRateShares(options: RateSharesOptions): RateShares {
         if (failures++ === 0) log('warn', `rate sharing: renewal failed: ${(error as Error).message}`);
       }
       expire(performance.now());
-      const wait = Math.max(0, started + periodMs - performance.now());
+      const wait = nextRenewalDelay({ periodMs, sinceStartMs: performance.now() - started, lowered, soon });
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, wait);

@@ -159,6 +159,34 @@ describe('shared rate limits: the grant arithmetic', () => {
     assert.equal(b.grant.rates.twelvelabs, 49);
   });
 
+  it('a worker held below its fair share by what another is giving up is told to ask again soon', () => {
+    const T = TERM_MS;
+    const { state } = play([
+      [0, ask('a', 'static')],
+      [0, ask('b', 'static', { saturated: false })],
+      [0.5 * T, ask('a', 'lease', { seenAt: 0 })],
+      [0.5 * T, ask('b', 'lease', { seenAt: 0, saturated: false })],
+      [1.05 * T, ask('a', 'lease', { seenAt: 0.5 * T })],
+      [1.05 * T, ask('b', 'lease', { seenAt: 0.5 * T, saturated: false })],
+    ]);
+    assert.equal(held(state.holders.a, 'twelvelabs'), 97);
+    // b gets work while a holds 97: 1 now, and more once a has renewed.
+    const joined = decideShares(state, ask('b', 'lease', { seenAt: 1.05 * T }), 1.1 * T);
+    assert.equal(joined.grant.rates.twelvelabs, 1);
+    assert.equal(joined.grant.soon, true);
+    // a is lowered and quotes it; b, asking again, gets its fair share and no more `soon`.
+    const reduced = decideShares(joined.state, ask('a', 'lease', { seenAt: 1.05 * T }), 1.2 * T);
+    assert.equal(reduced.grant.rates.twelvelabs, 49);
+    assert.equal(reduced.grant.soon, undefined, 'a at its fair share');
+    const quoted = decideShares(reduced.state, ask('a', 'lease', { seenAt: 1.2 * T }), 1.25 * T);
+    const b = decideShares(quoted.state, ask('b', 'lease', { seenAt: 1.1 * T }), 1.3 * T);
+    assert.equal(b.grant.rates.twelvelabs, 49);
+    assert.equal(b.grant.soon, undefined);
+    // A worker that wants little is at its fair share: nothing to ask again for.
+    const idle = decideShares(state, ask('b', 'lease', { seenAt: 1.05 * T, saturated: false }), 1.1 * T);
+    assert.equal(idle.grant.soon, undefined);
+  });
+
   it('a worker on its static share holds it until its answer has arrived, so the other cannot take it', () => {
     const T = TERM_MS;
     const first = decideShares(settled(), ask('a', 'lease', { seenAt: 0 }), 0.25 * T);

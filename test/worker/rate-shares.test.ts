@@ -7,9 +7,14 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createRateLimiter } from '../../activities/rate-limiter.js';
-import type { Holding, ShareRequest } from '../../plan/rate-shares.js';
+import { RENEW_SOON_MS, type Holding, type ShareRequest } from '../../plan/rate-shares.js';
 import { rateSharesWorkflow } from '../../workflows/rate-shares.workflow.js';
-import { requestShares, startRateShares, type RateShares } from '../../worker/rate-shares.js';
+import {
+  nextRenewalDelay,
+  requestShares,
+  startRateShares,
+  type RateShares,
+} from '../../worker/rate-shares.js';
 import { startTestServer, uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
 
 const LIMIT = 100;
@@ -226,5 +231,20 @@ describe('shared rate limits: the workers’ lease loops', () => {
     await until('a falls back to its static share', () => a.status().holding === 'static');
     assert.equal(limiterA.maxRps, 50);
     await Promise.all(loops.map((l) => l.stop()));
+  });
+});
+
+describe('when a worker asks again', () => {
+  it('at once to quote a lowered grant, soon when more is about to be free, else after its period', () => {
+    assert.equal(nextRenewalDelay({ periodMs: 300, sinceStartMs: 10, lowered: true, soon: true }), 0);
+    assert.equal(
+      nextRenewalDelay({ periodMs: 300, sinceStartMs: 10, lowered: false, soon: true }),
+      RENEW_SOON_MS - 10,
+    );
+    assert.equal(nextRenewalDelay({ periodMs: 300, sinceStartMs: 10, lowered: false, soon: false }), 290);
+    // A request that took longer than the period is followed at once.
+    assert.equal(nextRenewalDelay({ periodMs: 300, sinceStartMs: 450, lowered: false, soon: false }), 0);
+    // Never later than the period, even when asked to come soon.
+    assert.equal(nextRenewalDelay({ periodMs: 50, sinceStartMs: 0, lowered: false, soon: true }), 50);
   });
 });
