@@ -79,6 +79,22 @@ function holdingAt(grants: Array<{ worker: string; at: number; stale: boolean }>
   return { holding: (t < last.at + quarantineMs() ? 'none' : 'static') as Holding, seenAt: undefined };
 }
 
+/**
+ * Two workers on leases since 0.5 T, a with work and b idle; both renew at 1.05 T (b with work when
+ * `bAsksForMore`). a then holds all but what b wants.
+ */
+function aBusyBIdle(opts: { bAsksForMore?: boolean } = {}): SharesState {
+  const T = TERM_MS;
+  return play([
+    [0, ask('a', 'static')],
+    [0, ask('b', 'static', { saturated: false })],
+    [0.5 * T, ask('a', 'lease', { seenAt: 0 })],
+    [0.5 * T, ask('b', 'lease', { seenAt: 0, saturated: false })],
+    [1.05 * T, ask('a', 'lease', { seenAt: 0.5 * T })],
+    [1.05 * T, ask('b', 'lease', { seenAt: 0.5 * T, saturated: opts.bAsksForMore ?? false })],
+  ]).state;
+}
+
 describe('shared rate limits: the grant arithmetic', () => {
   it('two saturated lease holders renewing every second never hold more than the limit in sum', () => {
     const steps: Array<[number, ShareRequest]> = [
@@ -118,14 +134,7 @@ describe('shared rate limits: the grant arithmetic', () => {
 
   it('a newcomer gets only what is not held, and grows once the other has renewed to its fair share', () => {
     const T = TERM_MS;
-    const { state } = play([
-      [0, ask('a', 'static')],
-      [0, ask('b', 'static', { saturated: false })],
-      [0.5 * T, ask('a', 'lease', { seenAt: 0 })],
-      [0.5 * T, ask('b', 'lease', { seenAt: 0, saturated: false })],
-      [1.05 * T, ask('a', 'lease', { seenAt: 0.5 * T })],
-      [1.05 * T, ask('b', 'lease', { seenAt: 0.5 * T, saturated: false })],
-    ]);
+    const state = aBusyBIdle();
     assert.equal(held(state.holders.a, 'twelvelabs'), 97, 'a, alone with work, holds all but what b wants');
     // b gets work: it gets only what a does not hold.
     const joined = decideShares(state, ask('b', 'lease', { seenAt: 1.05 * T }), 1.25 * T);
@@ -141,14 +150,7 @@ describe('shared rate limits: the grant arithmetic', () => {
 
   it('a renewal that quotes the reduced grant frees the larger one at once', () => {
     const T = TERM_MS;
-    const { state } = play([
-      [0, ask('a', 'static')],
-      [0, ask('b', 'static', { saturated: false })],
-      [0.5 * T, ask('a', 'lease', { seenAt: 0 })],
-      [0.5 * T, ask('b', 'lease', { seenAt: 0, saturated: false })],
-      [1.05 * T, ask('a', 'lease', { seenAt: 0.5 * T })],
-      [1.05 * T, ask('b', 'lease', { seenAt: 0.5 * T })],
-    ]);
+    const state = aBusyBIdle({ bAsksForMore: true });
     // a holds 97, b got 1 and wants more; a is reduced to 49 and renews quoting the reduction.
     const reduced = decideShares(state, ask('a', 'lease', { seenAt: 1.05 * T }), 1.3 * T);
     assert.equal(reduced.grant.rates.twelvelabs, 49);
@@ -161,14 +163,7 @@ describe('shared rate limits: the grant arithmetic', () => {
 
   it('a worker held below its fair share by what another is giving up is told to ask again soon', () => {
     const T = TERM_MS;
-    const { state } = play([
-      [0, ask('a', 'static')],
-      [0, ask('b', 'static', { saturated: false })],
-      [0.5 * T, ask('a', 'lease', { seenAt: 0 })],
-      [0.5 * T, ask('b', 'lease', { seenAt: 0, saturated: false })],
-      [1.05 * T, ask('a', 'lease', { seenAt: 0.5 * T })],
-      [1.05 * T, ask('b', 'lease', { seenAt: 0.5 * T, saturated: false })],
-    ]);
+    const state = aBusyBIdle();
     assert.equal(held(state.holders.a, 'twelvelabs'), 97);
     // b gets work while a holds 97: 1 now, and more once a has renewed.
     const joined = decideShares(state, ask('b', 'lease', { seenAt: 1.05 * T }), 1.1 * T);
