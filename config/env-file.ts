@@ -17,3 +17,10 @@ export function loadEnvFile(env: NodeJS.ProcessEnv = process.env, cwd = process.
   process.loadEnvFile(file);
   return file;
 }
+
+/**
+ * For a zod `preprocess` of an environment variable: `.env` files written from .env.example carry
+ * `NAME=` for a value left unset, so an empty (or blank) string means unset.
+ */
+export const emptyIsUnset = (value: unknown): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value;

@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
 import { z } from 'zod';
+import { emptyIsUnset } from './env-file.js';
 
 const Port = z.coerce.number().int().min(1).max(65535);
-const emptyIsUnset = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyIsUnset, schema.optional());
 const File = (name: string) =>
   optional(z.string().refine((path) => existsSync(path), `${name}: no such file`));

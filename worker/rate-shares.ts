@@ -28,9 +28,7 @@ import {
   requestSharesUpdate,
 } from '../workflows/rate-shares.workflow.js';
 import { SystemsEnv, perWorkerRate } from './systems-config.js';
-
-const unsetIfEmpty = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
+import { emptyIsUnset } from '../config/env-file.js';
 
 /** The variables of rate sharing, with the limits and worker count they divide. */
 export const RateSharingEnv = SystemsEnv.pick({
@@ -44,10 +42,10 @@ export const RateSharingEnv = SystemsEnv.pick({
    * uses what idle ones do not. `static`: each keeps to `*_MAX_RPS / BULK_DELETE_WORKER_COUNT`.
    * @default lease when BULK_DELETE_WORKER_COUNT > 1, else static (one worker has the whole limit)
    */
-  BULK_DELETE_RATE_SHARING: z.preprocess(unsetIfEmpty, z.enum(['lease', 'static']).optional()),
+  BULK_DELETE_RATE_SHARING: z.preprocess(emptyIsUnset, z.enum(['lease', 'static']).optional()),
   /** The coordinator's workflow ID: workers that share an organization's limits use the same one. */
   BULK_DELETE_RATE_SHARES_ID: z.preprocess(
-    unsetIfEmpty,
+    emptyIsUnset,
     z
       .string()
       .regex(/^[\w.:-]{1,200}$/, 'must be letters, digits and . _ : - only')

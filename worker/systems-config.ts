@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { SystemName } from '../plan/index.js';
 import { missingVariables, type SystemsSettings } from '../activities/system-settings.js';
+import { emptyIsUnset } from '../config/env-file.js';
 
 /** The vendors' own base URLs, used when the environment names none. EnterMediaDB is self-hosted: no default. */
 export const DEFAULT_BASE_URLS = {
@@ -8,20 +9,16 @@ export const DEFAULT_BASE_URLS = {
   uplynk: 'https://services.uplynk.com/api/v4',
 } as const;
 
-// `.env` files written from .env.example carry `NAME=` for unset values: an empty string means unset.
-const unsetIfEmpty = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
-
 const BaseUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://host/path' });
 const Secret = z.string().min(1);
 const Concurrency = z.coerce.number().int().min(1).max(1000);
 const MaxRps = z.coerce.number().positive().max(100_000);
 
 function optional<T extends z.ZodType>(schema: T) {
-  return z.preprocess(unsetIfEmpty, schema.optional());
+  return z.preprocess(emptyIsUnset, schema.optional());
 }
 function withDefault<T extends z.ZodType>(schema: T, value: z.input<T>) {
-  return z.preprocess(unsetIfEmpty, schema.default(value as never));
+  return z.preprocess(emptyIsUnset, schema.default(value as never));
 }
 
 /** The environment variables of the three systems (DESIGN.md), as the worker reads them at start-up. */

@@ -1,14 +1,12 @@
 import { Runtime } from '@temporalio/worker';
 import { z } from 'zod';
 import { createLogger } from './logger.js';
-
-// `.env` files written from .env.example carry `NAME=` for unset values.
-const unset = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+import { emptyIsUnset } from '../config/env-file.js';
 
 const TelemetryEnv = z.object({
   /** Serve the worker's metrics for Prometheus at this address, e.g. `0.0.0.0:9464` (`/metrics`). */
   BULK_DELETE_METRICS_BIND: z.preprocess(
-    unset,
+    emptyIsUnset,
     z
       .string()
       .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 0.0.0.0:9464')
@@ -16,11 +14,11 @@ const TelemetryEnv = z.object({
   ),
   /** @default INFO */
   BULK_DELETE_LOG_LEVEL: z.preprocess(
-    unset,
+    emptyIsUnset,
     z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
   ),
   /** `json` (pino, one object a line) or `pretty` (readable lines). @default json when NODE_ENV=production */
-  BULK_DELETE_LOG_FORMAT: z.preprocess(unset, z.enum(['json', 'pretty']).optional()),
+  BULK_DELETE_LOG_FORMAT: z.preprocess(emptyIsUnset, z.enum(['json', 'pretty']).optional()),
   NODE_ENV: z.string().optional(),
 });
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { emptyIsUnset } from '../config/env-file.js';
 import { DEFAULT_WORKER_V8_FLAGS, V8_FLAG, parseV8Flags } from './memory.js';
 
 /** `60s`, `2m`, `500ms`, or a bare number of seconds. */
@@ -18,9 +19,6 @@ export const DEFAULT_SHUTDOWN_GRACE_MS = 60_000;
 /** The default of `BULK_DELETE_MAX_CACHED_WORKFLOWS`. */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
 
-const unsetWhenEmpty = (value: unknown) =>
-  typeof value === 'string' && value.trim() === '' ? undefined : value;
-
 /** Settings of the worker process itself (not of Temporal nor of the vendors). */
 export const WorkerEnv = z.object({
   /**
@@ -28,13 +26,10 @@ export const WorkerEnv = z.object({
    * retried on another worker). Keep `stop_grace_period` of the container above it.
    * @default 60s
    */
-  BULK_DELETE_SHUTDOWN_GRACE: z.preprocess(
-    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
-    Duration.default(DEFAULT_SHUTDOWN_GRACE_MS),
-  ),
+  BULK_DELETE_SHUTDOWN_GRACE: z.preprocess(emptyIsUnset, Duration.default(DEFAULT_SHUTDOWN_GRACE_MS)),
   /** Serve `GET /healthz` (200 while the worker polls) at this address, e.g. `127.0.0.1:9465`. Unset: off. */
   BULK_DELETE_HEALTH_BIND: z.preprocess(
-    (value) => (typeof value === 'string' && value.trim() === '' ? undefined : value),
+    emptyIsUnset,
     z
       .string()
       .regex(/^[^\s:]+:\d{1,5}$/, 'must be host:port, e.g. 127.0.0.1:9465')
@@ -45,7 +40,7 @@ export const WorkerEnv = z.object({
    * they next have work). A run holds 1 + window of them open (default 5). @default 100
    */
   BULK_DELETE_MAX_CACHED_WORKFLOWS: z.preprocess(
-    unsetWhenEmpty,
+    emptyIsUnset,
     z.coerce
       .number()
       .int('must be a whole number')
@@ -57,7 +52,7 @@ export const WorkerEnv = z.object({
    * @default --heap-growing-percent=50 --max-semi-space-size=4
    */
   BULK_DELETE_V8_FLAGS: z.preprocess(
-    unsetWhenEmpty,
+    emptyIsUnset,
     z
       .string()
       .default(DEFAULT_WORKER_V8_FLAGS)
