@@ -24,32 +24,23 @@ export interface SandboxStats {
 const zero = (): Record<SystemName, number> => ({ twelvelabs: 0, uplynk: 0, entermedia: 0 });
 const series = (): Record<SystemName, number[]> => ({ twelvelabs: [], uplynk: [], entermedia: [] });
 
-/** Counts the vendors' requests (never `/_sandbox`), mutations, and the busiest calendar second. */
+/** Counts the vendors' requests (never `/_sandbox`), mutations, and each busy calendar second's requests. */
 export class Stats {
   private counts = new Map<string, RequestCount>();
   private mutations = zero();
-  private peak = zero();
-  private busy = zero();
+  /** Per system, the requests of each calendar second that had any, in order. */
   private perSecond = series();
-  private second: Record<SystemName, { at: number; count: number }> = {
-    twelvelabs: { at: -1, count: 0 },
-    uplynk: { at: -1, count: 0 },
-    entermedia: { at: -1, count: 0 },
-  };
+  /** Per system, the calendar second (epoch seconds) the last entry of `perSecond` counts. */
+  private lastSecond: Record<SystemName, number> = { twelvelabs: -1, uplynk: -1, entermedia: -1 };
 
   arrived(system: SystemName, nowMs: number): void {
-    const s = this.second[system];
     const at = Math.floor(nowMs / 1000);
-    if (s.at !== at) {
-      s.at = at;
-      s.count = 0;
-      this.busy[system]++;
-      this.perSecond[system].push(0);
-    }
-    s.count++;
     const counts = this.perSecond[system];
+    if (this.lastSecond[system] !== at) {
+      this.lastSecond[system] = at;
+      counts.push(0);
+    }
     counts[counts.length - 1]!++;
-    if (s.count > this.peak[system]) this.peak[system] = s.count;
   }
 
   answered(system: SystemName, route: string, status: number, mutated: boolean): void {
@@ -64,28 +55,24 @@ export class Stats {
   }
 
   snapshot(): SandboxStats {
+    const each = <T>(f: (counts: number[]) => T): Record<SystemName, T> => ({
+      twelvelabs: f(this.perSecond.twelvelabs),
+      uplynk: f(this.perSecond.uplynk),
+      entermedia: f(this.perSecond.entermedia),
+    });
     return {
       requests: [...this.counts.values()].map((c) => ({ ...c })),
       mutations: { ...this.mutations },
-      peakRequestsPerSecond: { ...this.peak },
-      busySeconds: { ...this.busy },
-      requestsPerSecond: {
-        twelvelabs: [...this.perSecond.twelvelabs],
-        uplynk: [...this.perSecond.uplynk],
-        entermedia: [...this.perSecond.entermedia],
-      },
+      peakRequestsPerSecond: each((counts) => counts.reduce((max, n) => Math.max(max, n), 0)),
+      busySeconds: each((counts) => counts.length),
+      requestsPerSecond: each((counts) => [...counts]),
     };
   }
 
   reset(): void {
     this.counts = new Map();
     this.mutations = zero();
-    this.peak = zero();
-    this.busy = zero();
     this.perSecond = series();
-    for (const s of Object.values(this.second)) {
-      s.at = -1;
-      s.count = 0;
-    }
+    this.lastSecond = { twelvelabs: -1, uplynk: -1, entermedia: -1 };
   }
 }
