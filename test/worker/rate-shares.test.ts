@@ -38,15 +38,16 @@ async function until(what: string, check: () => boolean | Promise<boolean>, atte
   assert.fail(`never: ${what}`);
 }
 
-describe('shared rate limits: the coordinator workflow on a real server', () => {
-  let env: TestWorkflowEnvironment;
-  before(async () => {
-    env = await startTestServer();
-  });
-  after(async () => {
-    await env?.teardown();
-  });
+// One dev server for the coordinator's cases and the lease loops'.
+let env: TestWorkflowEnvironment;
+before(async () => {
+  env = await startTestServer();
+});
+after(async () => {
+  await env?.teardown();
+});
 
+describe('shared rate limits: the coordinator workflow on a real server', () => {
   /** A coordinator past its quiet time (as one continued from an earlier run), on a queue of its own. */
   async function coordinator(updatesPerRun?: number) {
     const taskQueue = uniqueTaskQueue('shares');
@@ -150,14 +151,6 @@ describe('shared rate limits: the coordinator workflow on a real server', () => 
 });
 
 describe('shared rate limits: the workers’ lease loops', () => {
-  let env: TestWorkflowEnvironment;
-  before(async () => {
-    env = await startTestServer();
-  });
-  after(async () => {
-    await env?.teardown();
-  });
-
   /** A limiter kept busy: `busy` callers start requests one after another. */
   function demand(limiter: ReturnType<typeof createRateLimiter>) {
     let on = false;
