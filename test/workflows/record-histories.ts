@@ -36,8 +36,8 @@ async function save(client: Client, name: string, workflowIds: string[]): Promis
 }
 
 /**
- * The coordinator of shared rate limits, started afresh by update-with-start as the workers start it:
- * two workers ask, renew and fall silent; after a few updates it continues as new. Both runs are saved.
+ * The coordinator of shared rate limits: two workers ask, renew, and one gets work while the other holds
+ * nearly all; after a few updates it continues as new. Both runs are saved.
  */
 async function recordRateShares(client: Client, taskQueue: string): Promise<void> {
   const where = { taskQueue, workflowId: 'replay-rate-shares' };
@@ -49,9 +49,11 @@ async function recordRateShares(client: Client, taskQueue: string): Promise<void
       workerCount: 2,
       systems: { twelvelabs: { limit: 100, rate: saturated ? 40 : 0, saturated } },
     });
+  // Past its quiet time, as a coordinator continued from an earlier run (rate-v1 recorded a fresh one):
+  // a newcomer held back by what the other still holds is then told to ask again soon.
   const first = await client.workflow.start(rateSharesWorkflow, {
     ...where,
-    args: [{ updatesPerRun: 6 }],
+    args: [{ state: { holders: {}, quietUntil: 0 }, updatesPerRun: 6 }],
   });
   let a = await ask('a', 'static', undefined, true);
   let b = await ask('b', 'static', undefined, false);
@@ -125,33 +127,25 @@ async function main(): Promise<void> {
       const approvedResult = await approved.result();
       await save(client, 'approval', [approved.workflowId, ...approvedResult.chunkWorkflowIds]);
 
-      // A run cancelled while its first chunk runs.
+      /** Cancels a run 1.5 s after its start, while its first chunk runs, and saves it with its chunks. */
+      const recordCancelled = async (name: string, plan: Plan, window: number) => {
+        const workflowId = `replay-${name}`;
+        const handle = await startBulkDelete(
+          client,
+          { plan },
+          { taskQueue, workflowId, chunkSize: 4, window },
+        );
+        await new Promise((r) => setTimeout(r, 1500));
+        await handle.cancel();
+        await handle.result().catch(() => undefined);
+        const chunks = Array.from({ length: window }, (_, i) => `${workflowId}/chunk-0000${i}`);
+        await save(client, name, [workflowId, ...chunks]);
+      };
       await stack.sandbox.faults({ twelvelabs: { latencyMs: [300, 300] } });
-      const cancelPlan = part('cancelled', 36, 48);
-      const cancelled = await startBulkDelete(
-        client,
-        { plan: cancelPlan },
-        { taskQueue, workflowId: 'replay-cancel', chunkSize: 4, window: 1 },
-      );
-      await new Promise((r) => setTimeout(r, 1500));
-      await cancelled.cancel();
-      await cancelled.result().catch(() => undefined);
-      await save(client, 'cancel', [cancelled.workflowId, `${cancelled.workflowId}/chunk-00000`]);
-
+      // A run cancelled while its first chunk runs.
+      await recordCancelled('cancel', part('cancelled', 36, 48), 1);
       // A run cancelled while its first chunk runs and the others of its window, gated, wait for it.
-      const gatedPlan = part('cancelled-gated', 36, 48);
-      const gated = await startBulkDelete(
-        client,
-        { plan: gatedPlan },
-        { taskQueue, workflowId: 'replay-cancel-gated', chunkSize: 4, window: 3 },
-      );
-      await new Promise((r) => setTimeout(r, 1500));
-      await gated.cancel();
-      await gated.result().catch(() => undefined);
-      await save(client, 'cancel-gated', [
-        gated.workflowId,
-        ...[0, 1, 2].map((i) => `${gated.workflowId}/chunk-0000${i}`),
-      ]);
+      await recordCancelled('cancel-gated', part('cancelled-gated', 36, 48), 3);
 
       // A run whose first chunk is smaller than the others (50 items, then 60 and 40).
       const smallFirst = part('small-first', 48, 198);
