@@ -1,7 +1,7 @@
 /**
  * The worker's side of shared rate limits: a loop that asks the coordinator workflow
- * (workflows/rate-shares.workflow.ts) about every second for this process's share of each system's
- * `*_MAX_RPS`, and sets the system's limiter to it. Until it holds a grant, and again a while after it
+ * (workflows/rate-shares.workflow.ts) every 0.3 s, or sooner (`nextRenewalDelay`), for this process's
+ * share of each system's `*_MAX_RPS`, and sets the system's limiter to it. Until it holds a grant, and again a while after it
  * loses one, the worker keeps to its static share (`*_MAX_RPS / BULK_DELETE_WORKER_COUNT`), which the
  * coordinator reserves for it; plan/rate-shares.ts says why the sum never exceeds the limit.
  */

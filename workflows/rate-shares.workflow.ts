@@ -2,8 +2,9 @@
  * The coordinator of shared rate limits: one running workflow per namespace (id `bulk-delete-rate-shares`
  * unless BULK_DELETE_RATE_SHARES_ID says otherwise) that leases each worker process a share of every
  * system's `*_MAX_RPS` for a short term. Workers ask and renew through the `requestShares` update
- * (update-with-start, so the first of them starts it) about every second; the arithmetic and the argument
- * that the shares never add up to more than the limit are in plan/rate-shares.ts.
+ * (update-with-start, so the first of them starts it) every 0.3 s, sooner while capacity moves between
+ * them; the arithmetic and the argument that the shares never add up to more than the limit are in
+ * plan/rate-shares.ts.
  *
  * It has no timers and no activities: it wakes only for updates, and continues as new before its history
  * grows long, carrying the unexpired claims.
