@@ -1,67 +1,76 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream, rmSync } from 'node:fs';
+import { mkdtemp, open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Tokenizer, TokenizerError, TokenParser, TokenParserError, TokenType } from '@streamparser/json';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { Plan, PlanItem, type PlanOptions } from '../plan/index.js';
 import { getS3Object } from './object-store.js';
 import type { PlanRef, PlanSummary } from './contract.js';
 
+/** Where the worker keeps the plans it reads (a directory each, removed when the plan is dropped). */
+const liveDirs = new Set<string>();
+let cleanupRegistered = false;
+
+function track(dir: string): void {
+  liveDirs.add(dir);
+  if (cleanupRegistered) return;
+  cleanupRegistered = true;
+  process.once('exit', () => {
+    for (const d of liveDirs) rmSync(d, { recursive: true, force: true });
+  });
+}
+
 /**
- * A validated plan as the worker keeps it: its items as their JSON text, one after another, in one buffer
- * (outside V8's heap), read back a page at a time. Parsed, 100,000 items took ~33 MB of the main thread's
- * heap for the whole run (and the heap grows in proportion to what lives on it); as text, ~15 MB.
+ * A validated plan as the worker keeps it: each item's JSON, one after another, in a file of its own
+ * (written once while the plan is validated, then read back a page at a time), where each item ends, and
+ * the plan's TwelveLabs asset IDs packed 12 bytes each. At 1,000,000 items that is ~8 MB of item ends and
+ * ~12 MB of IDs in memory; the items' text (~170 MB) stays in the file (bench/plan-load.ts).
  */
 export class StoredPlan {
-  readonly systems: PlanSummary['systems'] = { twelvelabs: 0, uplynk: 0, entermedia: 0 };
-  /** The items' JSON, one after another, from 0 to `length`. */
-  private text: Buffer;
-  private length = 0;
-  /** Where item i ends in `text` (it starts where item i - 1 ends). */
-  private readonly ends: Uint32Array;
-  private added = 0;
-  private assetIds?: Set<string>;
-
-  /** An empty store for `items` items; `bytesHint`: about how many bytes their JSON takes. */
+  /** @internal Built by `PlanWriter.finish`. */
   constructor(
     readonly name: string,
     readonly options: PlanOptions,
     readonly items: number,
-    bytesHint = items * 128,
-  ) {
-    this.ends = new Uint32Array(items);
-    this.text = Buffer.allocUnsafe(Math.max(1024, bytesHint));
-  }
+    readonly systems: PlanSummary['systems'],
+    private readonly file: FileHandle,
+    private readonly dir: string,
+    /** Where item i ends in the file (it starts where item i - 1 ends). */
+    private readonly ends: Float64Array,
+    private readonly assetIds: PlanAssetIds,
+  ) {}
 
-  /** A store of a whole parsed plan. */
-  static of(plan: Plan): StoredPlan {
-    const stored = new StoredPlan(plan.name, plan.options, plan.items.length);
-    for (const item of plan.items) stored.add(item);
-    return stored;
-  }
-
-  /** Appends the next item (validated). */
-  add(item: PlanItem): void {
-    if (this.added === this.items) throw new RangeError(`a StoredPlan of ${this.items} items is full`);
-    if (item.twelvelabs) this.systems.twelvelabs++;
-    if (item.uplynk) this.systems.uplynk++;
-    if (item.entermedia) this.systems.entermedia++;
-    const json = JSON.stringify(item);
-    const bytes = Buffer.byteLength(json);
-    if (this.length + bytes > this.text.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * this.text.length, this.length + bytes));
-      this.text.copy(grown, 0, 0, this.length);
-      this.text = grown;
+  /** A store of a whole parsed plan, in a new directory under `parent`. */
+  static async of(plan: Plan, parent?: string): Promise<StoredPlan> {
+    const writer = await PlanWriter.open(parent);
+    try {
+      for (const item of plan.items) await writer.add(item);
+      return await writer.finish(plan.name, plan.options);
+    } catch (error) {
+      await writer.discard();
+      throw error;
     }
-    this.length += this.text.write(json, this.length);
-    this.ends[this.added++] = this.length;
   }
 
   /** Items `offset` to `offset + limit - 1` (fewer at the end), as the plan lists them. */
-  page(offset: number, limit: number): PlanItem[] {
+  async page(offset: number, limit: number): Promise<PlanItem[]> {
+    const from = Math.max(0, offset);
+    const to = Math.min(this.items, offset + limit);
+    if (from >= to) return [];
+    const base = this.start(from);
+    const bytes = Buffer.allocUnsafe(this.ends[to - 1]! - base);
+    for (let read = 0; read < bytes.length;) {
+      const { bytesRead } = await this.file.read(bytes, read, bytes.length - read, base + read);
+      if (bytesRead === 0) throw new Error(`the stored plan ${this.name} is shorter than its index`);
+      read += bytesRead;
+    }
     const page: PlanItem[] = [];
-    for (let i = Math.max(0, offset); i < Math.min(this.items, offset + limit); i++) {
-      page.push(JSON.parse(this.text.toString('utf8', this.start(i), this.ends[i])) as PlanItem);
+    for (let i = from; i < to; i++) {
+      page.push(JSON.parse(bytes.toString('utf8', this.start(i) - base, this.ends[i]! - base)) as PlanItem);
     }
     return page;
   }
@@ -70,35 +79,216 @@ export class StoredPlan {
     return i === 0 ? 0 : this.ends[i - 1]!;
   }
 
-  /** Every TwelveLabs asset ID of the plan; read once, then kept (each chunk asks). */
-  twelveLabsAssetIds(): Set<string> {
-    if (!this.assetIds) {
-      this.assetIds = new Set();
-      for (let offset = 0; offset < this.items; offset += 1000) {
-        for (const item of this.page(offset, 1000)) {
-          if (item.twelvelabs) this.assetIds.add(item.twelvelabs.assetId);
-        }
-      }
-    }
+  /** Every TwelveLabs asset ID of the plan (each chunk's discovery asks whether an entity's are). */
+  twelveLabsAssetIds(): PlanAssetIds {
     return this.assetIds;
+  }
+
+  /** Drops the plan: its file is removed. */
+  async close(): Promise<void> {
+    await this.file.close().catch(() => undefined);
+    await rm(this.dir, { recursive: true, force: true });
+    liveDirs.delete(this.dir);
   }
 }
 
-/** Reads plan files by reference, verifying their SHA-256, and keeps the last few in memory (`StoredPlan`). */
-export function createPlanSource(options: { cacheSize?: number; env?: NodeJS.ProcessEnv } = {}) {
+/** Writes a plan's items to a file of its own as they are validated, then answers the `StoredPlan`. */
+class PlanWriter {
+  private readonly systems: PlanSummary['systems'] = { twelvelabs: 0, uplynk: 0, entermedia: 0 };
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private written = 0;
+  private length = 0;
+  private ends = new Float64Array(1024);
+  private count = 0;
+  private readonly ids = new AssetIdPacker();
+
+  private constructor(
+    private readonly dir: string,
+    private readonly file: FileHandle,
+  ) {}
+
+  /** Items added so far. */
+  get items(): number {
+    return this.count;
+  }
+
+  static async open(parent = tmpdir()): Promise<PlanWriter> {
+    const dir = await mkdtemp(join(parent, 'bulk-delete-plan-'));
+    track(dir);
+    try {
+      return new PlanWriter(dir, await open(join(dir, 'items.json'), 'w+'));
+    } catch (error) {
+      await rm(dir, { recursive: true, force: true });
+      liveDirs.delete(dir);
+      throw error;
+    }
+  }
+
+  /** Appends the next item (validated). */
+  async add(item: PlanItem): Promise<void> {
+    if (item.twelvelabs) {
+      this.systems.twelvelabs++;
+      this.ids.add(item.twelvelabs.assetId);
+    }
+    if (item.uplynk) this.systems.uplynk++;
+    if (item.entermedia) this.systems.entermedia++;
+    const json = JSON.stringify(item);
+    const bytes = Buffer.byteLength(json);
+    this.pending.push(json);
+    this.pendingBytes += bytes;
+    this.length += bytes;
+    if (this.count === this.ends.length) {
+      const grown = new Float64Array(this.ends.length * 2);
+      grown.set(this.ends);
+      this.ends = grown;
+    }
+    this.ends[this.count++] = this.length;
+    if (this.pendingBytes >= 1 << 20) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const bytes = Buffer.from(this.pending.join(''));
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (let done = 0; done < bytes.length;) {
+      const { bytesWritten } = await this.file.write(bytes, done, bytes.length - done, this.written);
+      done += bytesWritten;
+      this.written += bytesWritten;
+    }
+  }
+
+  async finish(name: string, options: PlanOptions): Promise<StoredPlan> {
+    await this.flush();
+    return new StoredPlan(
+      name,
+      options,
+      this.count,
+      this.systems,
+      this.file,
+      this.dir,
+      this.ends.slice(0, this.count),
+      this.ids.pack(),
+    );
+  }
+
+  async discard(): Promise<void> {
+    await this.file.close().catch(() => undefined);
+    await rm(this.dir, { recursive: true, force: true });
+    liveDirs.delete(this.dir);
+  }
+}
+
+/** Whether an asset ID is one of a plan's TwelveLabs assets. */
+export interface PlanAssetIds {
+  has(id: string): boolean;
+  readonly size: number;
+}
+
+const HEX24 = /^[0-9a-f]{24}$/;
+
+/**
+ * TwelveLabs asset IDs (24 lower-case hex characters, as `TwelveLabsId` requires) as three 32-bit words
+ * each, sorted: 12 bytes an ID, against ~60 bytes in a `Set` of strings, and an exact answer.
+ */
+class PackedAssetIds implements PlanAssetIds {
+  constructor(private readonly words: Uint32Array) {}
+
+  get size(): number {
+    return this.words.length / 3;
+  }
+
+  has(id: string): boolean {
+    if (!HEX24.test(id)) return false;
+    const a = parseInt(id.slice(0, 8), 16);
+    const b = parseInt(id.slice(8, 16), 16);
+    const c = parseInt(id.slice(16), 16);
+    const w = this.words;
+    for (let lo = 0, hi = this.size - 1; lo <= hi;) {
+      const mid = (lo + hi) >>> 1;
+      const i = mid * 3;
+      const order = w[i]! - a || w[i + 1]! - b || w[i + 2]! - c;
+      if (order === 0) return true;
+      if (order < 0) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+}
+
+class AssetIdPacker {
+  private words = new Uint32Array(3 * 1024);
+  private count = 0;
+
+  add(id: string): void {
+    if (3 * this.count === this.words.length) {
+      const grown = new Uint32Array(this.words.length * 2);
+      grown.set(this.words);
+      this.words = grown;
+    }
+    const i = 3 * this.count++;
+    this.words[i] = parseInt(id.slice(0, 8), 16);
+    this.words[i + 1] = parseInt(id.slice(8, 16), 16);
+    this.words[i + 2] = parseInt(id.slice(16), 16);
+  }
+
+  pack(): PackedAssetIds {
+    const w = this.words;
+    const order = new Uint32Array(this.count);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    order.sort(
+      (x, y) => w[3 * x]! - w[3 * y]! || w[3 * x + 1]! - w[3 * y + 1]! || w[3 * x + 2]! - w[3 * y + 2]!,
+    );
+    const sorted = new Uint32Array(3 * this.count);
+    let n = 0;
+    for (const i of order) {
+      const [a, b, c] = [w[3 * i]!, w[3 * i + 1]!, w[3 * i + 2]!];
+      if (n > 0 && sorted[3 * n - 3] === a && sorted[3 * n - 2] === b && sorted[3 * n - 1] === c) continue;
+      sorted.set([a, b, c], 3 * n++);
+    }
+    return new PackedAssetIds(sorted.slice(0, 3 * n));
+  }
+}
+
+/**
+ * Reads plan files by reference, verifying their SHA-256, and keeps the last few (`StoredPlan`, each in a
+ * directory under `dir`, by default the system's temporary directory).
+ */
+export function createPlanSource(
+  options: { cacheSize?: number; env?: NodeJS.ProcessEnv; dir?: string } = {},
+) {
   const env = options.env ?? process.env;
   const cacheSize = options.cacheSize ?? 4;
   const cache = new Map<string, Promise<StoredPlan>>();
 
   async function load(ref: PlanRef): Promise<StoredPlan> {
+    const url = new URL(ref.uri);
+    const hash = createHash('sha256');
+    let streamed: StoredPlan | undefined;
+    try {
+      // A file is read as a stream; a plan from a store or a URL is fetched whole, then parsed as one.
+      const chunks: Chunks =
+        url.protocol === 'file:' ? fileChunks(fileURLToPath(url)) : chunksOf(await fetchBytes(ref.uri, env));
+      streamed = await streamValidPlan(hashed(chunks, hash), options.dir);
+    } catch (error) {
+      if (error instanceof ApplicationFailure) throw error;
+      // Unreadable, or not even JSON: the whole read below says why, as it always did.
+    }
+    if (streamed) {
+      const actual = hash.digest('hex');
+      if (actual === ref.sha256) return streamed;
+      await streamed.close();
+      throw planChanged(ref, actual);
+    }
+    return loadWhole(ref);
+  }
+
+  /** The plan read whole, for the message that says what is wrong with it (or a plan valid after all). */
+  async function loadWhole(ref: PlanRef): Promise<StoredPlan> {
     const bytes = await fetchBytes(ref.uri, env);
     const actual = createHash('sha256').update(bytes).digest('hex');
-    if (actual !== ref.sha256) {
-      throw ApplicationFailure.nonRetryable(
-        `plan ${ref.uri} changed since it was submitted: its SHA-256 is ${actual}, expected ${ref.sha256}`,
-        'PlanChangedError',
-      );
-    }
+    if (actual !== ref.sha256) throw planChanged(ref, actual);
     let json: unknown;
     try {
       json = JSON.parse(bytes.toString('utf8'));
@@ -108,9 +298,6 @@ export function createPlanSource(options: { cacheSize?: number; env?: NodeJS.Pro
         'InvalidPlanError',
       );
     }
-    // The usual case, a valid plan, without zod's copy of the whole plan beside the parsed JSON.
-    const stored = storeValidPlan(json, bytes.length);
-    if (stored) return stored;
     const parsed = Plan.safeParse(json);
     if (!parsed.success) {
       throw ApplicationFailure.nonRetryable(
@@ -118,7 +305,7 @@ export function createPlanSource(options: { cacheSize?: number; env?: NodeJS.Pro
         'InvalidPlanError',
       );
     }
-    return StoredPlan.of(parsed.data);
+    return StoredPlan.of(parsed.data, options.dir);
   }
 
   function planFor(ref: PlanRef): Promise<StoredPlan> {
@@ -129,7 +316,11 @@ export function createPlanSource(options: { cacheSize?: number; env?: NodeJS.Pro
       // A failed load must not stick: the next attempt reads the file again.
       plan.catch(() => cache.delete(key));
       cache.set(key, plan);
-      while (cache.size > cacheSize) cache.delete(cache.keys().next().value!);
+      while (cache.size > cacheSize) {
+        const [oldest, dropped] = cache.entries().next().value!;
+        cache.delete(oldest);
+        dropped.then((p) => p.close()).catch(() => undefined);
+      }
     }
     return plan;
   }
@@ -141,43 +332,151 @@ export function createPlanSource(options: { cacheSize?: number; env?: NodeJS.Pro
       return { name: plan.name, items: plan.items, options: plan.options, systems: { ...plan.systems } };
     },
     /** Every TwelveLabs asset ID of a plan that travels by reference. */
-    async twelveLabsAssetIds(ref: PlanRef): Promise<Set<string>> {
+    async twelveLabsAssetIds(ref: PlanRef): Promise<PlanAssetIds> {
       return (await planFor(ref)).twelveLabsAssetIds();
     },
     /** A page of a plan that travels by reference. */
     async readPlanPage(input: { ref: PlanRef; offset: number; limit: number }): Promise<PlanItem[]> {
       return (await planFor(input.ref)).page(input.offset, input.limit);
     },
+    /** Drops every plan kept (their files are removed). */
+    async close(): Promise<void> {
+      const plans = [...cache.values()];
+      cache.clear();
+      await Promise.all(plans.map((p) => p.then((plan) => plan.close()).catch(() => undefined)));
+    },
   };
 }
 
+function planChanged(ref: PlanRef, actual: string): ApplicationFailure {
+  return ApplicationFailure.nonRetryable(
+    `plan ${ref.uri} changed since it was submitted: its SHA-256 is ${actual}, expected ${ref.sha256}`,
+    'PlanChangedError',
+  );
+}
+
+/** A plan's bytes, a piece at a time. */
+type Chunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+/** A file's bytes, opened only once read (so that an error of the open is the reader's). */
+async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
+  yield* createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+}
+
+function* chunksOf(bytes: Buffer): Iterable<Uint8Array> {
+  for (let at = 0; at < bytes.length; at += 1 << 20) yield bytes.subarray(at, at + (1 << 20));
+}
+
+async function* hashed(chunks: Chunks, hash: Hash): AsyncIterable<Uint8Array> {
+  for await (const chunk of chunks) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+
 const PlanItems = z.array(PlanItem);
+const PLAN_KEYS = new Set(['name', 'items', 'options']);
+/** Items validated at once (zod's messages are not needed here: any doubt goes to the whole read). */
+const BATCH = 1000;
+
+/** Thrown inside the stream's callbacks to leave it: the plan is not one this path keeps. */
+class NotStreamable extends Error {}
 
 /**
- * A plan validated as `Plan` validates it, a thousand items at a time, straight into a `StoredPlan`: the
- * peak is the parsed JSON and the store, not also zod's copy of the whole plan (a 100,000-item plan:
- * ~33 MB less on the heap while a worker loads it). Undefined when anything is off: the caller then
- * validates the whole plan with `Plan`, for its message.
+ * A plan validated as `Plan` validates it while its bytes stream in, a thousand items at a time, each
+ * written to a `StoredPlan`: nothing holds the whole plan, parsed or as text (1,000,000 items: a peak of
+ * ~1.1 GB when parsed whole, bench/plan-load.ts). Reads the stream to its end; undefined when anything is
+ * off (not JSON, another shape, an item `Plan` refuses): the caller then reads the plan whole, for the
+ * message. The root's own keys are checked on the tokens as they pass, so that an unknown key or an
+ * `items` that is not an array is not silently ignored.
  */
-export function storeValidPlan(json: unknown, bytesHint?: number): StoredPlan | undefined {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) return undefined;
-  const items = (json as { items?: unknown }).items;
-  if (!Array.isArray(items) || items.length === 0) return undefined;
-  // The plan's own fields (name, options, no other key), checked with its first item.
-  const head = Plan.safeParse({ ...json, items: items.slice(0, 1) });
-  if (!head.success || items.length > head.data.options.maxItems) return undefined;
-  const stored = new StoredPlan(head.data.name, head.data.options, items.length, bytesHint);
-  const ids = new Set<string>();
-  for (let offset = 0; offset < items.length; offset += 1000) {
-    const batch = PlanItems.safeParse(items.slice(offset, offset + 1000));
-    if (!batch.success) return undefined;
-    for (const item of batch.data) {
-      if (ids.has(item.id)) return undefined;
-      ids.add(item.id);
-      stored.add(item);
+export async function streamValidPlan(chunks: Chunks, dir?: string): Promise<StoredPlan | undefined> {
+  const writer = await PlanWriter.open(dir);
+  let kept = false;
+  try {
+    const tokenizer = new Tokenizer();
+    const parser = new TokenParser({ paths: ['$.name', '$.options', '$.items.*'], keepStack: false });
+    let depth = 0;
+    let expectKey = false;
+    let key: string | undefined;
+    let afterColon = false;
+    const keys = new Set<string>();
+    tokenizer.onToken = (info) => {
+      const { token } = info;
+      if (depth === 0 && token !== TokenType.LEFT_BRACE) throw new NotStreamable('not an object');
+      if (depth === 1) {
+        if (expectKey && token === TokenType.STRING) {
+          key = String(info.value);
+          if (!PLAN_KEYS.has(key) || keys.has(key)) throw new NotStreamable(`key ${key}`);
+          keys.add(key);
+          expectKey = false;
+        } else if (token === TokenType.COLON) afterColon = true;
+        else if (token === TokenType.COMMA) expectKey = true;
+        else if (afterColon) {
+          if (key === 'items' && token !== TokenType.LEFT_BRACKET) throw new NotStreamable('items');
+          afterColon = false;
+        }
+      }
+      if (token === TokenType.LEFT_BRACE || token === TokenType.LEFT_BRACKET) {
+        depth++;
+        if (depth === 1) expectKey = true;
+      } else if (token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET) depth--;
+      parser.write(info);
+    };
+    tokenizer.onError = (error) => {
+      throw error;
+    };
+    let name: unknown;
+    let options: unknown;
+    let first: unknown;
+    let batch: unknown[] = [];
+    parser.onValue = ({ value, key: at, stack }) => {
+      if (stack.length === 2) {
+        first ??= value;
+        batch.push(value);
+      } else if (at === 'name') name = value;
+      else if (at === 'options') options = value;
+    };
+    const ids = new Set<string>();
+    const store = async (values: unknown[]) => {
+      for (let at = 0; at < values.length; at += BATCH) {
+        const valid = PlanItems.safeParse(values.slice(at, at + BATCH));
+        if (!valid.success) throw new NotStreamable('an item');
+        for (const item of valid.data) {
+          if (ids.has(item.id)) throw new NotStreamable('a repeated item ID');
+          ids.add(item.id);
+          await writer.add(item);
+        }
+      }
+    };
+    // After the root object only white space may follow, as JSON.parse accepts: anything else throws.
+    for await (const chunk of chunks) {
+      tokenizer.write(chunk);
+      const values = batch;
+      batch = [];
+      await store(values);
     }
+    if (!parser.isEnded) throw new NotStreamable('cut short');
+    // The plan's own fields (name, options, no other key), checked with its first item.
+    const head = Plan.safeParse({
+      ...(name === undefined ? {} : { name }),
+      ...(options === undefined ? {} : { options }),
+      items: first === undefined ? [] : [first],
+    });
+    if (!head.success || writer.items > head.data.options.maxItems) return undefined;
+    kept = true;
+    return await writer.finish(head.data.name, head.data.options);
+  } catch (error) {
+    if (
+      error instanceof NotStreamable ||
+      error instanceof TokenizerError ||
+      error instanceof TokenParserError
+    )
+      return undefined;
+    throw error;
+  } finally {
+    if (!kept) await writer.discard();
   }
-  return stored;
 }
 
 async function fetchBytes(uri: string, env: NodeJS.ProcessEnv): Promise<Buffer> {

@@ -86,7 +86,7 @@ export interface TwelveLabsActivityOptions {
   /** The longest wait for an entity to be ready again after an unlink. @default 600000 */
   entityWaitMs?: number;
   /** The TwelveLabs assets of a plan that travels by reference. */
-  planAssetIds?: (ref: PlanRef) => Promise<Set<string>>;
+  planAssetIds?: (ref: PlanRef) => Promise<{ has(id: string): boolean }>;
 }
 
 export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): TwelveLabsActivities {
@@ -266,7 +266,7 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
     async discoverAssets({ assetIds, indexedAssets, plan }) {
       if (assetIds.length === 0) return [];
       const client = deps.client();
-      let inPlan: Set<string> | undefined;
+      let inPlan: { has(id: string): boolean } | undefined;
       if (plan && 'assetIds' in plan) inPlan = new Set(plan.assetIds);
       else if (plan && deps.planAssetIds) inPlan = await deps.planAssetIds(plan.ref);
       const unique = [...new Set(assetIds)];
