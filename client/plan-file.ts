@@ -2,9 +2,11 @@
  * Reading a plan file from the command line: JSON or CSV, validated with plan/plan-parse.ts, and how it
  * travels to the workflow (inline when small, by reference when large).
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import {
   digestOf,
   formatIssue,
@@ -15,7 +17,7 @@ import {
   type PlanParseOptions,
 } from '../plan/index.js';
 import { CliError, intFlag } from './command.js';
-import { INLINE_PLAN_MAX_ITEMS, planRefFor, storePlan, type PlanSource } from './start.js';
+import { INLINE_PLAN_MAX_ITEMS, storePlan, type PlanSource } from './start.js';
 
 /** The flags that shape how a plan file is read; `run` and `plan` share them. */
 export const PLAN_FILE_OPTIONS = {
@@ -46,6 +48,8 @@ export interface PlanFile {
   plan: Plan;
   /** Absolute path of the file. */
   path: string;
+  /** SHA-256 (hex) of the bytes read and validated. */
+  sha256: string;
   format: 'json' | 'csv';
   /** True when flags changed the plan as written (name, options), or it was CSV. */
   rewritten: boolean;
@@ -94,15 +98,15 @@ export function readPlanFile(file: string, flags: PlanFileFlags = {}): PlanFile 
     );
   }
   const options = optionsFromFlags(flags);
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code;
     throw new CliError(`${file}: cannot read the plan: ${why ?? (error as Error).message}`);
   }
-  const parsed = parsePlanText(text, { source: file, format, name: flags.name, options });
+  const parsed = parsePlanText(bytes.toString('utf8'), { source: file, format, name: flags.name, options });
   if (!parsed.ok) {
     const shown = parsed.issues.slice(0, 50).map(formatIssue);
     if (parsed.issues.length > shown.length)
@@ -112,6 +116,7 @@ export function readPlanFile(file: string, flags: PlanFileFlags = {}): PlanFile 
   return {
     plan: parsed.value,
     path: resolve(file),
+    sha256: createHash('sha256').update(bytes).digest('hex'),
     format,
     rewritten: format === 'csv' || flags.name !== undefined || options !== undefined,
   };
@@ -125,13 +130,18 @@ export function readPlanFile(file: string, flags: PlanFileFlags = {}): PlanFile 
 export async function planSourceOf(file: PlanFile, env: NodeJS.ProcessEnv = {}): Promise<PlanSource> {
   if (file.plan.items.length <= INLINE_PLAN_MAX_ITEMS) return { plan: file.plan };
   let path = file.path;
+  let sha256 = file.sha256;
   if (file.rewritten) {
     const dir = join(tmpdir(), 'bulk-delete', 'plans');
     mkdirSync(dir, { recursive: true });
     path = join(dir, `${file.plan.name}-${digestOf(file.plan).slice(0, 16)}.json`);
-    writeFileSync(path, JSON.stringify(file.plan));
+    const json = Buffer.from(JSON.stringify(file.plan));
+    writeFileSync(path, json);
+    sha256 = createHash('sha256').update(json).digest('hex');
   }
-  const ref = await planRefFor(path);
+  // The bytes that were validated, by their hash: the file is not read again (a plan of 1,000,000
+  // items is ~1 GB parsed), and a file changed since is refused by the workers (PlanChangedError).
+  const ref = { uri: pathToFileURL(path).href, sha256, name: file.plan.name, items: file.plan.items.length };
   const store = env.BULK_DELETE_PLAN_STORE?.trim();
   return { planRef: store ? await storePlan(ref, path, store, env) : ref };
 }

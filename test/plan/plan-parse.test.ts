@@ -134,6 +134,21 @@ describe('parsing JSON plans', () => {
     assert.deepEqual(json(text), ['plan.json:2:3: invalid JSON: duplicate field "name"']);
   });
 
+  it('refuses a field given twice deep in a valid large plan, where the parsed value alone looks valid', () => {
+    const items = Array.from(
+      { length: 1500 },
+      (_, i) => `{ "id": "i${i}", "entermedia": { "assetId": "${i}" } }`,
+    );
+    items[777] = `{ "id": "i777", "entermedia": { "assetId": "777", "assetId": "x" } }`;
+    const text = `{ "name": "t", "options": { "maxItems": 2000 }, "items": [\n${items.join(',\n')}\n] }`;
+    assert.deepEqual(json(text), ['plan.json:779:51: invalid JSON: duplicate field "assetId"']);
+    const valid = text.replace('"assetId": "777", "assetId": "x"', '"assetId": "777"');
+    const result = parsePlanText(`\uFEFF${valid}\n`, { source: 'plan.json', format: 'json' });
+    assert.ok(result.ok);
+    assert.equal(result.value.items.length, 1500);
+    assert.deepEqual(result.value.items[777], { id: 'i777', entermedia: { assetId: '777' } });
+  });
+
   it('refuses an empty file and trailing text', () => {
     assert.deepEqual(json('  \n'), [
       'plan.json:2:1: invalid JSON: the file is empty, expected a JSON object',
