@@ -3,7 +3,9 @@
  * file, and a fresh child process (started with the worker's memory settings, worker/memory.ts) loads it
  * as the activities do (`readPlanSummary`), asks for its TwelveLabs asset IDs (what every chunk's
  * discovery asks for) and reads every page of 500 items. Prints one JSON line per size: load seconds,
- * peak RSS (VmHWM) and, after a full GC, the heap and the memory outside it that the plan keeps.
+ * peak RSS (VmHWM) and, after a full GC, the heap and the memory outside it that the plan keeps. Then the
+ * command line: `bulk-delete run FILE` against a closed Temporal port, which validates the plan, writes
+ * its reference and stops at the connection (its time and peak RSS; `cli` says how it ended).
  *
  *   node --import tsx bench/plan-load.ts [items=100000,1000000]
  */
@@ -16,6 +18,28 @@ import { pathToFileURL } from 'node:url';
 import { once } from 'node:events';
 import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
 import { DEFAULT_WORKER_V8_FLAGS, WORKER_PROCESS_ENV } from '../worker/memory.js';
+import { samplePeakRss } from './cpu-sampler.js';
+
+/** `bulk-delete run FILE` with nothing listening for it: what validating a plan costs the command line. */
+async function commandLine(file: string): Promise<{ cliSeconds: number; cliPeakRssMB: number; cli: string }> {
+  const started = performance.now();
+  const child = spawn(process.execPath, ['bin/bulk-delete.js', 'run', file], {
+    cwd: PROJECT_ROOT,
+    env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const peak = samplePeakRss(() => [child.pid!]);
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (t: string) => (stderr += t));
+  const [code, signal] = (await once(child, 'exit')) as [number | null, string | null];
+  const first = stderr.split('\n').find((line) => line.trim() !== '') ?? '';
+  return {
+    cliSeconds: Math.round((performance.now() - started) / 100) / 10,
+    cliPeakRssMB: peak.stop(),
+    cli: `exit ${code ?? signal}: ${first.includes('cannot reach Temporal') ? 'validated, then no server' : first.slice(0, 120)}`,
+  };
+}
 
 const sizes = (process.argv[2] ?? '100000,1000000').split(',').map(Number);
 
@@ -108,7 +132,10 @@ try {
     child.stdout.on('data', (t: string) => (text += t));
     const [code] = (await once(child, 'exit')) as [number | null];
     if (code !== 0) throw new Error(`loading ${items} items exited with ${code}`);
-    console.log(JSON.stringify({ fileMB: Math.round(bytes / 2 ** 20), ...JSON.parse(text.trim()) }));
+    const worker = JSON.parse(text.trim()) as Record<string, unknown>;
+    console.log(
+      JSON.stringify({ fileMB: Math.round(bytes / 2 ** 20), ...worker, ...(await commandLine(file)) }),
+    );
     await rm(file);
   }
 } finally {
