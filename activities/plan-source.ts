@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream, rmSync } from 'node:fs';
-import { mkdtemp, open, readFile, rm, type FileHandle } from 'node:fs/promises';
+import { createReadStream, readFileSync, rmSync } from 'node:fs';
+import { mkdtemp, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,46 @@ import type { PlanRef, PlanSummary } from './contract.js';
 /** Where the worker keeps the plans it reads (a directory each, removed when the plan is dropped). */
 const liveDirs = new Set<string>();
 let cleanupRegistered = false;
+
+/**
+ * Names this process in its plan directories, `bulk-delete-plan-<pid>.<start time>-`: a process that
+ * died without cleaning up (SIGKILL, out of memory) is told apart from a live one, including one that
+ * got the same PID after a restart. The start time is Linux's (/proc); elsewhere only the PID.
+ */
+function processTag(pid = process.pid): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Field 22, after the command in parentheses (which may itself hold spaces and parentheses).
+    return `${pid}.${stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]}`;
+  } catch {
+    if (process.platform === 'linux') return undefined;
+    try {
+      process.kill(pid, 0);
+      return String(pid);
+    } catch {
+      return undefined;
+    }
+  }
+}
+
+const PLAN_DIR = /^bulk-delete-plan-(\d+)(\.\d+)?-/;
+
+/**
+ * Removes the plan directories under `parent` that a process no longer running left behind: each holds
+ * a copy of a plan as large as its file.
+ */
+export async function sweepStalePlanDirs(parent = tmpdir()): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of await readdir(parent).catch(() => [])) {
+    const match = PLAN_DIR.exec(name);
+    if (!match) continue;
+    const tag = `${match[1]}${match[2] ?? ''}`;
+    if (processTag(Number(match[1])) === tag) continue;
+    await rm(join(parent, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
 
 function track(dir: string): void {
   liveDirs.add(dir);
@@ -114,7 +154,7 @@ class PlanWriter {
   }
 
   static async open(parent = tmpdir()): Promise<PlanWriter> {
-    const dir = await mkdtemp(join(parent, 'bulk-delete-plan-'));
+    const dir = await mkdtemp(join(parent, `bulk-delete-plan-${processTag() ?? process.pid}-`));
     track(dir);
     try {
       return new PlanWriter(dir, await open(join(dir, 'items.json'), 'w+'));
@@ -261,8 +301,11 @@ export function createPlanSource(
   const env = options.env ?? process.env;
   const cacheSize = options.cacheSize ?? 4;
   const cache = new Map<string, Promise<StoredPlan>>();
+  // Copies left by a worker that was killed: swept once, before this source keeps its first plan.
+  let swept: Promise<unknown> | undefined;
 
   async function load(ref: PlanRef): Promise<StoredPlan> {
+    await (swept ??= sweepStalePlanDirs(options.dir).catch(() => undefined));
     const url = new URL(ref.uri);
     const hash = createHash('sha256');
     let streamed: StoredPlan | undefined;

@@ -1,12 +1,17 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
-import { createPlanSource, StoredPlan, streamValidPlan } from '../../activities/plan-source.js';
+import {
+  createPlanSource,
+  StoredPlan,
+  streamValidPlan,
+  sweepStalePlanDirs,
+} from '../../activities/plan-source.js';
 import { Plan } from '../../plan/index.js';
 
 const plan = Plan.parse({
@@ -83,6 +88,26 @@ describe('a plan kept in a file of its own (StoredPlan)', () => {
     for (const id of others.filter((o) => !assetIds.includes(o))) assert.equal(ids.has(id), false, id);
     for (const id of ['', 'not-hex', assetIds[0]!.toUpperCase(), `${assetIds[0]}0`]) {
       assert.equal(ids.has(id), false, id);
+    }
+  });
+
+  it('sweeps the copies that a process no longer running left, and only those', async () => {
+    const mine = await StoredPlan.of(plan, dir);
+    try {
+      const live = await kept();
+      const pid = /^bulk-delete-plan-(\d+)/.exec(live[0]!)![1];
+      const stale = [
+        'bulk-delete-plan-999999999.12-dead', // no such process
+        `bulk-delete-plan-${pid}.1-restarted`, // this PID, another start: a process before this one
+      ];
+      for (const name of stale) await mkdir(join(dir, name, 'items.json'), { recursive: true });
+      await mkdir(join(dir, 'unrelated'));
+      assert.deepEqual((await sweepStalePlanDirs(dir)).sort(), stale.sort());
+      assert.deepEqual((await readdir(dir)).sort(), [...live, 'unrelated'].sort());
+      assert.deepEqual(await mine.page(0, 2), plan.items.slice(0, 2));
+    } finally {
+      await mine.close();
+      await rm(join(dir, 'unrelated'), { recursive: true, force: true });
     }
   });
 
