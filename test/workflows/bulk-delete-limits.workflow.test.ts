@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -180,12 +180,13 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
     assert.equal(report.summary.failed, 0);
   });
 
-  it('runs a 2,000-item plan by reference with every run history under 10,240 events', async () => {
+  it('runs a 2,000-item plan by reference with every run history under 10,240 events', async (t) => {
     await stack.sandbox.reset();
     await stack.sandbox.seed({ entityReadyAfterMs: 20 });
     const { plan: generated, env } = await stack.sandbox.generate(2000, 8);
     const plan = Plan.parse(generated);
-    const dir = await mkdtemp(join(tmpdir(), 'bulk-delete-plan-'));
+    const dir = await mkdtemp(join(tmpdir(), 'bulk-delete-limits-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, 'plan.json');
     await writeFile(file, JSON.stringify(plan));
     const planRef = await planRefFor(file);
