@@ -55,6 +55,13 @@ export async function sweepStalePlanDirs(parent = tmpdir()): Promise<string[]> {
   return removed;
 }
 
+/** Removes a plan directory (after closing its file, if open) and forgets it. */
+async function removePlanDir(dir: string, file?: FileHandle): Promise<void> {
+  await file?.close().catch(() => undefined);
+  await rm(dir, { recursive: true, force: true });
+  liveDirs.delete(dir);
+}
+
 function track(dir: string): void {
   liveDirs.add(dir);
   if (cleanupRegistered) return;
@@ -126,9 +133,7 @@ export class StoredPlan {
 
   /** Drops the plan: its file is removed. */
   async close(): Promise<void> {
-    await this.file.close().catch(() => undefined);
-    await rm(this.dir, { recursive: true, force: true });
-    liveDirs.delete(this.dir);
+    await removePlanDir(this.dir, this.file);
   }
 }
 
@@ -159,8 +164,7 @@ class PlanWriter {
     try {
       return new PlanWriter(dir, await open(join(dir, 'items.json'), 'w+'));
     } catch (error) {
-      await rm(dir, { recursive: true, force: true });
-      liveDirs.delete(dir);
+      await removePlanDir(dir);
       throw error;
     }
   }
@@ -214,9 +218,7 @@ class PlanWriter {
   }
 
   async discard(): Promise<void> {
-    await this.file.close().catch(() => undefined);
-    await rm(this.dir, { recursive: true, force: true });
-    liveDirs.delete(this.dir);
+    await removePlanDir(this.dir, this.file);
   }
 }
 
@@ -227,6 +229,20 @@ export interface PlanAssetIds {
 }
 
 const HEX24 = /^[0-9a-f]{24}$/;
+
+/** A TwelveLabs ID as three 32-bit words, in its order. */
+function wordsOf(id: string): Uint32Array {
+  return Uint32Array.of(
+    parseInt(id.slice(0, 8), 16),
+    parseInt(id.slice(8, 16), 16),
+    parseInt(id.slice(16), 16),
+  );
+}
+
+/** Orders ID `i` of `a` against ID `j` of `b` (each three words). */
+function compareIds(a: Uint32Array, i: number, b: Uint32Array, j: number): number {
+  return a[3 * i]! - b[3 * j]! || a[3 * i + 1]! - b[3 * j + 1]! || a[3 * i + 2]! - b[3 * j + 2]!;
+}
 
 /**
  * TwelveLabs asset IDs (24 lower-case hex characters, as `TwelveLabsId` requires) as three 32-bit words
@@ -241,14 +257,10 @@ class PackedAssetIds implements PlanAssetIds {
 
   has(id: string): boolean {
     if (!HEX24.test(id)) return false;
-    const a = parseInt(id.slice(0, 8), 16);
-    const b = parseInt(id.slice(8, 16), 16);
-    const c = parseInt(id.slice(16), 16);
-    const w = this.words;
+    const key = wordsOf(id);
     for (let lo = 0, hi = this.size - 1; lo <= hi;) {
       const mid = (lo + hi) >>> 1;
-      const i = mid * 3;
-      const order = w[i]! - a || w[i + 1]! - b || w[i + 2]! - c;
+      const order = compareIds(this.words, mid, key, 0);
       if (order === 0) return true;
       if (order < 0) lo = mid + 1;
       else hi = mid - 1;
@@ -267,25 +279,19 @@ class AssetIdPacker {
       grown.set(this.words);
       this.words = grown;
     }
-    const i = 3 * this.count++;
-    this.words[i] = parseInt(id.slice(0, 8), 16);
-    this.words[i + 1] = parseInt(id.slice(8, 16), 16);
-    this.words[i + 2] = parseInt(id.slice(16), 16);
+    this.words.set(wordsOf(id), 3 * this.count++);
   }
 
   pack(): PackedAssetIds {
     const w = this.words;
     const order = new Uint32Array(this.count);
     for (let i = 0; i < order.length; i++) order[i] = i;
-    order.sort(
-      (x, y) => w[3 * x]! - w[3 * y]! || w[3 * x + 1]! - w[3 * y + 1]! || w[3 * x + 2]! - w[3 * y + 2]!,
-    );
+    order.sort((x, y) => compareIds(w, x, w, y));
     const sorted = new Uint32Array(3 * this.count);
     let n = 0;
     for (const i of order) {
-      const [a, b, c] = [w[3 * i]!, w[3 * i + 1]!, w[3 * i + 2]!];
-      if (n > 0 && sorted[3 * n - 3] === a && sorted[3 * n - 2] === b && sorted[3 * n - 1] === c) continue;
-      sorted.set([a, b, c], 3 * n++);
+      if (n > 0 && compareIds(sorted, n - 1, w, i) === 0) continue;
+      sorted.set(w.subarray(3 * i, 3 * i + 3), 3 * n++);
     }
     return new PackedAssetIds(sorted.slice(0, 3 * n));
   }
@@ -465,9 +471,6 @@ export async function streamValidPlan(chunks: Chunks, dir?: string): Promise<Sto
         if (depth === 1) expectKey = true;
       } else if (token === TokenType.RIGHT_BRACE || token === TokenType.RIGHT_BRACKET) depth--;
       parser.write(info);
-    };
-    tokenizer.onError = (error) => {
-      throw error;
     };
     let name: unknown;
     let options: unknown;
