@@ -84,8 +84,7 @@ export function parseJsonWithPositions(text: string, source: string): ParseResul
     ok: false,
     issues: [{ source, ...at(offset), message: `invalid JSON: ${message}` }],
   });
-  // A byte-order mark is whitespace, as JSON.parse has it; a space in its place keeps the offsets.
-  const body = text.replace(/^\uFEFF/, ' ');
+  const body = jsonBody(text);
   if (body.trim() === '') return fail(text.length, 'the file is empty, expected a JSON object');
   const errors: jsonc.ParseError[] = [];
   const tree = jsonc.parseTree(body, errors, { disallowComments: true });
@@ -97,13 +96,8 @@ export function parseJsonWithPositions(text: string, source: string): ParseResul
     const found = offset >= text.length ? 'the end of the file' : JSON.stringify(text[offset]);
     return fail(offset, (SYNTAX_MESSAGES[name] ?? 'unexpected %').replace('%', found));
   }
-  for (const node of descendants(tree)) {
-    const keys = new Set<unknown>();
-    for (const key of node.type === 'object' ? node.children!.map((p) => p.children![0]!) : []) {
-      if (keys.has(key.value)) return fail(key.offset, `duplicate field ${JSON.stringify(key.value)}`);
-      keys.add(key.value);
-    }
-  }
+  const repeated = scanJson(body).repeated;
+  if (repeated) return fail(repeated.offset, `duplicate field ${JSON.stringify(repeated.name)}`);
   const lineOf = (path: JsonPath): number | undefined => {
     for (let n = path.length; n >= 0; n--) {
       const node = jsonc.findNodeAtLocation(tree, path.slice(0, n));
@@ -114,9 +108,40 @@ export function parseJsonWithPositions(text: string, source: string): ParseResul
   return { ok: true, value: { value: jsonc.getNodeValue(tree), lineOf } };
 }
 
-function* descendants(node: jsonc.Node): Generator<jsonc.Node> {
-  yield node;
-  for (const child of node.children ?? []) yield* descendants(child);
+/** A byte-order mark is whitespace, as JSON.parse has it; a space in its place keeps the offsets. */
+function jsonBody(text: string): string {
+  return text.replace(/^\uFEFF/, ' ');
+}
+
+/**
+ * One pass over JSON text that builds nothing: whether it has a syntax error, and the first field given
+ * twice in one object (in the first such object, by where objects start), which JSON.parse would
+ * silently overwrite.
+ */
+function scanJson(body: string): { syntaxError: boolean; repeated?: { name: string; offset: number } } {
+  let syntaxError = false;
+  let repeated: { name: string; offset: number; object: number } | undefined;
+  const open: Array<{ start: number; fields: Set<string> }> = [];
+  jsonc.visit(
+    body,
+    {
+      onObjectBegin: (offset) => void open.push({ start: offset, fields: new Set() }),
+      onObjectProperty: (name, offset) => {
+        const object = open.at(-1);
+        if (!object) return;
+        if (object.fields.has(name) && !(repeated && repeated.object <= object.start)) {
+          repeated = { name, offset, object: object.start };
+        }
+        object.fields.add(name);
+      },
+      onObjectEnd: () => void open.pop(),
+      onError: () => {
+        syntaxError = true;
+      },
+    },
+    { disallowComments: true },
+  );
+  return { syntaxError, ...(repeated ? { repeated: { name: repeated.name, offset: repeated.offset } } : {}) };
 }
 
 function valueAt(root: unknown, path: JsonPath): unknown {
@@ -295,27 +320,9 @@ function withOverrides(raw: unknown, options: PlanParseOptions): unknown {
  * parsed plan once.
  */
 function validPlanWithoutPositions(text: string, options: PlanParseOptions): Plan | undefined {
-  // A byte-order mark is whitespace, as for the read with positions.
-  const body = text.replace(/^\uFEFF/, ' ');
-  let clean = true;
-  const fields: Array<Set<string>> = [];
-  jsonc.visit(
-    body,
-    {
-      onObjectBegin: () => void fields.push(new Set()),
-      onObjectProperty: (name) => {
-        const seen = fields.at(-1);
-        if (seen?.has(name)) clean = false;
-        seen?.add(name);
-      },
-      onObjectEnd: () => void fields.pop(),
-      onError: () => {
-        clean = false;
-      },
-    },
-    { disallowComments: true },
-  );
-  if (!clean) return undefined;
+  const body = jsonBody(text);
+  const scan = scanJson(body);
+  if (scan.syntaxError || scan.repeated) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(body);
