@@ -16,6 +16,7 @@ import {
   type Stack,
 } from '../helpers/stack.js';
 import { uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
+import { assertOnlyTargetsGone, assertReportAgrees } from '../safety/world.js';
 
 function rowsOf(rows: ReportRow[], item: string): ReportRow[] {
   return rows.filter((r) => r.item === item);
@@ -190,6 +191,7 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
     const file = join(dir, 'plan.json');
     await writeFile(file, JSON.stringify(plan));
     const planRef = await planRefFor(file);
+    const was = await stack.sandbox.state();
     const { report, result, workflowId } = await runPlan(stack, { planRef }, env, { window: 4 });
     assert.equal(result?.status, 'completed');
     assert.equal(report.summary.items, 2000);
@@ -198,6 +200,9 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
     assert.equal(report.summary.failed, 0);
     assertOneRowPerItemAndSystem(plan, report.rows);
     const state = await stack.sandbox.state();
+    // Read from the workers' copy of the file, the items reach exactly the systems the plan names.
+    assertOnlyTargetsGone(was, state, [plan]);
+    assertReportAgrees(plan, report, was, state);
     assert.equal(
       state.twelvelabs.assets.filter((a) => plan.items.some((i) => i.twelvelabs?.assetId === a._id)).length,
       0,
