@@ -1,8 +1,9 @@
 /** The EnterMediaDB phase: delete assets; read back those whose first answer was lost. */
-import type { Activities } from './contract.js';
+import type { Activities, ItemAsset } from './contract.js';
 import type { EnterMediaClient } from './entermedia-client.js';
 import { CallError } from './http-errors.js';
-import { runPhase, settle, uniqueBy } from './phase-runner.js';
+import { runPhase, settle, uniqueBy, type PhaseLog } from './phase-runner.js';
+import type { UnitContext } from './unit-context.js';
 
 type EnterMediaActivities = Pick<Activities, 'deleteDamAssets'>;
 
@@ -19,43 +20,56 @@ export function createEnterMediaActivities(deps: {
         units: uniqueBy(assets, (a) => a.assetId),
         keyOf: (a) => a.assetId,
         parallelism: deps.parallelism,
-        run: async ({ item, assetId }, log, ctx) => {
-          const target = {
-            item,
-            system: 'entermedia' as const,
-            step: 'delete-dam-asset' as const,
-            target: assetId,
-          };
-          await settle(
-            log,
-            [target],
-            async () => {
-              const rows = await client.deleteAsset(assetId);
-              if (rows > 0) return { answer: 'deleted' };
-              // Undocumented by the vendor: rowsedited "0" is read as "was not there", unless an earlier
-              // try of ours may have deleted it and its answer was lost.
-              if (!ctx.lostAnswer) return { answer: 'already-absent', detail: 'rowsedited 0' };
-              return { answer: 'deleted', detail: 'an earlier answer was lost; rowsedited 0 on retry' };
-            },
-            ctx,
-          );
-          // The answer alone confirms a delete (rowsedited 1); a lost answer is confirmed by a search.
-          if (ctx.lostAnswer) {
-            try {
-              if (await client.exists(assetId)) {
-                log.failure({
-                  item,
-                  system: 'entermedia',
-                  step: 'verify',
-                  detail: `asset ${assetId} is still found after the delete`,
-                });
-              }
-            } catch (error) {
-              if (!(error instanceof CallError) || error.failure.disposition !== 'item') throw error;
-            }
-          }
-        },
+        run: async (unit, log, ctx) => void (await deleteDamUnit(client, unit, log, ctx)),
       });
     },
   };
+}
+
+/**
+ * Deletes one DAM asset; one whose first answer was lost is searched for afterwards. Answers true when
+ * the asset is answered gone (and, after a lost answer, not found again).
+ */
+export async function deleteDamUnit(
+  client: EnterMediaClient,
+  { item, assetId }: ItemAsset,
+  log: PhaseLog,
+  ctx: UnitContext,
+): Promise<boolean> {
+  const target = {
+    item,
+    system: 'entermedia' as const,
+    step: 'delete-dam-asset' as const,
+    target: assetId,
+  };
+  const settled = await settle(
+    log,
+    [target],
+    async () => {
+      const rows = await client.deleteAsset(assetId);
+      if (rows > 0) return { answer: 'deleted' };
+      // Undocumented by the vendor: rowsedited "0" is read as "was not there", unless an earlier try of
+      // ours may have deleted it and its answer was lost.
+      if (!ctx.lostAnswer) return { answer: 'already-absent', detail: 'rowsedited 0' };
+      return { answer: 'deleted', detail: 'an earlier answer was lost; rowsedited 0 on retry' };
+    },
+    ctx,
+  );
+  // The answer alone confirms a delete (rowsedited 1); a lost answer is confirmed by a search.
+  if (settled && ctx.lostAnswer) {
+    try {
+      if (await client.exists(assetId)) {
+        log.failure({
+          item,
+          system: 'entermedia',
+          step: 'verify',
+          detail: `asset ${assetId} is still found after the delete`,
+        });
+        return false;
+      }
+    } catch (error) {
+      if (!(error instanceof CallError) || error.failure.disposition !== 'item') throw error;
+    }
+  }
+  return settled;
 }

@@ -3,7 +3,7 @@
  * entities are ready; delete entities (after reading them again); delete indexed assets and force-delete
  * assets (after listing the indexed assets again), then read the assets back in batches.
  */
-import type { Activities, DiscoveredAsset, ItemAsset, PlanRef } from './contract.js';
+import type { Activities, DiscoveredAsset, IndexedAssetRef, ItemAsset, PlanRef } from './contract.js';
 import { activityScope } from './activity-scope.js';
 import { CallError } from './http-errors.js';
 import { Background, runPhase, settle, uniqueBy, type PhaseLog } from './phase-runner.js';
@@ -381,19 +381,7 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
         if (batch.length === 0) return;
         const mine = batch;
         batch = [];
-        background.start(async () => {
-          const present = new Set((await client.listAssets(mine.map((e) => e.target))).map((a) => a._id));
-          for (const e of mine) {
-            if (present.has(e.target)) {
-              log.failure({
-                item: e.item,
-                system: 'twelvelabs',
-                step: 'verify',
-                detail: `asset ${e.target} still reads as present after the delete`,
-              });
-            }
-          }
-        });
+        background.start(async () => void (await readBackAssets(client, mine, log)));
       };
       const readBack = (log: PhaseLog, e: { item: string; target: string }) => {
         if (queued.has(e.target)) return;
@@ -406,68 +394,10 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
           units: uniqueBy(assets, (a) => a.assetId),
           keyOf: (a) => a.assetId,
           parallelism,
-          run: async ({ item, assetId, known }, log, ctx) => {
-            const base = { item, system: 'twelvelabs' as const };
-            // Look again just before the forced delete, which would orphan any indexed asset left.
-            let listed: Array<{ id: string; indexId: string }> = [];
-            let assetGone = false;
-            try {
-              listed = (await allPages((page) => client.listIndexedAssets(assetId, page))).map((ia) => ({
-                id: ia._id,
-                indexId: ia.index._id,
-              }));
-            } catch (error) {
-              if (!(error instanceof CallError)) throw error;
-              if (error.failure.disposition === 'item') {
-                log.failure({ ...base, step: 'list-indexed-assets', detail: error.failure.message });
-                return;
-              }
-              if (error.failure.disposition !== 'absent') throw error;
-              assetGone = true;
+          run: async (unit, log, ctx) => {
+            if ((await deleteAssetUnit(client, unit, log, ctx)) === 'deleted') {
+              readBack(log, { item: unit.item, target: unit.assetId });
             }
-            // An asset's indexed assets do not depend on each other: deleted side by side, so that the
-            // asset waits for the slowest of them, not for their sum. Any refused keeps the asset.
-            const indexedGone = await allSettledOrThrow(
-              uniqueBy([...known, ...listed], (x) => x.id).map((ia) =>
-                settle(
-                  log,
-                  [{ ...base, step: 'delete-indexed-asset', target: `${ia.indexId}/${ia.id}` }],
-                  async () => {
-                    await client.deleteIndexedAsset(ia.indexId, ia.id);
-                    return { answer: 'deleted' };
-                  },
-                  ctx,
-                ),
-              ),
-            );
-            if (indexedGone.includes(false)) return;
-            if (assetGone) {
-              // Read as gone just now: no delete to send. After a lost attempt, the record says what it
-              // cannot know: that attempt's deletes of indexed assets died with it.
-              log.entry(
-                ctx.lostAnswer
-                  ? {
-                      ...base,
-                      step: 'delete-asset',
-                      target: assetId,
-                      answer: 'deleted',
-                      detail:
-                        'found gone on retry after an attempt was lost; indexed assets that attempt deleted are not in this record',
-                    }
-                  : { ...base, step: 'delete-asset', target: assetId, answer: 'already-absent' },
-              );
-              return;
-            }
-            const gone = await settle(
-              log,
-              [{ ...base, step: 'delete-asset', target: assetId }],
-              async () => {
-                await client.deleteAsset(assetId);
-                return { answer: 'deleted' };
-              },
-              ctx,
-            );
-            if (gone) readBack(log, { item, target: assetId });
           },
           finish: async (log, answer) => {
             // Also what an attempt before this one answered as gone (its read-backs did not survive it).
@@ -483,4 +413,104 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
       }
     },
   };
+}
+
+/** How an asset's deletion ended: deleted by this call (to be read back), found gone, or failed (logged). */
+export type AssetDeletion = 'deleted' | 'absent' | 'failed';
+
+/**
+ * Deletes one asset: lists its indexed assets again (the second look before the forced delete, which
+ * would orphan any left), deletes them side by side, then force-deletes the asset. What it answers, and
+ * what failed, is in `log`.
+ */
+export async function deleteAssetUnit(
+  client: TwelveLabsClient,
+  { item, assetId, known }: ItemAsset & { known: readonly IndexedAssetRef[] },
+  log: PhaseLog,
+  ctx: UnitContext,
+): Promise<AssetDeletion> {
+  const base = { item, system: 'twelvelabs' as const };
+  // Look again just before the forced delete, which would orphan any indexed asset left.
+  let listed: Array<{ id: string; indexId: string }> = [];
+  let assetGone = false;
+  try {
+    listed = (await allPages((page) => client.listIndexedAssets(assetId, page))).map((ia) => ({
+      id: ia._id,
+      indexId: ia.index._id,
+    }));
+  } catch (error) {
+    if (!(error instanceof CallError)) throw error;
+    if (error.failure.disposition === 'item') {
+      log.failure({ ...base, step: 'list-indexed-assets', detail: error.failure.message });
+      return 'failed';
+    }
+    if (error.failure.disposition !== 'absent') throw error;
+    assetGone = true;
+  }
+  // An asset's indexed assets do not depend on each other: deleted side by side, so that the
+  // asset waits for the slowest of them, not for their sum. Any refused keeps the asset.
+  const indexedGone = await allSettledOrThrow(
+    uniqueBy([...known, ...listed], (x) => x.id).map((ia) =>
+      settle(
+        log,
+        [{ ...base, step: 'delete-indexed-asset', target: `${ia.indexId}/${ia.id}` }],
+        async () => {
+          await client.deleteIndexedAsset(ia.indexId, ia.id);
+          return { answer: 'deleted' };
+        },
+        ctx,
+      ),
+    ),
+  );
+  if (indexedGone.includes(false)) return 'failed';
+  if (assetGone) {
+    // Read as gone just now: no delete to send. After a lost attempt, the record says what it
+    // cannot know: that attempt's deletes of indexed assets died with it.
+    log.entry(
+      ctx.lostAnswer
+        ? {
+            ...base,
+            step: 'delete-asset',
+            target: assetId,
+            answer: 'deleted',
+            detail:
+              'found gone on retry after an attempt was lost; indexed assets that attempt deleted are not in this record',
+          }
+        : { ...base, step: 'delete-asset', target: assetId, answer: 'already-absent' },
+    );
+    return 'absent';
+  }
+  const gone = await settle(
+    log,
+    [{ ...base, step: 'delete-asset', target: assetId }],
+    async () => {
+      await client.deleteAsset(assetId);
+      return { answer: 'deleted' };
+    },
+    ctx,
+  );
+  return gone ? 'deleted' : 'failed';
+}
+
+/**
+ * Reads deleted assets back in one call (`GET /assets?asset_ids=`, at most a page of IDs): each one still
+ * present is a `verify` failure of its item. Answers the targets found present.
+ */
+export async function readBackAssets(
+  client: TwelveLabsClient,
+  deleted: ReadonlyArray<{ item: string; target: string }>,
+  log: PhaseLog,
+): Promise<Set<string>> {
+  const present = new Set((await client.listAssets(deleted.map((e) => e.target))).map((a) => a._id));
+  for (const e of deleted) {
+    if (present.has(e.target)) {
+      log.failure({
+        item: e.item,
+        system: 'twelvelabs',
+        step: 'verify',
+        detail: `asset ${e.target} still reads as present after the delete`,
+      });
+    }
+  }
+  return present;
 }

@@ -1,6 +1,6 @@
 /** The Uplynk phase: remove assets from libraries, grouped per library, several IDs per call. */
 import type { Activities, ItemAsset } from './contract.js';
-import { runPhase, settle } from './phase-runner.js';
+import { runPhase, settle, type PhaseLog } from './phase-runner.js';
 import type { UplynkClient } from './uplynk-client.js';
 
 type UplynkActivities = Pick<Activities, 'removeFromLibraries'>;
@@ -26,39 +26,55 @@ export function createUplynkActivities(deps: {
         units,
         keyOf: (u) => u.libraryId,
         parallelism: deps.parallelism,
-        run: async ({ libraryId, assets }, log) => {
-          const entryOf = (t: ItemAsset) => ({
-            item: t.item,
-            system: 'uplynk' as const,
-            step: 'remove-from-library' as const,
-            target: `${libraryId}/${t.assetId}`,
-          });
-          let groups: string[][];
-          try {
-            groups = client.groupForUrl(libraryId, [...assets.keys()]);
-          } catch (error) {
-            // An ID that is not safe in a URL: no call; its items fail.
-            const refused = error instanceof Error ? error : new Error(String(error));
-            await settle(log, [...assets.values()].flat().map(entryOf), () => Promise.reject(refused), {
-              lostAnswer: false,
-            });
-            return;
-          }
-          for (const group of groups) {
-            await settle(
-              log,
-              group.flatMap((assetId) => assets.get(assetId) ?? []).map(entryOf),
-              async () => {
-                await client.removeAssets(libraryId, group);
-                // Uplynk answers alike whether or not the asset was a member: say only what it confirms.
-                return { answer: 'removal-requested' };
-              },
-              // A library that is gone (404) removed nothing, whatever an earlier try did.
-              { lostAnswer: false },
-            );
-          }
-        },
+        run: async ({ libraryId, assets }, log) =>
+          void (await removeFromLibrary(client, libraryId, assets, log)),
       });
     },
   };
+}
+
+/**
+ * Removes assets from one library, several IDs per call (as many as fit a URL); `assets` maps each Uplynk
+ * asset to the plan items it stands for. Answers the assets whose removal was answered (each call's
+ * targets are answered together); a call refused fails its targets' items in `log`.
+ */
+export async function removeFromLibrary(
+  client: UplynkClient,
+  libraryId: string,
+  assets: ReadonlyMap<string, readonly ItemAsset[]>,
+  log: PhaseLog,
+): Promise<Set<string>> {
+  const removed = new Set<string>();
+  const entryOf = (t: ItemAsset) => ({
+    item: t.item,
+    system: 'uplynk' as const,
+    step: 'remove-from-library' as const,
+    target: `${libraryId}/${t.assetId}`,
+  });
+  let groups: string[][];
+  try {
+    groups = client.groupForUrl(libraryId, [...assets.keys()]);
+  } catch (error) {
+    // An ID that is not safe in a URL: no call; its items fail.
+    const refused = error instanceof Error ? error : new Error(String(error));
+    await settle(log, [...assets.values()].flat().map(entryOf), () => Promise.reject(refused), {
+      lostAnswer: false,
+    });
+    return removed;
+  }
+  for (const group of groups) {
+    const answered = await settle(
+      log,
+      group.flatMap((assetId) => assets.get(assetId) ?? []).map(entryOf),
+      async () => {
+        await client.removeAssets(libraryId, group);
+        // Uplynk answers alike whether or not the asset was a member: say only what it confirms.
+        return { answer: 'removal-requested' };
+      },
+      // A library that is gone (404) removed nothing, whatever an earlier try did.
+      { lostAnswer: false },
+    );
+    if (answered) for (const assetId of group) removed.add(assetId);
+  }
+  return removed;
 }
