@@ -28,6 +28,14 @@ export interface ItemAsset {
   assetId: string;
 }
 
+/** One item's remaining calls after its entities: each part absent when the item has no call there. */
+export interface ItemDeletion {
+  item: string;
+  twelvelabs?: { assetId: string; known: IndexedAssetRef[] };
+  libraries: Array<{ libraryId: string; assetId: string }>;
+  dam?: { assetId: string };
+}
+
 export interface Activities {
   /**
    * Every page (page_limit 50) of each asset's entities and, when asked, its indexed assets; 404 on the
@@ -60,6 +68,13 @@ export interface Activities {
    * force-deletes the asset; then reads the deleted assets back in batches (`GET /assets?asset_ids=`).
    */
   deleteAssets(input: { assets: Array<ItemAsset & { known: IndexedAssetRef[] }> }): Promise<PhaseAnswer>;
+  /**
+   * Walks each item through its systems in the mission's order, each item on its own: TwelveLabs (as
+   * `deleteAssets`, read back in batches), then its Uplynk libraries (grouped per library across the items
+   * ready at about the same time), then the DAM (as `deleteDamAssets`). An item goes on to its next system
+   * as soon as its own calls there are answered; an item with a failed call is not called again anywhere.
+   */
+  deleteItems(input: { items: ItemDeletion[] }): Promise<PhaseAnswer>;
   /** DELETE /libraries/{id}/assets?ids=... grouped per library, several IDs per call; 404 library: absent. */
   removeFromLibraries(input: {
     removals: Array<{ libraryId: string; targets: ItemAsset[] }>;

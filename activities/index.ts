@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import { createArchiveActivities } from './archive-activities.js';
 import type { Activities } from './contract.js';
 import { createEnterMediaActivities } from './entermedia-activities.js';
+import { createItemFlowActivities } from './item-flow.js';
 import { createObserveActivities } from './observe-activities.js';
 import { createEnterMediaClient, type EnterMediaClient } from './entermedia-client.js';
 import { missingCredentials } from './http-errors.js';
@@ -126,6 +127,14 @@ export function createActivities(deps: ActivitiesDeps): Activities {
     ...createEnterMediaActivities({
       client: entermedia,
       parallelism: UNITS_PER_SLOT * limiters.entermedia.concurrency,
+    }),
+    ...createItemFlowActivities({
+      twelvelabs,
+      uplynk,
+      entermedia,
+      parallelism:
+        UNITS_PER_SLOT *
+        (limiters.twelvelabs.concurrency + limiters.uplynk.concurrency + limiters.entermedia.concurrency),
     }),
     ...createObserveActivities({
       twelvelabs,

@@ -5,6 +5,7 @@
  * the entries so far) from which a retried attempt resumes without repeating a call.
  */
 import { setMaxListeners } from 'node:events';
+import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { ItemFailure, LedgerEntry, type PhaseAnswer, type Refusal } from '../plan/index.js';
 import { activityScope, type ActivityScope } from './activity-scope.js';
@@ -42,6 +43,8 @@ export interface PhaseLog {
   refuse(r: Refusal): void;
   /** Says what the phase waits for (an entity to be ready, a rate limit), for the heartbeat. */
   waiting(what: string | undefined): void;
+  /** The entries of this item that earlier attempts of the phase recorded (from their last heartbeat). */
+  earlier(item: string): readonly LedgerEntry[];
 }
 
 /**
@@ -59,6 +62,8 @@ export async function runPhase<U>(options: {
   resumable?: boolean;
   /** Runs once every unit is done, inside the same attempt (e.g. batched read-backs). */
   finish?: (log: PhaseLog, answer: PhaseAnswer) => Promise<void>;
+  /** Runs once before the units, with those this attempt runs (the ones no earlier attempt finished). */
+  prepare?: (todo: readonly U[], log: PhaseLog) => void;
 }): Promise<PhaseAnswer> {
   const scope = activityScope();
   const cursor =
@@ -70,6 +75,8 @@ export async function runPhase<U>(options: {
   const uncertain = scope.attempt > 1;
   const inFlight = new Set<string>();
   const now = () => new Date().toISOString();
+  const earlier = new Map<string, LedgerEntry[]>();
+  for (const e of cursor.entries) earlier.set(e.item, [...(earlier.get(e.item) ?? []), e]);
   const log: PhaseLog = {
     entry: (e) => cursor.entries.push({ ...e, at: now() }),
     failure: (f) => cursor.failures.push({ ...f, at: now() }),
@@ -78,6 +85,7 @@ export async function runPhase<U>(options: {
       if (what === undefined) delete cursor.waiting;
       else cursor.waiting = what;
     },
+    earlier: (item) => earlier.get(item) ?? [],
   };
   const waits = new WaitBoard();
   // A snapshot: the SDK may encode the details later, while the units go on adding entries.
@@ -97,6 +105,7 @@ export async function runPhase<U>(options: {
   timer.unref();
 
   const todo = options.units.filter((u) => !done.has(options.keyOf(u)));
+  options.prepare?.(todo, log);
   const errors: unknown[] = [];
   let next = 0;
   async function lane(): Promise<void> {
@@ -138,7 +147,17 @@ export async function runPhase<U>(options: {
   if (errors.length > 0) {
     const batchWide = errors.find((e) => e instanceof CallError && e.failure.disposition === 'batch');
     const chosen = batchWide ?? errors[0];
-    throw chosen instanceof CallError ? toApplicationFailure(chosen.failure) : chosen;
+    if (!(chosen instanceof CallError)) throw chosen;
+    const failure = toApplicationFailure(chosen.failure);
+    if (!failure.nonRetryable) throw failure;
+    // Not retried: what the phase did before it fails travels with the failure, so that the record keeps
+    // every change made (a retried attempt resumes from the heartbeat instead).
+    throw ApplicationFailure.create({
+      message: failure.message,
+      type: failure.type ?? undefined,
+      nonRetryable: true,
+      details: [...(failure.details ?? []), { phaseAnswer: answerOf(cursor) }],
+    });
   }
   return answerOf(cursor);
 }

@@ -1,0 +1,163 @@
+/**
+ * The items' deletion after their entities, one item at a time through its systems: TwelveLabs (indexed
+ * assets, then the asset, read back), then its Uplynk libraries, then the DAM. An item goes on to its next
+ * system as soon as its own calls there are answered, so that a retry or a `Retry-After` holds back that
+ * item only, not every item of the chunk behind a phase's slowest call. Calls that take many IDs still
+ * take many: read-backs up to a page of assets, library removals per library for the items that reach it
+ * at about the same time (`Batcher`).
+ */
+import { activityScope, throwIfCancelled } from './activity-scope.js';
+import { Batcher } from './batcher.js';
+import type { Activities, ItemAsset, ItemDeletion } from './contract.js';
+import { deleteDamUnit } from './entermedia-activities.js';
+import type { EnterMediaClient } from './entermedia-client.js';
+import { runPhase, type PhaseLog } from './phase-runner.js';
+import { deleteAssetUnit, readBackAssets, type AssetDeletion } from './twelvelabs-activities.js';
+import { TWELVELABS_PAGE_LIMIT, type TwelveLabsClient } from './twelvelabs-client.js';
+import { inUnit } from './unit-context.js';
+import { removeFromLibrary } from './uplynk-activities.js';
+import type { UplynkClient } from './uplynk-client.js';
+
+/** How long an asset deleted waits for others to be read back with it, at most. */
+const READ_BACK_LINGER_MS = 100;
+/** How long an item ready for a library waits for others to be removed with it, at most. */
+const LIBRARY_LINGER_MS = 250;
+/** Assets removed from one library in one batch at most (the client splits it further to fit a URL). */
+const LIBRARY_BATCH = 500;
+
+type ItemFlowActivities = Pick<Activities, 'deleteItems'>;
+
+export function createItemFlowActivities(deps: {
+  /** Each client, or a non-retryable `MissingCredentialsError` when its system is not configured. */
+  twelvelabs: () => TwelveLabsClient;
+  uplynk: () => UplynkClient;
+  entermedia: () => EnterMediaClient;
+  /** Items in flight at once within one activity (the shared limiters bound each system's calls). */
+  parallelism: number;
+}): ItemFlowActivities {
+  return {
+    async deleteItems({ items }) {
+      if (items.length === 0) return { entries: [], failures: [] };
+      // A system's client only if an item has a call there: an unconfigured system fails only those.
+      const twelvelabs = items.some((i) => i.twelvelabs) ? deps.twelvelabs() : undefined;
+      const uplynk = items.some((i) => i.libraries.length > 0) ? deps.uplynk() : undefined;
+      const entermedia = items.some((i) => i.dam) ? deps.entermedia() : undefined;
+      const scope = activityScope();
+      // Batches not sent when the attempt ends are dropped with it; the next attempt starts its own.
+      const attempt = new AbortController();
+      const signal = AbortSignal.any([scope.signal, attempt.signal]);
+
+      let readBacks: Batcher<{ item: string; target: string }, boolean> | undefined;
+      const libraries = new Map<string, Batcher<ItemAsset, boolean>>();
+      const prepare = (todo: readonly ItemDeletion[], log: PhaseLog) => {
+        readBacks = new Batcher({
+          maxSize: TWELVELABS_PAGE_LIMIT,
+          lingerMs: READ_BACK_LINGER_MS,
+          signal,
+          // Each deleted asset: still present (a `verify` failure of its item) or not.
+          send: async (deleted) => {
+            const present = await inUnit(false, () => readBackAssets(twelvelabs!, deleted, log));
+            return deleted.map((d) => present.has(d.target));
+          },
+        });
+        for (const unit of todo) {
+          if (unit.twelvelabs) readBacks.expect();
+          for (const { libraryId } of unit.libraries) {
+            let batcher = libraries.get(libraryId);
+            if (!batcher) {
+              batcher = new Batcher({
+                maxSize: LIBRARY_BATCH,
+                lingerMs: LIBRARY_LINGER_MS,
+                signal,
+                // Each asset: removal answered or not (a refusal fails its items in the log).
+                send: async (targets) => {
+                  const assets = new Map<string, ItemAsset[]>();
+                  for (const t of targets) assets.set(t.assetId, [...(assets.get(t.assetId) ?? []), t]);
+                  const removed = await inUnit(false, () =>
+                    removeFromLibrary(uplynk!, libraryId, assets, log),
+                  );
+                  return targets.map((t) => removed.has(t.assetId));
+                },
+              });
+              libraries.set(libraryId, batcher);
+            }
+            batcher.expect();
+          }
+        }
+      };
+
+      try {
+        return await runPhase({
+          units: items,
+          keyOf: (unit) => unit.item,
+          parallelism: deps.parallelism,
+          prepare,
+          run: async (unit, log, ctx) => {
+            const { item } = unit;
+            // What the unit was expected to add to a batch and has not: told on the way out.
+            let readBackOwed = unit.twelvelabs !== undefined;
+            const librariesOwed = unit.libraries.map((l) => l.libraryId);
+            const lostAtStart = ctx.lostAnswer;
+            const earlier = log.earlier(item);
+            const answered = (step: string, target: string) =>
+              earlier.find((e) => e.step === step && e.target === target);
+            try {
+              if (unit.twelvelabs) {
+                const { assetId, known } = unit.twelvelabs;
+                // An earlier attempt's answer stands; an asset it deleted is read back again.
+                const before = answered('delete-asset', assetId);
+                const deletion: AssetDeletion = before
+                  ? before.answer === 'failed'
+                    ? 'failed'
+                    : before.answer === 'already-absent'
+                      ? 'absent'
+                      : 'deleted'
+                  : await deleteAssetUnit(twelvelabs!, { item, assetId, known }, log, ctx);
+                if (deletion === 'failed') return;
+                if (deletion === 'deleted') {
+                  readBackOwed = false;
+                  if (await readBacks!.add({ item, target: assetId })) return;
+                }
+              }
+              throwIfCancelled(signal);
+              const removals = unit.libraries.map(async ({ libraryId, assetId }) => {
+                const batcher = libraries.get(libraryId)!;
+                librariesOwed.splice(librariesOwed.indexOf(libraryId), 1);
+                const before = answered('remove-from-library', `${libraryId}/${assetId}`);
+                if (before) {
+                  batcher.forget();
+                  return before.answer !== 'failed';
+                }
+                return batcher.add({ item, assetId });
+              });
+              if ((await allAnswered(removals)).includes(false)) return;
+              throwIfCancelled(signal);
+              if (unit.dam && !answered('delete-dam-asset', unit.dam.assetId)) {
+                const { assetId } = unit.dam;
+                // Its own unit of calls: a lost answer elsewhere says nothing about the DAM's.
+                await inUnit(
+                  lostAtStart,
+                  (dam) => deleteDamUnit(entermedia!, { item, assetId }, log, dam),
+                  ctx.waits,
+                );
+              }
+            } finally {
+              if (readBackOwed) readBacks!.forget();
+              for (const libraryId of librariesOwed) libraries.get(libraryId)!.forget();
+            }
+          },
+        });
+      } finally {
+        attempt.abort(new Error('the attempt ended'));
+      }
+    },
+  };
+}
+
+/** Like `Promise.all`, but waits for every promise before throwing the first error. */
+async function allAnswered<T>(promises: Array<Promise<T>>): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
