@@ -9,8 +9,9 @@ import {
   getExternalWorkflowHandle,
   proxyActivities,
   setHandler,
+  TimeoutFailure,
 } from '@temporalio/workflow';
-import type { Activities, ItemAsset } from '../activities/contract.js';
+import type { Activities, ItemAsset, ItemDeletion } from '../activities/contract.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../activities/error-types.js';
 import {
   CallStep as CallSteps,
@@ -175,7 +176,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   }
   const book = new ItemBook(plan, now);
   counts = () => book.counts();
-  settling = () => (running.steps ? settlingUnits(book, running.steps) : undefined);
+  settling = () => (running.steps ? settlingUnits(book, running.steps, running.byItem) : undefined);
   if (input.expectedDigest !== undefined && input.expectedDigest !== plan.digest) {
     book.stopAll(
       `the references changed after approval (steps digest ${plan.digest.slice(0, 12)}, approved ${input.expectedDigest.slice(0, 12)}): nothing of this chunk was deleted; run the plan again`,
@@ -255,7 +256,17 @@ function finish(book: ItemBook, plan: ChunkPlan): ChunkResult {
 interface RunningPhase {
   scope?: CancellationScope;
   steps?: readonly CallStep[];
+  /** True when the phase's units are items (`deleteItems`), not the targets of calls. */
+  byItem?: boolean | undefined;
 }
+
+/** The calls that `deleteItems` makes, each item through its systems in this order. */
+const ITEM_STEPS: readonly CallStep[] = [
+  'delete-indexed-asset',
+  'delete-asset',
+  'remove-from-library',
+  'delete-dam-asset',
+];
 
 /** The unit of a phase activity that carries a call (the activities' `keyOf`): entity, asset, library. */
 function unitOf(call: PlannedCall): string {
@@ -275,7 +286,7 @@ function unitOf(call: PlannedCall): string {
  * its calls. The client counts an item settled once its phase heartbeat lists all those units as done,
  * so that progress moves per item, not per phase. Display only: nothing here decides a call.
  */
-function settlingUnits(book: ItemBook, steps: readonly CallStep[]): Record<string, string[]> {
+function settlingUnits(book: ItemBook, steps: readonly CallStep[], byItem = false): Record<string, string[]> {
   const inPhase = new Set(steps);
   const units = new Map<string, Set<string> | null>();
   for (const step of CallSteps.options) {
@@ -283,7 +294,7 @@ function settlingUnits(book: ItemBook, steps: readonly CallStep[]): Record<strin
       const seen = units.get(call.item);
       if (seen === null) continue;
       if (!inPhase.has(step)) units.set(call.item, null);
-      else units.set(call.item, (seen ?? new Set()).add(unitOf(call)));
+      else units.set(call.item, (seen ?? new Set()).add(byItem ? call.item : unitOf(call)));
     }
   }
   const out: Record<string, string[]> = {};
@@ -326,6 +337,13 @@ class PhaseWalker {
         yield { phase: 'delete-entities', run: () => this.deleteEntities() };
       if (!this.book.has('unlink-entity') && !this.book.has('delete-entity')) break;
     }
+    // Each item through TwelveLabs, Uplynk and the DAM in one activity, going on to its next system once its
+    // own calls are answered. Chunks that ran before this change walked the three as phases in series.
+    if (patched('items-flow-through-systems')) {
+      if (ITEM_STEPS.some((step) => this.book.has(step)))
+        yield { phase: 'delete-items', run: () => this.deleteItems() };
+      return;
+    }
     if (this.book.has('delete-asset') || this.book.has('delete-indexed-asset'))
       yield { phase: 'delete-assets', run: () => this.deleteAssets() };
     if (this.book.has('remove-from-library'))
@@ -334,11 +352,16 @@ class PhaseWalker {
   }
 
   /** Runs one activity; if it fails for good, every call it carried fails its item. */
-  private async phase(steps: CallStep[], run: () => Promise<PhaseAnswer>): Promise<PhaseAnswer> {
+  private async phase(
+    steps: readonly CallStep[],
+    run: () => Promise<PhaseAnswer>,
+    byItem = false,
+  ): Promise<PhaseAnswer> {
     let answer: PhaseAnswer;
     const scope = new CancellationScope();
     this.running.scope = scope;
     this.running.steps = steps;
+    this.running.byItem = byItem;
     try {
       answer = await scope.run(run);
     } catch (error) {
@@ -351,15 +374,24 @@ class PhaseWalker {
       }
       const detail = errorMessage(error);
       const at = new Date().toISOString();
+      // What the activity did before it failed for good, when the failure carries it (runs before this
+      // change dropped it): its changes stay in the record, and each item fails at its first call left.
+      const done = patched('failed-phase-keeps-its-record') ? answerOfFailure(error) : undefined;
+      const answered = new Set((done?.entries ?? []).map((e) => `${e.step} ${e.target}`));
       answer = {
-        entries: [],
-        failures: steps
-          .flatMap((s) => this.book.pending(s))
-          .map((c) => ({ item: c.item, system: c.system, step: c.step, detail, at })),
+        entries: done?.entries ?? [],
+        failures: [
+          ...(done?.failures ?? []),
+          ...steps
+            .flatMap((s) => this.book.pending(s))
+            .filter((c) => !answered.has(`${c.step} ${c.target}`))
+            .map((c) => ({ item: c.item, system: c.system, step: c.step, detail, at })),
+        ],
       };
     } finally {
       this.running.scope = undefined;
       this.running.steps = undefined;
+      this.running.byItem = undefined;
     }
     // A phase that stopped made only the calls it answered: the rest of its items stop here.
     this.book.record(answer, answer.stopped ? [] : steps);
@@ -410,6 +442,39 @@ class PhaseWalker {
     for (const group of groupRefusals(answer.refused)) {
       this.book.apply(replanForeignEntity(group.targets, group.entity, group.foreign));
     }
+  }
+
+  private async deleteItems(): Promise<void> {
+    const byItem = new Map<string, ItemDeletion>();
+    const of = (item: string): ItemDeletion => {
+      let deletion = byItem.get(item);
+      if (!deletion) byItem.set(item, (deletion = { item, libraries: [] }));
+      return deletion;
+    };
+    const indexed = groupBy(this.book.pending('delete-indexed-asset'), (c) => c.item);
+    for (const c of this.book.pending('delete-asset')) {
+      of(c.item).twelvelabs = {
+        assetId: c.assetId!,
+        known: (indexed.get(c.item) ?? []).map((ia) => ({ id: ia.indexedAssetId!, indexId: ia.indexId! })),
+      };
+    }
+    for (const c of this.book.pending('remove-from-library')) {
+      of(c.item).libraries.push({ libraryId: c.libraryId!, assetId: c.assetId! });
+    }
+    for (const c of this.book.pending('delete-dam-asset')) of(c.item).dam = { assetId: c.assetId! };
+    const items = [...byItem.values()];
+    await this.phase(
+      ITEM_STEPS,
+      () =>
+        calls.deleteItems.executeWithOptions(
+          phaseOptions(
+            `delete ${items.length} items in TwelveLabs, then Uplynk, then EnterMediaDB, each item on its own`,
+            items.length,
+          ),
+          [{ items }],
+        ),
+      true,
+    );
   }
 
   private async deleteAssets(): Promise<void> {
@@ -466,6 +531,29 @@ function answerFromDetails(error: unknown): PhaseAnswer {
     failures: Array.isArray(cursor?.failures) ? cursor.failures : [],
     ...(Array.isArray(cursor?.refused) ? { refused: cursor.refused } : {}),
   };
+}
+
+/**
+ * The answer a phase activity gave before it failed for good: in its failure's details when it was not
+ * retried, or in its last heartbeat when its time ran out.
+ */
+function answerOfFailure(error: unknown): PhaseAnswer | undefined {
+  for (let current: unknown = error; current instanceof Error; current = current.cause) {
+    let found: Partial<PhaseAnswer> | undefined;
+    if (current instanceof ApplicationFailure) {
+      const carried = current.details?.find(
+        (d): d is { phaseAnswer: Partial<PhaseAnswer> } =>
+          typeof d === 'object' && d !== null && 'phaseAnswer' in d,
+      );
+      found = carried?.phaseAnswer;
+    } else if (current instanceof TimeoutFailure) {
+      found = current.lastHeartbeatDetails as Partial<PhaseAnswer> | undefined;
+    }
+    if (found && Array.isArray(found.entries)) {
+      return { entries: found.entries, failures: Array.isArray(found.failures) ? found.failures : [] };
+    }
+  }
+  return undefined;
 }
 
 /** Refusals grouped per entity. */

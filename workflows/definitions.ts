@@ -53,6 +53,7 @@ export type Phase =
   | 'approval'
   | 'unlink'
   | 'delete-entities'
+  | 'delete-items'
   | 'delete-assets'
   | 'remove-from-libraries'
   | 'delete-dam'
@@ -64,6 +65,7 @@ export const PHASES: readonly Phase[] = [
   'approval',
   'unlink',
   'delete-entities',
+  'delete-items',
   'delete-assets',
   'remove-from-libraries',
   'delete-dam',

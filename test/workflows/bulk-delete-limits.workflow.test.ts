@@ -195,7 +195,8 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
     const { report, result, workflowId } = await runPlan(stack, { planRef }, env, { window: 4 });
     assert.equal(result?.status, 'completed');
     assert.equal(report.summary.items, 2000);
-    // A first chunk of 50 items, then chunks of 500: 50 + 500 + 500 + 500 + 450, each item once.
+    // A first chunk of 10 items (failureThresholdMinItems), then chunks of 500: 10 + 500 + 500 + 500 + 490,
+    // each item once.
     assert.equal(result?.chunkWorkflowIds.length, 5);
     assert.equal(report.summary.failed, 0);
     assertOneRowPerItemAndSystem(plan, report.rows);

@@ -78,7 +78,7 @@ describe('vendor faults', () => {
     assert.ok(line, `no retried phase seen: ${JSON.stringify(lines)}`);
     assert.match(
       line,
-      /deleteDamAssets, attempt \d+, last error: .*EnterMediaDB .* answered 50[03].*still failing after/,
+      /deleteItems, attempt \d+, last error: .*EnterMediaDB .* answered 50[03].*still failing after/,
     );
     assert.equal(report.status, 'cancelled');
   });

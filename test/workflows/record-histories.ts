@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   }
   try {
     const client = stack.temporal.client;
-    const { plan: generated, env } = await stack.sandbox.generate(198, 3);
+    const { plan: generated, env } = await stack.sandbox.generate(208, 3);
     const part = (name: string, from: number, to: number) =>
       Plan.parse({ ...generated, name, items: generated.items.slice(from, to) });
     const taskQueue = uniqueTaskQueue('record');
@@ -147,7 +147,7 @@ async function main(): Promise<void> {
       // A run cancelled while its first chunk runs and the others of its window, gated, wait for it.
       await recordCancelled('cancel-gated', part('cancelled-gated', 36, 48), 3);
 
-      // A run whose first chunk is smaller than the others (50 items, then 60 and 40).
+      // A run whose first chunk is smaller than the others (10 items, then 60, 60 and 20).
       const smallFirst = part('small-first', 48, 198);
       const small = await startBulkDelete(
         client,
@@ -157,6 +157,32 @@ async function main(): Promise<void> {
       const smallResult = await small.result();
       await save(client, 'small-first', [small.workflowId, ...smallResult.chunkWorkflowIds]);
     });
+
+    // A run whose DAM refuses the worker's key: a chunk's phase fails for good after its TwelveLabs and
+    // Uplynk changes, which stay in its record, and the threshold stops the run.
+    const refusingQueue = uniqueTaskQueue('record-refused');
+    await withWorker(
+      stack.temporal,
+      refusingQueue,
+      activitiesFor({ ...env, ENTERMEDIA_KEY: 'wrong' }),
+      async () => {
+        const refused = Plan.parse({
+          ...generated,
+          name: 'dam-refused',
+          items: generated.items.slice(198, 208),
+          options: { ...generated.options, failureThreshold: 0.2, failureThresholdMinItems: 2 },
+        });
+        const run = await startBulkDelete(
+          client,
+          { plan: refused },
+          { taskQueue: refusingQueue, workflowId: 'replay-dam-refused', chunkSize: 5, window: 2 },
+        );
+        await run.result().catch(() => undefined);
+        // Its three chunks: 2 items (failureThresholdMinItems), then 5 and 3.
+        const chunks = [0, 1, 2].map((i) => `${run.workflowId}/chunk-0000${i}`);
+        await save(client, 'dam-refused', [run.workflowId, ...chunks]);
+      },
+    );
   } finally {
     await stack.close();
   }
