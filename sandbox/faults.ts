@@ -12,6 +12,8 @@ export const SystemFaults = z.strictObject({
   retryAfterSeconds: z.int().min(0).max(3600).default(1),
   /** Share of requests whose change is applied and whose connection is then destroyed without an answer. */
   drop: Share.default(0),
+  /** Share of requests refused with 403 (no retry helps: the item's step fails) before anything is changed. */
+  error403: Share.default(0),
   /** Each request waits a uniform time in [min, max] ms before it is handled. */
   latencyMs: z
     .tuple([z.int().min(0).max(60_000), z.int().min(0).max(60_000)])
@@ -34,7 +36,7 @@ export type FaultSettingsInput = z.input<typeof FaultSettings>;
 
 /** What happens to one request, decided when it arrives. */
 export interface FaultDecision {
-  /** Answer this status (500, 503 or 429) without handling the request. */
+  /** Answer this status (500, 503, 429 or 403) without handling the request. */
   status?: number;
   retryAfterSeconds?: number;
   latencyMs: number;
@@ -77,6 +79,7 @@ export class Faults {
     if (pick < f.error5xx) return { status: which < 0.5 ? 500 : 503, latencyMs, drop: false };
     if (pick < f.error5xx + f.error429)
       return { status: 429, retryAfterSeconds: f.retryAfterSeconds, latencyMs, drop: false };
+    if (pick < f.error5xx + f.error429 + f.error403) return { status: 403, latencyMs, drop: false };
     return { latencyMs, drop: cut < f.drop };
   }
 

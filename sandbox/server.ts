@@ -176,6 +176,7 @@ function underBase(path: string, base: string): boolean {
 function faultMessage(status: number): string {
   if (status === 429) return 'Too many requests (sandbox fault injection).';
   if (status === 503) return 'Service unavailable (sandbox fault injection).';
+  if (status === 403) return 'Forbidden (sandbox fault injection).';
   return 'Internal server error (sandbox fault injection).';
 }
 

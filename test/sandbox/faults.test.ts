@@ -56,6 +56,15 @@ describe('sandbox faults', () => {
     assert.equal((await tl('GET', `/assets/${ASSETS[0]}`)).status, 200);
   });
 
+  it('a 403 fault refuses in the vendor shape and changes nothing', async () => {
+    await sandbox.faults({ entermedia: { error403: 1 } });
+    const em = await entermedia(sandbox.url, 'ekey')('deleteassets', { assetid: '1' });
+    assert.equal(em.status, 403);
+    assert.equal(em.body.response.status, 'error');
+    await sandbox.faults({});
+    assert.equal((await sandbox.state()).entermedia.assets.length, 1);
+  });
+
   it('a 5xx fault answers 500 or 503 in the vendor shape and changes nothing', async () => {
     await sandbox.faults({ uplynk: { error5xx: 1 }, entermedia: { error5xx: 1 } });
     const up = await uplynk(sandbox.url, 'owner', 'ukey')('DELETE', '/libraries/lib1/assets', { ids: 'x' });
