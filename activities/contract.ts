@@ -74,7 +74,15 @@ export interface Activities {
    * ready at about the same time), then the DAM (as `deleteDamAssets`). An item goes on to its next system
    * as soon as its own calls there are answered; an item with a failed call is not called again anywhere.
    */
-  deleteItems(input: { items: ItemDeletion[] }): Promise<PhaseAnswer>;
+  deleteItems(input: {
+    items: ItemDeletion[];
+    /**
+     * Tell the chunk (`phaseTallySignal`) how many items ended and failed while the activity runs: when
+     * the failures change, and once `whenSettled` items ended, so that the run's threshold and its first
+     * chunk's gate need not wait for the activity's end.
+     */
+    tally?: { phase: number; whenSettled?: number };
+  }): Promise<PhaseAnswer>;
   /** DELETE /libraries/{id}/assets?ids=... grouped per library, several IDs per call; 404 library: absent. */
   removeFromLibraries(input: {
     removals: Array<{ libraryId: string; targets: ItemAsset[] }>;

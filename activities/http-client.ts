@@ -200,17 +200,21 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         ? unit.waits.queue(options.system, () => options.limiter.describe())
         : undefined;
     try {
-      const response = await options.limiter.run(() => {
-        queued?.();
-        return instance(call.path.replace(/^\//, ''), {
-          method: call.method,
-          searchParams: withSignature(call.searchParams, options.signParams),
-          json: call.json,
-          // No cancellation signal: a request already sent finishes (bounded by its timeout), so that
-          // its answer is recorded when the workflow stops the phase or the worker shuts down.
-          timeout: { request: timeoutMs },
-        });
-      }, scope.signal);
+      const response = await options.limiter.run(
+        () => {
+          queued?.();
+          return instance(call.path.replace(/^\//, ''), {
+            method: call.method,
+            searchParams: withSignature(call.searchParams, options.signParams),
+            json: call.json,
+            // No cancellation signal: a request already sent finishes (bounded by its timeout), so that
+            // its answer is recorded when the workflow stops the phase or the worker shuts down.
+            timeout: { request: timeoutMs },
+          });
+        },
+        scope.signal,
+        unit?.rank,
+      );
       body = response.body;
       countCall(options.system, response.statusCode);
     } catch (error) {

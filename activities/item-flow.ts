@@ -6,6 +6,9 @@
  * take many: read-backs up to a page of assets, library removals per library for the items that reach it
  * at about the same time (`Batcher`).
  */
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { phaseTallySignal } from '../workflows/definitions.js';
 import { activityScope, throwIfCancelled } from './activity-scope.js';
 import { Batcher } from './batcher.js';
 import type { Activities, ItemAsset, ItemDeletion } from './contract.js';
@@ -14,7 +17,7 @@ import type { EnterMediaClient } from './entermedia-client.js';
 import { runPhase, type PhaseLog } from './phase-runner.js';
 import { deleteAssetUnit, readBackAssets, type AssetDeletion } from './twelvelabs-activities.js';
 import { TWELVELABS_PAGE_LIMIT, type TwelveLabsClient } from './twelvelabs-client.js';
-import { inUnit } from './unit-context.js';
+import { currentUnit, inUnit } from './unit-context.js';
 import { removeFromLibrary } from './uplynk-activities.js';
 import type { UplynkClient } from './uplynk-client.js';
 
@@ -36,8 +39,9 @@ export function createItemFlowActivities(deps: {
   parallelism: number;
 }): ItemFlowActivities {
   return {
-    async deleteItems({ items }) {
+    async deleteItems({ items, tally }) {
       if (items.length === 0) return { entries: [], failures: [] };
+      const reporter = tally ? tallyReporter(tally) : undefined;
       // A system's client only if an item has a call there: an unconfigured system fails only those.
       const twelvelabs = items.some((i) => i.twelvelabs) ? deps.twelvelabs() : undefined;
       const uplynk = items.some((i) => i.libraries.length > 0) ? deps.uplynk() : undefined;
@@ -56,7 +60,13 @@ export function createItemFlowActivities(deps: {
           signal,
           // Each deleted asset: still present (a `verify` failure of its item) or not.
           send: async (deleted) => {
-            const present = await inUnit(false, () => readBackAssets(twelvelabs!, deleted, log));
+            // Ranked as the item that sent the batch: ahead of the items that started after it.
+            const present = await inUnit(
+              false,
+              () => readBackAssets(twelvelabs!, deleted, log),
+              undefined,
+              currentUnit()?.rank,
+            );
             return deleted.map((d) => present.has(d.target));
           },
         });
@@ -73,8 +83,11 @@ export function createItemFlowActivities(deps: {
                 send: async (targets) => {
                   const assets = new Map<string, ItemAsset[]>();
                   for (const t of targets) assets.set(t.assetId, [...(assets.get(t.assetId) ?? []), t]);
-                  const removed = await inUnit(false, () =>
-                    removeFromLibrary(uplynk!, libraryId, assets, log),
+                  const removed = await inUnit(
+                    false,
+                    () => removeFromLibrary(uplynk!, libraryId, assets, log),
+                    undefined,
+                    currentUnit()?.rank,
                   );
                   return targets.map((t) => removed.has(t.assetId));
                 },
@@ -101,6 +114,9 @@ export function createItemFlowActivities(deps: {
             const earlier = log.earlier(item);
             const answered = (step: string, target: string) =>
               earlier.find((e) => e.step === step && e.target === target);
+            // Ended here: done, or failed (each early return); a throw ends nothing.
+            let ok = false;
+            let threw = false;
             try {
               if (unit.twelvelabs) {
                 const { assetId, known } = unit.twelvelabs;
@@ -135,13 +151,21 @@ export function createItemFlowActivities(deps: {
               if (unit.dam && !answered('delete-dam-asset', unit.dam.assetId)) {
                 const { assetId } = unit.dam;
                 // Its own unit of calls: a lost answer elsewhere says nothing about the DAM's.
-                await inUnit(
+                const deleted = await inUnit(
                   lostAtStart,
                   (dam) => deleteDamUnit(entermedia!, { item, assetId }, log, dam),
                   ctx.waits,
+                  ctx.rank,
                 );
+                if (!deleted) return;
               }
+              ok = true;
+            } catch (error) {
+              // Not ended: the attempt fails (or stops), and a later one, or the record, says how.
+              threw = true;
+              throw error;
             } finally {
+              if (!threw) reporter?.ended(!ok);
               if (readBackOwed) readBacks!.forget();
               for (const libraryId of librariesOwed) libraries.get(libraryId)!.forget();
             }
@@ -149,6 +173,7 @@ export function createItemFlowActivities(deps: {
         });
       } finally {
         attempt.abort(new Error('the attempt ended'));
+        reporter?.stop();
       }
     },
   };
@@ -160,4 +185,58 @@ async function allAnswered<T>(promises: Array<Promise<T>>): Promise<T[]> {
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected) throw rejected.reason;
   return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+}
+
+/**
+ * Tells the activity's chunk how many of its items ended and failed (`phaseTallySignal`): when the
+ * failures change, and once `whenSettled` items ended. One signal in flight at a time; counts that change
+ * meanwhile go in the next. Without a Temporal client (a test's mock environment) it tells nothing.
+ */
+function tallyReporter({ phase, whenSettled }: { phase: number; whenSettled?: number | undefined }) {
+  let client: Client;
+  let workflowId: string | undefined;
+  try {
+    const context = Context.current();
+    client = context.client;
+    workflowId = context.info.workflowExecution?.workflowId;
+  } catch {
+    return undefined;
+  }
+  if (workflowId === undefined) return undefined;
+  const to = workflowId;
+  let settled = 0;
+  let failed = 0;
+  let told = { settled: 0, failed: 0 };
+  let sending = false;
+  let stopped = false;
+  const due = () =>
+    failed !== told.failed ||
+    (whenSettled !== undefined && told.settled < whenSettled && settled >= whenSettled);
+  const send = (): void => {
+    if (sending || stopped || !due()) return;
+    const now = { settled, failed };
+    sending = true;
+    client.workflow
+      .getHandle(to)
+      .signal(phaseTallySignal, { phase, ...now })
+      .then(
+        () => void (told = now),
+        // The chunk learns it all from the activity's answer anyway: a lost tally only comes late.
+        () => undefined,
+      )
+      .finally(() => {
+        sending = false;
+        send();
+      });
+  };
+  return {
+    ended(asFailed: boolean): void {
+      settled++;
+      if (asFailed) failed++;
+      send();
+    },
+    stop(): void {
+      stopped = true;
+    },
+  };
 }

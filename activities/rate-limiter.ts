@@ -21,9 +21,10 @@ export interface RateLimiter {
   readonly maxRps: number | undefined;
   /**
    * Runs `fn` once a slot is free and the rate allows another start. Waiting ends early with the signal's
-   * reason when `signal` aborts, so a cancelled activity does not sit in the queue.
+   * reason when `signal` aborts, so a cancelled activity does not sit in the queue. Waiting calls get their
+   * slot by `rank`, lowest first (calls without one last), in arrival order among equals.
    */
-  run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+  run<T>(fn: () => Promise<T>, signal?: AbortSignal, rank?: number): Promise<T>;
   /**
    * Holds every later start until `ms` from now: a vendor's `Retry-After` applies to the account, so the
    * other activities of this worker should not keep knocking meanwhile.
@@ -56,6 +57,7 @@ export interface RateLimiter {
 }
 
 interface Waiter {
+  rank: number;
   resolve: () => void;
   reject: (reason: unknown) => void;
   signal?: AbortSignal | undefined;
@@ -119,14 +121,14 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     }
   }
 
-  function acquireSlot(signal?: AbortSignal): Promise<void> {
+  function acquireSlot(signal?: AbortSignal, rank = Infinity): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
     if (active < open() && queue.length === 0) {
       active++;
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, signal };
+      const waiter: Waiter = { rank, resolve, reject, signal };
       if (signal) {
         waiter.onAbort = () => {
           const index = queue.indexOf(waiter);
@@ -135,7 +137,10 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      queue.push(waiter);
+      // After every waiter of the same or a lower rank; most arrive last, so the search starts there.
+      let at = queue.length;
+      while (at > 0 && queue[at - 1]!.rank > rank) at--;
+      queue.splice(at, 0, waiter);
     });
   }
 
@@ -186,8 +191,8 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     get maxRps() {
       return maxRps;
     },
-    async run<T>(fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-      await acquireSlot(signal);
+    async run<T>(fn: () => Promise<T>, signal?: AbortSignal, rank?: number): Promise<T> {
+      await acquireSlot(signal, rank);
       try {
         await awaitStartTime(signal);
         return await fn();

@@ -10,6 +10,12 @@ export interface UnitContext {
   lostAnswer: boolean;
   /** What the phase's calls wait for, told to its heartbeat. */
   waits?: WaitBoard;
+  /**
+   * When the unit started, among all units of the worker: when a system's calls queue, those of units
+   * that started earlier go first (`RateLimiter.run`), so that items finish one after another rather
+   * than all together at the end.
+   */
+  rank?: number;
 }
 
 const calls = (n: number) => `${n} call${n === 1 ? '' : 's'}`;
@@ -65,13 +71,19 @@ export class WaitBoard {
 
 const storage = new AsyncLocalStorage<UnitContext>();
 
-/** Runs `fn` as one unit; `lostAnswer` starts true for a unit that an earlier attempt left in flight. */
+let started = 0;
+
+/**
+ * Runs `fn` as one unit; `lostAnswer` starts true for a unit that an earlier attempt left in flight.
+ * `rank` orders its calls among queued ones; by default the unit ranks after every unit started before.
+ */
 export function inUnit<T>(
   lostAnswer: boolean,
   fn: (unit: UnitContext) => Promise<T>,
   waits?: WaitBoard,
+  rank: number = started++,
 ): Promise<T> {
-  const unit: UnitContext = { lostAnswer, ...(waits ? { waits } : {}) };
+  const unit: UnitContext = { lostAnswer, rank, ...(waits ? { waits } : {}) };
   return storage.run(unit, () => fn(unit));
 }
 

@@ -36,6 +36,7 @@ import {
 import {
   chunkProgressQuery,
   chunkTallySignal,
+  phaseTallySignal,
   stopChunkSignal,
   tallyAckSignal,
   type ChunkInput,
@@ -205,11 +206,33 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
       return { items: finals, ledger: [], summary: summarize(rowsOf(finals, [])), digest: plan.digest };
     }
   }
+  // Runs started before this change told their tally only between phases.
+  const withinPhase = patched('tally-within-a-phase');
+  const minItems = input.options.failureThresholdMinItems;
+  // The first chunk's tally opens the window once enough items settled, if before its end.
+  const opensWindow = withinPhase && input.chunk === 0 && !input.gated && input.mode === 'execute';
+  let windowTold = false;
+  /** The book's counts plus what the running phase told of its items so far. */
+  const total = () => {
+    const c = book.counts();
+    const t = running.tally;
+    return t ? { settled: c.settled + t.settled, failed: c.failed + t.failed } : c;
+  };
+  counts = total;
+  if (withinPhase) {
+    setHandler(phaseTallySignal, ({ phase: no, settled, failed }) => {
+      // A tally of a phase that already answered is in the book: only the running phase's counts.
+      if (running.no !== no || !running.scope) return;
+      running.tally = { settled, failed };
+    });
+  }
   /** Tells the parent when failures changed and waits for its verdict before the next irreversible call. */
   const tally = async (): Promise<void> => {
-    const now = book.counts();
-    if (now.failed === lastFailed) return;
+    const now = withinPhase ? total() : book.counts();
+    const gate = opensWindow && !windowTold && now.settled >= minItems;
+    if (now.failed === lastFailed && !gate) return;
     lastFailed = now.failed;
+    if (gate) windowTold = true;
     const sent = ++seq;
     try {
       await parent.signal(chunkTallySignal, { chunk: input.chunk, seq: sent, ...now });
@@ -218,9 +241,34 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
       // A parent that is gone cannot stop us; the chunk's own record still tells what it did.
     }
   };
+  // While a phase runs, its tallies go to the parent as they come (one at a time), so that the run's
+  // threshold can stop it and the first chunk can open the window before the phase ends.
+  let walking = true;
+  let told = running.tally;
+  let telling = Promise.resolve();
+  const tellOnce = (): Promise<void> => (telling = telling.then(tally));
+  const teller = withinPhase
+    ? (async () => {
+        for (;;) {
+          await condition(() => running.tally !== told || !walking);
+          if (!walking) return;
+          told = running.tally;
+          await tellOnce();
+        }
+      })()
+    : undefined;
+  walker.tallyFor = (no) =>
+    withinPhase
+      ? {
+          phase: no,
+          ...(opensWindow && !windowTold
+            ? { whenSettled: Math.max(1, minItems - book.counts().settled) }
+            : {}),
+        }
+      : undefined;
 
   for (const step of walker.steps()) {
-    await tally();
+    await (withinPhase ? tellOnce() : tally());
     if (stopReason !== undefined) {
       book.stopAll(stopReason);
       break;
@@ -229,7 +277,9 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
     await step.run();
   }
   phase = 'done';
-  await tally();
+  walking = false;
+  await teller;
+  await (withinPhase ? tellOnce() : tally());
   return finish(book, plan);
 }
 
@@ -258,6 +308,10 @@ interface RunningPhase {
   steps?: readonly CallStep[];
   /** True when the phase's units are items (`deleteItems`), not the targets of calls. */
   byItem?: boolean | undefined;
+  /** The running phase's number, which its tallies quote. */
+  no?: number;
+  /** What the running phase told of its items so far (`phaseTallySignal`). */
+  tally?: { settled: number; failed: number } | undefined;
 }
 
 /** The calls that `deleteItems` makes, each item through its systems in this order. */
@@ -302,6 +356,11 @@ function settlingUnits(book: ItemBook, steps: readonly CallStep[], byItem = fals
   return out;
 }
 
+/** `{ [key]: value }`, or nothing when the value is undefined. */
+function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
+  return value === undefined ? {} : ({ [key]: value } as { [k in K]?: V });
+}
+
 /** Groups calls by a key, keeping first-seen order. */
 function groupBy<K>(list: readonly PlannedCall[], keyOf: (c: PlannedCall) => K): Map<K, PlannedCall[]> {
   const out = new Map<K, PlannedCall[]>();
@@ -315,6 +374,10 @@ const target = (c: PlannedCall): ItemAsset => ({ item: c.item, assetId: c.assetI
 class PhaseWalker {
   /** Each entity as discovery saw it. */
   private readonly entities = new Map<string, DiscoveredEntity>();
+  /** Phases started so far. */
+  private started = 0;
+  /** What `deleteItems` tells while it runs, for the phase of this number (unset: nothing). */
+  tallyFor: (no: number) => { phase: number; whenSettled?: number } | undefined = () => undefined;
 
   constructor(
     private readonly book: ItemBook,
@@ -362,6 +425,7 @@ class PhaseWalker {
     this.running.scope = scope;
     this.running.steps = steps;
     this.running.byItem = byItem;
+    this.running.no = ++this.started;
     try {
       answer = await scope.run(run);
     } catch (error) {
@@ -392,6 +456,8 @@ class PhaseWalker {
       this.running.scope = undefined;
       this.running.steps = undefined;
       this.running.byItem = undefined;
+      // Its items are in the book once it answered: its tally would count them twice.
+      this.running.tally = undefined;
     }
     // A phase that stopped made only the calls it answered: the rest of its items stop here.
     this.book.record(answer, answer.stopped ? [] : steps);
@@ -471,7 +537,7 @@ class PhaseWalker {
             `delete ${items.length} items in TwelveLabs, then Uplynk, then EnterMediaDB, each item on its own`,
             items.length,
           ),
-          [{ items }],
+          [{ items, ...optional('tally', this.tallyFor(this.running.no ?? 0)) }],
         ),
       true,
     );

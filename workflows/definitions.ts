@@ -181,6 +181,17 @@ export const approveUpdate = defineUpdate<{ approved: true; digest: string }, [{
 export const chunkTallySignal = defineSignal<[ChunkTally]>('chunkTally');
 /** Parent to chunk: the tally `seq` was counted; `stop` says the run is over its failure threshold. */
 export const tallyAckSignal = defineSignal<[{ seq: number; stop?: string }]>('tallyAck');
+/**
+ * A running `deleteItems` activity to its chunk: of the items it was given, how many ended so far and how
+ * many of those failed. Sent when the failures change, and once `whenSettled` items ended; `phase` is the
+ * number the chunk gave the activity, so that a late tally of an ended phase is ignored.
+ */
+export interface PhaseTally {
+  phase: number;
+  settled: number;
+  failed: number;
+}
+export const phaseTallySignal = defineSignal<[PhaseTally]>('phaseTally');
 /** Asks a chunk to stop at its next phase boundary (after the calls in flight) and report what it did. */
 export const stopChunkSignal = defineSignal<[{ reason: string }]>('stopChunk');
 

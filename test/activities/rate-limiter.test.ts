@@ -51,6 +51,26 @@ describe('the per-system rate limiter', () => {
     }
   });
 
+  it('waiting calls get their slot by rank, lowest first, then in arrival order; unranked ones last', async () => {
+    const limiter = createRateLimiter({ concurrency: 1 });
+    const order: string[] = [];
+    let release!: () => void;
+    const holding = limiter.run(() => new Promise<void>((r) => (release = r)));
+    const calls = (
+      [
+        ['late unit', 7],
+        ['no unit', undefined],
+        ['early unit', 2],
+        ['early unit, second call', 2],
+        ['middle unit', 5],
+      ] as const
+    ).map(([name, rank]) => limiter.run(async () => void order.push(name), undefined, rank));
+    await delay(5);
+    release();
+    await Promise.all([holding, ...calls]);
+    assert.deepEqual(order, ['early unit', 'early unit, second call', 'middle unit', 'late unit', 'no unit']);
+  });
+
   it('a caller waiting for a slot leaves the queue at once when its signal aborts, with the signal’s reason', async () => {
     const limiter = createRateLimiter({ concurrency: 1 });
     const hold = limiter.run(() => delay(200));

@@ -316,12 +316,15 @@ describe('safety: only what a plan targets disappears, and the report says what 
   it('the other chunks of the window discover beside the first one, and change nothing before it finished', async () => {
     await stack.sandbox.reset();
     await stack.sandbox.seed(catalogue(20));
+    // Slow enough that the first chunk is still running when the parent has started the other three.
+    await stack.sandbox.faults({ twelvelabs: { latencyMs: [50, 50] } });
     const plan = planOf('beside-first', 20);
     const was = await world();
     const { report, workflowId } = await runPlan(stack, { plan }, envFor(stack.sandbox.url), {
       chunkSize: 5,
       window: 4,
     });
+    await stack.sandbox.faults({});
     const now = await world();
     assert.equal(report.summary.deleted, 20);
     const chunks = await Promise.all(
@@ -346,6 +349,38 @@ describe('safety: only what a plan targets disappears, and the report says what 
       othersFrom >= lastOfFirst,
       `another chunk changed something at ${othersFrom}, before ${lastOfFirst}`,
     );
+    check(plan, report, was, now);
+  });
+
+  it('the threshold stops a chunk while its items phase runs: items it had not reached are not touched', async () => {
+    await stack.sandbox.reset();
+    await stack.sandbox.seed(catalogue(60));
+    // The DAM refuses every delete (403): each item fails at its last system. TwelveLabs answers slowly
+    // and two calls at a time, so that the items reach it one after another.
+    await stack.sandbox.faults({ entermedia: { error403: 1 }, twelvelabs: { latencyMs: [100, 100] } });
+    const plan = planOf('threshold-within', 60, { failureThreshold: 0.1, failureThresholdMinItems: 5 });
+    const was = await world();
+    const { report } = await runPlan(
+      stack,
+      { plan },
+      envFor(stack.sandbox.url, { TWELVELABS_CONCURRENCY: '2' }),
+      { chunkSize: 60, window: 1 },
+    );
+    await stack.sandbox.faults({});
+    const now = await world();
+    assert.equal(report.status, 'failed');
+    // One chunk of 60 items: the run stopped it as its failures came, not once all 60 had been tried.
+    const reached = new Set(report.mutations.filter((e) => e.system === 'twelvelabs').map((e) => e.item));
+    assert.ok(
+      reached.size >= 5 && reached.size <= 45,
+      `${reached.size} of 60 items were called in TwelveLabs`,
+    );
+    const untouched = report.rows.filter((r) => !reached.has(r.item));
+    assert.ok(untouched.length > 0);
+    for (const row of untouched) {
+      assert.equal(row.outcome, 'skipped', `${row.item} ${row.system}`);
+      assert.match(row.detail, /failure threshold/);
+    }
     check(plan, report, was, now);
   });
 

@@ -94,7 +94,7 @@ async function main(): Promise<void> {
   }
   try {
     const client = stack.temporal.client;
-    const { plan: generated, env } = await stack.sandbox.generate(208, 3);
+    const { plan: generated, env } = await stack.sandbox.generate(224, 3);
     const part = (name: string, from: number, to: number) =>
       Plan.parse({ ...generated, name, items: generated.items.slice(from, to) });
     const taskQueue = uniqueTaskQueue('record');
@@ -156,6 +156,24 @@ async function main(): Promise<void> {
       );
       const smallResult = await small.result();
       await save(client, 'small-first', [small.workflowId, ...smallResult.chunkWorkflowIds]);
+
+      // A run whose DAM refuses half the deletes (403): the items phase tells its failures as they come,
+      // and the threshold stops the chunk while the phase runs.
+      await stack.sandbox.faults({ entermedia: { error403: 0.5 } });
+      const refusing = Plan.parse({
+        ...generated,
+        name: 'refused-items',
+        items: generated.items.slice(208, 224),
+        options: { ...generated.options, failureThreshold: 0.2, failureThresholdMinItems: 3 },
+      });
+      const stopped = await startBulkDelete(
+        client,
+        { plan: refusing },
+        { taskQueue, workflowId: 'replay-refused-items', chunkSize: 16, window: 1 },
+      );
+      await stopped.result().catch(() => undefined);
+      await stack.sandbox.faults({});
+      await save(client, 'refused-items', [stopped.workflowId, `${stopped.workflowId}/chunk-00000`]);
     });
 
     // A run whose DAM refuses the worker's key: a chunk's phase fails for good after its TwelveLabs and
