@@ -64,7 +64,7 @@ describe('the per-system rate limiter', () => {
         ['early unit, second call', 2],
         ['middle unit', 5],
       ] as const
-    ).map(([name, rank]) => limiter.run(async () => void order.push(name), undefined, rank));
+    ).map(([name, rank]) => limiter.run(() => Promise.resolve(void order.push(name)), undefined, rank));
     await delay(5);
     release();
     await Promise.all([holding, ...calls]);
