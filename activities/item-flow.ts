@@ -6,6 +6,7 @@
  * take many: read-backs up to a page of assets, library removals per library for the items that reach it
  * at about the same time (`Batcher`).
  */
+import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { phaseTallySignal } from '../workflows/definitions.js';
@@ -50,6 +51,8 @@ export function createItemFlowActivities(deps: {
       // Batches not sent when the attempt ends are dropped with it; the next attempt starts its own.
       const attempt = new AbortController();
       const signal = AbortSignal.any([scope.signal, attempt.signal]);
+      // Each batcher (one per library) and each queued call listens for it: not a leak.
+      setMaxListeners(0, signal);
 
       let readBacks: Batcher<{ item: string; target: string }, boolean> | undefined;
       const libraries = new Map<string, Batcher<ItemAsset, boolean>>();
