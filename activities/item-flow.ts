@@ -43,7 +43,8 @@ export function createItemFlowActivities(deps: {
     async deleteItems({ items, tally }) {
       if (items.length === 0) return { entries: [], failures: [] };
       const reporter = tally ? tallyReporter(tally) : undefined;
-      // A system's client only if an item has a call there: an unconfigured system fails only those.
+      // A system's client only if an item has a call there. One not configured fails the activity before
+      // any call, without retry: no item is left half deleted for want of a key.
       const twelvelabs = items.some((i) => i.twelvelabs) ? deps.twelvelabs() : undefined;
       const uplynk = items.some((i) => i.libraries.length > 0) ? deps.uplynk() : undefined;
       const entermedia = items.some((i) => i.dam) ? deps.entermedia() : undefined;
