@@ -5,6 +5,7 @@
  *
  *   node --import tsx bench/contenders.ts [items=2000] [--contenders=bulk-delete,per-item,batched]
  *     [--latency=5] [--faults=none|heavy|5xx-drops|429] [--chunk=N] [--window=N] [--env=KEY=VALUE,...]
+ * BENCH_ROUTES=1 also prints each contender's calls per route.
  *     [--entity-ready-ms=50]
  *
  * `heavy` faults are 10% 5xx, 5% 429 (Retry-After 1 s) and 2% dropped connections on all three systems;
@@ -136,11 +137,19 @@ try {
           )
         : ['bench/scripts.ts', contender, planFile, envFile];
     const { out, peakRssMB, cpuSeconds } = await run(argv, process.env, sandbox.pid);
-    const stats = await control<{ requests: Array<{ count: number; status: number }> }>(
-      sandbox.url,
-      '/stats',
-    );
+    const stats = await control<{
+      requests: Array<{ system: string; route: string; count: number; status: number }>;
+    }>(sandbox.url, '/stats');
     const calls = stats.requests.reduce((a, r) => a + r.count, 0);
+    if (process.env.BENCH_ROUTES) {
+      // Where the calls went: each system's routes, all answers counted.
+      const byRoute = new Map<string, number>();
+      for (const r of stats.requests) {
+        const key = `${r.system} ${r.route}`;
+        byRoute.set(key, (byRoute.get(key) ?? 0) + r.count);
+      }
+      for (const [route, count] of [...byRoute].sort()) console.log(`${contender}: ${count} ${route}`);
+    }
     const state = await control<{ twelvelabs: { assets: unknown[] }; entermedia: { assets: unknown[] } }>(
       sandbox.url,
       '/state',
