@@ -103,9 +103,16 @@ export function createItemFlowActivities(deps: {
         }
       };
 
+      // Items that share a library reach it about together, so that one call removes them all: the
+      // units start (and so rank) in the order of their first library, in plan order within one.
+      const byLibrary = [...items].sort((a, b) => {
+        const x = a.libraries[0]?.libraryId ?? '';
+        const y = b.libraries[0]?.libraryId ?? '';
+        return x < y ? -1 : x > y ? 1 : 0;
+      });
       try {
         return await runPhase({
-          units: items,
+          units: byLibrary,
           keyOf: (unit) => unit.item,
           parallelism: deps.parallelism,
           prepare,
