@@ -256,8 +256,11 @@ export function classifyError(
   return undefined;
 }
 
-/** A failure as the ApplicationFailure that an activity throws: non-retryable unless it is `retry`. */
-export function toApplicationFailure(failure: CallFailure): ApplicationFailure {
+/**
+ * A failure as the ApplicationFailure that an activity throws: non-retryable unless it is `retry`. Its
+ * details are what the vendor said, then `more`.
+ */
+export function toApplicationFailure(failure: CallFailure, more: unknown[] = []): ApplicationFailure {
   const details = [
     {
       type: failure.type,
@@ -265,6 +268,7 @@ export function toApplicationFailure(failure: CallFailure): ApplicationFailure {
       vendorCode: failure.vendorCode,
       retryAfterMs: failure.retryAfterMs,
     },
+    ...more,
   ];
   if (failure.disposition === 'retry') {
     return ApplicationFailure.create({

@@ -15,7 +15,7 @@ import { Batcher } from './batcher.js';
 import type { Activities, ItemAsset, ItemDeletion } from './contract.js';
 import { deleteDamUnit } from './entermedia-activities.js';
 import type { EnterMediaClient } from './entermedia-client.js';
-import { runPhase, type PhaseLog } from './phase-runner.js';
+import { allSettledOrThrow, runPhase, type PhaseLog } from './phase-runner.js';
 import { deleteAssetUnit, readBackAssets, type AssetDeletion } from './twelvelabs-activities.js';
 import { TWELVELABS_PAGE_LIMIT, type TwelveLabsClient } from './twelvelabs-client.js';
 import { currentUnit, inUnit } from './unit-context.js';
@@ -125,10 +125,8 @@ export function createItemFlowActivities(deps: {
             const earlier = log.earlier(item);
             const answered = (step: string, target: string) =>
               earlier.find((e) => e.step === step && e.target === target);
-            // Ended here: done, or failed (each early return); a throw ends nothing.
-            let ok = false;
-            let threw = false;
-            try {
+            /** Walks the item through its systems: true when it ended done, false when it failed. */
+            const walk = async (): Promise<boolean> => {
               if (unit.twelvelabs) {
                 const { assetId, known } = unit.twelvelabs;
                 // An earlier attempt's answer stands; an asset it deleted is read back again.
@@ -140,10 +138,10 @@ export function createItemFlowActivities(deps: {
                       ? 'absent'
                       : 'deleted'
                   : await deleteAssetUnit(twelvelabs!, { item, assetId, known }, log, ctx);
-                if (deletion === 'failed') return;
+                if (deletion === 'failed') return false;
                 if (deletion === 'deleted') {
                   readBackOwed = false;
-                  if (await readBacks!.add({ item, target: assetId })) return;
+                  if (await readBacks!.add({ item, target: assetId })) return false;
                 }
               }
               throwIfCancelled(signal);
@@ -157,26 +155,23 @@ export function createItemFlowActivities(deps: {
                 }
                 return batcher.add({ item, assetId });
               });
-              if ((await allAnswered(removals)).includes(false)) return;
+              if ((await allSettledOrThrow(removals)).includes(false)) return false;
               throwIfCancelled(signal);
-              if (unit.dam && !answered('delete-dam-asset', unit.dam.assetId)) {
-                const { assetId } = unit.dam;
-                // Its own unit of calls: a lost answer elsewhere says nothing about the DAM's.
-                const deleted = await inUnit(
-                  lostAtStart,
-                  (dam) => deleteDamUnit(entermedia!, { item, assetId }, log, dam),
-                  ctx.waits,
-                  ctx.rank,
-                );
-                if (!deleted) return;
-              }
-              ok = true;
-            } catch (error) {
-              // Not ended: the attempt fails (or stops), and a later one, or the record, says how.
-              threw = true;
-              throw error;
+              if (!unit.dam || answered('delete-dam-asset', unit.dam.assetId)) return true;
+              const { assetId } = unit.dam;
+              // Its own unit of calls: a lost answer elsewhere says nothing about the DAM's.
+              return inUnit(
+                lostAtStart,
+                (dam) => deleteDamUnit(entermedia!, { item, assetId }, log, dam),
+                ctx.waits,
+                ctx.rank,
+              );
+            };
+            try {
+              // A throw ends nothing: the attempt fails (or stops), and a later one, or the record, says how.
+              const done = await walk();
+              reporter?.ended(!done);
             } finally {
-              if (!threw) reporter?.ended(!ok);
               if (readBackOwed) readBacks!.forget();
               for (const libraryId of librariesOwed) libraries.get(libraryId)!.forget();
             }
@@ -188,14 +183,6 @@ export function createItemFlowActivities(deps: {
       }
     },
   };
-}
-
-/** Like `Promise.all`, but waits for every promise before throwing the first error. */
-async function allAnswered<T>(promises: Array<Promise<T>>): Promise<T[]> {
-  const results = await Promise.allSettled(promises);
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /**
@@ -214,7 +201,7 @@ function tallyReporter({ phase, whenSettled }: { phase: number; whenSettled?: nu
     return undefined;
   }
   if (workflowId === undefined) return undefined;
-  const to = workflowId;
+  const chunk = client.workflow.getHandle(workflowId);
   let settled = 0;
   let failed = 0;
   let told = { settled: 0, failed: 0 };
@@ -227,8 +214,7 @@ function tallyReporter({ phase, whenSettled }: { phase: number; whenSettled?: nu
     if (sending || stopped || !due()) return;
     const now = { settled, failed };
     sending = true;
-    client.workflow
-      .getHandle(to)
+    chunk
       .signal(phaseTallySignal, { phase, ...now })
       .then(
         () => void (told = now),

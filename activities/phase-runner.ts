@@ -5,7 +5,6 @@
  * the entries so far) from which a retried attempt resumes without repeating a call.
  */
 import { setMaxListeners } from 'node:events';
-import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { ItemFailure, LedgerEntry, type PhaseAnswer, type Refusal } from '../plan/index.js';
 import { activityScope, type ActivityScope } from './activity-scope.js';
@@ -148,16 +147,10 @@ export async function runPhase<U>(options: {
     const batchWide = errors.find((e) => e instanceof CallError && e.failure.disposition === 'batch');
     const chosen = batchWide ?? errors[0];
     if (!(chosen instanceof CallError)) throw chosen;
-    const failure = toApplicationFailure(chosen.failure);
-    if (!failure.nonRetryable) throw failure;
     // Not retried: what the phase did before it fails travels with the failure, so that the record keeps
     // every change made (a retried attempt resumes from the heartbeat instead).
-    throw ApplicationFailure.create({
-      message: failure.message,
-      type: failure.type ?? undefined,
-      nonRetryable: true,
-      details: [...(failure.details ?? []), { phaseAnswer: answerOf(cursor) }],
-    });
+    const retried = chosen.failure.disposition === 'retry';
+    throw toApplicationFailure(chosen.failure, retried ? [] : [{ phaseAnswer: answerOf(cursor) }]);
   }
   return answerOf(cursor);
 }
@@ -216,6 +209,17 @@ export class Background {
   stop(): void {
     this.stopper.abort(new Error('the attempt ended'));
   }
+}
+
+/**
+ * Like `Promise.all`, but waits for every call to answer before throwing the first error: no call of a
+ * unit may still be running, and recording, once the unit ends.
+ */
+export async function allSettledOrThrow<T>(promises: Array<Promise<T>>): Promise<T[]> {
+  const results = await Promise.allSettled(promises);
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /** The first item of each key, in their order. */

@@ -6,7 +6,7 @@
 import type { Activities, DiscoveredAsset, IndexedAssetRef, ItemAsset, PlanRef } from './contract.js';
 import { activityScope } from './activity-scope.js';
 import { CallError } from './http-errors.js';
-import { Background, runPhase, settle, uniqueBy, type PhaseLog } from './phase-runner.js';
+import { allSettledOrThrow, Background, runPhase, settle, uniqueBy, type PhaseLog } from './phase-runner.js';
 import { sleep } from './rate-limiter.js';
 import {
   TWELVELABS_PAGE_LIMIT,
@@ -15,17 +15,6 @@ import {
   type TwelveLabsEntity,
 } from './twelvelabs-client.js';
 import type { UnitContext } from './unit-context.js';
-
-/**
- * Like `Promise.all`, but waits for every call to answer before throwing the first error: no call of a
- * unit may still be running, and recording, once the unit ends.
- */
-async function allSettledOrThrow<T>(promises: Array<Promise<T>>): Promise<T[]> {
-  const results = await Promise.allSettled(promises);
-  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-  if (rejected) throw rejected.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
-}
 
 type EntityRef = { id: string; collectionId: string };
 
