@@ -212,15 +212,12 @@ function tallyReporter({ phase, whenSettled }: { phase: number; whenSettled?: nu
     (whenSettled !== undefined && told.settled < whenSettled && settled >= whenSettled);
   const send = (): void => {
     if (sending || stopped || !due()) return;
-    const now = { settled, failed };
+    told = { settled, failed };
     sending = true;
     chunk
-      .signal(phaseTallySignal, { phase, ...now })
-      .then(
-        () => void (told = now),
-        // The chunk learns it all from the activity's answer anyway: a lost tally only comes late.
-        () => undefined,
-      )
+      .signal(phaseTallySignal, { phase, ...told })
+      // A tally that did not arrive is not sent again: the chunk learns it all from the answer anyway.
+      .catch(() => undefined)
       .finally(() => {
         sending = false;
         send();
