@@ -176,7 +176,13 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
     return { items: [], ledger: [], summary: summarize([]), steps: plan.steps, digest: plan.digest };
   }
   const book = new ItemBook(plan, now);
-  counts = () => book.counts();
+  /** The book's counts plus what the running phase told of its items so far (`phaseTallySignal`). */
+  const total = () => {
+    const c = book.counts();
+    const t = running.tally;
+    return t ? { settled: c.settled + t.settled, failed: c.failed + t.failed } : c;
+  };
+  counts = total;
   settling = () => (running.steps ? settlingUnits(book, running.steps, running.byItem) : undefined);
   if (input.expectedDigest !== undefined && input.expectedDigest !== plan.digest) {
     book.stopAll(
@@ -212,13 +218,6 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   // The first chunk's tally opens the window once enough items settled, if before its end.
   const opensWindow = withinPhase && input.chunk === 0 && !input.gated && input.mode === 'execute';
   let windowTold = false;
-  /** The book's counts plus what the running phase told of its items so far. */
-  const total = () => {
-    const c = book.counts();
-    const t = running.tally;
-    return t ? { settled: c.settled + t.settled, failed: c.failed + t.failed } : c;
-  };
-  counts = total;
   if (withinPhase) {
     setHandler(phaseTallySignal, ({ phase: no, settled, failed }) => {
       // A tally of a phase that already answered is in the book: only the running phase's counts.
@@ -228,7 +227,8 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   }
   /** Tells the parent when failures changed and waits for its verdict before the next irreversible call. */
   const tally = async (): Promise<void> => {
-    const now = withinPhase ? total() : book.counts();
+    // Without tallies within a phase (runs before that change) nothing is told mid-phase: the book's.
+    const now = total();
     const gate = opensWindow && !windowTold && now.settled >= minItems;
     if (now.failed === lastFailed && !gate) return;
     lastFailed = now.failed;
@@ -354,11 +354,6 @@ function settlingUnits(book: ItemBook, steps: readonly CallStep[], byItem = fals
   const out: Record<string, string[]> = {};
   for (const [item, set] of units) if (set) out[item] = [...set];
   return out;
-}
-
-/** `{ [key]: value }`, or nothing when the value is undefined. */
-function optional<K extends string, V>(key: K, value: V | undefined): { [k in K]?: V } {
-  return value === undefined ? {} : ({ [key]: value } as { [k in K]?: V });
 }
 
 /** Groups calls by a key, keeping first-seen order. */
@@ -517,18 +512,16 @@ class PhaseWalker {
       if (!deletion) byItem.set(item, (deletion = { item, libraries: [] }));
       return deletion;
     };
-    const indexed = groupBy(this.book.pending('delete-indexed-asset'), (c) => c.item);
+    const known = this.knownIndexedAssets();
     for (const c of this.book.pending('delete-asset')) {
-      of(c.item).twelvelabs = {
-        assetId: c.assetId!,
-        known: (indexed.get(c.item) ?? []).map((ia) => ({ id: ia.indexedAssetId!, indexId: ia.indexId! })),
-      };
+      of(c.item).twelvelabs = { assetId: c.assetId!, known: known(c.item) };
     }
     for (const c of this.book.pending('remove-from-library')) {
       of(c.item).libraries.push({ libraryId: c.libraryId!, assetId: c.assetId! });
     }
     for (const c of this.book.pending('delete-dam-asset')) of(c.item).dam = { assetId: c.assetId! };
     const items = [...byItem.values()];
+    const tally = this.tallyFor(this.started + 1);
     await this.phase(
       ITEM_STEPS,
       () =>
@@ -537,18 +530,22 @@ class PhaseWalker {
             `delete ${items.length} items in TwelveLabs, then Uplynk, then EnterMediaDB, each item on its own`,
             items.length,
           ),
-          [{ items, ...optional('tally', this.tallyFor(this.running.no ?? 0)) }],
+          [{ items, ...(tally ? { tally } : {}) }],
         ),
       true,
     );
   }
 
-  private async deleteAssets(): Promise<void> {
+  /** Each item's indexed assets still to delete, as discovery saw them (the activity looks again). */
+  private knownIndexedAssets(): (item: string) => Array<{ id: string; indexId: string }> {
     const indexed = groupBy(this.book.pending('delete-indexed-asset'), (c) => c.item);
-    const assets = this.book.pending('delete-asset').map((c) => ({
-      ...target(c),
-      known: (indexed.get(c.item) ?? []).map((ia) => ({ id: ia.indexedAssetId!, indexId: ia.indexId! })),
-    }));
+    return (item) =>
+      (indexed.get(item) ?? []).map((ia) => ({ id: ia.indexedAssetId!, indexId: ia.indexId! }));
+  }
+
+  private async deleteAssets(): Promise<void> {
+    const known = this.knownIndexedAssets();
+    const assets = this.book.pending('delete-asset').map((c) => ({ ...target(c), known: known(c.item) }));
     await this.phase(['delete-indexed-asset', 'delete-asset'], () =>
       calls.deleteAssets.executeWithOptions(
         phaseOptions(`delete the indexed assets of ${assets.length} assets, then the assets`, assets.length),
@@ -585,18 +582,24 @@ class PhaseWalker {
   }
 }
 
+/** A phase answer (or a heartbeat's cursor) that a failure carries; details may be of any shape. */
+function answerIn(carried: unknown): PhaseAnswer | undefined {
+  const answer = carried as Partial<PhaseAnswer> | null | undefined;
+  if (!Array.isArray(answer?.entries)) return undefined;
+  return {
+    entries: answer.entries,
+    failures: Array.isArray(answer.failures) ? answer.failures : [],
+    ...(Array.isArray(answer.refused) ? { refused: answer.refused } : {}),
+  };
+}
+
 /** The entries and failures in the last heartbeat of a cancelled phase activity, if it had any. */
 function answerFromDetails(error: unknown): PhaseAnswer {
   let current: unknown = error;
   while (current instanceof Error && !(current instanceof CancelledFailure) && current.cause)
     current = current.cause;
   const details = current instanceof CancelledFailure ? current.details[0] : undefined;
-  const cursor = details as Partial<PhaseAnswer> | undefined;
-  return {
-    entries: Array.isArray(cursor?.entries) ? cursor.entries : [],
-    failures: Array.isArray(cursor?.failures) ? cursor.failures : [],
-    ...(Array.isArray(cursor?.refused) ? { refused: cursor.refused } : {}),
-  };
+  return answerIn(details) ?? { entries: [], failures: [] };
 }
 
 /**
@@ -605,19 +608,17 @@ function answerFromDetails(error: unknown): PhaseAnswer {
  */
 function answerOfFailure(error: unknown): PhaseAnswer | undefined {
   for (let current: unknown = error; current instanceof Error; current = current.cause) {
-    let found: Partial<PhaseAnswer> | undefined;
-    if (current instanceof ApplicationFailure) {
-      const carried = current.details?.find(
-        (d): d is { phaseAnswer: Partial<PhaseAnswer> } =>
-          typeof d === 'object' && d !== null && 'phaseAnswer' in d,
-      );
-      found = carried?.phaseAnswer;
-    } else if (current instanceof TimeoutFailure) {
-      found = current.lastHeartbeatDetails as Partial<PhaseAnswer> | undefined;
-    }
-    if (found && Array.isArray(found.entries)) {
-      return { entries: found.entries, failures: Array.isArray(found.failures) ? found.failures : [] };
-    }
+    const found =
+      current instanceof ApplicationFailure
+        ? answerIn(
+            current.details?.find(
+              (d): d is { phaseAnswer: unknown } => typeof d === 'object' && d !== null && 'phaseAnswer' in d,
+            )?.phaseAnswer,
+          )
+        : current instanceof TimeoutFailure
+          ? answerIn(current.lastHeartbeatDetails)
+          : undefined;
+    if (found) return found;
   }
   return undefined;
 }

@@ -95,8 +95,19 @@ async function main(): Promise<void> {
   try {
     const client = stack.temporal.client;
     const { plan: generated, env } = await stack.sandbox.generate(224, 3);
-    const part = (name: string, from: number, to: number) =>
-      Plan.parse({ ...generated, name, items: generated.items.slice(from, to) });
+    /** Items `from` to `to` of the generated plan, as a plan of its own (with a threshold, if given). */
+    const part = (
+      name: string,
+      from: number,
+      to: number,
+      threshold?: { failureThreshold: number; failureThresholdMinItems: number },
+    ) =>
+      Plan.parse({
+        ...generated,
+        name,
+        items: generated.items.slice(from, to),
+        ...(threshold ? { options: { ...generated.options, ...threshold } } : {}),
+      });
     const taskQueue = uniqueTaskQueue('record');
     await withWorker(stack.temporal, taskQueue, activitiesFor(env), async () => {
       // A plain run over three chunks (entities, indexed assets, libraries, DAM).
@@ -160,11 +171,9 @@ async function main(): Promise<void> {
       // A run whose DAM refuses half the deletes (403): the items phase tells its failures as they come,
       // and the threshold stops the chunk while the phase runs.
       await stack.sandbox.faults({ entermedia: { error403: 0.5 } });
-      const refusing = Plan.parse({
-        ...generated,
-        name: 'refused-items',
-        items: generated.items.slice(208, 224),
-        options: { ...generated.options, failureThreshold: 0.2, failureThresholdMinItems: 3 },
+      const refusing = part('refused-items', 208, 224, {
+        failureThreshold: 0.2,
+        failureThresholdMinItems: 3,
       });
       const stopped = await startBulkDelete(
         client,
@@ -184,12 +193,7 @@ async function main(): Promise<void> {
       refusingQueue,
       activitiesFor({ ...env, ENTERMEDIA_KEY: 'wrong' }),
       async () => {
-        const refused = Plan.parse({
-          ...generated,
-          name: 'dam-refused',
-          items: generated.items.slice(198, 208),
-          options: { ...generated.options, failureThreshold: 0.2, failureThresholdMinItems: 2 },
-        });
+        const refused = part('dam-refused', 198, 208, { failureThreshold: 0.2, failureThresholdMinItems: 2 });
         const run = await startBulkDelete(
           client,
           { plan: refused },
