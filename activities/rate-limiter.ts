@@ -3,6 +3,7 @@
  * flight and, optionally, at most `maxRps` request starts per second. Vendors count their rate limits per
  * account, not per activity, so one limiter per system lives in the worker's deps, never per call.
  */
+import { WaiterQueue, type QueuedWaiter } from './waiter-queue.js';
 
 /** Settings of one system's limiter. */
 export interface RateLimiterOptions {
@@ -56,8 +57,7 @@ export interface RateLimiter {
   takeDemand(): { started: number; heldBackMs: number };
 }
 
-interface Waiter {
-  rank: number;
+interface Waiter extends QueuedWaiter {
   resolve: () => void;
   reject: (reason: unknown) => void;
   signal?: AbortSignal | undefined;
@@ -103,7 +103,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   let rateChanged: Array<() => void> = [];
   let active = 0;
   let pausedUntil = 0;
-  const queue: Waiter[] = [];
+  const queue = new WaiterQueue<Waiter>();
   // The congestion window: starts wide open, halves on a 429, grows back by 1/window per completed request.
   let window = options.concurrency;
   let lastBackOff = 0;
@@ -123,7 +123,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
 
   function acquireSlot(signal?: AbortSignal, rank = Infinity): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortReason(signal));
-    if (active < open() && queue.length === 0) {
+    if (active < open() && queue.size === 0) {
       active++;
       return Promise.resolve();
     }
@@ -131,16 +131,12 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       const waiter: Waiter = { rank, resolve, reject, signal };
       if (signal) {
         waiter.onAbort = () => {
-          const index = queue.indexOf(waiter);
-          if (index >= 0) queue.splice(index, 1);
+          queue.remove(waiter);
           reject(abortReason(signal));
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      // After every waiter of the same or a lower rank; most arrive last, so the search starts there.
-      let at = queue.length;
-      while (at > 0 && queue[at - 1]!.rank > rank) at--;
-      queue.splice(at, 0, waiter);
+      queue.push(waiter);
     });
   }
 
@@ -215,7 +211,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return open();
     },
     saturated(): boolean {
-      return active >= open() || queue.length > 0 || paced || pausedUntil > Date.now();
+      return active >= open() || queue.size > 0 || paced || pausedUntil > Date.now();
     },
     describe(): string {
       const slots =
