@@ -81,6 +81,7 @@ export interface TwelveLabsActivityOptions {
 export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): TwelveLabsActivities {
   const { parallelism } = deps;
   const entityWaitMs = deps.entityWaitMs ?? 600_000;
+  const firstLook = new FirstLook();
 
   async function discoverOne(
     client: TwelveLabsClient,
@@ -212,8 +213,8 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
   }
 
   /**
-   * Polls one entity until it is ready again (or gone), at most `entityWaitMs` from its unlink: soon at
-   * first (entities usually settle within a second), then less and less often.
+   * Polls one entity until it is ready again (or gone), at most `entityWaitMs` from its unlink: first
+   * about when this worker saw entities settle lately (`FirstLook`), then less and less often.
    */
   async function waitOne(
     client: TwelveLabsClient,
@@ -225,10 +226,13 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
     const started = Date.now();
     try {
       for (let round = 0; ; round++) {
-        await sleep(Math.min(2000, 150 * 1.5 ** round), signal);
+        await sleep(round === 0 ? firstLook.ms : Math.min(2000, 150 * 1.5 ** round), signal);
         try {
           const now = await client.getEntity(entity.collectionId, entity.id);
-          if (now.status !== 'processing') return;
+          if (now.status !== 'processing') {
+            firstLook.saw(round === 0, Date.now() - started);
+            return;
+          }
         } catch (error) {
           if (error instanceof CallError && error.failure.disposition === 'absent') return;
           throw error;
@@ -502,4 +506,23 @@ export async function readBackAssets(
     }
   }
   return present;
+}
+
+/**
+ * When to look first at an entity just unlinked, learnt from the entities this worker saw settle: a vendor's
+ * entities take about the same time, and each look is a call. It starts at 150 ms; an entity still
+ * processing at the first look moves it halfway towards when that entity was seen ready (at most 1 s, so
+ * that one slow entity or a retried poll does not hold the next ones back long); each entity ready at the
+ * first look brings it 1% closer to 150 ms again, so that it follows a vendor that speeds up.
+ */
+export class FirstLook {
+  static readonly MIN_MS = 150;
+  static readonly MAX_MS = 1000;
+  ms = FirstLook.MIN_MS;
+
+  saw(readyAtFirstLook: boolean, elapsedMs: number): void {
+    this.ms = readyAtFirstLook
+      ? Math.max(FirstLook.MIN_MS, this.ms * 0.99)
+      : Math.min(FirstLook.MAX_MS, Math.max(this.ms, this.ms + (elapsedMs - this.ms) / 2));
+  }
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities/contract.js';
+import { FirstLook } from '../../activities/twelvelabs-activities.js';
 import type { LedgerEntry } from '../../plan/index.js';
 import { seededSandboxForSuite } from '../helpers/sandbox.js';
 import {
@@ -509,5 +510,37 @@ describe('TwelveLabs activities against the sandbox', () => {
       assert.match(run.error.message, /TWELVELABS_API_KEY/);
     }
     assert.equal(countRequests(await sandbox.stats()), 0);
+  });
+});
+
+describe('FirstLook: when an unlinked entity is first polled', () => {
+  /** Polls one entity that settles after `readyMs` the way waitOne does; answers the polls it took. */
+  function polls(look: FirstLook, readyMs: number): number {
+    let at = 0;
+    for (let round = 0; ; round++) {
+      at += round === 0 ? look.ms : Math.min(2000, 150 * 1.5 ** round);
+      if (at >= readyMs) {
+        look.saw(round === 0, at);
+        return round + 1;
+      }
+    }
+  }
+
+  it('learns a vendor whose entities settle after 300 ms: one poll for most, and follows it when it speeds up', () => {
+    const look = new FirstLook();
+    assert.equal(polls(look, 300), 2, 'the first entity is looked at after 150 ms, still processing');
+    for (let i = 0; i < 20; i++) polls(look, 300);
+    let taken = 0;
+    for (let i = 0; i < 100; i++) taken += polls(look, 300);
+    assert.ok(taken <= 110, `${taken} polls for 100 entities`);
+    assert.ok(look.ms >= 300 && look.ms < 450, `first look after ${look.ms} ms`);
+    for (let i = 0; i < 300; i++) polls(look, 50);
+    assert.equal(look.ms, FirstLook.MIN_MS);
+  });
+
+  it('one entity that takes a minute moves the first look to at most a second', () => {
+    const look = new FirstLook();
+    polls(look, 60_000);
+    assert.equal(look.ms, FirstLook.MAX_MS);
   });
 });
