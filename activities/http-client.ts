@@ -2,6 +2,7 @@ import got, { type Got, type Method } from 'got';
 import { z } from 'zod';
 import type { SystemName } from '../plan/index.js';
 import { activityScope, throwIfCancelled } from './activity-scope.js';
+import { leanRequestOptions } from './got-request-options.js';
 import {
   CallError,
   ErrorTypes,
@@ -79,6 +80,7 @@ export const EmptyBody = z.union([z.literal(''), z.object({}).loose()]);
 
 /** Builds the got instance of one system (Temporal alone retries, so got's retry is off). */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
+  leanRequestOptions();
   const instance: Got = got.extend({
     prefixUrl: options.baseUrl,
     responseType: 'json',
