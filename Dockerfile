@@ -29,10 +29,10 @@ RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 # 3. What runs: dist/ and the production node_modules, as the unprivileged user of the Node image.
 FROM ${NODE_IMAGE} AS runtime
 # Read before the worker's code runs (worker/memory.ts, docs/operations.md "Memory"): NODE_OPTIONS, the main
-# thread's young generation at 8 MB instead of up to 32 (the worker sets the rest itself, BULK_DELETE_V8_FLAGS);
+# thread's young generation at 16 MB instead of up to 32 (the worker sets the rest itself, BULK_DELETE_V8_FLAGS);
 # MALLOC_ARENA_MAX, 2 glibc arenas instead of up to 8 per core for the native threads.
 ENV NODE_ENV=production \
-    NODE_OPTIONS="--max-semi-space-size=4" \
+    NODE_OPTIONS="--max-semi-space-size=8" \
     MALLOC_ARENA_MAX=2 \
     BULK_DELETE_LOG_FORMAT=json \
     BULK_DELETE_HEALTH_BIND=127.0.0.1:9465 \

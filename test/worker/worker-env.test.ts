@@ -58,11 +58,11 @@ describe('worker settings', () => {
     assert.ok(dockerfile.includes(`MALLOC_ARENA_MAX=${WORKER_PROCESS_ENV.MALLOC_ARENA_MAX}`));
     assert.match(
       describeHeap([], { ...WORKER_PROCESS_ENV }),
-      /young generation at most 8 MiB; MALLOC_ARENA_MAX=2$/,
+      /young generation at most 16 MiB; MALLOC_ARENA_MAX=2$/,
     );
     assert.match(
       describeHeap([], {}),
-      /NODE_OPTIONS=--max-semi-space-size=4 lowers it.*MALLOC_ARENA_MAX=2 lowers/,
+      /NODE_OPTIONS=--max-semi-space-size=8 lowers it.*MALLOC_ARENA_MAX=2 lowers/,
     );
   });
 });
