@@ -18,6 +18,8 @@ export interface ActivityScope {
 }
 
 const neverAborted = new AbortController().signal;
+// Scripts calling connectors outside an activity share it: one listener per call waiting on a backoff.
+setMaxListeners(0, neverAborted);
 
 /**
  * The current activity's scope, from `Context.current()`. Outside an activity (a script calling a
