@@ -65,12 +65,9 @@ export function createItemFlowActivities(deps: {
           // Each deleted asset: still present (a `verify` failure of its item) or not.
           send: async (deleted) => {
             // Ranked as the item that sent the batch: ahead of the items that started after it.
-            const present = await inUnit(
-              false,
-              () => readBackAssets(twelvelabs!, deleted, log),
-              undefined,
-              currentUnit()?.rank,
-            );
+            const present = await inUnit(false, () => readBackAssets(twelvelabs!, deleted, log), {
+              rank: currentUnit()?.rank,
+            });
             return deleted.map((d) => present.has(d.target));
           },
         });
@@ -90,8 +87,7 @@ export function createItemFlowActivities(deps: {
                   const removed = await inUnit(
                     false,
                     () => removeFromLibrary(uplynk!, libraryId, assets, log),
-                    undefined,
-                    currentUnit()?.rank,
+                    { rank: currentUnit()?.rank },
                   );
                   return targets.map((t) => removed.has(t.assetId));
                 },
@@ -160,12 +156,10 @@ export function createItemFlowActivities(deps: {
               if (!unit.dam || answered('delete-dam-asset', unit.dam.assetId)) return true;
               const { assetId } = unit.dam;
               // Its own unit of calls: a lost answer elsewhere says nothing about the DAM's.
-              return inUnit(
-                lostAtStart,
-                (dam) => deleteDamUnit(entermedia!, { item, assetId }, log, dam),
-                ctx.waits,
-                ctx.rank,
-              );
+              return inUnit(lostAtStart, (dam) => deleteDamUnit(entermedia!, { item, assetId }, log, dam), {
+                waits: ctx.waits,
+                rank: ctx.rank,
+              });
             };
             try {
               // A throw ends nothing: the attempt fails (or stops), and a later one, or the record, says how.

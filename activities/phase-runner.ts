@@ -113,7 +113,9 @@ export async function runPhase<U>(options: {
       const key = options.keyOf(unit);
       inFlight.add(key);
       try {
-        await inUnit(uncertain || previouslyInFlight.has(key), (ctx) => options.run(unit, log, ctx), waits);
+        await inUnit(uncertain || previouslyInFlight.has(key), (ctx) => options.run(unit, log, ctx), {
+          waits,
+        });
         done.add(key);
       } catch (error) {
         errors.push(error);

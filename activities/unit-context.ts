@@ -80,8 +80,7 @@ let started = 0;
 export function inUnit<T>(
   lostAnswer: boolean,
   fn: (unit: UnitContext) => Promise<T>,
-  waits?: WaitBoard,
-  rank: number = started++,
+  { waits, rank = started++ }: { waits?: WaitBoard | undefined; rank?: number | undefined } = {},
 ): Promise<T> {
   const unit: UnitContext = { lostAnswer, rank, ...(waits ? { waits } : {}) };
   return storage.run(unit, () => fn(unit));
