@@ -132,9 +132,8 @@ try {
     });
     const argv =
       contender === 'bulk-delete'
-        ? ['bench/bulk-delete-run.ts', planFile, envFile, flag('chunk', ''), flag('window', '')].filter(
-            Boolean,
-          )
+        ? // Positional: an empty chunk size stays in its place, so that --window alone is not taken for it.
+          ['bench/bulk-delete-run.ts', planFile, envFile, flag('chunk', ''), flag('window', '')]
         : ['bench/scripts.ts', contender, planFile, envFile];
     const { out, peakRssMB, cpuSeconds } = await run(argv, process.env, sandbox.pid);
     const stats = await control<{
