@@ -26,7 +26,11 @@ if ((mode !== 'per-item' && mode !== 'batched') || !planFile || !envFile) {
 }
 const plan = Plan.parse(JSON.parse(await readFile(planFile, 'utf8')));
 const env = JSON.parse(await readFile(envFile, 'utf8')) as Record<string, string>;
-const inFlight = mode === 'batched' ? 64 : 16;
+// BENCH_SCRIPT_ITEMS and BENCH_SCRIPT_CALLS change the per-item script's items in flight and the calls in
+// flight a system (both 16 by default), e.g. to see what an item flow that waits on nothing but its own
+// calls costs under faults.
+const inFlight = mode === 'batched' ? 64 : Number(process.env.BENCH_SCRIPT_CALLS ?? 16);
+const itemsInFlight = Number(process.env.BENCH_SCRIPT_ITEMS ?? 16);
 const limiter = () => createRateLimiter({ concurrency: inFlight });
 const common = { timeoutMs: 30_000, secrets: [] };
 const tl = createTwelveLabsClient({
@@ -164,6 +168,6 @@ async function batched(items: readonly PlanItem[]): Promise<void> {
 }
 
 const started = Date.now();
-if (mode === 'per-item') await pool(plan.items, 16, perItem);
+if (mode === 'per-item') await pool(plan.items, itemsInFlight, perItem);
 else await batched(plan.items);
 console.log(JSON.stringify({ seconds: (Date.now() - started) / 1000 }));
