@@ -3,7 +3,7 @@ import { Options } from 'got';
 /**
  * got 14 builds the options of each `http.request` as `{...internals.cacheOptions, ...34 more keys}`. On
  * Node 20's V8 an object spread followed by that many keys falls off a cliff: ~27 µs and ~22 KB of garbage
- * a request (bench/engine.md, "got's request options"), a tenth of a worker's CPU at 2,000 requests a
+ * a request (bench/engine.md, "A request's CPU, and fewer entity polls"), a tenth of a worker's CPU at 2,000 requests a
  * second. got 15 and later, which build it otherwise, need Node 22.
  *
  * The four cache options (`shared`, `cacheHeuristic`, `immutableMinTimeToLive`, `ignoreCargoCult`) mean

@@ -15,7 +15,7 @@ import { Batcher } from './batcher.js';
 import type { Activities, ItemAsset, ItemDeletion } from './contract.js';
 import { deleteDamUnit } from './entermedia-activities.js';
 import type { EnterMediaClient } from './entermedia-client.js';
-import { allSettledOrThrow, runPhase, type PhaseLog } from './phase-runner.js';
+import { allSettledOrThrow, groupBy, runPhase, type PhaseLog } from './phase-runner.js';
 import { deleteAssetUnit, readBackAssets, type AssetDeletion } from './twelvelabs-activities.js';
 import { TWELVELABS_PAGE_LIMIT, type TwelveLabsClient } from './twelvelabs-client.js';
 import { currentUnit, inUnit } from './unit-context.js';
@@ -82,8 +82,7 @@ export function createItemFlowActivities(deps: {
                 signal,
                 // Each asset: removal answered or not (a refusal fails its items in the log).
                 send: async (targets) => {
-                  const assets = new Map<string, ItemAsset[]>();
-                  for (const t of targets) assets.set(t.assetId, [...(assets.get(t.assetId) ?? []), t]);
+                  const assets = groupBy(targets, (t) => t.assetId);
                   const removed = await inUnit(
                     false,
                     () => removeFromLibrary(uplynk!, libraryId, assets, log),

@@ -74,8 +74,7 @@ export async function runPhase<U>(options: {
   const uncertain = scope.attempt > 1;
   const inFlight = new Set<string>();
   const now = () => new Date().toISOString();
-  const earlier = new Map<string, LedgerEntry[]>();
-  for (const e of cursor.entries) earlier.set(e.item, [...(earlier.get(e.item) ?? []), e]);
+  const earlier = groupBy(cursor.entries, (e) => e.item);
   const log: PhaseLog = {
     entry: (e) => cursor.entries.push({ ...e, at: now() }),
     failure: (f) => cursor.failures.push({ ...f, at: now() }),
@@ -229,6 +228,17 @@ export function uniqueBy<T>(items: readonly T[], keyOf: (item: T) => string): T[
   const seen = new Map<string, T>();
   for (const item of items) if (!seen.has(keyOf(item))) seen.set(keyOf(item), item);
   return [...seen.values()];
+}
+
+/** The items of each key, in their order. */
+export function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map<string, T[]> {
+  const groups = new Map<string, T[]>();
+  for (const item of items) {
+    const group = groups.get(keyOf(item));
+    if (group) group.push(item);
+    else groups.set(keyOf(item), [item]);
+  }
+  return groups;
 }
 
 /**

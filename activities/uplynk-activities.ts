@@ -1,6 +1,6 @@
 /** The Uplynk phase: remove assets from libraries, grouped per library, several IDs per call. */
 import type { Activities, ItemAsset } from './contract.js';
-import { runPhase, settle, type PhaseLog } from './phase-runner.js';
+import { groupBy, runPhase, settle, type PhaseLog } from './phase-runner.js';
 import type { UplynkClient } from './uplynk-client.js';
 
 type UplynkActivities = Pick<Activities, 'removeFromLibraries'>;
@@ -15,13 +15,13 @@ export function createUplynkActivities(deps: {
       if (removals.every((r) => r.targets.length === 0)) return { entries: [], failures: [] };
       const client = deps.client();
       // One list per library; an asset named twice in a library (two items) is sent once.
-      const byLibrary = new Map<string, Map<string, ItemAsset[]>>();
-      for (const { libraryId, targets } of removals) {
-        const assets = byLibrary.get(libraryId) ?? new Map<string, ItemAsset[]>();
-        for (const t of targets) assets.set(t.assetId, [...(assets.get(t.assetId) ?? []), t]);
-        byLibrary.set(libraryId, assets);
-      }
-      const units = [...byLibrary].map(([libraryId, assets]) => ({ libraryId, assets }));
+      const units = [...groupBy(removals, (r) => r.libraryId)].map(([libraryId, inLibrary]) => ({
+        libraryId,
+        assets: groupBy(
+          inLibrary.flatMap((r) => r.targets),
+          (t) => t.assetId,
+        ),
+      }));
       return runPhase({
         units,
         keyOf: (u) => u.libraryId,

@@ -5,9 +5,9 @@
  *
  *   node --import tsx bench/contenders.ts [items=2000] [--contenders=bulk-delete,per-item,batched]
  *     [--latency=5] [--faults=none|heavy|5xx-drops|429] [--chunk=N] [--window=N] [--env=KEY=VALUE,...]
- * BENCH_ROUTES=1 also prints each contender's calls per route.
  *     [--entity-ready-ms=50]
  *
+ * BENCH_ROUTES=1 also prints each contender's calls per route.
  * `heavy` faults are 10% 5xx, 5% 429 (Retry-After 1 s) and 2% dropped connections on all three systems;
  * `5xx-drops` and `429` are its two parts on their own.
  */
