@@ -3,6 +3,8 @@
  * which phase, which attempt, the last error, and what a phase waits for (its heartbeat says so).
  */
 import type { Client } from '@temporalio/client';
+import type { Payload } from '@temporalio/common';
+import { valueOfPayload } from '../config/payload-codec.js';
 
 export interface PendingWork {
   chunk: string;
@@ -21,16 +23,9 @@ export async function pendingWork(client: Client, chunkIds: readonly string[]): 
       .describe()
       .catch(() => undefined);
     for (const pending of description?.raw.pendingActivities ?? []) {
-      const details = pending.heartbeatDetails?.payloads?.[0];
-      let waiting: string | undefined;
-      if (details?.data) {
-        try {
-          const parsed = JSON.parse(Buffer.from(details.data).toString('utf8')) as { waiting?: unknown };
-          if (typeof parsed.waiting === 'string') waiting = parsed.waiting;
-        } catch {
-          // Heartbeat details of another shape: nothing to show.
-        }
-      }
+      const details = (await heartbeatValue(client, pending.heartbeatDetails?.payloads?.[0])) as
+        { waiting?: unknown } | null | undefined;
+      const waiting = typeof details?.waiting === 'string' ? details.waiting : undefined;
       out.push({
         chunk: id,
         activity: pending.activityType?.name ?? '?',
@@ -83,10 +78,17 @@ export async function phaseHeartbeat(client: Client, chunkId: string): Promise<u
     .getHandle(chunkId)
     .describe()
     .catch(() => undefined);
-  const data = description?.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]?.data;
-  if (!data) return undefined;
+  return heartbeatValue(client, description?.raw.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0]);
+}
+
+/**
+ * A heartbeat's details as the activity gave them, decoded as the client decodes any payload (a large one
+ * is compressed); undefined when absent or of a shape that cannot be read.
+ */
+async function heartbeatValue(client: Client, payload: Payload | null | undefined): Promise<unknown> {
+  if (!payload?.data) return undefined;
   try {
-    return JSON.parse(Buffer.from(data).toString('utf8')) as unknown;
+    return await valueOfPayload(client.options.loadedDataConverter, payload);
   } catch {
     return undefined;
   }

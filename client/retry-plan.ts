@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { valueOfPayload } from '../config/payload-codec.js';
 import type { PlanRef } from '../activities/contract.js';
 import { Plan, type Outcome, type Report } from '../plan/index.js';
 import type { BulkDeleteInput } from '../workflows/definitions.js';
@@ -46,8 +47,9 @@ export async function retryWorkflowId(client: Client, workflowId: string): Promi
 export async function planOfRun(client: Client, workflowId: string): Promise<Plan> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
+  // An inline plan of 16 KiB or more is compressed (config/payload-codec.ts).
   const input = payload
-    ? client.options.loadedDataConverter.payloadConverter.fromPayload<BulkDeleteInput>(payload)
+    ? await valueOfPayload<BulkDeleteInput>(client.options.loadedDataConverter, payload)
     : undefined;
   if (input?.plan) return Plan.parse(input.plan);
   if (input?.planRef) return readPlanRef(input.planRef);

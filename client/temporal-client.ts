@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { dataConverter } from '../config/payload-codec.js';
 import { loadTemporalConfig, type TemporalConfig } from '../config/temporal-config.js';
 import { CliError } from './command.js';
 
@@ -34,7 +35,7 @@ export async function connectClient(env: NodeJS.ProcessEnv): Promise<ConnectedCl
     );
   }
   return {
-    client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+    client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }),
     config,
     close: () => connection.close(),
   };

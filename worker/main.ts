@@ -3,6 +3,7 @@ import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createActivities, createLimiters } from '../activities/index.js';
 import { createPolicyActivities } from '../activities/policy-activities.js';
 import { loadTemporalConfig } from '../config/temporal-config.js';
+import { dataConverter } from '../config/payload-codec.js';
 import { createWorker } from './create-worker.js';
 import { describeRateSharing, loadRateSharing, startRateShares } from './rate-shares.js';
 import { describeSystems, loadSystemsConfig } from './systems-config.js';
@@ -80,7 +81,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   const shares =
     sharing.mode === 'lease' && Object.keys(sharing.limits).length > 0
       ? startRateShares({
-          client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE }),
+          client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }),
           taskQueue: config.BULK_DELETE_TASK_QUEUE,
           sharing,
           limiters,

@@ -4,6 +4,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { ActivityFailure, ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { dataConverter } from '../../config/payload-codec.js';
 import type { PhaseAnswer } from '../../plan/index.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../../activities/index.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
@@ -36,6 +37,7 @@ describe('the activities on a real Temporal worker', () => {
       namespace: temporal.namespace ?? 'default',
       taskQueue,
       workflowsPath: WORKFLOWS,
+      dataConverter,
       activities: activitiesFor(env),
     });
     return worker.runUntil(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@temporalio/client';
+import { dataConverter } from '../../config/payload-codec.js';
 import { queryProgress } from '../../client/run-watch.js';
 import { startBulkDelete } from '../../client/start.js';
 import { Plan } from '../../plan/index.js';
@@ -34,7 +35,7 @@ describe('live progress on a dev server and the sandbox', () => {
     assert.ok(items.length >= 4, `the catalogue has ${items.length} DAM assets`);
     await stack.sandbox.faults({ entermedia: { latencyMs: [700, 700] } });
 
-    const client = new Client({ connection: stack.temporal.connection });
+    const client = new Client({ connection: stack.temporal.connection, dataConverter });
     const handle = await startBulkDelete(
       client,
       { plan: Plan.parse({ ...plan, name: 'progress-live', items }) },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Connection, Client } from '@temporalio/client';
+import { dataConverter } from '../../config/payload-codec.js';
 import { BulkDeleteRetryOf, Plan, type PlanInput, type Report, type ReportRow } from '../../plan/index.js';
 import { retryItems } from '../../client/retry-plan.js';
 import { sandboxEnv } from '../../sandbox/index.js';
@@ -86,7 +87,7 @@ describe('bulk-delete retry: a new run over what failed, against a dev server an
     // Linked to the original by memo and search attribute; its own report.
     const connection = await Connection.connect({ address: cli.stack.temporal.address });
     try {
-      const client = new Client({ connection });
+      const client = new Client({ connection, dataConverter });
       const description = await client.workflow.getHandle(out.workflowId).describe();
       assert.equal(description.memo?.retryOf, original);
       assert.equal(description.typedSearchAttributes.get(BulkDeleteRetryOf), original);

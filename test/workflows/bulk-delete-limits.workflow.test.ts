@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { fetchReport } from '../../client/report-fetch.js';
+import { COMPRESSED_ENCODING, COMPRESS_FROM_BYTES, encodingOf } from '../../config/payload-codec.js';
 import { planRefFor, startBulkDelete } from '../../client/start.js';
 import { Plan, type ReportRow } from '../../plan/index.js';
 import { progressQuery } from '../../workflows/index.js';
@@ -222,5 +223,26 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
       `2,000 items: ${lengths.length} runs, largest history ${largest} events, ${(total / 2000).toFixed(2)} events per item`,
     );
     assert.ok(largest < 10_240, `largest history ${largest} events`);
+
+    // Each chunk's record reaches the parent's history compressed (config/payload-codec.ts): the report
+    // above was read through that, and the parent's history holds a tenth of the record's JSON.
+    const parent = await stack.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+    const results = (parent.events ?? []).flatMap(
+      (e) => e.childWorkflowExecutionCompletedEventAttributes?.result?.payloads ?? [],
+    );
+    assert.equal(results.length, 5, 'one result per chunk in the parent (one run)');
+    const records = await Promise.all(
+      result.chunkWorkflowIds.map((id) => stack.temporal.client.workflow.getHandle(id).result()),
+    );
+    let compressed = 0;
+    for (const [i, payload] of results.entries()) {
+      const json = JSON.stringify(records[i]).length;
+      if (json < COMPRESS_FROM_BYTES) continue;
+      compressed++;
+      assert.equal(encodingOf(payload), COMPRESSED_ENCODING, `chunk ${i}'s result (${json} bytes of JSON)`);
+      const stored = payload.data?.byteLength ?? 0;
+      assert.ok(stored * 5 < json, `chunk ${i}: ${stored} bytes stored for ${json} of JSON`);
+    }
+    assert.equal(compressed, 4, 'the four chunks of 500 items');
   });
 });

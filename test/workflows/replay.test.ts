@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Worker } from '@temporalio/worker';
+import { dataConverter } from '../../config/payload-codec.js';
 import { workflowBundle } from '../../worker/workflow-bundle.js';
 
 const DIR = fileURLToPath(new URL('./histories/', import.meta.url));
@@ -28,7 +29,10 @@ describe('replay: recorded histories replay on the current workflow code', () =>
     );
     const bundle = await workflowBundle();
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, histories)) {
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: bundle, dataConverter },
+      histories,
+    )) {
       if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     assert.deepEqual(failures, []);
