@@ -75,6 +75,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./commands/sandbox.js')).sandboxCommand,
   },
   {
+    name: 'codec-server',
+    summary: "decodes the project's compressed payloads for the Temporal Web UI and CLI",
+    load: async () => (await import('./commands/codec-server.js')).codecServerCommand,
+  },
+  {
     name: 'dev',
     summary: 'everything local: Temporal dev server + Web UI, sandbox, worker, example plan',
     load: async () => (await import('./commands/dev.js')).devCommand,

@@ -11,10 +11,16 @@ import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { SandboxState, sandboxEnv, startSandbox, type RunningSandbox } from '../sandbox/index.js';
 import { DEFAULT_SANDBOX_PORT } from '../sandbox/main.js';
-import { devServerArgs, devServerOptionsFromEnv, type DevServerOptions } from '../scripts/temporal-dev.js';
+import {
+  devServerArgs,
+  devServerOptionsFromEnv,
+  serveDevCodec,
+  type DevServerOptions,
+} from '../scripts/temporal-dev.js';
 import { installTemporalCli } from '../scripts/temporal-install.js';
 import { PROJECT_ROOT, locateTemporalCli } from '../scripts/temporal-paths.js';
 import { webUiBase, webUiUrl } from '../config/temporal-config.js';
+import { dataConverter } from '../config/payload-codec.js';
 import type { RunningWorker } from '../worker/main.js';
 import { CliError, EXIT, plural, type Io } from './command.js';
 import { checkWorkerEnv, startConfiguredWorker } from './commands/worker.js';
@@ -151,6 +157,7 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
   for (const [port, variable] of [
     [server.port, 'TEMPORAL_DEV_PORT'],
     [server.uiPort, 'TEMPORAL_UI_PORT'],
+    [server.codecPort, 'TEMPORAL_CODEC_PORT'],
   ] as const) {
     if (!(await portFree(port))) {
       throw new CliError(
@@ -173,6 +180,8 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
   const signal = interrupted();
   try {
     mkdirSync(dirname(server.dbFile), { recursive: true });
+    const codec = await serveDevCodec(server);
+    cleanups.push(() => codec.close());
     const child = spawn(cli, devServerArgs(server, 'error'), { stdio: ['ignore', 'ignore', 'inherit'] });
     cleanups.push(() => stopChild(child));
     const sandbox: RunningSandbox = await startSandbox({
@@ -203,7 +212,7 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
     cleanups.push(() => worker.stop());
     io.err(`worker polling ${config.BULK_DELETE_TASK_QUEUE}`);
 
-    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+    const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter });
     const stamp = new Date()
       .toISOString()
       .replace(/[-:]/g, '')

@@ -18,10 +18,11 @@ function listening(port: number): Promise<boolean> {
 
 describe('bulk-delete dev: the embedded local stack', () => {
   it('dev --once runs the example plan on the demo catalogue, prints the summary and the Web UI link, and stops everything', async () => {
-    const [port, uiPort] = [await freePort(), await freePort()];
+    const [port, uiPort, codecPort] = [await freePort(), await freePort(), await freePort()];
     const env = cleanEnv({
       TEMPORAL_DEV_PORT: String(port),
       TEMPORAL_UI_PORT: String(uiPort),
+      TEMPORAL_CODEC_PORT: String(codecPort),
       TEMPORAL_DB_FILE: join(mkdtempSync(join(tmpdir(), 'bulk-delete-dev-')), 'temporal.sqlite'),
     });
     const result = await runCli(['dev', '--once'], { env, timeoutMs: 180_000 });
@@ -51,12 +52,14 @@ describe('bulk-delete dev: the embedded local stack', () => {
     assert.match(result.stderr, /^local stack stopped$/m);
     assert.equal(await listening(port), false, 'the dev server stopped');
     assert.equal(await listening(uiPort), false, 'the Web UI stopped');
+    assert.equal(await listening(codecPort), false, "the Web UI's codec endpoint stopped");
   });
 
   it('dev --once --json prints the run and its report as JSON', async () => {
     const env = cleanEnv({
       TEMPORAL_DEV_PORT: String(await freePort()),
       TEMPORAL_UI_PORT: String(await freePort()),
+      TEMPORAL_CODEC_PORT: String(await freePort()),
       TEMPORAL_DB_FILE: join(mkdtempSync(join(tmpdir(), 'bulk-delete-dev-')), 'temporal.sqlite'),
     });
     const result = await runCli(['dev', '--once', '--json', '--plan', 'examples/takedown.csv'], {

@@ -39,6 +39,7 @@ describe('the README walkthrough, on the local stack of npm start', () => {
     const devEnv = cleanEnv({
       TEMPORAL_DEV_PORT: String(port),
       TEMPORAL_UI_PORT: String(uiPort),
+      TEMPORAL_CODEC_PORT: String(await freePort()),
       TEMPORAL_DB_FILE: join(data, 'temporal.sqlite'),
     });
     // What "npm start" runs; the README's commands then talk to it from another folder.

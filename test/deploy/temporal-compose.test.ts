@@ -47,6 +47,7 @@ const seconds = (value: string) => {
 describe('temporal-compose.yml', () => {
   it('runs Temporal 1.29.1 on PostgreSQL with setup jobs of admin-tools, not the deprecated auto-setup image', () => {
     assert.deepEqual(Object.keys(services).sort(), [
+      'codec',
       'postgresql',
       'temporal',
       'temporal-namespace',
@@ -103,6 +104,25 @@ describe('temporal-compose.yml', () => {
     assert.ok(services.temporal!.ports!.some((p) => p.endsWith(':8000')));
     assert.equal(services.worker!.environment!.BULK_DELETE_METRICS_BIND, '0.0.0.0:9464');
     assert.ok(services.worker!.ports!.some((p) => p.endsWith(':9464')));
+  });
+
+  it("points the Web UI at the codec service, which takes the UI's origin and holds no secret", () => {
+    const ui = services['temporal-ui']!;
+    const codec = services.codec!;
+    const endpoint = new URL(String(ui.environment!.TEMPORAL_CODEC_ENDPOINT));
+    // The browser calls it: on the published port, from the origin the UI is served on.
+    assert.ok(codec.ports!.includes(`127.0.0.1:${endpoint.port}:8234`), `${endpoint.href} is published`);
+    const command = codec.command as string[];
+    assert.equal(command[0], 'codec-server');
+    assert.equal(command[command.indexOf('--bind') + 1], '0.0.0.0:8234');
+    assert.equal(command[command.indexOf('--origin') + 1], String(ui.environment!.TEMPORAL_CORS_ORIGINS));
+    assert.ok(
+      ui.ports!.some(
+        (p) => `http://${p.split(':').slice(0, 2).join(':')}` === ui.environment!.TEMPORAL_CORS_ORIGINS,
+      ),
+    );
+    assert.equal(codec.env_file, undefined, 'no credentials');
+    assert.equal(codec.environment, undefined);
   });
 
   it("tells each worker how many workers share the vendors' rate limits: as many as it runs", () => {

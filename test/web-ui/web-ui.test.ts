@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { chromium, type Browser } from 'playwright-core';
+import { serveCodec, type RunningCodecServer } from '../../client/codec-server.js';
+import { COMPRESSED_ENCODING, dataConverter, encodingOf } from '../../config/payload-codec.js';
 import { SEARCH_ATTRIBUTES } from '../../plan/index.js';
 import { PROJECT_ROOT, findTemporalCli } from '../../scripts/temporal-paths.js';
 import { cleanEnv, runCli } from '../client/cli-process.js';
@@ -21,6 +23,7 @@ describe('the Temporal Web UI shows a bulk delete run, found by its plan name', 
   let worker: BackgroundWorker;
   let browser: Browser;
   let uiPort: number;
+  let codec: RunningCodecServer;
 
   before(async () => {
     assert.ok(
@@ -28,8 +31,12 @@ describe('the Temporal Web UI shows a bulk delete run, found by its plan name', 
       `Chromium is not installed at ${CHROMIUM}: the Web UI test needs it ("apt-get update && apt-get install -y chromium"; CI installs it in .ci/run)`,
     );
     uiPort = await freePort();
+    codec = await serveCodec({ bind: '127.0.0.1:0', origins: [`http://127.0.0.1:${uiPort}`] });
     temporal = await TestWorkflowEnvironment.createLocal({
+      client: { dataConverter },
       server: {
+        // As `npm run temporal:dev` and `bulk-delete dev` set it: compressed payloads shown decoded.
+        extraArgs: ['--ui-codec-endpoint', codec.url],
         executable: { type: 'existing-path', path: findTemporalCli() },
         ip: '127.0.0.1',
         ui: true,
@@ -59,6 +66,7 @@ describe('the Temporal Web UI shows a bulk delete run, found by its plan name', 
     await worker?.stop();
     await sandbox?.close();
     await temporal?.teardown();
+    await codec?.close();
   });
 
   it('lists the run under BulkDeletePlan="..." as Completed, and its page shows the summary', async () => {
@@ -119,6 +127,50 @@ describe('the Temporal Web UI shows a bulk delete run, found by its plan name', 
       }
       assert.ok(shown, `the User Metadata tab shows "${summary}"`);
       await page.screenshot({ path: join(ARTIFACTS, 'web-ui-user-metadata.png') });
+    } finally {
+      await page.close();
+    }
+  });
+
+  it("shows a chunk's compressed record decoded, through the codec endpoint", async () => {
+    // 40 items in one chunk, whose record (over 16 KiB) is stored compressed.
+    const { plan, env: systemsEnv } = await sandbox.generate(40, 22);
+    await worker?.stop();
+    worker = await startBackgroundWorker(temporal, { ...systemsEnv });
+    const dir = mkdtempSync(join(tmpdir(), 'bulk-delete-web-ui-'));
+    const planFile = join(dir, 'plan.json');
+    writeFileSync(planFile, JSON.stringify({ ...plan, name: 'web-ui-codec' }));
+    const env = cleanEnv({
+      TEMPORAL_ADDRESS: temporal.address,
+      BULK_DELETE_TASK_QUEUE: worker.taskQueue,
+      TEMPORAL_UI_PORT: String(uiPort),
+    });
+    const result = await runCli(['run', planFile, '--wait', '--json', '--id', 'web-ui-run-2'], { env });
+    assert.equal(result.code, 0, result.stderr);
+    const { chunkWorkflowIds } = (await temporal.client.workflow.getHandle('web-ui-run-2').result()) as {
+      chunkWorkflowIds: string[];
+    };
+    // The last chunk, the largest (40 items make one chunk here).
+    const chunk = chunkWorkflowIds.at(-1)!;
+    const history = await temporal.client.workflow.getHandle(chunk).fetchHistory();
+    const stored = history.events?.at(-1)?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
+    assert.equal(encodingOf(stored!), COMPRESSED_ENCODING, "the chunk's result is stored compressed");
+    const { items } = (await temporal.client.workflow.getHandle(chunk).result()) as {
+      items: Array<{ item: string }>;
+    };
+    const first = items[0]!.item;
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    try {
+      const decoded = page.waitForResponse((r) => r.url().startsWith(`${codec.url}/decode`) && r.ok(), {
+        timeout: 30_000,
+      });
+      await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${encodeURIComponent(chunk)}`);
+      await decoded;
+      // The record's own words (the inline plan in the input says "id", not "item"), which the
+      // compressed bytes do not show.
+      await page.getByText(`"item": "${first}"`).first().waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: join(ARTIFACTS, 'web-ui-chunk-result.png') });
     } finally {
       await page.close();
     }
