@@ -191,7 +191,6 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
     return finish(book, plan);
   }
 
-  const walker = new PhaseWalker(book, discovered, input.options, items, running, () => stopReason);
   let seq = 0;
   let lastFailed = book.counts().failed;
   const parent = getExternalWorkflowHandle(input.parentWorkflowId);
@@ -257,7 +256,9 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
         }
       })()
     : undefined;
-  walker.tallyFor = (no) =>
+  // What `deleteItems` tells while it runs: its failures as they come, and once enough items settled
+  // for the first chunk to open the window.
+  const tallyFor = (no: number): TallyRequest | undefined =>
     withinPhase
       ? {
           phase: no,
@@ -266,6 +267,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
             : {}),
         }
       : undefined;
+  const walker = new PhaseWalker(book, discovered, input.options, items, running, () => stopReason, tallyFor);
 
   for (const step of walker.steps()) {
     await (withinPhase ? tellOnce() : tally());
@@ -314,6 +316,9 @@ interface RunningPhase {
   tally?: { settled: number; failed: number } | undefined;
 }
 
+/** What `deleteItems` is asked to tell while it runs. */
+type TallyRequest = NonNullable<Parameters<Activities['deleteItems']>[0]['tally']>;
+
 /** The calls that `deleteItems` makes, each item through its systems in this order. */
 const ITEM_STEPS: readonly CallStep[] = [
   'delete-indexed-asset',
@@ -356,10 +361,15 @@ function settlingUnits(book: ItemBook, steps: readonly CallStep[], byItem = fals
   return out;
 }
 
-/** Groups calls by a key, keeping first-seen order. */
-function groupBy<K>(list: readonly PlannedCall[], keyOf: (c: PlannedCall) => K): Map<K, PlannedCall[]> {
-  const out = new Map<K, PlannedCall[]>();
-  for (const c of list) out.set(keyOf(c), [...(out.get(keyOf(c)) ?? []), c]);
+/** Groups a list by a key, keeping first-seen order. */
+function groupBy<T, K>(list: readonly T[], keyOf: (x: T) => K): Map<K, T[]> {
+  const out = new Map<K, T[]>();
+  for (const x of list) {
+    const key = keyOf(x);
+    const group = out.get(key);
+    if (group) group.push(x);
+    else out.set(key, [x]);
+  }
   return out;
 }
 
@@ -371,8 +381,6 @@ class PhaseWalker {
   private readonly entities = new Map<string, DiscoveredEntity>();
   /** Phases started so far. */
   private started = 0;
-  /** What `deleteItems` tells while it runs, for the phase of this number (unset: nothing). */
-  tallyFor: (no: number) => { phase: number; whenSettled?: number } | undefined = () => undefined;
 
   constructor(
     private readonly book: ItemBook,
@@ -381,6 +389,8 @@ class PhaseWalker {
     private readonly items: readonly PlanItem[],
     private readonly running: RunningPhase,
     private readonly stopReason: () => string | undefined,
+    /** What `deleteItems` tells while it runs, for the phase of this number (undefined: nothing). */
+    private readonly tallyFor: (no: number) => TallyRequest | undefined,
   ) {
     for (const d of discovered) for (const e of d.entities) this.entities.set(e.id, e);
   }
@@ -412,17 +422,18 @@ class PhaseWalker {
   /** Runs one activity; if it fails for good, every call it carried fails its item. */
   private async phase(
     steps: readonly CallStep[],
-    run: () => Promise<PhaseAnswer>,
+    run: (no: number) => Promise<PhaseAnswer>,
     byItem = false,
   ): Promise<PhaseAnswer> {
     let answer: PhaseAnswer;
     const scope = new CancellationScope();
+    const no = ++this.started;
     this.running.scope = scope;
     this.running.steps = steps;
     this.running.byItem = byItem;
-    this.running.no = ++this.started;
+    this.running.no = no;
     try {
-      answer = await scope.run(run);
+      answer = await scope.run(() => run(no));
     } catch (error) {
       if (isCancellation(error)) {
         // Cancelled before its activity ran again (between retries): its last heartbeat has what it did.
@@ -521,17 +532,18 @@ class PhaseWalker {
     }
     for (const c of this.book.pending('delete-dam-asset')) of(c.item).dam = { assetId: c.assetId! };
     const items = [...byItem.values()];
-    const tally = this.tallyFor(this.started + 1);
     await this.phase(
       ITEM_STEPS,
-      () =>
-        calls.deleteItems.executeWithOptions(
+      (no) => {
+        const tally = this.tallyFor(no);
+        return calls.deleteItems.executeWithOptions(
           phaseOptions(
             `delete ${items.length} items in TwelveLabs, then Uplynk, then EnterMediaDB, each item on its own`,
             items.length,
           ),
           [{ items, ...(tally ? { tally } : {}) }],
-        ),
+        );
+      },
       true,
     );
   }
