@@ -235,14 +235,19 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
       result.chunkWorkflowIds.map((id) => stack.temporal.client.workflow.getHandle(id).result()),
     );
     let compressed = 0;
+    const sizes: string[] = [];
     for (const [i, payload] of results.entries()) {
       const json = JSON.stringify(records[i]).length;
       if (json < COMPRESS_FROM_BYTES) continue;
       compressed++;
+      sizes.push(
+        `${Math.round(json / 1024)} KiB as ${Math.round((payload.data?.byteLength ?? 0) / 1024)} KiB`,
+      );
       assert.equal(encodingOf(payload), COMPRESSED_ENCODING, `chunk ${i}'s result (${json} bytes of JSON)`);
       const stored = payload.data?.byteLength ?? 0;
       assert.ok(stored * 5 < json, `chunk ${i}: ${stored} bytes stored for ${json} of JSON`);
     }
     assert.equal(compressed, 4, 'the four chunks of 500 items');
+    console.log(`chunk records in the parent's history: ${sizes.join(', ')}`);
   });
 });

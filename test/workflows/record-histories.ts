@@ -1,8 +1,10 @@
 /**
  * Records the histories that the replay test guards: a few runs of the current workflows on a dev server
  * and the sandbox, each workflow's history (parent and chunks) saved under `test/workflows/histories/`.
- * Run it when a workflow change is meant to be incompatible (with a version bump), never to make the
- * replay test pass: `node --import tsx test/workflows/record-histories.ts TAG` (keep the older files).
+ * Run it when a workflow change is meant to be incompatible (with a version bump), or when the way
+ * payloads are stored changes (v7z: the same workflows as v7, large payloads compressed by
+ * config/payload-codec.ts), never to make the replay test pass:
+ * `node --import tsx test/workflows/record-histories.ts TAG` (keep the older files).
  * `... record-histories.ts TAG rate-shares` records the rate shares coordinator only.
  */
 import { mkdir, writeFile } from 'node:fs/promises';

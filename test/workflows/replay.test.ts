@@ -30,6 +30,7 @@ describe('replay: recorded histories replay on the current workflow code', () =>
     const bundle = await workflowBundle();
     const failures: string[] = [];
     for await (const result of Worker.runReplayHistories(
+      // v7z histories hold compressed payloads: without the codec they do not replay.
       { workflowBundle: bundle, dataConverter },
       histories,
     )) {
