@@ -69,21 +69,29 @@ describe('the Temporal Web UI shows a bulk delete run, found by its plan name', 
     await codec?.close();
   });
 
-  it('lists the run under BulkDeletePlan="..." as Completed, and its page shows the summary', async () => {
-    const { plan, env: systemsEnv } = await sandbox.generate(3, 21);
+  /**
+   * Generates `items` items in the sandbox, starts a worker with their credentials (in place of the last
+   * one) and runs them with `bulk-delete run --wait --json` under `id`.
+   */
+  async function runGenerated(items: number, seed: number, name: string, id: string) {
+    const { plan, env: systemsEnv } = await sandbox.generate(items, seed);
+    await worker?.stop();
     worker = await startBackgroundWorker(temporal, { ...systemsEnv });
-    const dir = mkdtempSync(join(tmpdir(), 'bulk-delete-web-ui-'));
-    const planName = 'web-ui-takedown';
-    const planFile = join(dir, 'plan.json');
-    writeFileSync(planFile, JSON.stringify({ ...plan, name: planName }));
-
+    const planFile = join(mkdtempSync(join(tmpdir(), 'bulk-delete-web-ui-')), 'plan.json');
+    writeFileSync(planFile, JSON.stringify({ ...plan, name }));
     const env = cleanEnv({
       TEMPORAL_ADDRESS: temporal.address,
       BULK_DELETE_TASK_QUEUE: worker.taskQueue,
       TEMPORAL_UI_PORT: String(uiPort),
     });
-    const result = await runCli(['run', planFile, '--wait', '--json', '--id', 'web-ui-run-1'], { env });
+    const result = await runCli(['run', planFile, '--wait', '--json', '--id', id], { env });
     assert.equal(result.code, 0, result.stderr);
+    return result;
+  }
+
+  it('lists the run under BulkDeletePlan="..." as Completed, and its page shows the summary', async () => {
+    const planName = 'web-ui-takedown';
+    const result = await runGenerated(3, 21, planName, 'web-ui-run-1');
     const { webUiUrl } = JSON.parse(result.stdout) as { webUiUrl: string };
     assert.ok(webUiUrl.startsWith(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/web-ui-run-1/`));
 
@@ -134,19 +142,7 @@ describe('the Temporal Web UI shows a bulk delete run, found by its plan name', 
 
   it("shows a chunk's compressed record decoded, through the codec endpoint", async () => {
     // 40 items in one chunk, whose record (over 16 KiB) is stored compressed.
-    const { plan, env: systemsEnv } = await sandbox.generate(40, 22);
-    await worker?.stop();
-    worker = await startBackgroundWorker(temporal, { ...systemsEnv });
-    const dir = mkdtempSync(join(tmpdir(), 'bulk-delete-web-ui-'));
-    const planFile = join(dir, 'plan.json');
-    writeFileSync(planFile, JSON.stringify({ ...plan, name: 'web-ui-codec' }));
-    const env = cleanEnv({
-      TEMPORAL_ADDRESS: temporal.address,
-      BULK_DELETE_TASK_QUEUE: worker.taskQueue,
-      TEMPORAL_UI_PORT: String(uiPort),
-    });
-    const result = await runCli(['run', planFile, '--wait', '--json', '--id', 'web-ui-run-2'], { env });
-    assert.equal(result.code, 0, result.stderr);
+    await runGenerated(40, 22, 'web-ui-codec', 'web-ui-run-2');
     const { chunkWorkflowIds } = (await temporal.client.workflow.getHandle('web-ui-run-2').result()) as {
       chunkWorkflowIds: string[];
     };
