@@ -1,7 +1,8 @@
 /**
  * A remote codec endpoint (Temporal's codec server protocol) for the project's compressed payloads
  * (config/payload-codec.ts): the Web UI (`--ui-codec-endpoint`, or `TEMPORAL_CODEC_ENDPOINT` for the UI
- * image) and the Temporal CLI (`--codec-endpoint`) post payloads to `/decode` and show what they carry.
+ * image) and the Temporal CLI (`--codec-endpoint`) post payloads to `/decode` (or `/{namespace}/decode`)
+ * and show what they carry.
  * It holds no secret and reaches no system: it only inflates what it is sent.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -54,8 +55,10 @@ export async function serveCodec(options: CodecServerOptions): Promise<RunningCo
       res.setHeader('access-control-allow-credentials', 'true');
       res.setHeader('vary', 'origin');
     }
-    const path = new URL(req.url ?? '/', 'http://codec').pathname;
-    const op = path === '/decode' ? 'decode' : path === '/encode' ? 'encode' : undefined;
+    // `/decode`, or `/{namespace}/decode` for an endpoint given with the CLI's `{namespace}` template.
+    const op = /^(?:\/[^/]+)?\/(decode|encode)$/.exec(
+      new URL(req.url ?? '/', 'http://codec').pathname,
+    )?.[1] as 'decode' | 'encode' | undefined;
     if (req.method === 'OPTIONS') {
       res.setHeader('access-control-allow-methods', 'POST, OPTIONS');
       res.setHeader('access-control-allow-headers', 'content-type, x-namespace, authorization');

@@ -84,6 +84,9 @@ describe('codec server: the Web UI and the Temporal CLI read compressed payloads
     const notJson = await post('/decode', '{');
     assert.equal(notJson.status, 400);
     assert.equal((await post('/other', { payloads: [] })).status, 404);
+    assert.equal((await post('/a/b/decode', { payloads: [] })).status, 404);
+    // Under a namespace, as the CLI's `{namespace}` template makes it.
+    assert.equal((await post('/default/decode', { payloads: [] })).status, 200);
     assert.equal((await fetch(`${codec.url}/decode`)).status, 405);
   });
 
