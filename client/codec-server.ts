@@ -77,7 +77,13 @@ export async function serveCodec(options: CodecServerOptions): Promise<RunningCo
       return reply(res, 400, { error: `not a {"payloads": [...]} body: ${message}` });
     }
     const payloads = parsed.payloads.map(fromWire);
-    const out = op === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+    let out: Payload[];
+    try {
+      out = op === 'decode' ? await codec.decode(payloads) : await codec.encode(payloads);
+    } catch (error) {
+      // A payload that says it is compressed and is not (or inflates past the bound).
+      return reply(res, 400, { error: (error as Error).message });
+    }
     reply(res, 200, { payloads: out.map(toWire) });
   }
 

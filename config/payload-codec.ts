@@ -26,6 +26,12 @@ export const COMPRESSED_ENCODING = 'binary/zlib';
 /** Payloads of this many bytes and more are compressed. */
 export const COMPRESS_FROM_BYTES = 16 * 1024;
 
+/**
+ * A compressed payload inflates to this at most (a chunk's record of 2,000 items is ~1.7 MB): more is
+ * refused, so that a few bytes sent to the codec endpoint cannot fill its memory.
+ */
+export const MAX_INFLATED_BYTES = 128 * 1024 * 1024;
+
 const deflateAsync = promisify(deflate);
 const inflateAsync = promisify(inflate);
 const ProtoPayload = proto.temporal.api.common.v1.Payload;
@@ -67,7 +73,15 @@ export class CompressionCodec implements PayloadCodec {
 async function decodeOne(payload: Payload): Promise<Payload> {
   if (encodingOf(payload) !== COMPRESSED_ENCODING) return payload;
   if (!payload.data) throw new Error(`a ${COMPRESSED_ENCODING} payload without data`);
-  const decoded = ProtoPayload.decode(await inflateAsync(payload.data));
+  let inflated: Buffer;
+  try {
+    inflated = await inflateAsync(payload.data, { maxOutputLength: MAX_INFLATED_BYTES });
+  } catch (error) {
+    throw new Error(`a ${COMPRESSED_ENCODING} payload that does not inflate: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const decoded = ProtoPayload.decode(inflated);
   return { metadata: decoded.metadata, data: decoded.data };
 }
 

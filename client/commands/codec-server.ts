@@ -7,7 +7,7 @@ const spec = commandSpec({
 Serves the codec endpoint that shows the project's compressed payloads (a chunk's record, large
 activity results) decoded: give its URL to the Temporal Web UI (TEMPORAL_CODEC_ENDPOINT for the UI's
 image, --ui-codec-endpoint for a dev server) or to the Temporal CLI (--codec-endpoint). It only
-inflates what it is sent: it holds no secret and calls no system. The browser calls it, so bind it
+inflates (or compresses) what it is sent: it holds no secret and calls no system. The browser calls it, so bind it
 where the browser reaches it, and name the Web UI's origin. "bulk-delete dev" and
 "npm run temporal:dev" serve one themselves. Ctrl-C or SIGTERM stops it.`,
   options: {

@@ -83,6 +83,11 @@ describe('codec server: the Web UI and the Temporal CLI read compressed payloads
     assert.match(((await bad.json()) as { error: string }).error, /payloads\[0\]\.data|data/);
     const notJson = await post('/decode', '{');
     assert.equal(notJson.status, 400);
+    const notCompressed = await post('/decode', {
+      payloads: [{ metadata: { encoding: Buffer.from('binary/zlib').toString('base64') }, data: 'AAAA' }],
+    });
+    assert.equal(notCompressed.status, 400);
+    assert.match(((await notCompressed.json()) as { error: string }).error, /does not inflate/);
     assert.equal((await post('/other', { payloads: [] })).status, 404);
     assert.equal((await post('/a/b/decode', { payloads: [] })).status, 404);
     // Under a namespace, as the CLI's `{namespace}` template makes it.

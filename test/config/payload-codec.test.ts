@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { deflateSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import {
   defaultFailureConverter,
@@ -11,6 +12,7 @@ import {
   COMPRESSED_ENCODING,
   COMPRESS_FROM_BYTES,
   CompressionCodec,
+  MAX_INFLATED_BYTES,
   dataConverter,
   encodingOf,
   valueOfPayload,
@@ -99,6 +101,20 @@ describe('payload codec: large payloads compressed', () => {
     await assert.rejects(
       codec.decode([{ metadata: { encoding: Buffer.from(COMPRESSED_ENCODING) } }]),
       /binary\/zlib payload without data/,
+    );
+  });
+
+  it('refuses a payload that inflates past the bound, or is not compressed data at all', async () => {
+    const bomb = deflateSync(Buffer.alloc(MAX_INFLATED_BYTES + 1));
+    await assert.rejects(
+      codec.decode([{ metadata: { encoding: Buffer.from(COMPRESSED_ENCODING) }, data: bomb }]),
+      /binary\/zlib payload that does not inflate: .*(larger|buffer)/i,
+    );
+    await assert.rejects(
+      codec.decode([
+        { metadata: { encoding: Buffer.from(COMPRESSED_ENCODING) }, data: Buffer.from('plain') },
+      ]),
+      /binary\/zlib payload that does not inflate/,
     );
   });
 });
