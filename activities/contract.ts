@@ -47,6 +47,8 @@ export interface Activities {
     indexedAssets: boolean;
     /** The whole plan's TwelveLabs assets (inline) or its reference: each entity says which it holds. */
     plan?: { assetIds: string[] } | { ref: PlanRef };
+    /** Tell the chunk (`phaseTailSignal`) once most units are done, that it may lend its place. */
+    tail?: PhaseTail;
   }): Promise<DiscoveredAsset[]>;
   /**
    * One DELETE .../entities/{eid}/assets per entity with all the given assets, then waits (bounded) until
@@ -55,6 +57,8 @@ export interface Activities {
    */
   unlinkEntities(input: {
     unlinks: Array<{ entity: EntityRef; targets: ItemAsset[] }>;
+    /** Tell the chunk (`phaseTailSignal`) once most entities are ready again, that it may lend its place. */
+    tail?: PhaseTail;
   }): Promise<PhaseAnswer>;
   /**
    * Reads each entity again just before deleting it: if it holds assets outside `planAssetIds`, it is not
@@ -82,6 +86,8 @@ export interface Activities {
      * chunk's gate need not wait for the activity's end.
      */
     tally?: { phase: number; whenSettled?: number };
+    /** Tell the chunk (`phaseTailSignal`) once most items ended, that it may lend its place. */
+    tail?: PhaseTail;
   }): Promise<PhaseAnswer>;
   /** DELETE /libraries/{id}/assets?ids=... grouped per library, several IDs per call; 404 library: absent. */
   removeFromLibraries(input: {
@@ -102,6 +108,11 @@ export interface Activities {
    * (`<workflowId>/report.json`, `<workflowId>/receipt.json`); answers at once when it is unset.
    */
   archiveRun(input: ArchiveRunInput): Promise<ArchiveRunAnswer>;
+}
+
+/** Which phase of its chunk an activity is, for `phaseTailSignal`. */
+export interface PhaseTail {
+  phase: number;
 }
 
 /** How a run ends, as its memo says it (the run is still open while it archives). */

@@ -16,6 +16,7 @@ import type { Activities, ItemAsset, ItemDeletion } from './contract.js';
 import { deleteDamUnit } from './entermedia-activities.js';
 import type { EnterMediaClient } from './entermedia-client.js';
 import { allSettledOrThrow, groupBy, runPhase, type PhaseLog } from './phase-runner.js';
+import { watchTail } from './phase-tail.js';
 import { deleteAssetUnit, readBackAssets, type AssetDeletion } from './twelvelabs-activities.js';
 import { TWELVELABS_PAGE_LIMIT, type TwelveLabsClient } from './twelvelabs-client.js';
 import { currentUnit, inUnit } from './unit-context.js';
@@ -40,7 +41,7 @@ export function createItemFlowActivities(deps: {
   parallelism: number;
 }): ItemFlowActivities {
   return {
-    async deleteItems({ items, tally }) {
+    async deleteItems({ items, tally, tail }) {
       if (items.length === 0) return { entries: [], failures: [] };
       const reporter = tally ? tallyReporter(tally) : undefined;
       // A system's client only if an item has a call there. One not configured fails the activity before
@@ -111,6 +112,7 @@ export function createItemFlowActivities(deps: {
           keyOf: (unit) => unit.item,
           parallelism: deps.parallelism,
           prepare,
+          tail: watchTail(items.length, tail),
           run: async (unit, log, ctx) => {
             const { item } = unit;
             // What the unit was expected to add to a batch and has not: told on the way out.

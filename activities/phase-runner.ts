@@ -10,6 +10,7 @@ import { ItemFailure, LedgerEntry, type PhaseAnswer, type Refusal } from '../pla
 import { activityScope, type ActivityScope } from './activity-scope.js';
 import { CallError, toApplicationFailure } from './http-errors.js';
 import { inUnit, WaitBoard, type UnitContext } from './unit-context.js';
+import type { TailWatch } from './phase-tail.js';
 
 const RefusalSchema = z.object({
   item: z.string(),
@@ -63,6 +64,8 @@ export async function runPhase<U>(options: {
   finish?: (log: PhaseLog, answer: PhaseAnswer) => Promise<void>;
   /** Runs once before the units, with those this attempt runs (the ones no earlier attempt finished). */
   prepare?: (todo: readonly U[], log: PhaseLog) => void;
+  /** Counts each unit done (those of earlier attempts too), to tell the chunk when most are. */
+  tail?: TailWatch;
 }): Promise<PhaseAnswer> {
   const scope = activityScope();
   const cursor =
@@ -104,6 +107,7 @@ export async function runPhase<U>(options: {
 
   const todo = options.units.filter((u) => !done.has(options.keyOf(u)));
   options.prepare?.(todo, log);
+  options.tail?.settle(options.units.length - todo.length);
   const errors: unknown[] = [];
   let next = 0;
   async function lane(): Promise<void> {
@@ -116,6 +120,7 @@ export async function runPhase<U>(options: {
           waits,
         });
         done.add(key);
+        options.tail?.settle();
       } catch (error) {
         errors.push(error);
       } finally {
@@ -135,6 +140,7 @@ export async function runPhase<U>(options: {
     if (!scope.signal.aborted) errors.push(error);
   } finally {
     clearInterval(timer);
+    options.tail?.close();
     beat();
   }
   if (scope.signal.aborted) {

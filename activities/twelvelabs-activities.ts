@@ -7,6 +7,7 @@ import type { Activities, DiscoveredAsset, IndexedAssetRef, ItemAsset, PlanRef }
 import { activityScope } from './activity-scope.js';
 import { CallError } from './http-errors.js';
 import { allSettledOrThrow, Background, runPhase, settle, uniqueBy, type PhaseLog } from './phase-runner.js';
+import { watchTail } from './phase-tail.js';
 import { sleep } from './rate-limiter.js';
 import {
   TWELVELABS_PAGE_LIMIT,
@@ -256,7 +257,7 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
   }
 
   return {
-    async discoverAssets({ assetIds, indexedAssets, plan }) {
+    async discoverAssets({ assetIds, indexedAssets, plan, tail }) {
       if (assetIds.length === 0) return [];
       const client = deps.client();
       let inPlan: { has(id: string): boolean } | undefined;
@@ -270,6 +271,7 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
         keyOf: (id) => id,
         parallelism,
         resumable: false,
+        tail: watchTail(unique.length, tail),
         run: async (assetId) => {
           const asset = await discoverOne(client, assetId, indexedAssets);
           if (inPlan) {
@@ -281,23 +283,32 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
       return assetIds.map((id) => found.get(id)!);
     },
 
-    async unlinkEntities({ unlinks }) {
+    async unlinkEntities({ unlinks, tail }) {
       if (unlinks.length === 0) return { entries: [], failures: [] };
       const client = deps.client();
       const background = new Background(activityScope().signal);
       const board = waitingBoard();
       const waited = new Set<string>();
+      // An entity settles once its wait ends, or with its unlink when that needed no wait (refused,
+      // already absent, failed). Entities an earlier attempt unlinked settle with their waits.
+      const settling = watchTail(unlinks.length, tail);
       const waitFor = (log: PhaseLog, entity: EntityRef, targets: ItemAsset[]) => {
         if (waited.has(entity.id)) return;
         waited.add(entity.id);
-        background.start((signal) => waitOne(client, { ...entity, targets }, log, board, signal));
+        background.start(async (signal) => {
+          await waitOne(client, { ...entity, targets }, log, board, signal);
+          settling.settle();
+        });
       };
       try {
         return await runPhase({
           units: unlinks,
           keyOf: (u) => u.entity.id,
           parallelism,
-          run: (unit, log, ctx) => unlinkOne(client, unit, log, ctx, (e, t) => waitFor(log, e, t)),
+          run: async (unit, log, ctx) => {
+            await unlinkOne(client, unit, log, ctx, (e, t) => waitFor(log, e, t));
+            if (!waited.has(unit.entity.id)) settling.settle();
+          },
           finish: async (log, answer) => {
             // A resumed attempt also waits for entities unlinked before the heartbeat it resumed from,
             // and for those an answer lost before this attempt had unlinked.
@@ -311,6 +322,7 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
           },
         });
       } finally {
+        settling.close();
         background.stop();
       }
     },

@@ -42,6 +42,7 @@ import { bulkDeleteChunkWorkflow } from './chunk.workflow.js';
 import {
   approveUpdate,
   chunkTallySignal,
+  chunkWaitingSignal,
   progressQuery,
   stopChunkSignal,
   tallyAckSignal,
@@ -214,8 +215,8 @@ export async function bulkDeleteWorkflow(
     state.pass = 'skip';
     state.stopReason = `no worker picked the run up within ${Math.round(input.startWithinMs / 1000)} s (it waited ${Math.round(queuedMs / 1000)} s): nothing was deleted; start it again`;
   }
-  /** Running chunks and their last tallies. */
-  const running = new Map<number, { id: string; tally: Tally }>();
+  /** Running chunks: their last tally, and whether they wait on their phase's last units (lending their place). */
+  const running = new Map<number, { id: string; tally: Tally; waiting?: boolean }>();
   let status: Progress['status'] = state.pass === 'discover' ? 'discovering' : 'running';
 
   const progress = (): Progress => {
@@ -296,6 +297,10 @@ export async function bulkDeleteWorkflow(
     gated.clear();
     for (const [chunk, seq] of asks) await ack(chunk, seq);
   };
+  setHandler(chunkWaitingSignal, ({ chunk, waiting }) => {
+    const entry = running.get(chunk);
+    if (entry) entry.waiting = waiting;
+  });
   // A chunk tells its failures before its next irreversible phase and waits for this verdict.
   setHandler(chunkTallySignal, async ({ chunk, seq, settled, failed, gated: asks }) => {
     if (asks) {
@@ -410,6 +415,16 @@ export async function bulkDeleteWorkflow(
     const completions: Array<{ chunk: number; id: string; result?: ChunkResult; error?: unknown }> = [];
     let stopSent = false;
     const mustStop = (): boolean => mode !== 'skip' && state.stopReason !== undefined;
+    // Chunks that wait on the last units of their phase lend their place in the window to new ones, up
+    // to twice the window in all. Runs before this change kept the window to chunks started.
+    const lends = patched('waiting-chunks-lend-their-place');
+    const busy = (): number => [...running.values()].filter((r) => !r.waiting).length;
+    const canLend = (limit: number): boolean =>
+      state.nextChunk < chunkCount &&
+      running.size < 2 * limit &&
+      busy() < limit &&
+      !workflowInfo().continueAsNewSuggested &&
+      workflowInfo().historyLength <= (input.maxHistoryEvents ?? HISTORY_LIMIT);
     for (;;) {
       if (mustStop() && !stopSent && running.size > 0) {
         stopSent = true;
@@ -423,7 +438,9 @@ export async function bulkDeleteWorkflow(
       // only) beside it, gated before their first irreversible call. Runs before this change did not.
       const gate = !open && running.size < window && patched('discover-beside-first-chunk');
       const limit = open || gate ? window : 1;
-      if (!mustStop() && !historyFull && state.nextChunk < chunkCount && running.size < limit) {
+      const lend = lends && open;
+      const room = lend ? canLend(limit) : running.size < limit;
+      if (!mustStop() && !historyFull && state.nextChunk < chunkCount && room) {
         const chunk = state.nextChunk++;
         const { id, handle } = await startChunk(chunk, mode, undefined, gate && running.size > 0);
         running.set(chunk, { id, tally: { settled: 0, failed: 0 } });
@@ -438,8 +455,13 @@ export async function bulkDeleteWorkflow(
         return mustStop() ? 'stopped' : 'continue';
       }
       await CancellationScope.nonCancellable(() =>
-        condition(() => completions.length > 0 || (mustStop() && !stopSent)),
+        condition(
+          () =>
+            completions.length > 0 || (mustStop() && !stopSent) || (lend && !mustStop() && canLend(limit)),
+        ),
       );
+      // Woken only because a chunk lent its place: start the next chunk.
+      if (completions.length === 0 && !(mustStop() && !stopSent)) continue;
       while (completions.length > 0) {
         const { chunk, id, result, error } = completions.shift()!;
         if (result) fold(chunk, mode, id, result);

@@ -36,6 +36,8 @@ import {
 import {
   chunkProgressQuery,
   chunkTallySignal,
+  chunkWaitingSignal,
+  phaseTailSignal,
   phaseTallySignal,
   stopChunkSignal,
   tallyAckSignal,
@@ -139,12 +141,23 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
     return { items: finals, ledger: [], summary: summarize(rowsOf(finals, [])) };
   }
 
+  const parent = getExternalWorkflowHandle(input.parentWorkflowId);
+  // While its running phase only waits on its last units, the chunk lends its place in the parent's
+  // window. Chunks that ran before this change kept it to their end.
+  const lender = patched('waiting-chunks-lend-their-place')
+    ? new Lender((waiting) =>
+        parent.signal(chunkWaitingSignal, { chunk: input.chunk, waiting }).catch(() => undefined),
+      )
+    : undefined;
+  if (lender) setHandler(phaseTailSignal, ({ phase: no }) => lender.tail(no));
+
   // Discover. A plain run lists indexed assets only just before the forced delete (its second look); a
   // dry run and an approved run list them now, since the steps and their digest show them.
   const assets = items.flatMap((item) => (item.twelvelabs ? [item.twelvelabs.assetId] : []));
   const withIndexed = input.mode === 'discover' || input.expectedDigest !== undefined;
   let discovered: DiscoveredAsset[] = [];
   if (assets.length > 0) {
+    lender?.started(0);
     try {
       discovered = await calls.discoverAssets.executeWithOptions(
         phaseOptions(`discover ${assets.length} TwelveLabs assets`, assets.length),
@@ -152,6 +165,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
           {
             assetIds: assets,
             indexedAssets: withIndexed,
+            ...(lender ? { tail: { phase: 0 } } : {}),
             ...(input.planRef
               ? { plan: { ref: input.planRef } }
               : input.planAssetIds
@@ -173,6 +187,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   }
   const plan = planChunk(items, discovered, input.options.lastEntityAsset);
   if (input.mode === 'discover') {
+    await lender?.stop();
     return { items: [], ledger: [], summary: summarize([]), steps: plan.steps, digest: plan.digest };
   }
   const book = new ItemBook(plan, now);
@@ -188,12 +203,12 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
     book.stopAll(
       `the references changed after approval (steps digest ${plan.digest.slice(0, 12)}, approved ${input.expectedDigest.slice(0, 12)}): nothing of this chunk was deleted; run the plan again`,
     );
+    await lender?.stop();
     return finish(book, plan);
   }
 
   let seq = 0;
   let lastFailed = book.counts().failed;
-  const parent = getExternalWorkflowHandle(input.parentWorkflowId);
   if (input.gated) {
     // Discovered beside the first chunk: no irreversible call before the parent says go (or stop).
     phase = 'discover';
@@ -207,6 +222,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
     });
     await condition(() => acked >= sent || stopReason !== undefined);
     if (stopReason !== undefined) {
+      await lender?.stop();
       const finals = notStarted(items, `not started: ${stopReason}`, now());
       return { items: finals, ledger: [], summary: summarize(rowsOf(finals, [])), digest: plan.digest };
     }
@@ -267,7 +283,16 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
             : {}),
         }
       : undefined;
-  const walker = new PhaseWalker(book, discovered, input.options, items, running, () => stopReason, tallyFor);
+  const walker = new PhaseWalker(
+    book,
+    discovered,
+    input.options,
+    items,
+    running,
+    () => stopReason,
+    tallyFor,
+    lender,
+  );
 
   for (const step of walker.steps()) {
     await (withinPhase ? tellOnce() : tally());
@@ -281,6 +306,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   phase = 'done';
   walking = false;
   await teller;
+  await lender?.stop();
   await (withinPhase ? tellOnce() : tally());
   return finish(book, plan);
 }
@@ -391,6 +417,8 @@ class PhaseWalker {
     private readonly stopReason: () => string | undefined,
     /** What `deleteItems` tells while it runs, for the phase of this number (undefined: nothing). */
     private readonly tallyFor: (no: number) => TallyRequest | undefined,
+    /** Told when each phase starts; absent in chunks that keep their place to their end. */
+    private readonly lender?: Lender,
   ) {
     for (const d of discovered) for (const e of d.entities) this.entities.set(e.id, e);
   }
@@ -428,6 +456,7 @@ class PhaseWalker {
     let answer: PhaseAnswer;
     const scope = new CancellationScope();
     const no = ++this.started;
+    this.lender?.started(no);
     this.running.scope = scope;
     this.running.steps = steps;
     this.running.byItem = byItem;
@@ -477,10 +506,10 @@ class PhaseWalker {
       entity: group[0]!.entity!,
       targets: group.map(target),
     }));
-    const answer = await this.phase(['unlink-entity'], () =>
+    const answer = await this.phase(['unlink-entity'], (no) =>
       calls.unlinkEntities.executeWithOptions(
         phaseOptions(`unlink assets from ${unlinks.length} entities and wait until ready`, pending.length),
-        [{ unlinks }],
+        [{ unlinks, ...this.tailOf(no) }],
       ),
     );
     for (const group of groupRefusals(answer.refused)) {
@@ -541,11 +570,16 @@ class PhaseWalker {
             `delete ${items.length} items in TwelveLabs, then Uplynk, then EnterMediaDB, each item on its own`,
             items.length,
           ),
-          [{ items, ...(tally ? { tally } : {}) }],
+          [{ items, ...(tally ? { tally } : {}), ...this.tailOf(no) }],
         );
       },
       true,
     );
+  }
+
+  /** Asks the phase's activity to tell when most of its units are done, if the chunk lends its place. */
+  private tailOf(no: number): { tail?: { phase: number } } {
+    return this.lender ? { tail: { phase: no } } : {};
   }
 
   /** Each item's indexed assets still to delete, as discovery saw them (the activity looks again). */
@@ -591,6 +625,49 @@ class PhaseWalker {
         [{ assets }],
       ),
     );
+  }
+}
+
+/**
+ * Tells the parent (`chunkWaitingSignal`) when the chunk starts or stops waiting on the last units of its
+ * running phase: from its activity's `phaseTailSignal` to the start of the next phase. One signal in
+ * flight at a time, in order; a change that reverts before it is sent is not sent.
+ */
+class Lender {
+  private phase: number | undefined;
+  private waiting = false;
+  private told = false;
+  private stopped = false;
+  private readonly telling: Promise<void>;
+
+  constructor(private readonly tell: (waiting: boolean) => Promise<void>) {
+    this.telling = this.loop();
+  }
+
+  /** The phase of this number starts: the chunk is busy until its activity says it is mostly done. */
+  started(no: number): void {
+    this.phase = no;
+    this.waiting = false;
+  }
+
+  /** The activity of the phase of this number has most of its units done. */
+  tail(no: number): void {
+    if (no === this.phase) this.waiting = true;
+  }
+
+  /** Tells nothing more; resolves once the signal in flight, if any, was sent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.telling;
+  }
+
+  private async loop(): Promise<void> {
+    for (;;) {
+      await condition(() => this.stopped || this.waiting !== this.told);
+      if (this.stopped) return;
+      this.told = this.waiting;
+      await this.tell(this.told);
+    }
   }
 }
 

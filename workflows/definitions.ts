@@ -192,6 +192,17 @@ export interface PhaseTally {
   failed: number;
 }
 export const phaseTallySignal = defineSignal<[PhaseTally]>('phaseTally');
+/**
+ * A running phase activity to its chunk: most of its units are done (`MOSTLY_DONE`), the rest wait on
+ * retries, a `Retry-After` or entities settling. `phase` is the number the chunk gave the activity.
+ */
+export const phaseTailSignal = defineSignal<[{ phase: number }]>('phaseTail');
+/**
+ * Chunk to parent: whether the chunk only waits on the last units of its running phase. A waiting chunk
+ * lends its place in the window to a new chunk (twice the window at most in all), and takes it back when
+ * its next phase starts.
+ */
+export const chunkWaitingSignal = defineSignal<[{ chunk: number; waiting: boolean }]>('chunkWaiting');
 /** Asks a chunk to stop at its next phase boundary (after the calls in flight) and report what it did. */
 export const stopChunkSignal = defineSignal<[{ reason: string }]>('stopChunk');
 

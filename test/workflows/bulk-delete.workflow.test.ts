@@ -227,6 +227,57 @@ describe('bulk delete workflow on a real dev server and the sandbox', () => {
     assert.deepEqual(report.rows, []);
   });
 
+  it('a chunk that only waits on its last asset lends its place in the window to the next chunk', async () => {
+    // 30 assets in chunks of 10, window 1. Asset 15 (chunk 1) has 2,000 indexed assets: 40 pages to
+    // list at 100 ms each, while every other asset is listed in ~0.3 s.
+    const slow = 15;
+    await stack.sandbox.reset();
+    await stack.sandbox.seed({
+      twelvelabs: {
+        apiKey: KEYS.tl,
+        assets: Array.from({ length: 30 }, (_, n) => ({ _id: hex(0xa00 + n) })),
+        indexes: [{ _id: hex(0x1d) }],
+        indexedAssets: Array.from({ length: 30 }, (_, n) =>
+          Array.from({ length: n === slow ? 2000 : 1 }, (_, k) => ({
+            _id: hex(0x100000 * (n + 1) + k),
+            index_id: hex(0x1d),
+            asset_id: hex(0xa00 + n),
+          })),
+        ).flat(),
+      },
+    });
+    await stack.sandbox.faults({ twelvelabs: { latencyMs: [100, 100] } });
+    const plan = Plan.parse({
+      name: 'lend-place',
+      items: Array.from({ length: 30 }, (_, n) => ({ id: `i${n}`, twelvelabs: { assetId: hex(0xa00 + n) } })),
+    });
+    try {
+      const { result, steps, workflowId } = await runPlan(stack, { plan }, envFor(stack.sandbox.url), {
+        dryRun: true,
+        chunkSize: 10,
+        window: 1,
+      });
+      assert.equal(result?.status, 'completed');
+      // What it discovered is whole: the slow asset's 2,000 indexed assets are in the steps.
+      const indexed = steps.filter((st) => st.step === 'delete-indexed-asset' && st.item === `i${slow}`);
+      assert.equal(indexed.length, 2000);
+      const times = async (chunk: number) => {
+        const d = await stack.temporal.client.workflow
+          .getHandle(`${workflowId}/discover-0000${chunk}`)
+          .describe();
+        return { start: d.startTime.getTime(), close: d.closeTime!.getTime() };
+      };
+      const [waiting, next] = await Promise.all([times(1), times(2)]);
+      assert.ok(waiting.close - waiting.start >= 3000, `chunk 1 took ${waiting.close - waiting.start} ms`);
+      assert.ok(
+        next.start < waiting.close - 1000,
+        `chunk 2 started ${next.start - waiting.start} ms into chunk 1, which took ${waiting.close - waiting.start} ms`,
+      );
+    } finally {
+      await stack.sandbox.faults({});
+    }
+  });
+
   it('waits for approval, refuses a wrong digest and deletes after the right one', async () => {
     await stack.sandbox.reset();
     const { plan, env } = await stack.sandbox.generate(12, 21);

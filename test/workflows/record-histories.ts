@@ -3,7 +3,8 @@
  * and the sandbox, each workflow's history (parent and chunks) saved under `test/workflows/histories/`.
  * Run it when a workflow change is meant to be incompatible (with a version bump), or when the way
  * payloads are stored changes (v7z: the same workflows as v7, large payloads compressed by
- * config/payload-codec.ts), never to make the replay test pass:
+ * config/payload-codec.ts; v8: chunks waiting on their last units lend their place in the window, with
+ * two runs where they do), never to make the replay test pass:
  * `node --import tsx test/workflows/record-histories.ts TAG` (keep the older files).
  * `... record-histories.ts TAG rate-shares` records the rate shares coordinator only.
  */
@@ -207,6 +208,50 @@ async function main(): Promise<void> {
         await save(client, 'dam-refused', [run.workflowId, ...chunks]);
       },
     );
+
+    // Chunks that wait on one slow asset lend their place in the window (window 1): in a dry run, its
+    // 2,000 indexed assets take 40 pages to list; in the run, as many deletes.
+    const lendingQueue = uniqueTaskQueue('record-lending');
+    await withWorker(stack.temporal, lendingQueue, activitiesFor(env), async () => {
+      const slow = 15;
+      const hex = (n: number) => n.toString(16).padStart(24, '0');
+      await stack.sandbox.reset();
+      await stack.sandbox.seed({
+        twelvelabs: {
+          apiKey: env.TWELVELABS_API_KEY,
+          assets: Array.from({ length: 30 }, (_, n) => ({ _id: hex(0xa00 + n) })),
+          indexes: [{ _id: hex(0x1d) }],
+          indexedAssets: Array.from({ length: 30 }, (_, n) =>
+            Array.from({ length: n === slow ? 2000 : 1 }, (_, k) => ({
+              _id: hex(0x100000 * (n + 1) + k),
+              index_id: hex(0x1d),
+              asset_id: hex(0xa00 + n),
+            })),
+          ).flat(),
+        },
+      });
+      await stack.sandbox.faults({ twelvelabs: { latencyMs: [100, 100] } });
+      const lending = Plan.parse({
+        name: 'lent-place',
+        items: Array.from({ length: 30 }, (_, n) => ({
+          id: `i${n}`,
+          twelvelabs: { assetId: hex(0xa00 + n) },
+        })),
+      });
+      for (const dryRun of [true, false]) {
+        const workflowId = `replay-lent-place${dryRun ? '-dry' : ''}`;
+        const run = await startBulkDelete(
+          client,
+          { plan: lending },
+          { taskQueue: lendingQueue, workflowId, chunkSize: 10, window: 1, dryRun },
+        );
+        await run.result();
+        const kind = dryRun ? 'discover' : 'chunk';
+        const chunks = [0, 1, 2].map((i) => `${workflowId}/${kind}-0000${i}`);
+        await save(client, `lent-place${dryRun ? '-dry' : ''}`, [workflowId, ...chunks]);
+      }
+      await stack.sandbox.faults({});
+    });
   } finally {
     await stack.close();
   }
