@@ -43,6 +43,10 @@ import {
   approveUpdate,
   chunkTallySignal,
   chunkWaitingSignal,
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_WINDOW,
+  MAX_CHUNK_SIZE,
+  MAX_WINDOW,
   progressQuery,
   stopChunkSignal,
   tallyAckSignal,
@@ -181,8 +185,8 @@ export async function bulkDeleteWorkflow(
       'PlanTooLargeError',
     );
   }
-  const chunkSize = Math.max(1, Math.min(input.chunkSize ?? 500, 2000));
-  const window = Math.max(1, Math.min(input.window ?? 4, 50));
+  const chunkSize = Math.max(1, Math.min(input.chunkSize ?? DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE));
+  const window = Math.max(1, Math.min(input.window ?? DEFAULT_WINDOW, MAX_WINDOW));
   const dryRun = input.dryRun ?? false;
   const inlineAssetIds = (inlineItems ?? []).flatMap((i) => (i.twelvelabs ? [i.twelvelabs.assetId] : []));
 

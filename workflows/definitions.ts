@@ -162,6 +162,13 @@ export interface ChunkInput {
   gated?: boolean;
 }
 
+/** Items a chunk (child workflow) holds: 500 unless the run says otherwise, 2,000 at most. */
+export const DEFAULT_CHUNK_SIZE = 500;
+export const MAX_CHUNK_SIZE = 2000;
+/** Chunks busy at once: 4 unless the run says otherwise, 50 at most (waiting ones lend their place). */
+export const DEFAULT_WINDOW = 4;
+export const MAX_WINDOW = 50;
+
 /** The failure tally a chunk sends its parent when its count of failed items changed. */
 export interface ChunkTally {
   chunk: number;

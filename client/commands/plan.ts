@@ -1,5 +1,6 @@
 import { digestOf } from '../../plan/index.js';
 import { webUiUrl } from '../../config/temporal-config.js';
+import { DEFAULT_CHUNK_SIZE, MAX_CHUNK_SIZE } from '../../workflows/definitions.js';
 import { CliError, intFlag, plural, commandSpec, defineCommand } from '../command.js';
 import {
   PLAN_FILE_OPTION_HELP,
@@ -29,7 +30,7 @@ discovers itself: when nothing changed in between, it is the digest shown here.`
   },
   optionHelp: {
     json: 'print JSON on stdout: { workflowId, runId, webUiUrl, digest, steps }',
-    'chunk-size': 'items per child workflow (default 100)',
+    'chunk-size': `items per child workflow (default ${DEFAULT_CHUNK_SIZE}, at most ${MAX_CHUNK_SIZE})`,
     ...PLAN_FILE_OPTION_HELP,
   },
   valueNames: {
@@ -42,7 +43,7 @@ discovers itself: when nothing changed in between, it is the digest shown here.`
 /** `bulk-delete plan PLAN`: a dry run that prints the steps and their digest. */
 export const planCommand = defineCommand('plan', spec, async (args, io) => {
   const file = readPlanFile(args.positionals[0]!, args.values);
-  const chunkSize = intFlag('chunk-size', args.values['chunk-size'], 1, 10_000);
+  const chunkSize = intFlag('chunk-size', args.values['chunk-size'], 1, MAX_CHUNK_SIZE);
   const source = await planSourceOf(file, io.env);
   return withClient(io.env, async ({ client, config }) => {
     // A dry run that no worker picks up would wait for ever: refuse it, and start nothing.

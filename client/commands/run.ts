@@ -1,4 +1,10 @@
 import { webUiUrl } from '../../config/temporal-config.js';
+import {
+  DEFAULT_CHUNK_SIZE,
+  DEFAULT_WINDOW,
+  MAX_CHUNK_SIZE,
+  MAX_WINDOW,
+} from '../../workflows/definitions.js';
 import { durationFlag, intFlag, plural, commandSpec, defineCommand } from '../command.js';
 import {
   PLAN_FILE_OPTION_HELP,
@@ -46,8 +52,8 @@ or configuration; 3 cancelled.`,
     id: 'the workflow ID (default: from the plan name and digest, so a plan starts one run)',
     'start-within': 'a run no worker picks up within this ends without deleting anything (default 10m)',
     json: 'print JSON on stdout: { workflowId, runId, webUiUrl } and, with --wait, the report',
-    'chunk-size': 'items per child workflow (default 100)',
-    window: 'child workflows at once (default 4)',
+    'chunk-size': `items per child workflow (default ${DEFAULT_CHUNK_SIZE}, at most ${MAX_CHUNK_SIZE})`,
+    window: `child workflows busy at once (default ${DEFAULT_WINDOW}, at most ${MAX_WINDOW}); one that waits on its last calls lends its place, up to twice as many`,
     ...PLAN_FILE_OPTION_HELP,
   },
   valueNames: {
@@ -65,8 +71,8 @@ or configuration; 3 cancelled.`,
 export const runCommand = defineCommand('run', spec, async (args, io) => {
   const { values } = args;
   const file = readPlanFile(args.positionals[0]!, values);
-  const chunkSize = intFlag('chunk-size', values['chunk-size'], 1, 10_000);
-  const window = intFlag('window', values.window, 1, 1000);
+  const chunkSize = intFlag('chunk-size', values['chunk-size'], 1, MAX_CHUNK_SIZE);
+  const window = intFlag('window', values.window, 1, MAX_WINDOW);
   const startWithinMs = durationFlag('start-within', values['start-within'] ?? '10m');
   const approvalTimeoutMs = durationFlag('approval-timeout', values['approval-timeout'] ?? '7d');
   const source = await planSourceOf(file, io.env);

@@ -114,6 +114,15 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
       ['run', 'ok.csv', '--max-items', 'lots'],
       [/--max-items must be a whole number from 1 to 10000000, got "lots"/],
     );
+    // Beyond what a run takes: refused, not quietly lowered.
+    await refused(
+      ['run', 'ok.csv', '--chunk-size', '5000'],
+      [/--chunk-size must be a whole number from 1 to 2000, got "5000"/],
+    );
+    await refused(
+      ['run', 'ok.csv', '--window', '64'],
+      [/--window must be a whole number from 1 to 50, got "64"/],
+    );
     await refused(
       ['run', 'ok.csv', '--last-entity-asset', 'ignore'],
       [/--last-entity-asset must be one of force-unlink, delete-entity, skip-item/],
