@@ -52,9 +52,9 @@ export function progressLine(progress: Progress, columns?: number): string {
     parts.push(stateOf(progress));
   }
   if (progress.chunks.total > 1) {
-    parts.push(
-      `chunks ${progress.chunks.done}/${progress.chunks.total}${progress.chunks.running ? ` (${progress.chunks.running} running)` : ''}`,
-    );
+    const { done, total, running, waiting } = progress.chunks;
+    const waits = waiting ? `, ${waiting} waiting on their last calls` : '';
+    parts.push(`chunks ${done}/${total}${running ? ` (${running} running${waits})` : ''}`);
   }
   return fit(parts.join(' · '), columns);
 }

@@ -242,7 +242,12 @@ export async function bulkDeleteWorkflow(
       itemsFailed: state.summary.failed,
       systems: state.systems,
       ...(state.digest ? { digest: state.digest } : {}),
-      chunks: { total: chunkCount, done: state.chunksDone, running: running.size },
+      chunks: {
+        total: chunkCount,
+        done: state.chunksDone,
+        running: running.size,
+        waiting: [...running.values()].filter((r) => r.waiting).length,
+      },
       runningChunks: [...running.values()].map((r) => r.id),
     };
   };

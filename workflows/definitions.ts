@@ -92,7 +92,8 @@ export interface Progress {
   systems: Record<SystemName, PhaseCount>;
   /** Set once discovery is complete: what `approve` must quote. */
   digest?: string;
-  chunks: { total: number; done: number; running: number };
+  /** `waiting`: running chunks that only wait on the last calls of their phase (they lent their place). */
+  chunks: { total: number; done: number; running: number; waiting?: number };
   /** Workflow IDs of the chunks running now: query each with `chunkProgressQuery` for per-item progress. */
   runningChunks: string[];
 }

@@ -93,10 +93,12 @@ describe('what the command line prints', () => {
     renderer.update(progress(0, { status: 'awaiting-approval' }));
     renderer.update(progress(0, { status: 'awaiting-approval' }));
     renderer.update(progress(5, { itemsFailed: 1 }));
+    renderer.update(progress(6, { chunks: { total: 12, done: 3, running: 6, waiting: 2 } }));
     assert.equal(io.drawn, '');
     assert.deepEqual(io.lines, [
       '[------------------------]   0% 0/10 items · awaiting-approval · chunks 1/2 (1 running)',
       '[############------------]  50% 5/10 items · 1 failed · phase delete-assets · chunks 1/2 (1 running)',
+      '[##############----------]  60% 6/10 items · phase delete-assets · chunks 3/12 (6 running, 2 waiting on their last calls)',
     ]);
     assert.equal(
       progressLine(progress(0, { items: 0, chunks: { total: 1, done: 0, running: 1 } })),

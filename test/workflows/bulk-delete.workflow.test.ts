@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { Plan, type LastEntityAsset, type ReportRow } from '../../plan/index.js';
-import { approveUpdate, progressQuery } from '../../workflows/index.js';
+import { approveUpdate, progressQuery, type Progress } from '../../workflows/index.js';
 import {
   KEYS,
   assertOneRowPerItemAndSystem,
@@ -251,12 +251,22 @@ describe('bulk delete workflow on a real dev server and the sandbox', () => {
       name: 'lend-place',
       items: Array.from({ length: 30 }, (_, n) => ({ id: `i${n}`, twelvelabs: { assetId: hex(0xa00 + n) } })),
     });
+    let seen: Progress['chunks'] | undefined;
     try {
       const { result, steps, workflowId } = await runPlan(stack, { plan }, envFor(stack.sandbox.url), {
         dryRun: true,
         chunkSize: 10,
         window: 1,
+        // What `status` shows meanwhile: the chunk that waits, and the one running in its place.
+        during: async (handle) => {
+          for (let i = 0; i < 200 && !seen; i++) {
+            const { chunks } = await handle.query(progressQuery);
+            if (chunks.running === 2 && chunks.waiting === 1) seen = chunks;
+            else await new Promise((r) => setTimeout(r, 50));
+          }
+        },
       });
+      assert.deepEqual(seen, { total: 3, done: 1, running: 2, waiting: 1 });
       assert.equal(result?.status, 'completed');
       // What it discovered is whole: the slow asset's 2,000 indexed assets are in the steps.
       const indexed = steps.filter((st) => st.step === 'delete-indexed-asset' && st.item === `i${slow}`);
