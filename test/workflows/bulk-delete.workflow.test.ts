@@ -11,6 +11,7 @@ import {
   startStack,
   type Stack,
 } from '../helpers/stack.js';
+import { SLOW_ITEM, seedSlowAsset } from '../helpers/slow-asset.js';
 
 /** A 24-hex TwelveLabs ID from a small number, readable in failures. */
 const hex = (n: number): string => n.toString(16).padStart(24, '0');
@@ -228,29 +229,8 @@ describe('bulk delete workflow on a real dev server and the sandbox', () => {
   });
 
   it('a chunk that only waits on its last asset lends its place in the window to the next chunk', async () => {
-    // 30 assets in chunks of 10, window 1. Asset 15 (chunk 1) has 2,000 indexed assets: 40 pages to
-    // list at 100 ms each, while every other asset is listed in ~0.3 s.
-    const slow = 15;
-    await stack.sandbox.reset();
-    await stack.sandbox.seed({
-      twelvelabs: {
-        apiKey: KEYS.tl,
-        assets: Array.from({ length: 30 }, (_, n) => ({ _id: hex(0xa00 + n) })),
-        indexes: [{ _id: hex(0x1d) }],
-        indexedAssets: Array.from({ length: 30 }, (_, n) =>
-          Array.from({ length: n === slow ? 2000 : 1 }, (_, k) => ({
-            _id: hex(0x100000 * (n + 1) + k),
-            index_id: hex(0x1d),
-            asset_id: hex(0xa00 + n),
-          })),
-        ).flat(),
-      },
-    });
-    await stack.sandbox.faults({ twelvelabs: { latencyMs: [100, 100] } });
-    const plan = Plan.parse({
-      name: 'lend-place',
-      items: Array.from({ length: 30 }, (_, n) => ({ id: `i${n}`, twelvelabs: { assetId: hex(0xa00 + n) } })),
-    });
+    // Chunks of 10, window 1: chunk 1 waits ~4 s on the indexed assets of its item i15.
+    const plan = await seedSlowAsset(stack.sandbox, KEYS.tl, 'lend-place');
     let seen: Progress['chunks'] | undefined;
     try {
       const { result, steps, workflowId } = await runPlan(stack, { plan }, envFor(stack.sandbox.url), {
@@ -269,7 +249,7 @@ describe('bulk delete workflow on a real dev server and the sandbox', () => {
       assert.deepEqual(seen, { total: 3, done: 1, running: 2, waiting: 1 });
       assert.equal(result?.status, 'completed');
       // What it discovered is whole: the slow asset's 2,000 indexed assets are in the steps.
-      const indexed = steps.filter((st) => st.step === 'delete-indexed-asset' && st.item === `i${slow}`);
+      const indexed = steps.filter((st) => st.step === 'delete-indexed-asset' && st.item === SLOW_ITEM);
       assert.equal(indexed.length, 2000);
       const times = async (chunk: number) => {
         const d = await stack.temporal.client.workflow

@@ -17,6 +17,7 @@ import { Plan } from '../../plan/index.js';
 import type { Holding } from '../../plan/rate-shares.js';
 import { approveUpdate, progressQuery, rateSharesWorkflow } from '../../workflows/index.js';
 import { requestShares } from '../../worker/rate-shares.js';
+import { seedSlowAsset } from '../helpers/slow-asset.js';
 import { activitiesFor, startStack } from '../helpers/stack.js';
 import { uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
 
@@ -213,31 +214,7 @@ async function main(): Promise<void> {
     // 2,000 indexed assets take 40 pages to list; in the run, as many deletes.
     const lendingQueue = uniqueTaskQueue('record-lending');
     await withWorker(stack.temporal, lendingQueue, activitiesFor(env), async () => {
-      const slow = 15;
-      const hex = (n: number) => n.toString(16).padStart(24, '0');
-      await stack.sandbox.reset();
-      await stack.sandbox.seed({
-        twelvelabs: {
-          apiKey: env.TWELVELABS_API_KEY,
-          assets: Array.from({ length: 30 }, (_, n) => ({ _id: hex(0xa00 + n) })),
-          indexes: [{ _id: hex(0x1d) }],
-          indexedAssets: Array.from({ length: 30 }, (_, n) =>
-            Array.from({ length: n === slow ? 2000 : 1 }, (_, k) => ({
-              _id: hex(0x100000 * (n + 1) + k),
-              index_id: hex(0x1d),
-              asset_id: hex(0xa00 + n),
-            })),
-          ).flat(),
-        },
-      });
-      await stack.sandbox.faults({ twelvelabs: { latencyMs: [100, 100] } });
-      const lending = Plan.parse({
-        name: 'lent-place',
-        items: Array.from({ length: 30 }, (_, n) => ({
-          id: `i${n}`,
-          twelvelabs: { assetId: hex(0xa00 + n) },
-        })),
-      });
+      const lending = await seedSlowAsset(stack.sandbox, env.TWELVELABS_API_KEY, 'lent-place');
       for (const dryRun of [true, false]) {
         const workflowId = `replay-lent-place${dryRun ? '-dry' : ''}`;
         const run = await startBulkDelete(
