@@ -31,7 +31,12 @@ export interface ItemAsset {
 /** One item's remaining calls after its entities: each part absent when the item has no call there. */
 export interface ItemDeletion {
   item: string;
-  twelvelabs?: { assetId: string; known: IndexedAssetRef[] };
+  twelvelabs?: {
+    assetId: string;
+    known: IndexedAssetRef[];
+    /** Entities the asset was unlinked from: before its first call, the item waits until each is ready. */
+    entities?: EntityRef[];
+  };
   libraries: Array<{ libraryId: string; assetId: string }>;
   dam?: { assetId: string };
 }
@@ -57,6 +62,11 @@ export interface Activities {
    */
   unlinkEntities(input: {
     unlinks: Array<{ entity: EntityRef; targets: ItemAsset[] }>;
+    /**
+     * Wait here until each entity changed is ready again (the default). Without it the phase ends with
+     * its unlinks, and `deleteItems` waits for each item's own entities (`ItemDeletion.twelvelabs.entities`).
+     */
+    wait?: boolean;
     /** Tell the chunk (`phaseTailSignal`) once most entities are ready again, that it may lend its place. */
     tail?: PhaseTail;
   }): Promise<PhaseAnswer>;

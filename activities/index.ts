@@ -132,6 +132,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
       twelvelabs,
       uplynk,
       entermedia,
+      ...(systems.entityWaitMs === undefined ? {} : { entityWaitMs: systems.entityWaitMs }),
       parallelism:
         UNITS_PER_SLOT *
         (limiters.twelvelabs.concurrency + limiters.uplynk.concurrency + limiters.entermedia.concurrency),

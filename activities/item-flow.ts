@@ -17,7 +17,14 @@ import { deleteDamUnit } from './entermedia-activities.js';
 import type { EnterMediaClient } from './entermedia-client.js';
 import { allSettledOrThrow, groupBy, runPhase, type PhaseLog } from './phase-runner.js';
 import { watchTail } from './phase-tail.js';
-import { deleteAssetUnit, readBackAssets, type AssetDeletion } from './twelvelabs-activities.js';
+import {
+  deleteAssetUnit,
+  readBackAssets,
+  untilReady,
+  waitingBoard,
+  type AssetDeletion,
+  type EntityRef,
+} from './twelvelabs-activities.js';
 import { TWELVELABS_PAGE_LIMIT, type TwelveLabsClient } from './twelvelabs-client.js';
 import { currentUnit, inUnit } from './unit-context.js';
 import { removeFromLibrary } from './uplynk-activities.js';
@@ -39,7 +46,10 @@ export function createItemFlowActivities(deps: {
   entermedia: () => EnterMediaClient;
   /** Items in flight at once within one activity (the shared limiters bound each system's calls). */
   parallelism: number;
+  /** The longest wait for an entity to be ready again. @default 600000 */
+  entityWaitMs?: number;
 }): ItemFlowActivities {
+  const entityWaitMs = deps.entityWaitMs ?? 600_000;
   return {
     async deleteItems({ items, tally, tail }) {
       if (items.length === 0) return { entries: [], failures: [] };
@@ -56,6 +66,24 @@ export function createItemFlowActivities(deps: {
       // Each batcher (one per library) and each queued call listens for it: not a leak.
       setMaxListeners(0, signal);
 
+      // Each entity an item was unlinked from, polled once for all its items: undefined once ready, or
+      // why it is not. Polled from the first item that reaches it, with no first wait: its unlink was
+      // answered before this activity began.
+      const board = waitingBoard();
+      const ready = new Map<string, Promise<string | undefined>>();
+      const readyOf = (entity: EntityRef, log: PhaseLog): Promise<string | undefined> => {
+        let wait = ready.get(entity.id);
+        if (!wait) {
+          wait = untilReady(twelvelabs!, entity, {
+            firstMs: 0,
+            boundMs: entityWaitMs,
+            signal,
+            processing: () => board.add(entity.id, log),
+          }).finally(() => board.delete(entity.id, log));
+          ready.set(entity.id, wait);
+        }
+        return wait;
+      };
       let readBacks: Batcher<{ item: string; target: string }, boolean> | undefined;
       const libraries = new Map<string, Batcher<ItemAsset, boolean>>();
       const prepare = (todo: readonly ItemDeletion[], log: PhaseLog) => {
@@ -125,7 +153,13 @@ export function createItemFlowActivities(deps: {
             /** Walks the item through its systems: true when it ended done, false when it failed. */
             const walk = async (): Promise<boolean> => {
               if (unit.twelvelabs) {
-                const { assetId, known } = unit.twelvelabs;
+                const { assetId, known, entities = [] } = unit.twelvelabs;
+                // The mission's order: every entity it was unlinked from is ready again before its deletes.
+                const late = (await allSettledOrThrow(entities.map((e) => readyOf(e, log)))).find(Boolean);
+                if (late !== undefined) {
+                  log.failure({ item, system: 'twelvelabs', step: 'wait-entities', detail: late });
+                  return false;
+                }
                 // An earlier attempt's answer stands; an asset it deleted is read back again.
                 const before = answered('delete-asset', assetId);
                 const deletion: AssetDeletion = before

@@ -17,10 +17,10 @@ import {
 } from './twelvelabs-client.js';
 import type { UnitContext } from './unit-context.js';
 
-type EntityRef = { id: string; collectionId: string };
+export type EntityRef = { id: string; collectionId: string };
 
 /** The entities a phase waits for now, told to its heartbeat (`status` and the Web UI show it). */
-function waitingBoard() {
+export function waitingBoard() {
   const ids = new Set<string>();
   const show = (log: PhaseLog) => {
     if (ids.size === 0) return log.waiting(undefined);
@@ -42,6 +42,46 @@ function waitingBoard() {
       if (ids.delete(id)) show(log);
     },
   };
+}
+
+export type WaitingBoard = ReturnType<typeof waitingBoard>;
+
+/**
+ * Polls one entity until it is ready again (or gone): first after `firstMs`, then less and less often.
+ * Answers undefined once ready, or why it gave up: still processing `boundMs` after the first poll's
+ * wait began. A poll that fails for good throws.
+ */
+export async function untilReady(
+  client: TwelveLabsClient,
+  entity: EntityRef,
+  o: {
+    firstMs: number;
+    boundMs: number;
+    signal: AbortSignal;
+    /** Each time a poll finds it still processing. */
+    processing?: () => void;
+    /** Once ready: whether at the first poll, and after how long. */
+    saw?: (atFirstLook: boolean, ms: number) => void;
+  },
+): Promise<string | undefined> {
+  const started = Date.now();
+  for (let round = 0; ; round++) {
+    await sleep(round === 0 ? o.firstMs : Math.min(2000, 150 * 1.5 ** round), o.signal);
+    try {
+      const now = await client.getEntity(entity.collectionId, entity.id);
+      if (now.status !== 'processing') {
+        o.saw?.(round === 0, Date.now() - started);
+        return undefined;
+      }
+    } catch (error) {
+      if (error instanceof CallError && error.failure.disposition === 'absent') return undefined;
+      throw error;
+    }
+    o.processing?.();
+    if (Date.now() - started > o.boundMs) {
+      return `TwelveLabs entity ${entity.id} still processing after ${Math.round(o.boundMs / 1000)} s`;
+    }
+  }
 }
 
 type TwelveLabsActivities = Pick<
@@ -221,38 +261,19 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
     client: TwelveLabsClient,
     entity: EntityRef & { targets: ItemAsset[] },
     log: PhaseLog,
-    board: ReturnType<typeof waitingBoard>,
+    board: WaitingBoard,
     signal: AbortSignal,
   ): Promise<void> {
-    const started = Date.now();
-    try {
-      for (let round = 0; ; round++) {
-        await sleep(round === 0 ? firstLook.ms : Math.min(2000, 150 * 1.5 ** round), signal);
-        try {
-          const now = await client.getEntity(entity.collectionId, entity.id);
-          if (now.status !== 'processing') {
-            firstLook.saw(round === 0, Date.now() - started);
-            return;
-          }
-        } catch (error) {
-          if (error instanceof CallError && error.failure.disposition === 'absent') return;
-          throw error;
-        }
-        board.add(entity.id, log);
-        if (Date.now() - started > entityWaitMs) {
-          for (const t of entity.targets) {
-            log.failure({
-              item: t.item,
-              system: 'twelvelabs',
-              step: 'wait-entities',
-              detail: `TwelveLabs entity ${entity.id} still processing after ${Math.round(entityWaitMs / 1000)} s`,
-            });
-          }
-          return;
-        }
-      }
-    } finally {
-      board.delete(entity.id, log);
+    const late = await untilReady(client, entity, {
+      firstMs: firstLook.ms,
+      boundMs: entityWaitMs,
+      signal,
+      processing: () => board.add(entity.id, log),
+      saw: (atFirstLook, ms) => firstLook.saw(atFirstLook, ms),
+    }).finally(() => board.delete(entity.id, log));
+    if (late === undefined) return;
+    for (const t of entity.targets) {
+      log.failure({ item: t.item, system: 'twelvelabs', step: 'wait-entities', detail: late });
     }
   }
 
@@ -283,7 +304,7 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
       return assetIds.map((id) => found.get(id)!);
     },
 
-    async unlinkEntities({ unlinks, tail }) {
+    async unlinkEntities({ unlinks, tail, wait = true }) {
       if (unlinks.length === 0) return { entries: [], failures: [] };
       const client = deps.client();
       const background = new Background(activityScope().signal);
@@ -293,7 +314,8 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
       // already absent, failed). Entities an earlier attempt unlinked settle with their waits.
       const settling = watchTail(unlinks.length, tail);
       const waitFor = (log: PhaseLog, entity: EntityRef, targets: ItemAsset[]) => {
-        if (waited.has(entity.id)) return;
+        // Without a wait here, each item waits for its own entities before its first delete.
+        if (!wait || waited.has(entity.id)) return;
         waited.add(entity.id);
         background.start(async (signal) => {
           await waitOne(client, { ...entity, targets }, log, board, signal);

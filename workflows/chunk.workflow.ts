@@ -11,7 +11,7 @@ import {
   setHandler,
   TimeoutFailure,
 } from '@temporalio/workflow';
-import type { Activities, ItemAsset, ItemDeletion } from '../activities/contract.js';
+import type { Activities, EntityRef, ItemAsset, ItemDeletion } from '../activities/contract.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../activities/error-types.js';
 import {
   CallStep as CallSteps,
@@ -407,6 +407,10 @@ class PhaseWalker {
   private readonly entities = new Map<string, DiscoveredEntity>();
   /** Phases started so far. */
   private started = 0;
+  /** True once the unlinks leave each entity's wait to the items that were unlinked from it. */
+  private itemsWait = false;
+  /** Each entity this chunk asked to unlink from. */
+  private readonly unlinked = new Map<string, EntityRef>();
 
   constructor(
     private readonly book: ItemBook,
@@ -506,10 +510,19 @@ class PhaseWalker {
       entity: group[0]!.entity!,
       targets: group.map(target),
     }));
+    // Each item waits for its own entities in `deleteItems`, so that no item waits for the slowest entity
+    // of its chunk. Chunks that unlinked before this change waited for every entity here.
+    this.itemsWait ||= patched('items-wait-for-their-own-entities');
+    const wait = this.itemsWait ? { wait: false } : {};
+    for (const { entity } of unlinks)
+      this.unlinked.set(entity.id, { id: entity.id, collectionId: entity.collectionId });
     const answer = await this.phase(['unlink-entity'], (no) =>
       calls.unlinkEntities.executeWithOptions(
-        phaseOptions(`unlink assets from ${unlinks.length} entities and wait until ready`, pending.length),
-        [{ unlinks, ...this.tailOf(no) }],
+        phaseOptions(
+          `unlink assets from ${unlinks.length} entities${this.itemsWait ? '' : ' and wait until ready'}`,
+          pending.length,
+        ),
+        [{ unlinks, ...wait, ...this.tailOf(no) }],
       ),
     );
     for (const group of groupRefusals(answer.refused)) {
@@ -553,8 +566,14 @@ class PhaseWalker {
       return deletion;
     };
     const known = this.knownIndexedAssets();
+    const entities = this.unlinkedFrom();
     for (const c of this.book.pending('delete-asset')) {
-      of(c.item).twelvelabs = { assetId: c.assetId!, known: known(c.item) };
+      const waits = entities.get(c.item);
+      of(c.item).twelvelabs = {
+        assetId: c.assetId!,
+        known: known(c.item),
+        ...(waits ? { entities: waits } : {}),
+      };
     }
     for (const c of this.book.pending('remove-from-library')) {
       of(c.item).libraries.push({ libraryId: c.libraryId!, assetId: c.assetId! });
@@ -580,6 +599,21 @@ class PhaseWalker {
   /** Asks the phase's activity to tell when most of its units are done, if the chunk lends its place. */
   private tailOf(no: number): { tail?: { phase: number } } {
     return this.lender ? { tail: { phase: no } } : {};
+  }
+
+  /** Each item's entities it was unlinked from, when their waits were left to the items. */
+  private unlinkedFrom(): Map<string, EntityRef[]> {
+    const out = new Map<string, EntityRef[]>();
+    if (!this.itemsWait) return out;
+    for (const e of this.book.ledger) {
+      if (e.step !== 'unlink-entity' || e.answer !== 'unlinked') continue;
+      const entity = this.unlinked.get(e.target.split('/')[0]!);
+      if (!entity) continue;
+      const list = out.get(e.item) ?? [];
+      if (!list.includes(entity)) list.push(entity);
+      out.set(e.item, list);
+    }
+    return out;
   }
 
   /** Each item's indexed assets still to delete, as discovery saw them (the activity looks again). */

@@ -149,4 +149,77 @@ describe('deleteItems: each item through TwelveLabs, Uplynk and the DAM, on its 
       'keep',
     ]);
   });
+  describe('entities left to the items (unlinkEntities with wait: false)', () => {
+    const COLL = hexId('2c', 1);
+    const SLOW = hexId('e1', 1); // still processing: changed at seeding
+    const READY = hexId('e2', 2);
+    const other = hexId('f', 9); // keeps each entity from being emptied
+    /** The catalogue with two entities, SLOW processing for `readyAfterMs` from seeding. */
+    const withEntities = (readyAfterMs: number) =>
+      seedWith({
+        ...seed,
+        entityReadyAfterMs: readyAfterMs,
+        twelvelabs: {
+          ...seed.twelvelabs,
+          assets: [...seed.twelvelabs!.assets!, { _id: other }],
+          entityCollections: [{ _id: COLL }],
+          entities: [
+            { _id: SLOW, entity_collection_id: COLL, asset_ids: [other], status: 'processing' },
+            { _id: READY, entity_collection_id: COLL, asset_ids: [other] },
+          ],
+        },
+      });
+    /** Item 0 waits for SLOW, item 1 for READY, the others for nothing. */
+    const waiting = () => {
+      const items = Array.from({ length: ITEMS }, (_, i) => deletionOf(i));
+      items[0]!.twelvelabs!.entities = [{ id: SLOW, collectionId: COLL }];
+      items[1]!.twelvelabs!.entities = [{ id: READY, collectionId: COLL }];
+      return items;
+    };
+
+    it('each item waits for its own entities before its first delete, and no other item waits with it', async () => {
+      await sandbox.seed(withEntities(1200));
+      const seeded = Date.now();
+      const run = await inActivity(() =>
+        activitiesFor(sandboxEnv(sandbox)).deleteItems({ items: waiting() }),
+      );
+      assert.equal(run.error, undefined, String(run.error));
+      assert.deepEqual(run.result!.failures, []);
+      const deleted = (i: number) =>
+        Date.parse(entriesOf(run.result!.entries, i).find((e) => e.step === 'delete-asset')!.at);
+      // Item 0's asset went only once its entity was ready again; every other item went before it.
+      assert.ok(deleted(0) - seeded >= 1200, `item 0 deleted ${deleted(0) - seeded} ms after seeding`);
+      for (let i = 1; i < ITEMS; i++)
+        assert.ok(deleted(i) < deleted(0), `item ${i} waited for item 0's entity`);
+      const state = await sandbox.state();
+      assert.deepEqual(
+        state.twelvelabs.assets.map((a) => a._id),
+        [other],
+      );
+    });
+
+    it('an entity still processing past BULK_DELETE_ENTITY_WAIT_MS fails its item before any call, in any system', async () => {
+      await sandbox.seed(withEntities(60_000));
+      const patient = activitiesFor(sandboxEnv(sandbox, { BULK_DELETE_ENTITY_WAIT_MS: '1000' }));
+      const run = await inActivity(() => patient.deleteItems({ items: waiting() }));
+      assert.equal(run.error, undefined, String(run.error));
+      assert.deepEqual(
+        run.result!.failures.map((f) => [f.item, f.system, f.step]),
+        [[item(0), 'twelvelabs', 'wait-entities']],
+      );
+      assert.match(run.result!.failures[0]!.detail, new RegExp(`${SLOW} still processing after 1 s`));
+      assert.deepEqual(entriesOf(run.result!.entries, 0), []);
+      // Item 0 is whole in every system; every other item is gone.
+      const state = await sandbox.state();
+      assert.deepEqual(
+        state.twelvelabs.assets.map((a) => a._id),
+        [asset(0), other],
+      );
+      assert.deepEqual(
+        state.uplynk.libraries.map((l) => l.asset_ids),
+        [['u-0', 'keep'], ['keep']],
+      );
+      assert.deepEqual(state.entermedia.assets.map((a) => a.id).sort(), ['dam-0', 'keep']);
+    });
+  });
 });

@@ -282,6 +282,19 @@ describe('TwelveLabs activities against the sandbox', () => {
       assert.ok(countRequests(await sandbox.stats(), { route: ENTITY_ROUTE }) >= 4, 'polled both entities');
     });
 
+    it('with wait: false, answers once the unlinks are answered, leaving the entities processing', async () => {
+      await sandbox.seed({ ...seed, entityReadyAfterMs: 60_000 });
+      const run = await inActivity(() =>
+        activities.unlinkEntities({ unlinks: [{ entity: entity(E1), targets: [target(B)] }], wait: false }),
+      );
+      assert.equal(run.error, undefined);
+      assert.deepEqual(answers(run.result), [['unlink-entity', `${E1}/${B}`, 'unlinked']]);
+      assert.deepEqual(run.result?.failures, []);
+      // Not polled: the items unlinked from it wait for it in deleteItems.
+      assert.equal((await entityNow(E1))?.status, 'processing');
+      assert.equal(countRequests(await sandbox.stats(), { route: ENTITY_ROUTE }), 0);
+    });
+
     it('an entity still processing after BULK_DELETE_ENTITY_WAIT_MS is a wait-entities failure of its items, and the phase says what it waits for', async () => {
       await sandbox.seed({ ...seed, entityReadyAfterMs: 60_000 });
       const patient = activitiesFor(sandboxEnv(sandbox, { BULK_DELETE_ENTITY_WAIT_MS: '1000' }));

@@ -162,6 +162,25 @@ describe('bulk delete workflow on a real dev server and the sandbox', () => {
     );
   });
 
+  it('deletes an asset only once the entity it was unlinked from is ready again', async () => {
+    await stack.sandbox.seed({ ...entityCatalogue(), entityReadyAfterMs: 1000 });
+    const plan = entityPlan('force-unlink', 'entity-ready');
+    const { report } = await runPlan(stack, { plan }, envFor(stack.sandbox.url));
+    assert.equal(report.summary.failed, 0);
+    const at = (step: string) =>
+      Date.parse(report.mutations.find((e) => e.item === 'a2' && e.step === step)!.at);
+    // E2 is processing for 1 s after the unlink that changed it; the asset's forced delete waits for it.
+    const waited = at('delete-asset') - at('unlink-entity');
+    assert.ok(waited >= 950, `a2 deleted ${waited} ms after its unlink`);
+    assert.ok(at('delete-indexed-asset') - at('unlink-entity') >= 950, 'its indexed asset waited too');
+    const state = await stack.sandbox.state();
+    assert.deepEqual(state.twelvelabs.entities.find((e) => e._id === hex(0xe2))?.asset_ids, [hex(0xff)]);
+    assert.deepEqual(
+      state.twelvelabs.assets.map((a) => a._id),
+      [hex(0xff)],
+    );
+  });
+
   it('with lastEntityAsset delete-entity, deletes the entity that would be left empty', async () => {
     await stack.sandbox.seed(entityCatalogue());
     const { report } = await runPlan(
