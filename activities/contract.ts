@@ -34,8 +34,11 @@ export interface ItemDeletion {
   twelvelabs?: {
     assetId: string;
     known: IndexedAssetRef[];
-    /** Entities the asset was unlinked from: before its first call, the item waits until each is ready. */
-    entities?: EntityRef[];
+    /**
+     * Entities the asset was unlinked from, and when (the unlink's answer): before its first call, the
+     * item waits until each is ready again.
+     */
+    entities?: Array<EntityRef & { unlinkedAt?: string }>;
   };
   libraries: Array<{ libraryId: string; assetId: string }>;
   dam?: { assetId: string };

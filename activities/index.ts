@@ -15,7 +15,7 @@ import { DEFAULT_CALL_RETRY } from './http-client.js';
 import { createPlanSource } from './plan-source.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { missingVariables, secretsOf, type SystemsSettings } from './system-settings.js';
-import { createTwelveLabsActivities } from './twelvelabs-activities.js';
+import { createTwelveLabsActivities, FirstLook } from './twelvelabs-activities.js';
 import { createTwelveLabsClient, type TwelveLabsClient } from './twelvelabs-client.js';
 import { createUplynkActivities } from './uplynk-activities.js';
 import { createUplynkClient, type UplynkClient } from './uplynk-client.js';
@@ -116,8 +116,11 @@ export function createActivities(deps: ActivitiesDeps): Activities {
   );
   const planSource = deps.planSource ?? createPlanSource(deps.storeEnv ? { env: deps.storeEnv } : {});
 
+  // When entities settle after an unlink: learnt by either activity that waits for them.
+  const firstLook = new FirstLook();
   return {
     ...createTwelveLabsActivities({
+      firstLook,
       client: twelvelabs,
       parallelism: UNITS_PER_SLOT * limiters.twelvelabs.concurrency,
       ...(systems.entityWaitMs === undefined ? {} : { entityWaitMs: systems.entityWaitMs }),
@@ -132,6 +135,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
       twelvelabs,
       uplynk,
       entermedia,
+      firstLook,
       ...(systems.entityWaitMs === undefined ? {} : { entityWaitMs: systems.entityWaitMs }),
       parallelism:
         UNITS_PER_SLOT *

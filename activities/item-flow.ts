@@ -22,6 +22,7 @@ import {
   readBackAssets,
   untilReady,
   waitingBoard,
+  FirstLook,
   type AssetDeletion,
   type EntityRef,
 } from './twelvelabs-activities.js';
@@ -48,7 +49,10 @@ export function createItemFlowActivities(deps: {
   parallelism: number;
   /** The longest wait for an entity to be ready again. @default 600000 */
   entityWaitMs?: number;
+  /** When entities settle after an unlink, as this worker saw lately (shared with `unlinkEntities`). */
+  firstLook?: FirstLook;
 }): ItemFlowActivities {
+  const firstLook = deps.firstLook ?? new FirstLook();
   const entityWaitMs = deps.entityWaitMs ?? 600_000;
   return {
     async deleteItems({ items, tally, tail }) {
@@ -67,19 +71,32 @@ export function createItemFlowActivities(deps: {
       setMaxListeners(0, signal);
 
       // Each entity an item was unlinked from, polled once for all its items: undefined once ready, or
-      // why it is not. Polled from the first item that reaches it, with no first wait: its unlink was
-      // answered before this activity began.
+      // why it is not. Every entity is polled from the start, beside the items, first about when entities
+      // settled after their unlink lately (`FirstLook`), so that an item finds it ready rather than
+      // waiting for its polls; the polls go ahead of the items' calls in the system's queue.
       const board = waitingBoard();
       const ready = new Map<string, Promise<string | undefined>>();
-      const readyOf = (entity: EntityRef, log: PhaseLog): Promise<string | undefined> => {
+      const readyOf = (
+        entity: EntityRef & { unlinkedAt?: string },
+        log: PhaseLog,
+      ): Promise<string | undefined> => {
         let wait = ready.get(entity.id);
         if (!wait) {
-          wait = untilReady(twelvelabs!, entity, {
-            firstMs: 0,
-            boundMs: entityWaitMs,
-            signal,
-            processing: () => board.add(entity.id, log),
-          }).finally(() => board.delete(entity.id, log));
+          wait = inUnit(
+            false,
+            () =>
+              untilReady(twelvelabs!, entity, {
+                ...(entity.unlinkedAt ? { since: Date.parse(entity.unlinkedAt) } : {}),
+                firstMs: firstLook.ms,
+                boundMs: entityWaitMs,
+                saw: (atFirstLook, ms) => firstLook.saw(atFirstLook, ms),
+                signal,
+                processing: () => board.add(entity.id, log),
+              }),
+            { rank: -1 },
+          ).finally(() => board.delete(entity.id, log));
+          // Awaited by its items; one that fails for good fails them (and the attempt) there.
+          wait.catch(() => undefined);
           ready.set(entity.id, wait);
         }
         return wait;
@@ -101,6 +118,7 @@ export function createItemFlowActivities(deps: {
           },
         });
         for (const unit of todo) {
+          for (const entity of unit.twelvelabs?.entities ?? []) void readyOf(entity, log);
           if (unit.twelvelabs) readBacks.expect();
           for (const { libraryId } of unit.libraries) {
             let batcher = libraries.get(libraryId);

@@ -47,14 +47,16 @@ export function waitingBoard() {
 export type WaitingBoard = ReturnType<typeof waitingBoard>;
 
 /**
- * Polls one entity until it is ready again (or gone): first after `firstMs`, then less and less often.
- * Answers undefined once ready, or why it gave up: still processing `boundMs` after the first poll's
- * wait began. A poll that fails for good throws.
+ * Polls one entity until it is ready again (or gone): first `firstMs` after `since`, then less and less
+ * often. Answers undefined once ready, or why it gave up: still processing `boundMs` after `since`. A
+ * poll that fails for good throws.
  */
 export async function untilReady(
   client: TwelveLabsClient,
   entity: EntityRef,
   o: {
+    /** When the wait began (the unlink's answer); the first poll and the bound count from it. */
+    since?: number;
     firstMs: number;
     boundMs: number;
     signal: AbortSignal;
@@ -64,9 +66,10 @@ export async function untilReady(
     saw?: (atFirstLook: boolean, ms: number) => void;
   },
 ): Promise<string | undefined> {
-  const started = Date.now();
+  const started = Math.min(o.since ?? Date.now(), Date.now());
   for (let round = 0; ; round++) {
-    await sleep(round === 0 ? o.firstMs : Math.min(2000, 150 * 1.5 ** round), o.signal);
+    const first = Math.max(0, started + o.firstMs - Date.now());
+    await sleep(round === 0 ? first : Math.min(2000, 150 * 1.5 ** round), o.signal);
     try {
       const now = await client.getEntity(entity.collectionId, entity.id);
       if (now.status !== 'processing') {
@@ -117,12 +120,14 @@ export interface TwelveLabsActivityOptions {
   entityWaitMs?: number;
   /** The TwelveLabs assets of a plan that travels by reference. */
   planAssetIds?: (ref: PlanRef) => Promise<{ has(id: string): boolean }>;
+  /** When entities settle after an unlink, as this worker saw lately (shared with `deleteItems`). */
+  firstLook?: FirstLook;
 }
 
 export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): TwelveLabsActivities {
   const { parallelism } = deps;
   const entityWaitMs = deps.entityWaitMs ?? 600_000;
-  const firstLook = new FirstLook();
+  const firstLook = deps.firstLook ?? new FirstLook();
 
   async function discoverOne(
     client: TwelveLabsClient,

@@ -601,16 +601,16 @@ class PhaseWalker {
     return this.lender ? { tail: { phase: no } } : {};
   }
 
-  /** Each item's entities it was unlinked from, when their waits were left to the items. */
-  private unlinkedFrom(): Map<string, EntityRef[]> {
-    const out = new Map<string, EntityRef[]>();
+  /** Each item's entities it was unlinked from (and when), when their waits were left to the items. */
+  private unlinkedFrom(): Map<string, Array<EntityRef & { unlinkedAt: string }>> {
+    const out = new Map<string, Array<EntityRef & { unlinkedAt: string }>>();
     if (!this.itemsWait) return out;
     for (const e of this.book.ledger) {
       if (e.step !== 'unlink-entity' || e.answer !== 'unlinked') continue;
       const entity = this.unlinked.get(e.target.split('/')[0]!);
       if (!entity) continue;
       const list = out.get(e.item) ?? [];
-      if (!list.includes(entity)) list.push(entity);
+      if (!list.some((x) => x.id === entity.id)) list.push({ ...entity, unlinkedAt: e.at });
       out.set(e.item, list);
     }
     return out;
