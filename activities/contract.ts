@@ -86,7 +86,8 @@ export interface Activities {
    */
   deleteAssets(input: { assets: Array<ItemAsset & { known: IndexedAssetRef[] }> }): Promise<PhaseAnswer>;
   /**
-   * Walks each item through its systems in the mission's order, each item on its own: TwelveLabs (as
+   * Walks each item through its systems in the mission's order, each item on its own: the entities its
+   * asset was unlinked from ready again (each polled once for all its items), TwelveLabs (as
    * `deleteAssets`, read back in batches), then its Uplynk libraries (grouped per library across the items
    * ready at about the same time), then the DAM (as `deleteDamAssets`). An item goes on to its next system
    * as soon as its own calls there are answered; an item with a failed call is not called again anywhere.

@@ -1,6 +1,7 @@
 /**
- * The items' deletion after their entities, one item at a time through its systems: TwelveLabs (indexed
- * assets, then the asset, read back), then its Uplynk libraries, then the DAM. An item goes on to its next
+ * The items' deletion after their unlinks, one item at a time through its systems: once the entities its
+ * asset was unlinked from are ready again, TwelveLabs (indexed assets, then the asset, read back), then its
+ * Uplynk libraries, then the DAM. An item goes on to its next
  * system as soon as its own calls there are answered, so that a retry or a `Retry-After` holds back that
  * item only, not every item of the chunk behind a phase's slowest call. Calls that take many IDs still
  * take many: read-backs up to a page of assets, library removals per library for the items that reach it
