@@ -23,6 +23,7 @@ import {
   readBackAssets,
   untilReady,
   waitingBoard,
+  DEFAULT_ENTITY_WAIT_MS,
   FirstLook,
   type AssetDeletion,
   type EntityRef,
@@ -48,13 +49,13 @@ export function createItemFlowActivities(deps: {
   entermedia: () => EnterMediaClient;
   /** Items in flight at once within one activity (the shared limiters bound each system's calls). */
   parallelism: number;
-  /** The longest wait for an entity to be ready again. @default 600000 */
+  /** The longest wait for an entity to be ready again. @default DEFAULT_ENTITY_WAIT_MS */
   entityWaitMs?: number;
   /** When entities settle after an unlink, as this worker saw lately (shared with `unlinkEntities`). */
   firstLook?: FirstLook;
 }): ItemFlowActivities {
   const firstLook = deps.firstLook ?? new FirstLook();
-  const entityWaitMs = deps.entityWaitMs ?? 600_000;
+  const entityWaitMs = deps.entityWaitMs ?? DEFAULT_ENTITY_WAIT_MS;
   return {
     async deleteItems({ items, tally, tail }) {
       if (items.length === 0) return { entries: [], failures: [] };
@@ -83,19 +84,20 @@ export function createItemFlowActivities(deps: {
       ): Promise<string | undefined> => {
         let wait = ready.get(entity.id);
         if (!wait) {
+          const since = entity.unlinkedAt ? { since: Date.parse(entity.unlinkedAt) } : {};
           wait = inUnit(
             false,
             () =>
               untilReady(twelvelabs!, entity, {
-                ...(entity.unlinkedAt ? { since: Date.parse(entity.unlinkedAt) } : {}),
-                firstMs: firstLook.ms,
+                ...since,
+                firstLook,
                 boundMs: entityWaitMs,
-                saw: (atFirstLook, ms) => firstLook.saw(atFirstLook, ms),
+                board,
+                log,
                 signal,
-                processing: () => board.add(entity.id, log),
               }),
             { rank: -1 },
-          ).finally(() => board.delete(entity.id, log));
+          );
           // Awaited by its items; one that fails for good fails them (and the attempt) there.
           wait.catch(() => undefined);
           ready.set(entity.id, wait);

@@ -46,44 +46,51 @@ export function waitingBoard() {
 
 export type WaitingBoard = ReturnType<typeof waitingBoard>;
 
+/** The longest wait for an entity to be ready again after an unlink, unless configured. */
+export const DEFAULT_ENTITY_WAIT_MS = 600_000;
+
 /**
- * Polls one entity until it is ready again (or gone): first `firstMs` after `since`, then less and less
- * often. Answers undefined once ready, or why it gave up: still processing `boundMs` after `since`. A
- * poll that fails for good throws.
+ * Polls one entity until it is ready again (or gone): first about when this worker saw entities settle
+ * after an unlink lately (`firstLook`, which it teaches in turn), counted from `since` (the unlink's
+ * answer; now by default), then less and less often. While it finds the entity processing, `board` shows
+ * it in the phase's heartbeat. Answers undefined once ready, or why it gave up: still processing
+ * `boundMs` after `since`. A poll that fails for good throws.
  */
 export async function untilReady(
   client: TwelveLabsClient,
   entity: EntityRef,
   o: {
-    /** When the wait began (the unlink's answer); the first poll and the bound count from it. */
     since?: number;
-    firstMs: number;
+    firstLook: FirstLook;
     boundMs: number;
+    board: WaitingBoard;
+    log: PhaseLog;
     signal: AbortSignal;
-    /** Each time a poll finds it still processing. */
-    processing?: () => void;
-    /** Once ready: whether at the first poll, and after how long. */
-    saw?: (atFirstLook: boolean, ms: number) => void;
   },
 ): Promise<string | undefined> {
-  const started = Math.min(o.since ?? Date.now(), Date.now());
-  for (let round = 0; ; round++) {
-    const first = Math.max(0, started + o.firstMs - Date.now());
-    await sleep(round === 0 ? first : Math.min(2000, 150 * 1.5 ** round), o.signal);
-    try {
-      const now = await client.getEntity(entity.collectionId, entity.id);
-      if (now.status !== 'processing') {
-        o.saw?.(round === 0, Date.now() - started);
-        return undefined;
+  const now = Date.now();
+  const started = Math.min(o.since ?? now, now);
+  try {
+    for (let round = 0; ; round++) {
+      const first = Math.max(0, started + o.firstLook.ms - Date.now());
+      await sleep(round === 0 ? first : Math.min(2000, 150 * 1.5 ** round), o.signal);
+      try {
+        const seen = await client.getEntity(entity.collectionId, entity.id);
+        if (seen.status !== 'processing') {
+          o.firstLook.saw(round === 0, Date.now() - started);
+          return undefined;
+        }
+      } catch (error) {
+        if (error instanceof CallError && error.failure.disposition === 'absent') return undefined;
+        throw error;
       }
-    } catch (error) {
-      if (error instanceof CallError && error.failure.disposition === 'absent') return undefined;
-      throw error;
+      o.board.add(entity.id, o.log);
+      if (Date.now() - started > o.boundMs) {
+        return `TwelveLabs entity ${entity.id} still processing after ${Math.round(o.boundMs / 1000)} s`;
+      }
     }
-    o.processing?.();
-    if (Date.now() - started > o.boundMs) {
-      return `TwelveLabs entity ${entity.id} still processing after ${Math.round(o.boundMs / 1000)} s`;
-    }
+  } finally {
+    o.board.delete(entity.id, o.log);
   }
 }
 
@@ -116,7 +123,7 @@ export interface TwelveLabsActivityOptions {
   client: () => TwelveLabsClient;
   /** Units in flight at once within one activity (the shared limiter bounds the worker as a whole). */
   parallelism: number;
-  /** The longest wait for an entity to be ready again after an unlink. @default 600000 */
+  /** The longest wait for an entity to be ready again after an unlink. @default DEFAULT_ENTITY_WAIT_MS */
   entityWaitMs?: number;
   /** The TwelveLabs assets of a plan that travels by reference. */
   planAssetIds?: (ref: PlanRef) => Promise<{ has(id: string): boolean }>;
@@ -126,7 +133,7 @@ export interface TwelveLabsActivityOptions {
 
 export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): TwelveLabsActivities {
   const { parallelism } = deps;
-  const entityWaitMs = deps.entityWaitMs ?? 600_000;
+  const entityWaitMs = deps.entityWaitMs ?? DEFAULT_ENTITY_WAIT_MS;
   const firstLook = deps.firstLook ?? new FirstLook();
 
   async function discoverOne(
@@ -258,10 +265,7 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
     }
   }
 
-  /**
-   * Polls one entity until it is ready again (or gone), at most `entityWaitMs` from its unlink: first
-   * about when this worker saw entities settle lately (`FirstLook`), then less and less often.
-   */
+  /** Waits for one entity after its unlink (`untilReady`); if it stays processing, its items fail. */
   async function waitOne(
     client: TwelveLabsClient,
     entity: EntityRef & { targets: ItemAsset[] },
@@ -269,13 +273,7 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
     board: WaitingBoard,
     signal: AbortSignal,
   ): Promise<void> {
-    const late = await untilReady(client, entity, {
-      firstMs: firstLook.ms,
-      boundMs: entityWaitMs,
-      signal,
-      processing: () => board.add(entity.id, log),
-      saw: (atFirstLook, ms) => firstLook.saw(atFirstLook, ms),
-    }).finally(() => board.delete(entity.id, log));
+    const late = await untilReady(client, entity, { firstLook, boundMs: entityWaitMs, board, log, signal });
     if (late === undefined) return;
     for (const t of entity.targets) {
       log.failure({ item: t.item, system: 'twelvelabs', step: 'wait-entities', detail: late });

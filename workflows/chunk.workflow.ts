@@ -409,8 +409,6 @@ class PhaseWalker {
   private started = 0;
   /** True once the unlinks leave each entity's wait to the items that were unlinked from it. */
   private itemsWait = false;
-  /** Each entity this chunk asked to unlink from. */
-  private readonly unlinked = new Map<string, EntityRef>();
 
   constructor(
     private readonly book: ItemBook,
@@ -514,8 +512,6 @@ class PhaseWalker {
     // of its chunk. Chunks that unlinked before this change waited for every entity here.
     this.itemsWait ||= patched('items-wait-for-their-own-entities');
     const wait = this.itemsWait ? { wait: false } : {};
-    for (const { entity } of unlinks)
-      this.unlinked.set(entity.id, { id: entity.id, collectionId: entity.collectionId });
     const answer = await this.phase(['unlink-entity'], (no) =>
       calls.unlinkEntities.executeWithOptions(
         phaseOptions(
@@ -607,10 +603,13 @@ class PhaseWalker {
     if (!this.itemsWait) return out;
     for (const e of this.book.ledger) {
       if (e.step !== 'unlink-entity' || e.answer !== 'unlinked') continue;
-      const entity = this.unlinked.get(e.target.split('/')[0]!);
+      // Every unlink is of an entity discovery saw (re-plans keep the entity).
+      const entity = this.entities.get(e.target.split('/')[0]!);
       if (!entity) continue;
       const list = out.get(e.item) ?? [];
-      if (!list.some((x) => x.id === entity.id)) list.push({ ...entity, unlinkedAt: e.at });
+      if (!list.some((x) => x.id === entity.id)) {
+        list.push({ id: entity.id, collectionId: entity.collectionId, unlinkedAt: e.at });
+      }
       out.set(e.item, list);
     }
     return out;

@@ -64,6 +64,11 @@ export interface ActivityRun<T> {
   error?: unknown;
   /** Every heartbeat's details, in order. */
   heartbeats: unknown[];
+  /**
+   * Each heartbeat's details as JSON when it was given (a phase keeps changing the object it heartbeats,
+   * and the SDK encodes it later).
+   */
+  said: string[];
   /** What the activity and the SDK logged, as JSON lines (kept out of the test output). */
   logs: string[];
 }
@@ -88,7 +93,7 @@ function collectingLogger(lines: string[]): Logger {
 
 /**
  * Runs `fn` inside Temporal's activity context (`MockActivityEnvironment`), with `info` (e.g. `attempt`,
- * `heartbeatDetails` of an earlier attempt), collecting heartbeats. `during` gets the environment, e.g.
+ * `heartbeatDetails` of an earlier attempt), collecting heartbeats (and what each said when given). `during` gets the environment, e.g.
  * to cancel it.
  */
 export async function inActivity<T>(
@@ -102,13 +107,17 @@ export async function inActivity<T>(
     { logger: collectingLogger(logs) },
   );
   const heartbeats: unknown[] = [];
-  env.on('heartbeat', (details: unknown) => heartbeats.push(details));
+  const said: string[] = [];
+  env.on('heartbeat', (details: unknown) => {
+    heartbeats.push(details);
+    said.push(JSON.stringify(details));
+  });
   during?.(env);
   try {
     const result = (await env.run(fn)) as T;
-    return { result, heartbeats, logs };
+    return { result, heartbeats, said, logs };
   } catch (error) {
-    return { error, heartbeats, logs };
+    return { error, heartbeats, said, logs };
   }
 }
 
