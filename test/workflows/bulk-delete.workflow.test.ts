@@ -12,6 +12,7 @@ import {
   type Stack,
 } from '../helpers/stack.js';
 import { SLOW_ITEM, seedSlowAsset } from '../helpers/slow-asset.js';
+import { assertOnlyTargetsGone, assertReportAgrees } from '../safety/world.js';
 
 /** A 24-hex TwelveLabs ID from a small number, readable in failures. */
 const hex = (n: number): string => n.toString(16).padStart(24, '0');
@@ -165,18 +166,21 @@ describe('bulk delete workflow on a real dev server and the sandbox', () => {
   it('deletes an asset only once the entity it was unlinked from is ready again', async () => {
     await stack.sandbox.seed({ ...entityCatalogue(), entityReadyAfterMs: 1000 });
     const plan = entityPlan('force-unlink', 'entity-ready');
+    const was = await stack.sandbox.state();
     const { report } = await runPlan(stack, { plan }, envFor(stack.sandbox.url));
     assert.equal(report.summary.failed, 0);
+    const now = await stack.sandbox.state();
+    assertOnlyTargetsGone(was, now, [plan]);
+    assertReportAgrees(plan, report, was, now);
     const at = (step: string) =>
       Date.parse(report.mutations.find((e) => e.item === 'a2' && e.step === step)!.at);
     // E2 is processing for 1 s after the unlink that changed it; the asset's forced delete waits for it.
     const waited = at('delete-asset') - at('unlink-entity');
     assert.ok(waited >= 950, `a2 deleted ${waited} ms after its unlink`);
     assert.ok(at('delete-indexed-asset') - at('unlink-entity') >= 950, 'its indexed asset waited too');
-    const state = await stack.sandbox.state();
-    assert.deepEqual(state.twelvelabs.entities.find((e) => e._id === hex(0xe2))?.asset_ids, [hex(0xff)]);
+    assert.deepEqual(now.twelvelabs.entities.find((e) => e._id === hex(0xe2))?.asset_ids, [hex(0xff)]);
     assert.deepEqual(
-      state.twelvelabs.assets.map((a) => a._id),
+      now.twelvelabs.assets.map((a) => a._id),
       [hex(0xff)],
     );
   });
