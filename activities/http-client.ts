@@ -141,7 +141,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           if (unit?.lostAnswer && failure.disposition === 'absent') failure.afterLostAnswer = true;
           throw new CallError(failure);
         }
-        if (mayHaveApplied(failure)) {
+        // A read changes nothing, whatever happened to its answer.
+        if (call.method !== 'GET' && mayHaveApplied(failure)) {
           triedMayHaveApplied = true;
           if (unit) unit.lostAnswer = true;
         }

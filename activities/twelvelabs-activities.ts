@@ -255,13 +255,21 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
         return;
       } catch (error) {
         if (!(error instanceof CallError)) throw error;
-        if (error.failure.status === 400 && !read) {
+        // A 400 after a try whose answer was lost may be that try's own doing: read again then too.
+        if (error.failure.status === 400 && (!read || ctx.lostAnswer)) {
           read = true;
           continue;
         }
         await settle(log, targets.map(entryOf), () => Promise.reject(error), ctx);
         return;
       }
+    }
+    for (const t of targets) {
+      log.entry({
+        ...entryOf(t),
+        answer: 'failed',
+        detail: 'still refused (400) after reading the entity again',
+      });
     }
   }
 

@@ -36,6 +36,9 @@ const DAM_SEARCH = 'POST /assets/mediadb/services/module/asset/search';
 const REMOVE_ROUTE = 'DELETE /libraries/{library_id}/assets';
 const DELETE_ENTITY = 'DELETE /entity-collections/{entity_collection_id}/entities/{entity_id}';
 const DELETE_ASSET = 'DELETE /assets/{asset_id}';
+const INDEXED_ASSETS = 'GET /assets/{asset_id}/indexed-assets';
+const UNLINK = 'DELETE /entity-collections/{entity_collection_id}/entities/{entity_id}/assets';
+const GET_ENTITY = 'GET /entity-collections/{entity_collection_id}/entities/{entity_id}';
 
 describe('per-call retry against the sandbox', () => {
   const sandbox = seededSandboxForSuite(
@@ -205,6 +208,48 @@ describe('per-call retry against the sandbox', () => {
     assert.equal(countRequests(stats, { route: DELETE_ASSET, status: 0 }), 1);
     assert.equal(countRequests(stats, { route: DELETE_ASSET, status: 404 }), 1);
     assert.equal(stats.mutations.twelvelabs, 1);
+  });
+
+  it('a read whose connection dropped changes nothing: an asset it then finds gone is already absent', async () => {
+    // The listing of indexed assets of an asset that is not there: dropped, then 404 on retry.
+    const gone = hexId('9', 9);
+    const seed = faultSeed('twelvelabs', { drop: 0.5 }, 2, (k) => k.join() === 'drop,ok');
+    await sandbox.faults({ seed, twelvelabs: { drop: 0.5 } });
+    const activities = activitiesFor(sandboxEnv(sandbox));
+    const run = await inActivity(() => activities.deleteAssets({ assets: [{ ...target(gone), known: [] }] }));
+    assert.equal(run.error, undefined, String(run.error));
+    // Not "deleted after a lost answer": no call of this unit could have deleted it.
+    assert.deepEqual(answers(run.result), [['delete-asset', gone, 'already-absent']]);
+    const stats = await sandbox.stats();
+    assert.equal(countRequests(stats, { route: INDEXED_ASSETS, status: 0 }), 1);
+    assert.equal(countRequests(stats, { route: INDEXED_ASSETS, status: 404 }), 1);
+    assert.equal(countRequests(stats, { route: DELETE_ASSET }), 0);
+    assert.equal(stats.mutations.twelvelabs, 0);
+  });
+
+  it('a resumed unlink whose retry is refused after a dropped answer reads the entity again: unlinked', async () => {
+    // Attempt 2 reads the entity first (A still linked), sends the unlink (applied, connection
+    // dropped), its retry is refused (400: not linked any more), and the entity is read again.
+    const seed = faultSeed('twelvelabs', { drop: 0.5 }, 4, (k) => k.join() === 'ok,drop,ok,ok');
+    await sandbox.faults({ seed, twelvelabs: { drop: 0.5 } });
+    const activities = activitiesFor(sandboxEnv(sandbox));
+    const run = await inActivity(
+      () =>
+        activities.unlinkEntities({
+          unlinks: [{ entity: { id: E1, collectionId: COLL }, targets: [target(A)] }],
+          wait: false,
+        }),
+      { attempt: 2 },
+    );
+    assert.equal(run.error, undefined, String(run.error));
+    assert.deepEqual(answers(run.result), [['unlink-entity', `${E1}/${A}`, 'unlinked']]);
+    assert.match(run.result?.entries[0]?.detail ?? '', /earlier answer was lost/);
+    const stats = await sandbox.stats();
+    assert.equal(countRequests(stats, { route: UNLINK, status: 0 }), 1);
+    assert.equal(countRequests(stats, { route: UNLINK, status: 400 }), 1);
+    assert.equal(countRequests(stats, { route: GET_ENTITY }), 2);
+    const e1 = (await sandbox.state()).twelvelabs.entities.find((e) => e._id === E1);
+    assert.deepEqual(e1?.asset_ids, [B]);
   });
 
   it('a TwelveLabs entity delete whose answer was lost, then 404 on retry, is deleted', async () => {
