@@ -153,6 +153,10 @@ try {
     if (process.env.BENCH_TIMELINE) timeline.push(await timelineOf(chunk, started));
   }
   if (timeline.length > 0) console.error(timeline.join('\n'));
+  // BENCH_FAILED=1: the report's rows of items that failed (stderr), to see why.
+  if (process.env.BENCH_FAILED) {
+    for (const row of report.rows.filter((r) => r.outcome === 'failed')) console.error(JSON.stringify(row));
+  }
   const items = report.summary.items;
   console.log(
     JSON.stringify({
