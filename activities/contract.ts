@@ -39,6 +39,13 @@ export interface ItemDeletion {
      * item waits until each is ready again.
      */
     entities?: Array<EntityRef & { unlinkedAt?: string }>;
+    /**
+     * Entities to unlink the asset from first, each then waited for until ready again: one call per
+     * entity for the items of the activity that reach it together. Only with `lastEntityAsset:
+     * force-unlink`: an unlink refused because it would empty the entity (`refused`) leaves the asset to
+     * the forced delete, which unlinks it anyway.
+     */
+    unlinks?: EntityRef[];
   };
   libraries: Array<{ libraryId: string; assetId: string }>;
   dam?: { assetId: string };

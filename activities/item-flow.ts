@@ -1,11 +1,11 @@
 /**
- * The items' deletion after their unlinks, one item at a time through its systems: once the entities its
- * asset was unlinked from are ready again, TwelveLabs (indexed assets, then the asset, read back), then its
- * Uplynk libraries, then the DAM. An item goes on to its next
- * system as soon as its own calls there are answered, so that a retry or a `Retry-After` holds back that
- * item only, not every item of the chunk behind a phase's slowest call. Calls that take many IDs still
- * take many: read-backs up to a page of assets, library removals per library for the items that reach it
- * at about the same time (`Batcher`).
+ * The items' deletion, one item at a time through its systems: once its asset is unlinked from its
+ * entities (every unlink goes when the activity starts, one call per entity for the items it holds) and
+ * those are ready again, TwelveLabs (indexed assets, then the asset, read back), then its Uplynk
+ * libraries, then the DAM. An item goes on to its next system as soon as its own calls there are
+ * answered, so that a retry or a `Retry-After` holds back that item only, not every item of the chunk
+ * behind a phase's slowest call. Calls that take many IDs still take many: read-backs up to a page of
+ * assets, library removals per library for the items that reach it at about the same time (`Batcher`).
  */
 import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
@@ -21,6 +21,7 @@ import { watchTail } from './phase-tail.js';
 import {
   deleteAssetUnit,
   readBackAssets,
+  unlinkEntity,
   untilReady,
   waitingBoard,
   DEFAULT_ENTITY_WAIT_MS,
@@ -39,6 +40,16 @@ const READ_BACK_LINGER_MS = 100;
 const LIBRARY_LINGER_MS = 250;
 /** Assets removed from one library in one batch at most (the client splits it further to fit a URL). */
 const LIBRARY_BATCH = 500;
+/** How long an item ready to be unlinked from an entity waits for the others it holds, at most. */
+const ENTITY_LINGER_MS = 100;
+/** Assets unlinked from one entity in one call at most. */
+const ENTITY_BATCH = 50;
+
+/** How an item's unlink from one entity ended: failed (its entry says so), or why its wait gave up. */
+interface Unlinked {
+  failed: boolean;
+  late?: string | undefined;
+}
 
 type ItemFlowActivities = Pick<Activities, 'deleteItems'>;
 
@@ -104,6 +115,30 @@ export function createItemFlowActivities(deps: {
         }
         return wait;
       };
+      /** Waits until an entity the item's asset was unlinked from is ready again (`Unlinked.late`). */
+      const waitReady = async (entity: EntityRef, log: PhaseLog): Promise<Unlinked> => {
+        const late = await inUnit(
+          false,
+          () => untilReady(twelvelabs!, entity, { firstLook, boundMs: entityWaitMs, board, log, signal }),
+          { rank: -1 },
+        );
+        return { failed: false, late };
+      };
+      /** One call unlinks the batch's assets from the entity; the batch then waits until it is ready. */
+      const unlinkAndWait = async (entity: EntityRef, targets: ItemAsset[], log: PhaseLog) => {
+        // After an attempt that failed or was lost, any unlink may have been applied unseen: read first.
+        const outcome = await inUnit(
+          scope.attempt > 1,
+          (ctx) => unlinkEntity(twelvelabs!, { entity, targets }, log, ctx),
+          { rank: -1 },
+        );
+        const failed = new Set(outcome.failed);
+        const waited = outcome.changed.length > 0 ? await waitReady(entity, log) : { failed: false };
+        return targets.map((t) => (failed.has(t.assetId) ? { failed: true } : waited));
+      };
+      const unlinks = new Map<string, Batcher<ItemAsset, Unlinked>>();
+      /** Each item's unlinks, started with the activity: each settles once its entity is ready again. */
+      const unlinked = new Map<string, Promise<Unlinked[]>>();
       let readBacks: Batcher<{ item: string; target: string }, boolean> | undefined;
       const libraries = new Map<string, Batcher<ItemAsset, boolean>>();
       const prepare = (todo: readonly ItemDeletion[], log: PhaseLog) => {
@@ -122,6 +157,25 @@ export function createItemFlowActivities(deps: {
         });
         for (const unit of todo) {
           for (const entity of unit.twelvelabs?.entities ?? []) void readyOf(entity, log);
+          for (const entity of unit.twelvelabs?.unlinks ?? []) {
+            let batcher = unlinks.get(entity.id);
+            if (!batcher) {
+              // One unlink of an entity at a time: a later batch goes once the entity is ready again.
+              let previous: Promise<unknown> = Promise.resolve();
+              batcher = new Batcher<ItemAsset, Unlinked>({
+                maxSize: ENTITY_BATCH,
+                lingerMs: ENTITY_LINGER_MS,
+                signal,
+                send: (targets) => {
+                  const run = previous.then(() => unlinkAndWait(entity, targets, log));
+                  previous = run.catch(() => undefined);
+                  return run;
+                },
+              });
+              unlinks.set(entity.id, batcher);
+            }
+            batcher.expect();
+          }
           if (unit.twelvelabs) readBacks.expect();
           for (const { libraryId } of unit.libraries) {
             let batcher = libraries.get(libraryId);
@@ -145,6 +199,34 @@ export function createItemFlowActivities(deps: {
             }
             batcher.expect();
           }
+        }
+        // Every unlink goes at once, ahead of the items' calls (as the polls do), so that an item finds its
+        // entities ready again when it gets there rather than waiting for them in its lane.
+        for (const unit of todo) {
+          const { item } = unit;
+          const tl = unit.twelvelabs;
+          if (!tl?.unlinks?.length) continue;
+          const earlier = log.earlier(item);
+          const answered = (step: string, target: string) =>
+            earlier.find((e) => e.step === step && e.target === target);
+          if (answered('delete-asset', tl.assetId)) {
+            for (const entity of tl.unlinks) unlinks.get(entity.id)!.forget();
+            continue;
+          }
+          const all = allSettledOrThrow(
+            tl.unlinks.map(async (entity): Promise<Unlinked> => {
+              const batcher = unlinks.get(entity.id)!;
+              const done = answered('unlink-entity', `${entity.id}/${tl.assetId}`);
+              if (!done) return batcher.add({ item, assetId: tl.assetId });
+              batcher.forget();
+              // Unlinked by an earlier attempt: the entity may still be processing.
+              if (done.answer === 'failed') return { failed: true };
+              return done.answer === 'unlinked' ? waitReady(entity, log) : { failed: false };
+            }),
+          );
+          // Awaited by its item; one that fails for good fails it (and the attempt) there.
+          all.catch(() => undefined);
+          unlinked.set(item, all);
         }
       };
 
@@ -171,6 +253,15 @@ export function createItemFlowActivities(deps: {
             const earlier = log.earlier(item);
             const answered = (step: string, target: string) =>
               earlier.find((e) => e.step === step && e.target === target);
+            /** Its unlinks (started with the activity) and its entities ready again: false once it failed. */
+            const unlinkFirst = async (): Promise<boolean> => {
+              const ended = await (unlinked.get(item) ?? Promise.resolve([]));
+              if (ended.some((u) => u.failed)) return false;
+              const late = ended.find((u) => u.late !== undefined)?.late;
+              if (late === undefined) return true;
+              log.failure({ item, system: 'twelvelabs', step: 'wait-entities', detail: late });
+              return false;
+            };
             /** Walks the item through its systems: true when it ended done, false when it failed. */
             const walk = async (): Promise<boolean> => {
               if (unit.twelvelabs) {
@@ -183,6 +274,7 @@ export function createItemFlowActivities(deps: {
                 }
                 // An earlier attempt's answer stands; an asset it deleted is read back again.
                 const before = answered('delete-asset', assetId);
+                if (!before && !(await unlinkFirst())) return false;
                 const deletion: AssetDeletion = before
                   ? before.answer === 'failed'
                     ? 'failed'

@@ -94,6 +94,102 @@ export async function untilReady(
   }
 }
 
+/**
+ * What an entity's unlink did: the assets it may have unlinked (the entity may be processing now), and
+ * those whose unlink failed (their entries say so). The others were not linked, or were refused.
+ */
+export interface UnlinkOutcome {
+  changed: string[];
+  failed: string[];
+}
+
+/**
+ * One entity's unlink. A unit that may follow a lost answer reads the entity first and sends only the
+ * assets still linked; so does any try after a 400, which is both "not linked" and "last asset".
+ */
+export async function unlinkEntity(
+  client: TwelveLabsClient,
+  unit: { entity: { id: string; collectionId: string }; targets: ItemAsset[] },
+  log: PhaseLog,
+  ctx: UnitContext,
+  waitFor: (entity: EntityRef, targets: ItemAsset[]) => void = () => undefined,
+): Promise<UnlinkOutcome> {
+  const { entity } = unit;
+  let targets = unit.targets;
+  const outcome: UnlinkOutcome = { changed: [], failed: [] };
+  const assetsOf = (list: readonly ItemAsset[]) => list.map((t) => t.assetId);
+  const entryOf = (t: ItemAsset) => ({
+    item: t.item,
+    system: 'twelvelabs' as const,
+    step: 'unlink-entity' as const,
+    target: `${entity.id}/${t.assetId}`,
+  });
+  let read = ctx.lostAnswer;
+  for (let round = 0; round < 3 && targets.length > 0; round++) {
+    if (read) {
+      let now: TwelveLabsEntity | undefined;
+      const ok = await settle(
+        log,
+        targets.map(entryOf),
+        async () => {
+          now = await client.getEntity(entity.collectionId, entity.id);
+          return undefined;
+        },
+        { lostAnswer: false },
+      );
+      // Failed (entries recorded), or the entity is gone (already-absent entries recorded).
+      if (!ok) return { ...outcome, failed: assetsOf(targets) };
+      if (!now) return outcome;
+      const linked = new Set(now.asset_ids);
+      for (const t of targets.filter((t) => !linked.has(t.assetId))) {
+        if (ctx.lostAnswer) outcome.changed.push(t.assetId);
+        log.entry(
+          ctx.lostAnswer
+            ? { ...entryOf(t), answer: 'unlinked', detail: 'an earlier answer was lost; no longer linked' }
+            : { ...entryOf(t), answer: 'already-absent' },
+        );
+      }
+      targets = targets.filter((t) => linked.has(t.assetId));
+      if (targets.length === 0) return outcome;
+      if (now.asset_ids.every((id) => targets.some((t) => t.assetId === id))) {
+        // It would empty the entity: refused without a call; the planner decides again.
+        for (const t of targets) {
+          log.refuse({ ...entryOf(t), entity, assetId: t.assetId });
+        }
+        return outcome;
+      }
+    }
+    try {
+      await client.unlinkAssets(
+        entity.collectionId,
+        entity.id,
+        targets.map((t) => t.assetId),
+      );
+      for (const t of targets) log.entry({ ...entryOf(t), answer: 'unlinked' });
+      // Its wait starts now, beside the other units: no entity waits for the slowest unlink.
+      waitFor(entity, targets);
+      return { ...outcome, changed: [...outcome.changed, ...assetsOf(targets)] };
+    } catch (error) {
+      if (!(error instanceof CallError)) throw error;
+      // A 400 after a try whose answer was lost may be that try's own doing: read again then too.
+      if (error.failure.status === 400 && (!read || ctx.lostAnswer)) {
+        read = true;
+        continue;
+      }
+      const answered = await settle(log, targets.map(entryOf), () => Promise.reject(error), ctx);
+      return answered ? outcome : { ...outcome, failed: assetsOf(targets) };
+    }
+  }
+  for (const t of targets) {
+    log.entry({
+      ...entryOf(t),
+      answer: 'failed',
+      detail: 'still refused (400) after reading the entity again',
+    });
+  }
+  return { ...outcome, failed: [...outcome.failed, ...assetsOf(targets)] };
+}
+
 type TwelveLabsActivities = Pick<
   Activities,
   'discoverAssets' | 'unlinkEntities' | 'deleteEntities' | 'deleteAssets'
@@ -192,87 +288,6 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
     }
   }
 
-  /**
-   * One entity's unlink. A unit that may follow a lost answer reads the entity first and sends only the
-   * assets still linked; so does any try after a 400, which is both "not linked" and "last asset".
-   */
-  async function unlinkOne(
-    client: TwelveLabsClient,
-    unit: { entity: { id: string; collectionId: string }; targets: ItemAsset[] },
-    log: PhaseLog,
-    ctx: UnitContext,
-    waitFor: (entity: EntityRef, targets: ItemAsset[]) => void,
-  ): Promise<void> {
-    const { entity } = unit;
-    let targets = unit.targets;
-    const entryOf = (t: ItemAsset) => ({
-      item: t.item,
-      system: 'twelvelabs' as const,
-      step: 'unlink-entity' as const,
-      target: `${entity.id}/${t.assetId}`,
-    });
-    let read = ctx.lostAnswer;
-    for (let round = 0; round < 3 && targets.length > 0; round++) {
-      if (read) {
-        let now: TwelveLabsEntity | undefined;
-        const ok = await settle(
-          log,
-          targets.map(entryOf),
-          async () => {
-            now = await client.getEntity(entity.collectionId, entity.id);
-            return undefined;
-          },
-          { lostAnswer: false },
-        );
-        if (!ok || !now) return; // failed, or the entity is gone (already-absent entries recorded)
-        const linked = new Set(now.asset_ids);
-        for (const t of targets.filter((t) => !linked.has(t.assetId))) {
-          log.entry(
-            ctx.lostAnswer
-              ? { ...entryOf(t), answer: 'unlinked', detail: 'an earlier answer was lost; no longer linked' }
-              : { ...entryOf(t), answer: 'already-absent' },
-          );
-        }
-        targets = targets.filter((t) => linked.has(t.assetId));
-        if (targets.length === 0) return;
-        if (now.asset_ids.every((id) => targets.some((t) => t.assetId === id))) {
-          // It would empty the entity: refused without a call; the planner decides again.
-          for (const t of targets) {
-            log.refuse({ ...entryOf(t), entity, assetId: t.assetId });
-          }
-          return;
-        }
-      }
-      try {
-        await client.unlinkAssets(
-          entity.collectionId,
-          entity.id,
-          targets.map((t) => t.assetId),
-        );
-        for (const t of targets) log.entry({ ...entryOf(t), answer: 'unlinked' });
-        // Its wait starts now, beside the other units: no entity waits for the slowest unlink.
-        waitFor(entity, targets);
-        return;
-      } catch (error) {
-        if (!(error instanceof CallError)) throw error;
-        // A 400 after a try whose answer was lost may be that try's own doing: read again then too.
-        if (error.failure.status === 400 && (!read || ctx.lostAnswer)) {
-          read = true;
-          continue;
-        }
-        await settle(log, targets.map(entryOf), () => Promise.reject(error), ctx);
-        return;
-      }
-    }
-    for (const t of targets) {
-      log.entry({
-        ...entryOf(t),
-        answer: 'failed',
-        detail: 'still refused (400) after reading the entity again',
-      });
-    }
-  }
-
   /** Waits for one entity after its unlink (`untilReady`); if it stays processing, its items fail. */
   async function waitOne(
     client: TwelveLabsClient,
@@ -339,7 +354,7 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
           keyOf: (u) => u.entity.id,
           parallelism,
           run: async (unit, log, ctx) => {
-            await unlinkOne(client, unit, log, ctx, (e, t) => waitFor(log, e, t));
+            await unlinkEntity(client, unit, log, ctx, (e, t) => waitFor(log, e, t));
             if (!waited.has(unit.entity.id)) settling.settle();
           },
           finish: async (log, answer) => {

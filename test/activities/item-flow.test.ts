@@ -227,4 +227,127 @@ describe('deleteItems: each item through TwelveLabs, Uplynk and the DAM, on its 
       assert.deepEqual(state.entermedia.assets.map((a) => a.id).sort(), ['dam-0', 'keep']);
     });
   });
+  describe('unlinks in the item flow (ItemDeletion.twelvelabs.unlinks)', () => {
+    const COLL = hexId('2c', 1);
+    const SHARED = hexId('e1', 1); // holds items 0 and 1 and an asset outside the plan
+    const LAST = hexId('e2', 2); // holds item 2's asset alone: unlinking it would empty it
+    const other = hexId('f', 9);
+    const READY_AFTER_MS = 400;
+    const withEntities = seedWith({
+      ...seed,
+      entityReadyAfterMs: READY_AFTER_MS,
+      twelvelabs: {
+        ...seed.twelvelabs,
+        assets: [...seed.twelvelabs!.assets!, { _id: other }],
+        entityCollections: [{ _id: COLL }],
+        entities: [
+          { _id: SHARED, entity_collection_id: COLL, asset_ids: [asset(0), asset(1), other] },
+          { _id: LAST, entity_collection_id: COLL, asset_ids: [asset(2)] },
+        ],
+      },
+    });
+    const UNLINK = 'DELETE /entity-collections/{entity_collection_id}/entities/{entity_id}/assets';
+    const withUnlinks = () => {
+      const items = Array.from({ length: ITEMS }, (_, i) => deletionOf(i));
+      items[0]!.twelvelabs!.unlinks = [{ id: SHARED, collectionId: COLL }];
+      items[1]!.twelvelabs!.unlinks = [{ id: SHARED, collectionId: COLL }];
+      items[2]!.twelvelabs!.unlinks = [{ id: LAST, collectionId: COLL }];
+      return items;
+    };
+
+    it('unlinks the items of one entity in one call, deletes their assets only once it is ready again, and leaves a last asset to the forced delete', async () => {
+      await sandbox.seed(withEntities);
+      const run = await inActivity(() =>
+        activitiesFor(sandboxEnv(sandbox)).deleteItems({ items: withUnlinks() }),
+      );
+      assert.equal(run.error, undefined, String(run.error));
+      const { entries, failures, refused } = run.result!;
+      assert.deepEqual(failures, []);
+      const at = (i: number, step: string) =>
+        Date.parse(entriesOf(entries, i).find((e) => e.step === step)!.at);
+      for (const i of [0, 1]) {
+        assert.deepEqual(
+          entriesOf(entries, i).map((e) => [e.step, e.answer]),
+          [
+            ['unlink-entity', 'unlinked'],
+            ['delete-asset', 'deleted'],
+            ['remove-from-library', 'removal-requested'],
+            ['delete-dam-asset', 'deleted'],
+          ],
+        );
+        const waited = at(i, 'delete-asset') - at(i, 'unlink-entity');
+        assert.ok(waited >= READY_AFTER_MS - 20, `item ${i} deleted ${waited} ms after its unlink`);
+      }
+      // Item 2's unlink was refused (it would have emptied LAST): no change, its forced delete went on.
+      assert.deepEqual(
+        refused?.map((r) => [r.item, r.step, r.target]),
+        [[item(2), 'unlink-entity', `${LAST}/${asset(2)}`]],
+      );
+      assert.deepEqual(
+        entriesOf(entries, 2).map((e) => e.step),
+        ['delete-asset', 'remove-from-library', 'delete-dam-asset'],
+      );
+      const stats = await sandbox.stats();
+      assert.equal(countRequests(stats, { route: UNLINK, status: 200 }), 1);
+      const state = await sandbox.state();
+      assert.deepEqual(
+        state.twelvelabs.assets.map((a) => a._id),
+        [other],
+      );
+      assert.deepEqual(
+        state.twelvelabs.entities.map((e) => [e._id, e.asset_ids]),
+        [
+          [SHARED, [other]],
+          [LAST, []],
+        ],
+      );
+    });
+
+    it('a retried attempt does not unlink again what the last heartbeat recorded, and still waits for that entity', async () => {
+      await sandbox.seed({
+        ...withEntities,
+        twelvelabs: {
+          ...withEntities.twelvelabs,
+          // The first attempt unlinked item 0 and 1 from SHARED just now; the entity is processing.
+          entities: [
+            { _id: SHARED, entity_collection_id: COLL, asset_ids: [other], status: 'processing' },
+            { _id: LAST, entity_collection_id: COLL, asset_ids: [asset(2)] },
+          ],
+        },
+      });
+      const seeded = Date.now();
+      const at = new Date().toISOString();
+      const earlier: LedgerEntry[] = [0, 1].map((i) => ({
+        item: item(i),
+        system: 'twelvelabs',
+        step: 'unlink-entity',
+        target: `${SHARED}/${asset(i)}`,
+        answer: 'unlinked',
+        at,
+      }));
+      const run = await inActivity(
+        () => activitiesFor(sandboxEnv(sandbox)).deleteItems({ items: withUnlinks() }),
+        {
+          attempt: 2,
+          heartbeatDetails: { v: 2, done: [], inFlight: [], entries: earlier, failures: [], refused: [] },
+        },
+      );
+      assert.equal(run.error, undefined, String(run.error));
+      assert.deepEqual(run.result!.failures, []);
+      const stats = await sandbox.stats();
+      // Only item 2's entity was read (a retried attempt reads before it unlinks); SHARED was not sent.
+      assert.equal(countRequests(stats, { route: UNLINK }), 0);
+      for (const i of [0, 1]) {
+        const deleted = Date.parse(
+          entriesOf(run.result!.entries, i).find((e) => e.step === 'delete-asset')!.at,
+        );
+        assert.ok(deleted - seeded >= READY_AFTER_MS - 20, `item ${i} deleted before SHARED was ready`);
+      }
+      const state = await sandbox.state();
+      assert.deepEqual(
+        state.twelvelabs.assets.map((a) => a._id),
+        [other],
+      );
+    });
+  });
 });
