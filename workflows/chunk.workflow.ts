@@ -409,6 +409,8 @@ class PhaseWalker {
   private started = 0;
   /** True once the unlinks leave each entity's wait to the items that were unlinked from it. */
   private itemsWait = false;
+  /** True when each item unlinks its asset from its entities in `deleteItems`. */
+  private unlinksInItems = false;
 
   constructor(
     private readonly book: ItemBook,
@@ -427,9 +429,17 @@ class PhaseWalker {
 
   /** Each phase, lazily: a phase is skipped when no live item has a call in it. */
   *steps(): Generator<{ phase: Phase; run: () => Promise<void> }> {
+    // With `force-unlink`, a refused unlink needs no other call (the forced delete empties the entity):
+    // each item unlinks its asset in `deleteItems`, first thing, and goes on once its entities are ready
+    // again, without waiting for the chunk's slowest unlink. Chunks that ran before this change unlinked
+    // in a phase of their own.
+    this.unlinksInItems =
+      this.options.lastEntityAsset === 'force-unlink' &&
+      this.book.has('unlink-entity') &&
+      patched('items-unlink-in-their-flow');
     // Unlinks and entity deletes re-plan each other (a refused unlink may become an entity delete, an
     // entity that gained foreign assets becomes unlinks): a few rounds settle every entity.
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 3 && !this.unlinksInItems; round++) {
       if (this.book.has('unlink-entity')) yield { phase: 'unlink', run: () => this.unlink() };
       if (this.book.has('delete-entity'))
         yield { phase: 'delete-entities', run: () => this.deleteEntities() };
@@ -571,18 +581,25 @@ class PhaseWalker {
         ...(waits ? { entities: waits } : {}),
       };
     }
+    if (this.unlinksInItems) {
+      for (const c of this.book.pending('unlink-entity')) {
+        const twelvelabs = of(c.item).twelvelabs;
+        // Every live item with an unlink has its forced delete too.
+        if (twelvelabs) (twelvelabs.unlinks ??= []).push(c.entity!);
+      }
+    }
     for (const c of this.book.pending('remove-from-library')) {
       of(c.item).libraries.push({ libraryId: c.libraryId!, assetId: c.assetId! });
     }
     for (const c of this.book.pending('delete-dam-asset')) of(c.item).dam = { assetId: c.assetId! };
     const items = [...byItem.values()];
-    await this.phase(
-      ITEM_STEPS,
+    const answer = await this.phase(
+      this.unlinksInItems ? ['unlink-entity', ...ITEM_STEPS] : ITEM_STEPS,
       (no) => {
         const tally = this.tallyFor(no);
         return calls.deleteItems.executeWithOptions(
           phaseOptions(
-            `delete ${items.length} items in TwelveLabs, then Uplynk, then EnterMediaDB, each item on its own`,
+            `${this.unlinksInItems ? 'unlink from their entities and ' : ''}delete ${items.length} items in TwelveLabs, then Uplynk, then EnterMediaDB, each item on its own`,
             items.length,
           ),
           [{ items, ...(tally ? { tally } : {}), ...this.tailOf(no) }],
@@ -590,6 +607,12 @@ class PhaseWalker {
       },
       true,
     );
+    // An unlink that would have emptied its entity was left to the forced delete: the planner notes it
+    // (a resumed attempt may tell the same refusal twice).
+    const once = new Map((answer.refused ?? []).map((r) => [`${r.item} ${r.target}`, r]));
+    for (const group of groupRefusals([...once.values()])) {
+      this.book.apply(replanRefusedUnlink(group.targets, group.entity, this.options.lastEntityAsset));
+    }
   }
 
   /** Asks the phase's activity to tell when most of its units are done, if the chunk lends its place. */
