@@ -40,8 +40,6 @@ const READ_BACK_LINGER_MS = 100;
 const LIBRARY_LINGER_MS = 250;
 /** Assets removed from one library in one batch at most (the client splits it further to fit a URL). */
 const LIBRARY_BATCH = 500;
-/** How long an item ready to be unlinked from an entity waits for the others it holds, at most. */
-const ENTITY_LINGER_MS = 100;
 /** Assets unlinked from one entity in one call at most. */
 const ENTITY_BATCH = 50;
 
@@ -52,6 +50,12 @@ interface Unlinked {
 }
 
 type ItemFlowActivities = Pick<Activities, 'deleteItems'>;
+
+/** What earlier attempts of the phase answered for this item's call of `step` on `target`, if anything. */
+function answeredBefore(log: PhaseLog, item: string) {
+  const earlier = log.earlier(item);
+  return (step: string, target: string) => earlier.find((e) => e.step === step && e.target === target);
+}
 
 export function createItemFlowActivities(deps: {
   /** Each client, or a non-retryable `MissingCredentialsError` when its system is not configured. */
@@ -88,6 +92,21 @@ export function createItemFlowActivities(deps: {
       // settled after their unlink lately (`FirstLook`), so that an item finds it ready rather than
       // waiting for its polls; the polls go ahead of the items' calls in the system's queue.
       const board = waitingBoard();
+      /** Polls an entity until it is ready again (`untilReady`), ahead of the items' calls. */
+      const poll = (entity: EntityRef, log: PhaseLog, since?: number): Promise<string | undefined> =>
+        inUnit(
+          false,
+          () =>
+            untilReady(twelvelabs!, entity, {
+              ...(since === undefined ? {} : { since }),
+              firstLook,
+              boundMs: entityWaitMs,
+              board,
+              log,
+              signal,
+            }),
+          { rank: -1 },
+        );
       const ready = new Map<string, Promise<string | undefined>>();
       const readyOf = (
         entity: EntityRef & { unlinkedAt?: string },
@@ -95,36 +114,14 @@ export function createItemFlowActivities(deps: {
       ): Promise<string | undefined> => {
         let wait = ready.get(entity.id);
         if (!wait) {
-          const since = entity.unlinkedAt ? { since: Date.parse(entity.unlinkedAt) } : {};
-          wait = inUnit(
-            false,
-            () =>
-              untilReady(twelvelabs!, entity, {
-                ...since,
-                firstLook,
-                boundMs: entityWaitMs,
-                board,
-                log,
-                signal,
-              }),
-            { rank: -1 },
-          );
+          wait = poll(entity, log, entity.unlinkedAt ? Date.parse(entity.unlinkedAt) : undefined);
           // Awaited by its items; one that fails for good fails them (and the attempt) there.
           wait.catch(() => undefined);
           ready.set(entity.id, wait);
         }
         return wait;
       };
-      /** Waits until an entity the item's asset was unlinked from is ready again (`Unlinked.late`). */
-      const waitReady = async (entity: EntityRef, log: PhaseLog): Promise<Unlinked> => {
-        const late = await inUnit(
-          false,
-          () => untilReady(twelvelabs!, entity, { firstLook, boundMs: entityWaitMs, board, log, signal }),
-          { rank: -1 },
-        );
-        return { failed: false, late };
-      };
-      /** One call unlinks the batch's assets from the entity; the batch then waits until it is ready. */
+      /** One call unlinks these assets from the entity, which is then waited for until ready again. */
       const unlinkAndWait = async (entity: EntityRef, targets: ItemAsset[], log: PhaseLog) => {
         // After an attempt that failed or was lost, any unlink may have been applied unseen: read first.
         const outcome = await inUnit(
@@ -133,10 +130,11 @@ export function createItemFlowActivities(deps: {
           { rank: -1 },
         );
         const failed = new Set(outcome.failed);
-        const waited = outcome.changed.length > 0 ? await waitReady(entity, log) : { failed: false };
-        return targets.map((t) => (failed.has(t.assetId) ? { failed: true } : waited));
+        const late = outcome.changed.length > 0 ? await poll(entity, log) : undefined;
+        return targets.map((t): Unlinked =>
+          failed.has(t.assetId) ? { failed: true } : { failed: false, late },
+        );
       };
-      const unlinks = new Map<string, Batcher<ItemAsset, Unlinked>>();
       /** Each item's unlinks, started with the activity: each settles once its entity is ready again. */
       const unlinked = new Map<string, Promise<Unlinked[]>>();
       let readBacks: Batcher<{ item: string; target: string }, boolean> | undefined;
@@ -157,25 +155,6 @@ export function createItemFlowActivities(deps: {
         });
         for (const unit of todo) {
           for (const entity of unit.twelvelabs?.entities ?? []) void readyOf(entity, log);
-          for (const entity of unit.twelvelabs?.unlinks ?? []) {
-            let batcher = unlinks.get(entity.id);
-            if (!batcher) {
-              // One unlink of an entity at a time: a later batch goes once the entity is ready again.
-              let previous: Promise<unknown> = Promise.resolve();
-              batcher = new Batcher<ItemAsset, Unlinked>({
-                maxSize: ENTITY_BATCH,
-                lingerMs: ENTITY_LINGER_MS,
-                signal,
-                send: (targets) => {
-                  const run = previous.then(() => unlinkAndWait(entity, targets, log));
-                  previous = run.catch(() => undefined);
-                  return run;
-                },
-              });
-              unlinks.set(entity.id, batcher);
-            }
-            batcher.expect();
-          }
           if (unit.twelvelabs) readBacks.expect();
           for (const { libraryId } of unit.libraries) {
             let batcher = libraries.get(libraryId);
@@ -200,30 +179,46 @@ export function createItemFlowActivities(deps: {
             batcher.expect();
           }
         }
-        // Every unlink goes at once, ahead of the items' calls (as the polls do), so that an item finds its
-        // entities ready again when it gets there rather than waiting for them in its lane.
-        for (const unit of todo) {
-          const { item } = unit;
-          const tl = unit.twelvelabs;
+        // Every unlink goes at once, ahead of the items' calls (as the polls do), one call per entity for
+        // the items it holds, so that an item finds its entities ready again when it gets there rather
+        // than waiting for them in its lane.
+        const waits = new Map<string, Array<Promise<Unlinked>>>();
+        const waitsOf = (item: string) => waits.get(item) ?? waits.set(item, []).get(item)!;
+        const toUnlink = new Map<string, { entity: EntityRef; targets: ItemAsset[] }>();
+        for (const { item, twelvelabs: tl } of todo) {
           if (!tl?.unlinks?.length) continue;
-          const earlier = log.earlier(item);
-          const answered = (step: string, target: string) =>
-            earlier.find((e) => e.step === step && e.target === target);
-          if (answered('delete-asset', tl.assetId)) {
-            for (const entity of tl.unlinks) unlinks.get(entity.id)!.forget();
-            continue;
-          }
-          const all = allSettledOrThrow(
-            tl.unlinks.map(async (entity): Promise<Unlinked> => {
-              const batcher = unlinks.get(entity.id)!;
-              const done = answered('unlink-entity', `${entity.id}/${tl.assetId}`);
-              if (!done) return batcher.add({ item, assetId: tl.assetId });
-              batcher.forget();
+          const answered = answeredBefore(log, item);
+          if (answered('delete-asset', tl.assetId)) continue;
+          for (const entity of tl.unlinks) {
+            const done = answered('unlink-entity', `${entity.id}/${tl.assetId}`);
+            if (!done) {
+              const group = toUnlink.get(entity.id) ?? { entity, targets: [] };
+              group.targets.push({ item, assetId: tl.assetId });
+              toUnlink.set(entity.id, group);
+            } else if (done.answer === 'unlinked') {
               // Unlinked by an earlier attempt: the entity may still be processing.
-              if (done.answer === 'failed') return { failed: true };
-              return done.answer === 'unlinked' ? waitReady(entity, log) : { failed: false };
-            }),
-          );
+              waitsOf(item).push(poll(entity, log).then((late) => ({ failed: false, late })));
+            } else {
+              waitsOf(item).push(Promise.resolve({ failed: done.answer === 'failed' }));
+            }
+          }
+        }
+        for (const { entity, targets } of toUnlink.values()) {
+          // One unlink of an entity at a time: the next batch goes once the entity is ready again.
+          let previous: Promise<unknown> = Promise.resolve();
+          for (let i = 0; i < targets.length; i += ENTITY_BATCH) {
+            const batch = targets.slice(i, i + ENTITY_BATCH);
+            // Nothing more is sent once the attempt ended or the phase was asked to stop.
+            const sent = previous.then(() => {
+              throwIfCancelled(signal);
+              return unlinkAndWait(entity, batch, log);
+            });
+            previous = sent.catch(() => undefined);
+            batch.forEach((t, k) => waitsOf(t.item).push(sent.then((ended) => ended[k]!)));
+          }
+        }
+        for (const [item, list] of waits) {
+          const all = allSettledOrThrow(list);
           // Awaited by its item; one that fails for good fails it (and the attempt) there.
           all.catch(() => undefined);
           unlinked.set(item, all);
@@ -250,9 +245,7 @@ export function createItemFlowActivities(deps: {
             let readBackOwed = unit.twelvelabs !== undefined;
             const librariesOwed = unit.libraries.map((l) => l.libraryId);
             const lostAtStart = ctx.lostAnswer;
-            const earlier = log.earlier(item);
-            const answered = (step: string, target: string) =>
-              earlier.find((e) => e.step === step && e.target === target);
+            const answered = answeredBefore(log, item);
             /** Its unlinks (started with the activity) and its entities ready again: false once it failed. */
             const unlinkFirst = async (): Promise<boolean> => {
               const ended = await (unlinked.get(item) ?? Promise.resolve([]));

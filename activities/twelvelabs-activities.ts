@@ -112,7 +112,6 @@ export async function unlinkEntity(
   unit: { entity: { id: string; collectionId: string }; targets: ItemAsset[] },
   log: PhaseLog,
   ctx: UnitContext,
-  waitFor: (entity: EntityRef, targets: ItemAsset[]) => void = () => undefined,
 ): Promise<UnlinkOutcome> {
   const { entity } = unit;
   let targets = unit.targets;
@@ -166,8 +165,6 @@ export async function unlinkEntity(
         targets.map((t) => t.assetId),
       );
       for (const t of targets) log.entry({ ...entryOf(t), answer: 'unlinked' });
-      // Its wait starts now, beside the other units: no entity waits for the slowest unlink.
-      waitFor(entity, targets);
       return { ...outcome, changed: [...outcome.changed, ...assetsOf(targets)] };
     } catch (error) {
       if (!(error instanceof CallError)) throw error;
@@ -354,7 +351,15 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
           keyOf: (u) => u.entity.id,
           parallelism,
           run: async (unit, log, ctx) => {
-            await unlinkEntity(client, unit, log, ctx, (e, t) => waitFor(log, e, t));
+            // Its wait starts now, beside the other units: no entity waits for the slowest unlink.
+            const { changed } = await unlinkEntity(client, unit, log, ctx);
+            if (changed.length > 0) {
+              waitFor(
+                log,
+                unit.entity,
+                unit.targets.filter((t) => changed.includes(t.assetId)),
+              );
+            }
             if (!waited.has(unit.entity.id)) settling.settle();
           },
           finish: async (log, answer) => {

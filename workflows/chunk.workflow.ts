@@ -607,10 +607,8 @@ class PhaseWalker {
       },
       true,
     );
-    // An unlink that would have emptied its entity was left to the forced delete: the planner notes it
-    // (a resumed attempt may tell the same refusal twice).
-    const once = new Map((answer.refused ?? []).map((r) => [`${r.item} ${r.target}`, r]));
-    for (const group of groupRefusals([...once.values()])) {
+    // An unlink that would have emptied its entity was left to the forced delete: the planner notes it.
+    for (const group of groupRefusals(answer.refused)) {
       this.book.apply(replanRefusedUnlink(group.targets, group.entity, this.options.lastEntityAsset));
     }
   }
@@ -768,13 +766,14 @@ function answerOfFailure(error: unknown): PhaseAnswer | undefined {
   return undefined;
 }
 
-/** Refusals grouped per entity. */
+/** Refusals grouped per entity, each call once (a resumed attempt may tell the same refusal twice). */
 function groupRefusals(refused: readonly Refusal[] | undefined) {
   const out = new Map<
     string,
     { entity: Refusal['entity']; targets: Array<{ item: string; assetId: string }>; foreign: string[] }
   >();
-  for (const r of refused ?? []) {
+  const once = new Map((refused ?? []).map((r) => [`${r.item} ${r.step} ${r.target}`, r]));
+  for (const r of once.values()) {
     const g = out.get(r.entity.id) ?? { entity: r.entity, targets: [], foreign: r.foreign ?? [] };
     g.targets.push({ item: r.item, assetId: r.assetId });
     out.set(r.entity.id, g);
