@@ -3,6 +3,7 @@ import { beforeEach, describe, it } from 'node:test';
 import type { ItemDeletion } from '../../activities/contract.js';
 import type { LedgerEntry } from '../../plan/index.js';
 import { seededSandboxForSuite } from '../helpers/sandbox.js';
+import type { SandboxStateInput } from '../../sandbox/index.js';
 import { activitiesFor, countRequests, hexId, inActivity, sandboxEnv, seedWith } from './support.js';
 
 const LIBRARIES = ['lib0000000000000000000000000000a', 'lib0000000000000000000000000000b'];
@@ -38,6 +39,28 @@ function deletionOf(i: number): ItemDeletion {
 }
 
 const entriesOf = (entries: readonly LedgerEntry[], i: number) => entries.filter((e) => e.item === item(i));
+
+const COLL = hexId('2c', 1);
+/** An asset outside the plan: entities that hold it are never emptied by the plan. */
+const other = hexId('f', 9);
+type EntitySeed = NonNullable<NonNullable<SandboxStateInput['twelvelabs']>['entities']>[number];
+
+/**
+ * The catalogue, `other`, and these entities in one collection; an entity changed (or seeded
+ * `processing`) is ready again `readyAfterMs` later.
+ */
+function withEntities(readyAfterMs: number, entities: Array<Omit<EntitySeed, 'entity_collection_id'>>) {
+  return seedWith({
+    ...seed,
+    entityReadyAfterMs: readyAfterMs,
+    twelvelabs: {
+      ...seed.twelvelabs,
+      assets: [...seed.twelvelabs!.assets!, { _id: other }],
+      entityCollections: [{ _id: COLL }],
+      entities: entities.map((e) => ({ ...e, entity_collection_id: COLL })),
+    },
+  });
+}
 
 describe('deleteItems: each item through TwelveLabs, Uplynk and the DAM, on its own', () => {
   const sandbox = seededSandboxForSuite(seed);
@@ -150,25 +173,14 @@ describe('deleteItems: each item through TwelveLabs, Uplynk and the DAM, on its 
     ]);
   });
   describe('entities left to the items (unlinkEntities with wait: false)', () => {
-    const COLL = hexId('2c', 1);
     const SLOW = hexId('e1', 1); // still processing: changed at seeding
     const READY = hexId('e2', 2);
-    const other = hexId('f', 9); // keeps each entity from being emptied
-    /** The catalogue with two entities, SLOW processing for `readyAfterMs` from seeding. */
-    const withEntities = (readyAfterMs: number) =>
-      seedWith({
-        ...seed,
-        entityReadyAfterMs: readyAfterMs,
-        twelvelabs: {
-          ...seed.twelvelabs,
-          assets: [...seed.twelvelabs!.assets!, { _id: other }],
-          entityCollections: [{ _id: COLL }],
-          entities: [
-            { _id: SLOW, entity_collection_id: COLL, asset_ids: [other], status: 'processing' },
-            { _id: READY, entity_collection_id: COLL, asset_ids: [other] },
-          ],
-        },
-      });
+    /** Two entities holding `other`, SLOW processing for `readyAfterMs` from seeding. */
+    const slowAndReady = (readyAfterMs: number) =>
+      withEntities(readyAfterMs, [
+        { _id: SLOW, asset_ids: [other], status: 'processing' },
+        { _id: READY, asset_ids: [other] },
+      ]);
     /** Item 0 waits for SLOW, item 1 for READY, the others for nothing. */
     const waiting = () => {
       const items = Array.from({ length: ITEMS }, (_, i) => deletionOf(i));
@@ -178,7 +190,7 @@ describe('deleteItems: each item through TwelveLabs, Uplynk and the DAM, on its 
     };
 
     it('each item waits for its own entities before its first delete, and no other item waits with it', async () => {
-      await sandbox.seed(withEntities(1200));
+      await sandbox.seed(slowAndReady(1200));
       const seeded = Date.now();
       const run = await inActivity(() =>
         activitiesFor(sandboxEnv(sandbox)).deleteItems({ items: waiting() }),
@@ -199,7 +211,7 @@ describe('deleteItems: each item through TwelveLabs, Uplynk and the DAM, on its 
     });
 
     it('an entity still processing past BULK_DELETE_ENTITY_WAIT_MS fails its item before any call, in any system, and the phase says what it waits for', async () => {
-      await sandbox.seed(withEntities(60_000));
+      await sandbox.seed(slowAndReady(60_000));
       const patient = activitiesFor(sandboxEnv(sandbox, { BULK_DELETE_ENTITY_WAIT_MS: '1000' }));
       const run = await inActivity(() => patient.deleteItems({ items: waiting() }));
       assert.equal(run.error, undefined, String(run.error));
@@ -228,24 +240,13 @@ describe('deleteItems: each item through TwelveLabs, Uplynk and the DAM, on its 
     });
   });
   describe('unlinks in the item flow (ItemDeletion.twelvelabs.unlinks)', () => {
-    const COLL = hexId('2c', 1);
     const SHARED = hexId('e1', 1); // holds items 0 and 1 and an asset outside the plan
     const LAST = hexId('e2', 2); // holds item 2's asset alone: unlinking it would empty it
-    const other = hexId('f', 9);
     const READY_AFTER_MS = 400;
-    const withEntities = seedWith({
-      ...seed,
-      entityReadyAfterMs: READY_AFTER_MS,
-      twelvelabs: {
-        ...seed.twelvelabs,
-        assets: [...seed.twelvelabs!.assets!, { _id: other }],
-        entityCollections: [{ _id: COLL }],
-        entities: [
-          { _id: SHARED, entity_collection_id: COLL, asset_ids: [asset(0), asset(1), other] },
-          { _id: LAST, entity_collection_id: COLL, asset_ids: [asset(2)] },
-        ],
-      },
-    });
+    const catalogue = withEntities(READY_AFTER_MS, [
+      { _id: SHARED, asset_ids: [asset(0), asset(1), other] },
+      { _id: LAST, asset_ids: [asset(2)] },
+    ]);
     const UNLINK = 'DELETE /entity-collections/{entity_collection_id}/entities/{entity_id}/assets';
     const withUnlinks = () => {
       const items = Array.from({ length: ITEMS }, (_, i) => deletionOf(i));
@@ -256,7 +257,7 @@ describe('deleteItems: each item through TwelveLabs, Uplynk and the DAM, on its 
     };
 
     it('unlinks the items of one entity in one call, deletes their assets only once it is ready again, and leaves a last asset to the forced delete', async () => {
-      await sandbox.seed(withEntities);
+      await sandbox.seed(catalogue);
       const run = await inActivity(() =>
         activitiesFor(sandboxEnv(sandbox)).deleteItems({ items: withUnlinks() }),
       );
@@ -304,17 +305,13 @@ describe('deleteItems: each item through TwelveLabs, Uplynk and the DAM, on its 
     });
 
     it('a retried attempt does not unlink again what the last heartbeat recorded, and still waits for that entity', async () => {
-      await sandbox.seed({
-        ...withEntities,
-        twelvelabs: {
-          ...withEntities.twelvelabs,
-          // The first attempt unlinked item 0 and 1 from SHARED just now; the entity is processing.
-          entities: [
-            { _id: SHARED, entity_collection_id: COLL, asset_ids: [other], status: 'processing' },
-            { _id: LAST, entity_collection_id: COLL, asset_ids: [asset(2)] },
-          ],
-        },
-      });
+      // The first attempt unlinked item 0 and 1 from SHARED just now; the entity is processing.
+      await sandbox.seed(
+        withEntities(READY_AFTER_MS, [
+          { _id: SHARED, asset_ids: [other], status: 'processing' },
+          { _id: LAST, asset_ids: [asset(2)] },
+        ]),
+      );
       const seeded = Date.now();
       const at = new Date().toISOString();
       const earlier: LedgerEntry[] = [0, 1].map((i) => ({

@@ -57,6 +57,14 @@ describe('per-call retry against the sandbox', () => {
     }),
   );
 
+  /** Deletes one TwelveLabs asset while the sandbox drops the connections `kinds` says, request by request. */
+  async function deleteAssetWithDrops(assetId: string, kinds: string[]) {
+    const seed = faultSeed('twelvelabs', { drop: 0.5 }, kinds.length, (k) => k.join() === kinds.join());
+    await sandbox.faults({ seed, twelvelabs: { drop: 0.5 } });
+    const activities = activitiesFor(sandboxEnv(sandbox));
+    return inActivity(() => activities.deleteAssets({ assets: [{ ...target(assetId), known: [] }] }));
+  }
+
   it('a 5xx on one call is retried on that call alone, and the phase answers every delete', async () => {
     const faults = { error5xx: 0.3 };
     const seed = faultSeed('entermedia', faults, 12, oneFaultWithin('5xx', 4));
@@ -196,10 +204,7 @@ describe('per-call retry against the sandbox', () => {
 
   it('a TwelveLabs asset delete whose connection dropped after it was applied, then 404 on retry, is deleted', async () => {
     // The listing of indexed assets, the delete (dropped), its retry (404), the read-back.
-    const seed = faultSeed('twelvelabs', { drop: 0.5 }, 4, (k) => k.join() === 'ok,drop,ok,ok');
-    await sandbox.faults({ seed, twelvelabs: { drop: 0.5 } });
-    const activities = activitiesFor(sandboxEnv(sandbox));
-    const run = await inActivity(() => activities.deleteAssets({ assets: [{ ...target(D), known: [] }] }));
+    const run = await deleteAssetWithDrops(D, ['ok', 'drop', 'ok', 'ok']);
     assert.equal(run.error, undefined, String(run.error));
     assert.deepEqual(answers(run.result), [['delete-asset', D, 'deleted']]);
     assert.match(run.result?.entries[0]?.detail ?? '', /earlier answer was lost/);
@@ -213,10 +218,7 @@ describe('per-call retry against the sandbox', () => {
   it('a read whose connection dropped changes nothing: an asset it then finds gone is already absent', async () => {
     // The listing of indexed assets of an asset that is not there: dropped, then 404 on retry.
     const gone = hexId('9', 9);
-    const seed = faultSeed('twelvelabs', { drop: 0.5 }, 2, (k) => k.join() === 'drop,ok');
-    await sandbox.faults({ seed, twelvelabs: { drop: 0.5 } });
-    const activities = activitiesFor(sandboxEnv(sandbox));
-    const run = await inActivity(() => activities.deleteAssets({ assets: [{ ...target(gone), known: [] }] }));
+    const run = await deleteAssetWithDrops(gone, ['drop', 'ok']);
     assert.equal(run.error, undefined, String(run.error));
     // Not "deleted after a lost answer": no call of this unit could have deleted it.
     assert.deepEqual(answers(run.result), [['delete-asset', gone, 'already-absent']]);
