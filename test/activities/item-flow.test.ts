@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeEach, describe, it } from 'node:test';
 import type { ItemDeletion } from '../../activities/contract.js';
 import type { LedgerEntry } from '../../plan/index.js';
@@ -237,6 +238,50 @@ describe('deleteItems: each item through TwelveLabs, Uplynk and the DAM, on its 
         [['u-0', 'keep'], ['keep']],
       );
       assert.deepEqual(state.entermedia.assets.map((a) => a.id).sort(), ['dam-0', 'keep']);
+    });
+    it('an indexed asset added while its item waited for its entity is deleted before the forced delete, not orphaned', async () => {
+      // Item 0 waits about 3 s for SLOW; its asset is indexed meanwhile.
+      await sandbox.seed(slowAndReady(3000));
+      const INDEX = hexId('1d', 1);
+      const LATE = hexId('1a', 1);
+      const LISTING = 'GET /assets/{asset_id}/indexed-assets';
+      const ENTITY = 'GET /entity-collections/{entity_collection_id}/entities/{entity_id}';
+      const running = inActivity(() =>
+        activitiesFor(sandboxEnv(sandbox)).deleteItems({ items: [waiting()[0]!] }),
+      );
+      // Once the item is waiting for its entity, someone indexes the asset (the entity stays processing).
+      while (countRequests(await sandbox.stats(), { route: ENTITY }) === 0) await sleep(20);
+      const state = await sandbox.state();
+      await sandbox.seed({
+        ...slowAndReady(3000),
+        twelvelabs: {
+          ...slowAndReady(3000).twelvelabs,
+          indexes: [{ _id: INDEX }],
+          indexedAssets: [{ _id: LATE, index_id: INDEX, asset_id: asset(0) }],
+        },
+      });
+      assert.deepEqual(
+        state.twelvelabs.assets.map((a) => a._id),
+        [...Array.from({ length: ITEMS }, (_, i) => asset(i)), other],
+        'nothing was deleted before the entity was ready',
+      );
+      const run = await running;
+      assert.equal(run.error, undefined, String(run.error));
+      assert.deepEqual(run.result!.failures, []);
+      assert.deepEqual(
+        entriesOf(run.result!.entries, 0).map((e) => [e.step, e.target, e.answer]),
+        [
+          ['delete-indexed-asset', `${INDEX}/${LATE}`, 'deleted'],
+          ['delete-asset', asset(0), 'deleted'],
+          ['remove-from-library', `${libraryOf(0)}/u-0`, 'removal-requested'],
+          ['delete-dam-asset', 'dam-0', 'deleted'],
+        ],
+      );
+      // Looked at once, after the wait: just before the deletes.
+      assert.equal(countRequests(await sandbox.stats(), { route: LISTING }), 1);
+      const after = await sandbox.state();
+      assert.deepEqual(after.twelvelabs.indexedAssets, []);
+      assert.ok(!after.twelvelabs.assets.some((a) => a._id === asset(0)));
     });
   });
   describe('unlinks in the item flow (ItemDeletion.twelvelabs.unlinks)', () => {

@@ -1,0 +1,84 @@
+/**
+ * An estimate, not a measurement: how long the slowest of many items takes when each makes some calls in
+ * series and every try may fail as the bench's heavy faults do (5% 429 with a 1 s `Retry-After`, 10% 5xx,
+ * 2% dropped connections), retried as `activities/http-client.ts` retries one call (full-jitter backoff
+ * from `DEFAULT_CALL_RETRY.baseMs`, doubling). It tells how much of a run under faults is the wait for
+ * the unluckiest call, which no engine can avoid, and what stages that each wait for all their items cost.
+ *
+ *   node --import tsx bench/fault-tail.ts [--draws=2000] [--latency-ms=6] [--base-ms=100]
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_CALL_RETRY } from '../activities/http-client.js';
+
+const { values } = parseArgs({
+  options: {
+    draws: { type: 'string', default: '2000' },
+    'latency-ms': { type: 'string', default: '6' },
+    'base-ms': { type: 'string', default: String(DEFAULT_CALL_RETRY.baseMs) },
+  },
+});
+const draws = Number(values.draws);
+const latency = Number(values['latency-ms']) / 1000;
+const base = Number(values['base-ms']) / 1000;
+for (const [name, value] of [
+  ['--draws', draws],
+  ['--latency-ms', latency],
+  ['--base-ms', base],
+] as const) {
+  if (!(value > 0) || !Number.isFinite(value)) {
+    console.error(`${name} must be a positive number`);
+    process.exit(2);
+  }
+}
+
+// A small seeded generator (mulberry32), so that the figures are the same on every run.
+let state = 42;
+function random(): number {
+  state = (state + 0x6d2b79f5) | 0;
+  let t = Math.imul(state ^ (state >>> 15), 1 | state);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+/** Seconds one call takes until a try succeeds. */
+function call(): number {
+  let seconds = 0;
+  for (let attempt = 1; ; attempt++) {
+    seconds += latency;
+    const pick = random();
+    const backoff = random() * Math.min(DEFAULT_CALL_RETRY.maxMs! / 1000, base * 2 ** attempt);
+    if (pick < 0.05) seconds += Math.max(1, backoff);
+    else if (pick < 0.17) seconds += backoff;
+    else return seconds;
+  }
+}
+
+const inSeries = (calls: number) => Array.from({ length: calls }, call).reduce((a, b) => a + b, 0);
+const slowest = (items: number, f: () => number) =>
+  Array.from({ length: items }, f).reduce((a, b) => Math.max(a, b), 0);
+
+function summary(samples: number[]): string {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(2);
+  return `median ${at(0.5)} s, 90th percentile ${at(0.9)} s`;
+}
+
+const estimates: Array<[string, () => number]> = [
+  ['500 items, 1 call each (a discovery)', () => slowest(500, () => inSeries(1))],
+  ['500 items, 6 calls each in series', () => slowest(500, () => inSeries(6))],
+  ['500 items, 7 calls each in series', () => slowest(500, () => inSeries(7))],
+  [
+    // What the bench's 1,000 items do today: a discovery that waits for all, then the items, which start
+    // over 2.4 s as the request slots allow; 0.7 s for the workflows around them.
+    'a discovery of 500, then 500 items of 6 calls starting over 2.4 s, + 0.7 s',
+    () => 0.7 + slowest(500, () => random() + call()) + slowest(500, () => random() * 2.4 + inSeries(6)),
+  ],
+  [
+    'no stage waiting for all: 1,000 items of 7 calls starting over 3.4 s, + 0.7 s',
+    () => 0.7 + slowest(1000, () => random() * 3.4 + inSeries(7)),
+  ],
+];
+console.log(`${draws} draws each, ${values['latency-ms']} ms a try, backoff from ${values['base-ms']} ms`);
+for (const [name, estimate] of estimates) {
+  console.log(`${name}: ${summary(Array.from({ length: draws }, estimate))}`);
+}
