@@ -27,11 +27,6 @@ export interface RateLimiter {
    */
   run<T>(fn: () => Promise<T>, signal?: AbortSignal, rank?: number): Promise<T>;
   /**
-   * Holds every later start until `ms` from now: a vendor's `Retry-After` applies to the account, so the
-   * other activities of this worker should not keep knocking meanwhile.
-   */
-  pauseFor(ms: number): void;
-  /**
    * The vendor said "too many" (429): halve the requests in flight for this system (at most once a
    * second, never below a quarter of `concurrency`), then let them grow back by one per round of
    * successes (additive increase, multiplicative decrease): all lanes slow down together, none stops.
@@ -39,7 +34,7 @@ export interface RateLimiter {
   backOff(): void;
   /** Requests allowed in flight now (at most `concurrency`). */
   readonly allowed: number;
-  /** True when a call asking now would wait: every slot taken, others queued, or a rate or pause to keep. */
+  /** True when a call asking now would wait: every slot taken, others queued, or a rate to keep. */
   saturated(): boolean;
   /** What it allows now, e.g. "32 in flight, at most 10 requests/s" or "8 of 32 in flight after a 429". */
   describe(): string;
@@ -51,7 +46,7 @@ export interface RateLimiter {
   setMaxRps(maxRps: number): void;
   /**
    * What this system asked of the limiter since the last call: the requests started, and how long starts
-   * were held back by the rate (not by `pauseFor`): while they are, more rate would be used. Resets the
+   * were held back by the rate: while they are, more rate would be used. Resets the
    * counts.
    */
   takeDemand(): { started: number; heldBackMs: number };
@@ -102,7 +97,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   // Starts waiting for their time wake when the rate changes, to be paced anew.
   let rateChanged: Array<() => void> = [];
   let active = 0;
-  let pausedUntil = 0;
   const queue = new WaiterQueue<Waiter>();
   // The congestion window: starts wide open, halves on a 429, grows back by 1/window per completed request.
   let window = options.concurrency;
@@ -147,16 +141,15 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   let nextStartAt = -Infinity;
 
   function awaitStartTime(signal?: AbortSignal): Promise<void> {
-    if (!paced && pausedUntil <= Date.now()) {
+    if (!paced) {
       started++;
       return Promise.resolve();
     }
     const turn = gate.then(async () => {
       for (;;) {
-        const rateWait = maxRps === 0 ? Infinity : nextStartAt - tolerance - Date.now();
-        const wait = Math.max(rateWait, pausedUntil - Date.now());
+        const wait = maxRps === 0 ? Infinity : nextStartAt - tolerance - Date.now();
         if (wait <= 0) break;
-        if (rateWait > 0) heldBackSince = Date.now();
+        heldBackSince = Date.now();
         await (wait === Infinity
           ? new Promise<void>((resolve) => rateChanged.push(resolve))
           : sleepUntilRateChange(wait));
@@ -196,9 +189,6 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         release();
       }
     },
-    pauseFor(ms: number): void {
-      pausedUntil = Math.max(pausedUntil, Date.now() + ms);
-    },
     backOff(): void {
       // 429s that answer requests sent within the same second are one signal, not several; and the
       // window never closes below a quarter of the concurrency, so that scattered 429s slow a system
@@ -211,7 +201,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       return open();
     },
     saturated(): boolean {
-      return active >= open() || queue.size > 0 || paced || pausedUntil > Date.now();
+      return active >= open() || queue.size > 0 || paced;
     },
     describe(): string {
       const slots =
