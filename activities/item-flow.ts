@@ -196,8 +196,9 @@ export function createItemFlowActivities(deps: {
               group.targets.push({ item, assetId: tl.assetId });
               toUnlink.set(entity.id, group);
             } else if (done.answer === 'unlinked') {
-              // Unlinked by an earlier attempt: the entity may still be processing.
-              waitsOf(item).push(poll(entity, log).then((late) => ({ failed: false, late })));
+              // Unlinked by an earlier attempt: the entity may still be processing (one poll for all the
+              // items it held).
+              waitsOf(item).push(readyOf(entity, log).then((late) => ({ failed: false, late })));
             } else {
               waitsOf(item).push(Promise.resolve({ failed: done.answer === 'failed' }));
             }

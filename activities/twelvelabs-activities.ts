@@ -352,12 +352,12 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
           parallelism,
           run: async (unit, log, ctx) => {
             // Its wait starts now, beside the other units: no entity waits for the slowest unlink.
-            const { changed } = await unlinkEntity(client, unit, log, ctx);
-            if (changed.length > 0) {
+            const changed = new Set((await unlinkEntity(client, unit, log, ctx)).changed);
+            if (changed.size > 0) {
               waitFor(
                 log,
                 unit.entity,
-                unit.targets.filter((t) => changed.includes(t.assetId)),
+                unit.targets.filter((t) => changed.has(t.assetId)),
               );
             }
             if (!waited.has(unit.entity.id)) settling.settle();
