@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
+import { median } from './stats.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -81,12 +82,6 @@ function runOnce(faults: Run['faults']): Promise<Run> {
       });
     });
   });
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 const started = new Date();

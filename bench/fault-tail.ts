@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_CALL_RETRY } from '../activities/http-client.js';
+import { quantile } from './stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -58,9 +59,7 @@ const slowest = (items: number, f: () => number) =>
   Array.from({ length: items }, f).reduce((a, b) => Math.max(a, b), 0);
 
 function summary(samples: number[]): string {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!.toFixed(2);
-  return `median ${at(0.5)} s, 90th percentile ${at(0.9)} s`;
+  return `median ${quantile(samples, 0.5).toFixed(2)} s, 90th percentile ${quantile(samples, 0.9).toFixed(2)} s`;
 }
 
 const estimates: Array<[string, () => number]> = [
