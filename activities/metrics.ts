@@ -1,6 +1,6 @@
-import { Context } from '@temporalio/activity';
 import type { MetricCounter, MetricMeter } from '@temporalio/common';
 import type { SystemName } from '../plan/index.js';
+import { currentContext } from './activity-scope.js';
 
 /** An HTTP status, or what happened instead of one. */
 export type CallStatus = number | 'timeout' | 'dropped' | 'error';
@@ -8,12 +8,9 @@ export type CallStatus = number | 'timeout' | 'dropped' | 'error';
 const counters = new WeakMap<MetricMeter, { calls: MetricCounter; retries: MetricCounter }>();
 
 function countersOf(): { calls: MetricCounter; retries: MetricCounter } | undefined {
-  let meter: MetricMeter;
-  try {
-    meter = Context.current().metricMeter;
-  } catch {
-    return undefined; // outside an activity (a script, a unit test): nothing to count into
-  }
+  // Outside an activity (a script, a unit test): nothing to count into.
+  const meter: MetricMeter | undefined = currentContext()?.metricMeter;
+  if (meter === undefined) return undefined;
   let found = counters.get(meter);
   if (!found) {
     found = {
