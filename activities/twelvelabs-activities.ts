@@ -577,17 +577,27 @@ export async function readBackAssets(
  * When to look first at an entity just unlinked, learnt from the entities this worker saw settle: a vendor's
  * entities take about the same time, and each look is a call. It starts at 150 ms; an entity still
  * processing at the first look moves it halfway towards when that entity was seen ready (at most 1 s, so
- * that one slow entity or a retried poll does not hold the next ones back long); each entity ready at the
- * first look brings it 1% closer to 150 ms again, so that it follows a vendor that speeds up.
+ * that one slow entity or a retried poll does not hold the next ones back long). Entities ready at the
+ * first look bring it 1% closer to 150 ms again, once a second at most, so that it follows a vendor that
+ * speeds up. Once a second, not once an entity: a chunk unlinks its entities all at once and they are all
+ * ready together, and two hundred of them each taking off 1% would send the next chunk's first looks back
+ * to 150 ms, too early again (bench/engine.md: a third of the polls at 300 ms entities).
  */
 export class FirstLook {
   static readonly MIN_MS = 150;
   static readonly MAX_MS = 1000;
+  /** Entities ready at the first look lower it by 1% at most this often. */
+  static readonly LOWER_EVERY_MS = 1000;
   ms = FirstLook.MIN_MS;
+  private loweredAt = -Infinity;
 
-  saw(readyAtFirstLook: boolean, elapsedMs: number): void {
-    this.ms = readyAtFirstLook
-      ? Math.max(FirstLook.MIN_MS, this.ms * 0.99)
-      : Math.min(FirstLook.MAX_MS, Math.max(this.ms, this.ms + (elapsedMs - this.ms) / 2));
+  /** An entity was seen ready, at its first look or a later one, `elapsedMs` after its unlink. */
+  saw(readyAtFirstLook: boolean, elapsedMs: number, now = Date.now()): void {
+    if (!readyAtFirstLook) {
+      this.ms = Math.min(FirstLook.MAX_MS, Math.max(this.ms, this.ms + (elapsedMs - this.ms) / 2));
+    } else if (now - this.loweredAt >= FirstLook.LOWER_EVERY_MS) {
+      this.loweredAt = now;
+      this.ms = Math.max(FirstLook.MIN_MS, this.ms * 0.99);
+    }
   }
 }

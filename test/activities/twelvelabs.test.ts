@@ -523,13 +523,16 @@ describe('TwelveLabs activities against the sandbox', () => {
 });
 
 describe('FirstLook: when an unlinked entity is first polled', () => {
-  /** Polls one entity that settles after `readyMs` the way waitOne does; answers the polls it took. */
-  function polls(look: FirstLook, readyMs: number): number {
+  /**
+   * Polls one entity that settles after `readyMs` the way `untilReady` does, unlinked at `unlinkedAt` on
+   * the worker's clock; answers the polls it took.
+   */
+  function polls(look: FirstLook, readyMs: number, unlinkedAt: number): number {
     let at = 0;
     for (let round = 0; ; round++) {
       at += round === 0 ? look.ms : Math.min(2000, 150 * 1.5 ** round);
       if (at >= readyMs) {
-        look.saw(round === 0, at);
+        look.saw(round === 0, at, unlinkedAt + at);
         return round + 1;
       }
     }
@@ -537,19 +540,37 @@ describe('FirstLook: when an unlinked entity is first polled', () => {
 
   it('learns a vendor whose entities settle after 300 ms: one poll for most, and follows it when it speeds up', () => {
     const look = new FirstLook();
-    assert.equal(polls(look, 300), 2, 'the first entity is looked at after 150 ms, still processing');
-    for (let i = 0; i < 20; i++) polls(look, 300);
+    // One entity a second.
+    let clock = 0;
+    const next = (readyMs: number) => polls(look, readyMs, (clock += 1000));
+    assert.equal(next(300), 2, 'the first entity is looked at after 150 ms, still processing');
+    for (let i = 0; i < 20; i++) next(300);
     let taken = 0;
-    for (let i = 0; i < 100; i++) taken += polls(look, 300);
+    for (let i = 0; i < 100; i++) taken += next(300);
     assert.ok(taken <= 110, `${taken} polls for 100 entities`);
     assert.ok(look.ms >= 300 && look.ms < 450, `first look after ${look.ms} ms`);
-    for (let i = 0; i < 300; i++) polls(look, 50);
+    for (let i = 0; i < 300; i++) next(50);
     assert.equal(look.ms, FirstLook.MIN_MS);
+  });
+
+  it('entities unlinked together and ready at their first look lower it once, not once each', () => {
+    const look = new FirstLook();
+    // Learnt from a few entities that were still processing at their first look.
+    for (let i = 0; i < 5 && look.ms < 300; i++) polls(look, 300, i * 1000);
+    const learnt = look.ms;
+    assert.ok(learnt >= 300, `first look after ${learnt} ms`);
+    // A chunk's 200 entities, unlinked at once, all ready at the first look.
+    for (let i = 0; i < 200; i++) polls(look, 300, 5_000);
+    assert.equal(look.ms, learnt * 0.99);
+    // So the next chunk's first looks still find its entities ready: one poll each.
+    let taken = 0;
+    for (let i = 0; i < 200; i++) taken += polls(look, 300, 6_000);
+    assert.equal(taken, 200);
   });
 
   it('one entity that takes a minute moves the first look to at most a second', () => {
     const look = new FirstLook();
-    polls(look, 60_000);
+    polls(look, 60_000, 0);
     assert.equal(look.ms, FirstLook.MAX_MS);
   });
 });
