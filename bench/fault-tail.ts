@@ -9,6 +9,7 @@
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_CALL_RETRY } from '../activities/http-client.js';
+import { Prng } from '../sandbox/prng.js';
 import { quantile } from './stats.js';
 
 const { values } = parseArgs({
@@ -32,14 +33,9 @@ for (const [name, value] of [
   }
 }
 
-// A small seeded generator (mulberry32), so that the figures are the same on every run.
-let state = 42;
-function random(): number {
-  state = (state + 0x6d2b79f5) | 0;
-  let t = Math.imul(state ^ (state >>> 15), 1 | state);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// Seeded, so that the figures are the same on every run.
+const prng = new Prng(42);
+const random = (): number => prng.next();
 
 /** Seconds one call takes until a try succeeds. */
 function call(): number {
