@@ -3,8 +3,8 @@
  * (`phaseTailSignal`): what is left waits on retries, a `Retry-After` or entities settling, and the
  * chunk lends its place in the run's window to a new chunk meanwhile (bench/engine.md, "Waiting chunks lend their place").
  */
-import { Context } from '@temporalio/activity';
 import { phaseTailSignal } from '../workflows/definitions.js';
+import { currentContext } from './activity-scope.js';
 import type { PhaseTail } from './contract.js';
 
 /** The share of a phase's units done after which the phase only waits on its last ones. */
@@ -59,12 +59,8 @@ export class TailWatch {
  */
 export function tailTeller(tail: PhaseTail | undefined): (() => void) | undefined {
   if (tail === undefined) return undefined;
-  let context: Context;
-  try {
-    context = Context.current();
-  } catch {
-    return undefined;
-  }
+  const context = currentContext();
+  if (context === undefined) return undefined;
   const workflowId = context.info.workflowExecution?.workflowId;
   if (workflowId === undefined) return undefined;
   const chunk = context.client.workflow.getHandle(workflowId);
