@@ -17,6 +17,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
 import { cpuTicks, sampleCpu, samplePeakRss } from './cpu-sampler.js';
+import { FAULTS } from './faults.js';
 import { control, startSandboxProcess } from './sandbox-process.js';
 
 /** Which part of the process tree a command is, for CPU seconds per role. */
@@ -86,13 +87,6 @@ async function run(
   };
 }
 
-const FAULTS = {
-  none: {},
-  heavy: { error5xx: 0.1, error429: 0.05, retryAfterSeconds: 1, drop: 0.02 },
-  // heavy's two parts on their own, to see what each costs
-  '5xx-drops': { error5xx: 0.1, drop: 0.02 },
-  '429': { error429: 0.05, retryAfterSeconds: 1 },
-} as const;
 if (!Object.hasOwn(FAULTS, faults)) {
   console.error(`--faults must be one of ${Object.keys(FAULTS).join(', ')}, got ${faults}`);
   process.exit(2);

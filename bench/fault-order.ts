@@ -18,8 +18,8 @@
  * tries that makes the no-fault chain stage take about what `deleteItems` takes (2.1 s).
  */
 import { parseArgs } from 'node:util';
-import { DEFAULT_CALL_RETRY } from '../activities/http-client.js';
 import { Prng } from '../sandbox/prng.js';
+import { HEAVY_FAULTS, waitAfterFailedTry } from './faults.js';
 import { median, quantile } from './stats.js';
 
 const { values } = parseArgs({
@@ -128,11 +128,8 @@ function simulate(order: Order, faults: boolean): number {
   };
   const answered = (item: Item) => {
     const pick = random();
-    if (faults && pick < 0.17) {
-      const backoff =
-        random() *
-        Math.min(DEFAULT_CALL_RETRY.maxMs! / 1000, (DEFAULT_CALL_RETRY.baseMs! / 1000) * 2 ** item.attempt);
-      const wait = pick < 0.05 ? Math.max(1, backoff) : backoff;
+    if (faults && pick < HEAVY_FAULTS.failed) {
+      const wait = waitAfterFailedTry(pick, random(), item.attempt);
       item.attempt++;
       events.push({ at: now + wait, run: () => queue(item) });
       return;

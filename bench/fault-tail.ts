@@ -10,6 +10,7 @@
 import { parseArgs } from 'node:util';
 import { DEFAULT_CALL_RETRY } from '../activities/http-client.js';
 import { Prng } from '../sandbox/prng.js';
+import { HEAVY_FAULTS, waitAfterFailedTry } from './faults.js';
 import { quantile } from './stats.js';
 
 const { values } = parseArgs({
@@ -43,10 +44,10 @@ function call(): number {
   for (let attempt = 1; ; attempt++) {
     seconds += latency;
     const pick = random();
-    const backoff = random() * Math.min(DEFAULT_CALL_RETRY.maxMs! / 1000, base * 2 ** attempt);
-    if (pick < 0.05) seconds += Math.max(1, backoff);
-    else if (pick < 0.17) seconds += backoff;
-    else return seconds;
+    // Drawn on every try, failed or not, as this estimate always has: its recorded figures stay the same.
+    const jitter = random();
+    if (pick >= HEAVY_FAULTS.failed) return seconds;
+    seconds += waitAfterFailedTry(pick, jitter, attempt, base * 1000);
   }
 }
 
