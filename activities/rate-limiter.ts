@@ -106,9 +106,11 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   function release(): void {
     active--;
     window = Math.min(options.concurrency, window + 1 / window);
-    if (active >= open()) return;
-    const next = queue.shift();
-    if (next) {
+    // As many as the window now allows: once it has grown back past the calls in flight after a 429,
+    // one completion may open two slots, and the calls in flight must grow with it.
+    while (active < open()) {
+      const next = queue.shift();
+      if (!next) return;
       active++;
       if (next.onAbort) next.signal?.removeEventListener('abort', next.onAbort);
       next.resolve();

@@ -86,6 +86,37 @@ describe('the per-system rate limiter', () => {
     assert.equal(await limiter.run(() => Promise.resolve('next')), 'next');
   });
 
+  it('a 429 halves the calls in flight, and they grow back to the concurrency while calls queue', async () => {
+    const limiter = createRateLimiter({ concurrency: 8 });
+    let running = 0;
+    // How many ran at once when each call started, in start order.
+    const atStart: number[] = [];
+    const call = () =>
+      limiter.run(async () => {
+        atStart.push(++running);
+        await delay(2);
+        running--;
+      });
+    // 8 in flight, then a 429: the window halves to 4, and the 8 calls already sent finish.
+    const first = Array.from({ length: 8 }, call);
+    limiter.backOff();
+    assert.equal(limiter.allowed, 4);
+    // 200 more queue behind them: about 4 at once at first, then more as completions widen the window by
+    // 1/window each (4 to 8 takes 4 + 5 + 6 + 7 = 22 completions, the 8 sent before the 429 included).
+    await Promise.all([...first, ...Array.from({ length: 200 }, call)]);
+    assert.equal(limiter.allowed, 8);
+    const queued = atStart.slice(8);
+    assert.ok(
+      queued.slice(0, 10).every((n) => n < 8),
+      `right after the 429: ${queued.slice(0, 10).join(',')}`,
+    );
+    const last = queued.slice(-100);
+    assert.ok(
+      last.filter((n) => n === 8).length >= 50,
+      `8 at once again once the window grew back, got at each start: ${last.join(',')}`,
+    );
+  });
+
   it('setMaxRps(0) holds every start until a later call raises the rate', async () => {
     const limiter = createRateLimiter({ concurrency: 5, maxRps: 10 });
     limiter.setMaxRps(0);
