@@ -2,6 +2,7 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createActivities, createLimiters } from '../activities/index.js';
 import { createPolicyActivities } from '../activities/policy-activities.js';
+import { flushCounts } from '../activities/metrics.js';
 import { loadTemporalConfig } from '../config/temporal-config.js';
 import { dataConverter } from '../config/payload-codec.js';
 import { createWorker } from './create-worker.js';
@@ -92,6 +93,8 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
         })
       : undefined;
   const done = worker.run().finally(async () => {
+    // The last vendor calls' counts, into the metrics a scrape may still read.
+    flushCounts();
     await shares?.stop();
     health?.close();
     await connection.close();

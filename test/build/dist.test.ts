@@ -13,6 +13,17 @@ import { uniqueTaskQueue } from '../helpers/temporal.js';
 
 const DIST_BIN = join(PROJECT_ROOT, 'dist', 'bin', 'bulk-delete.js');
 
+/** The sum of `bulk_delete_vendor_calls` over every status of one system, from a Prometheus page. */
+function vendorCalls(text: string, system: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (/^bulk_delete_vendor_calls\w*\{/.test(line) && line.includes(`system="${system}"`)) {
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return sum;
+}
+
 /**
  * A module hook that fails any attempt to load tsx or a TypeScript file: the compiled command line must run
  * on node alone, as in the production image where tsx (a dev dependency) is not installed.
@@ -120,6 +131,20 @@ describe('npm run build: the compiled command line, as production runs it', () =
       assert.match(metrics, /^temporal_activity_execution_latency/m);
       assert.doesNotMatch(metrics, /bulk_delete_temporal_/);
       assert.match(metrics, /^bulk_delete_vendor_calls\w*\{[^}]*system="twelvelabs"[^}]*\} [1-9]/m);
+      // Every call the sandbox answered is counted once, by system (counts are added within 100 ms).
+      const stats = await stack.sandbox.stats();
+      for (const system of ['twelvelabs', 'uplynk', 'entermedia'] as const) {
+        const answered = stats.requests
+          .filter((r) => r.system === system)
+          .reduce((sum, r) => sum + r.count, 0);
+        let counted = -1;
+        await eventually(async () => {
+          const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+          counted = vendorCalls(text, system);
+          return counted === answered;
+        }, 5_000).catch(() => undefined);
+        assert.equal(counted, answered, `${system}: calls in the metrics against calls the sandbox answered`);
+      }
       // Production logs are JSON, one object a line.
       const logLine = worker
         .output()
