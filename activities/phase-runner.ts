@@ -36,6 +36,18 @@ type Cursor = z.infer<typeof Cursor>;
 /** How often a running phase heartbeats. */
 const HEARTBEAT_MS = 1000;
 
+let lastMs = NaN;
+let lastIso = '';
+/** Now as an ISO string; calls within the same millisecond share one (a phase records thousands a second). */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
+}
+
 /** A phase's answer so far, shared by its units. */
 export interface PhaseLog {
   entry(e: Omit<LedgerEntry, 'at'>): void;
@@ -76,11 +88,10 @@ export async function runPhase<U>(options: {
   // recorded as done may have had calls applied.
   const uncertain = scope.attempt > 1;
   const inFlight = new Set<string>();
-  const now = () => new Date().toISOString();
   const earlier = groupBy(cursor.entries, (e) => e.item);
   const log: PhaseLog = {
-    entry: (e) => cursor.entries.push({ ...e, at: now() }),
-    failure: (f) => cursor.failures.push({ ...f, at: now() }),
+    entry: (e) => cursor.entries.push({ ...e, at: isoNow() }),
+    failure: (f) => cursor.failures.push({ ...f, at: isoNow() }),
     refuse: (r) => cursor.refused.push(r),
     waiting: (what) => {
       if (what === undefined) delete cursor.waiting;
