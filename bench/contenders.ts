@@ -5,8 +5,11 @@
  *
  *   node --import tsx bench/contenders.ts [items=2000] [--contenders=bulk-delete,per-item,batched]
  *     [--latency=5] [--faults=none|heavy|5xx-drops|429] [--chunk=N] [--window=N] [--env=KEY=VALUE,...]
- *     [--entity-ready-ms=50]
+ *     [--entity-ready-ms=50] [--rounds=1]
  *
+ * `--rounds=N` runs the contenders N times, each round in another order (rotated), and ends with each
+ * contender's median and the ratios of each round (runs close in time) with their medians: one run of
+ * each swings with the machine's load, and a ratio of two runs minutes apart swings more.
  * BENCH_ROUTES=1 also prints each contender's calls per route.
  * `heavy` faults are 10% 5xx, 5% 429 (Retry-After 1 s) and 2% dropped connections on all three systems;
  * `5xx-drops` and `429` are its two parts on their own.
@@ -87,6 +90,11 @@ async function run(
   };
 }
 
+const rounds = Number(flag('rounds', '1'));
+if (!Number.isInteger(rounds) || rounds < 1) {
+  console.error(`--rounds must be a whole number of at least 1, got ${flag('rounds', '')}`);
+  process.exit(2);
+}
 if (!Object.hasOwn(FAULTS, faults)) {
   console.error(`--faults must be one of ${Object.keys(FAULTS).join(', ')}, got ${faults}`);
   process.exit(2);
@@ -102,77 +110,82 @@ const sandbox = await startSandboxProcess();
 const dir = await mkdtemp(join(tmpdir(), 'bulk-delete-contenders-'));
 const rows: Array<Record<string, unknown>> = [];
 try {
-  for (const contender of contenders) {
-    await control(sandbox.url, '/reset', {});
-    await control(sandbox.url, '/seed', { entityReadyAfterMs: entityReadyMs });
-    const generated = await control<{ plan: unknown; env: Record<string, string> }>(
-      sandbox.url,
-      '/generate',
-      {
-        items,
-        seed: 42,
-      },
-    );
-    const planFile = join(dir, `plan-${contender}.json`);
-    const envFile = join(dir, `env-${contender}.json`);
-    await writeFile(planFile, JSON.stringify(generated.plan));
-    await writeFile(envFile, JSON.stringify({ ...generated.env, ...extraEnv }));
-    const system = { latencyMs: [latency, latency], ...FAULTS[faults as keyof typeof FAULTS] };
-    await control(sandbox.url, '/faults', {
-      seed: 7,
-      twelvelabs: system,
-      uplynk: system,
-      entermedia: system,
-    });
-    const argv =
-      contender === 'bulk-delete'
-        ? // Positional: an empty chunk size stays in its place, so that --window alone is not taken for it.
-          ['bench/bulk-delete-run.ts', planFile, envFile, flag('chunk', ''), flag('window', '')]
-        : ['bench/scripts.ts', contender, planFile, envFile];
-    const { out, peakRssMB, cpuSeconds } = await run(argv, process.env, sandbox.pid);
-    const stats = await control<{
-      requests: Array<{ system: string; route: string; count: number; status: number }>;
-    }>(sandbox.url, '/stats');
-    const calls = stats.requests.reduce((a, r) => a + r.count, 0);
-    if (process.env.BENCH_ROUTES) {
-      // Where the calls went: each system's routes, all answers counted.
-      const byRoute = new Map<string, number>();
-      for (const r of stats.requests) {
-        const key = `${r.system} ${r.route}`;
-        byRoute.set(key, (byRoute.get(key) ?? 0) + r.count);
+  for (let round = 1; round <= rounds; round++) {
+    // Rotated each round, so that no contender always runs first (on a freshly started sandbox).
+    const order = contenders.map((_, i) => contenders[(i + round - 1) % contenders.length]!);
+    for (const contender of order) {
+      await control(sandbox.url, '/reset', {});
+      await control(sandbox.url, '/seed', { entityReadyAfterMs: entityReadyMs });
+      const generated = await control<{ plan: unknown; env: Record<string, string> }>(
+        sandbox.url,
+        '/generate',
+        {
+          items,
+          seed: 42,
+        },
+      );
+      const planFile = join(dir, `plan-${contender}.json`);
+      const envFile = join(dir, `env-${contender}.json`);
+      await writeFile(planFile, JSON.stringify(generated.plan));
+      await writeFile(envFile, JSON.stringify({ ...generated.env, ...extraEnv }));
+      const system = { latencyMs: [latency, latency], ...FAULTS[faults as keyof typeof FAULTS] };
+      await control(sandbox.url, '/faults', {
+        seed: 7,
+        twelvelabs: system,
+        uplynk: system,
+        entermedia: system,
+      });
+      const argv =
+        contender === 'bulk-delete'
+          ? // Positional: an empty chunk size stays in its place, so that --window alone is not taken for it.
+            ['bench/bulk-delete-run.ts', planFile, envFile, flag('chunk', ''), flag('window', '')]
+          : ['bench/scripts.ts', contender, planFile, envFile];
+      const { out, peakRssMB, cpuSeconds } = await run(argv, process.env, sandbox.pid);
+      const stats = await control<{
+        requests: Array<{ system: string; route: string; count: number; status: number }>;
+      }>(sandbox.url, '/stats');
+      const calls = stats.requests.reduce((a, r) => a + r.count, 0);
+      if (process.env.BENCH_ROUTES) {
+        // Where the calls went: each system's routes, all answers counted.
+        const byRoute = new Map<string, number>();
+        for (const r of stats.requests) {
+          const key = `${r.system} ${r.route}`;
+          byRoute.set(key, (byRoute.get(key) ?? 0) + r.count);
+        }
+        for (const [route, count] of [...byRoute].sort()) console.log(`${contender}: ${count} ${route}`);
       }
-      for (const [route, count] of [...byRoute].sort()) console.log(`${contender}: ${count} ${route}`);
+      const state = await control<{ twelvelabs: { assets: unknown[] }; entermedia: { assets: unknown[] } }>(
+        sandbox.url,
+        '/state',
+      );
+      const row = {
+        contender,
+        ...(rounds > 1 ? { round } : {}),
+        items,
+        latencyMs: latency,
+        entityReadyMs,
+        faults,
+        seconds: out.seconds,
+        callsPerItem: Math.round((calls / items) * 100) / 100,
+        calls,
+        peakRssMB,
+        cpuSeconds,
+        leftTwelveLabsAssets: state.twelvelabs.assets.length,
+        ...(contender === 'bulk-delete'
+          ? {
+              status: out.status,
+              summary: out.summary,
+              eventsPerItem: Math.round((out.eventsPerItem as number) * 1000) / 1000,
+              largestHistory: out.largestHistory,
+              runs: out.runs,
+              workerPeakRssMB: out.workerPeakRssMB,
+            }
+          : {}),
+      };
+      rows.push(row);
+      console.log(JSON.stringify(row));
+      await control(sandbox.url, '/faults', {});
     }
-    const state = await control<{ twelvelabs: { assets: unknown[] }; entermedia: { assets: unknown[] } }>(
-      sandbox.url,
-      '/state',
-    );
-    const row = {
-      contender,
-      items,
-      latencyMs: latency,
-      entityReadyMs,
-      faults,
-      seconds: out.seconds,
-      callsPerItem: Math.round((calls / items) * 100) / 100,
-      calls,
-      peakRssMB,
-      cpuSeconds,
-      leftTwelveLabsAssets: state.twelvelabs.assets.length,
-      ...(contender === 'bulk-delete'
-        ? {
-            status: out.status,
-            summary: out.summary,
-            eventsPerItem: Math.round((out.eventsPerItem as number) * 1000) / 1000,
-            largestHistory: out.largestHistory,
-            runs: out.runs,
-            workerPeakRssMB: out.workerPeakRssMB,
-          }
-        : {}),
-    };
-    rows.push(row);
-    console.log(JSON.stringify(row));
-    await control(sandbox.url, '/faults', {});
   }
 } finally {
   sandbox.stop();
@@ -191,4 +204,36 @@ for (const r of rows) {
   console.log(
     `| ${String(r.contender)} | ${String(r.items)} | ${String(r.faults)} | ${String(r.seconds)} | ${String(r.callsPerItem)} | ${String(rss)} | ${r.eventsPerItem === undefined ? '' : JSON.stringify(r.eventsPerItem)} |`,
   );
+}
+
+if (rounds > 1) {
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  const secondsOf = (contender: string, round: number) =>
+    rows.find((r) => r.contender === contender && r.round === round)?.seconds as number | undefined;
+  console.log('\n| contender | runs (s) | median (s) |\n|---|---|---:|');
+  for (const contender of contenders) {
+    const runs = rows.filter((r) => r.contender === contender).map((r) => r.seconds as number);
+    console.log(`| ${contender} | ${runs.join(', ')} | ${median(runs).toFixed(2)} |`);
+  }
+  // What issue 10 measures: per-item over bulk-delete (at least 5×), bulk-delete over batched (at most 4×).
+  const ratios: Array<[string, string, string]> = [
+    ['per-item', 'bulk-delete', 'per-item ÷ bulk-delete'],
+    ['bulk-delete', 'batched', 'bulk-delete ÷ batched'],
+  ];
+  for (const [over, under, label] of ratios) {
+    if (!contenders.includes(over) || !contenders.includes(under)) continue;
+    const each: number[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      const a = secondsOf(over, round);
+      const b = secondsOf(under, round);
+      if (a !== undefined && b !== undefined) each.push(a / b);
+    }
+    console.log(
+      `${label}, each round: ${each.map((x) => `${x.toFixed(2)}×`).join(', ')}; median ${median(each).toFixed(2)}×`,
+    );
+  }
 }
