@@ -31,27 +31,33 @@ export function currentContext(): Context | undefined {
   return asyncLocalStorage.getStore();
 }
 
+/** Each running activity's scope, built on its first call: a phase asks for it on every request. */
+const scopes = new WeakMap<Context, ActivityScope>();
+
+/** Outside an activity: never cancels, no heartbeat details, heartbeats dropped. */
+const outside: ActivityScope = {
+  signal: neverAborted,
+  heartbeatDetails: undefined,
+  attempt: 1,
+  startToCloseTimeoutMs: undefined,
+  heartbeat: () => undefined,
+  cancelRequested: () => false,
+  warn: () => undefined,
+};
+
 /**
  * The current activity's scope, from its `Context`. Outside an activity (a script calling a
  * connector directly) the scope never cancels, has no heartbeat details and drops heartbeats.
  */
 export function activityScope(): ActivityScope {
   const context = currentContext();
-  if (context === undefined) {
-    return {
-      signal: neverAborted,
-      heartbeatDetails: undefined,
-      attempt: 1,
-      startToCloseTimeoutMs: undefined,
-      heartbeat: () => undefined,
-      cancelRequested: () => false,
-      warn: () => undefined,
-    };
-  }
+  if (context === undefined) return outside;
+  let scope = scopes.get(context);
+  if (scope) return scope;
   // Every unit waiting on a backoff or a request slot listens for the cancellation: as many listeners
   // as units in flight is expected, not a leak (Node warns past 10).
   setMaxListeners(0, context.cancellationSignal);
-  return {
+  scope = {
     signal: context.cancellationSignal,
     heartbeatDetails: context.info.heartbeatDetails as unknown,
     attempt: context.info.attempt,
@@ -64,6 +70,8 @@ export function activityScope(): ActivityScope {
       context.log.warn(message, meta);
     },
   };
+  scopes.set(context, scope);
+  return scope;
 }
 
 /** Throws the cancellation (Temporal's `CancelledFailure`) if the activity was cancelled. */
