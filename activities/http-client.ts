@@ -90,6 +90,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     // Redirects could carry credentials to another host; the vendors' APIs do not redirect.
     followRedirect: false,
   });
+  const retry = { ...DEFAULT_CALL_RETRY, ...options.retry };
 
   return {
     system: options.system,
@@ -101,10 +102,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         route: call.route,
         target: call.target,
       };
-      const retry = { ...DEFAULT_CALL_RETRY, ...options.retry };
       // Marked when a try failed in a way after which the vendor may have applied it and it is sent again.
       const unit = currentUnit();
-      const firstFailureAt = { value: 0 };
+      let firstFailureAt = 0;
       // True once a try of this call failed in a way after which the vendor may have applied it.
       let triedMayHaveApplied = false;
       /**
@@ -148,8 +148,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         }
         stopIfAsked(failure);
         const now = Date.now();
-        firstFailureAt.value ||= now;
-        const failingMs = now - firstFailureAt.value;
+        firstFailureAt ||= now;
+        const failingMs = now - firstFailureAt;
         if (failingMs >= retry.boundMs) {
           throw new CallError({
             ...failure,
