@@ -21,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { Prng } from '../sandbox/prng.js';
 import { HEAVY_FAULTS, waitAfterFailedTry } from './faults.js';
 import { median, quantile } from './stats.js';
+import { WaiterQueue } from '../activities/waiter-queue.js';
 
 const { values } = parseArgs({
   options: {
@@ -51,41 +52,6 @@ for (const [name, value] of Object.entries(settings)) {
 const prng = new Prng(7);
 const random = (): number => prng.next();
 
-/** A binary heap: the smallest by `before` on top. */
-class Heap<T> {
-  private readonly items: T[] = [];
-  constructor(private readonly before: (a: T, b: T) => boolean) {}
-  get size(): number {
-    return this.items.length;
-  }
-  push(item: T): void {
-    const a = this.items;
-    a.push(item);
-    for (let i = a.length - 1; i > 0;) {
-      const up = (i - 1) >> 1;
-      if (!this.before(a[i]!, a[up]!)) break;
-      [a[i], a[up]] = [a[up]!, a[i]!];
-      i = up;
-    }
-  }
-  pop(): T | undefined {
-    const a = this.items;
-    const top = a[0];
-    const last = a.pop();
-    if (a.length > 0 && last !== undefined) {
-      a[0] = last;
-      for (let i = 0; ;) {
-        let m = i;
-        for (const c of [2 * i + 1, 2 * i + 2]) if (c < a.length && this.before(a[c]!, a[m]!)) m = c;
-        if (m === i) break;
-        [a[i], a[m]] = [a[m]!, a[i]!];
-        i = m;
-      }
-    }
-    return top;
-  }
-}
-
 type Order = 'item' | 'stage' | 'arrival';
 interface Item {
   index: number;
@@ -96,31 +62,32 @@ interface Item {
 /** Seconds until the last item's last call is answered. */
 function simulate(order: Order, faults: boolean): number {
   const { items, calls, rate, inFlight, latency } = settings;
-  const events = new Heap<{ at: number; run: () => void }>((a, b) => a.at < b.at);
+  // Ranked by time, in the order they were scheduled among events of the same time.
+  const events = new WaiterQueue<{ rank: number; run: () => void }>();
   let arrivals = 0;
   const priority = (item: Item): number =>
     order === 'item' ? item.index : order === 'stage' ? item.done * items + item.index : arrivals++;
-  const waiting = new Heap<{ key: number; item: Item }>((a, b) => a.key < b.key);
+  const waiting = new WaiterQueue<{ rank: number; item: Item }>();
   let now = 0;
   let busy = false;
   let started = 0;
   let end = 0;
   const serve = () => {
     if (busy) return;
-    const next = waiting.pop();
+    const next = waiting.shift();
     if (!next) return;
     busy = true;
     events.push({
-      at: now + 1 / rate,
+      rank: now + 1 / rate,
       run: () => {
         busy = false;
-        events.push({ at: now + latency, run: () => answered(next.item) });
+        events.push({ rank: now + latency, run: () => answered(next.item) });
         serve();
       },
     });
   };
   const queue = (item: Item) => {
-    waiting.push({ key: priority(item), item });
+    waiting.push({ rank: priority(item), item });
     serve();
   };
   const start = () => {
@@ -131,7 +98,7 @@ function simulate(order: Order, faults: boolean): number {
     if (faults && pick < HEAVY_FAULTS.failed) {
       const wait = waitAfterFailedTry(pick, random(), item.attempt);
       item.attempt++;
-      events.push({ at: now + wait, run: () => queue(item) });
+      events.push({ rank: now + wait, run: () => queue(item) });
       return;
     }
     item.attempt = 1;
@@ -141,8 +108,8 @@ function simulate(order: Order, faults: boolean): number {
     start();
   };
   for (let i = 0; i < Math.min(inFlight, items); i++) start();
-  for (let event = events.pop(); event; event = events.pop()) {
-    now = event.at;
+  for (let event = events.shift(); event; event = events.shift()) {
+    now = event.rank;
     event.run();
   }
   return end;
