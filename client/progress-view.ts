@@ -34,7 +34,7 @@ function stateOf(progress: Progress): string {
  * nothing, so it shows no bar: it says what discovery found. With `columns`, the line is cut to fit
  * (a terminal wraps a longer line, and the next redraw then leaves the wrapped part behind).
  */
-export function progressLine(progress: Progress, columns?: number): string {
+export function progressLine(progress: Progress, columns?: number, pace?: string): string {
   const parts: string[] = [];
   if (progress.dryRun) {
     parts.push(
@@ -56,6 +56,7 @@ export function progressLine(progress: Progress, columns?: number): string {
     const waits = waiting ? `, ${waiting} waiting on their last calls` : '';
     parts.push(`chunks ${done}/${total}${running ? ` (${running} running${waits})` : ''}`);
   }
+  if (pace) parts.push(pace);
   return fit(parts.join(' · '), columns);
 }
 
@@ -88,20 +89,80 @@ export function table(header: string[], rows: string[][]): string[] {
   return [line(header), ...rows.map(line)];
 }
 
+/** How far back the pace looks: recent enough to follow a run that speeds up or slows down. */
+const PACE_WINDOW_MS = 30_000;
+/** The least time the pace is measured over before it is shown. */
+const PACE_MIN_MS = 5_000;
+
+/** `430 items/s`, `2.5 items/s`, `0.12 items/s` */
+function rateText(perSecond: number): string {
+  const digits = perSecond >= 10 ? 0 : perSecond >= 1 ? 1 : 2;
+  return `${perSecond.toFixed(digits)} items/s`;
+}
+
+/** `about 40 s left`, `about 4 min left`, `about 2 h 5 min left` */
+function leftText(seconds: number): string {
+  if (seconds < 60) return `about ${Math.max(1, Math.ceil(seconds))} s left`;
+  const minutes = Math.ceil(seconds / 60);
+  if (minutes < 60) return `about ${minutes} min left`;
+  return `about ${Math.floor(minutes / 60)} h ${minutes % 60} min left`;
+}
+
+/**
+ * The pace of a run that deletes, from the items settled over the last 30 s it was watched: items a
+ * second and the time left at that pace. Nothing until 5 s of progress are seen.
+ */
+export class Pace {
+  private samples: Array<{ at: number; done: number }> = [];
+  private text: string | undefined;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Told each progress read; answers the pace to show, if any. */
+  see(progress: Progress, done: number): string | undefined {
+    if (progress.dryRun || progress.status !== 'running') {
+      this.samples = [];
+      this.text = undefined;
+      return undefined;
+    }
+    const at = this.now();
+    const last = this.samples.at(-1);
+    // Only a change of the count moves the pace: unchanged progress prints nothing new off a TTY.
+    if (last && last.done === done) return this.text;
+    this.samples.push({ at, done });
+    while (this.samples.length > 2 && at - this.samples[1]!.at >= PACE_WINDOW_MS) this.samples.shift();
+    const first = this.samples[0]!;
+    const span = at - first.at;
+    const settled = done - first.done;
+    if (span < PACE_MIN_MS || settled <= 0) return this.text;
+    const perSecond = (settled * 1000) / span;
+    const left = progress.items - done;
+    this.text = left > 0 ? `${rateText(perSecond)} · ${leftText(left / perSecond)}` : rateText(perSecond);
+    return this.text;
+  }
+}
+
 /** Draws progress as it changes; `finish` leaves the cursor on a fresh line. */
 export class ProgressRenderer {
   private last = '';
   private drawn = false;
   private done = 0;
+  private readonly pace: Pace;
 
-  constructor(private readonly io: Io) {}
+  constructor(
+    private readonly io: Io,
+    now: () => number = Date.now,
+  ) {
+    this.pace = new Pace(now);
+  }
 
   update(progress: Progress): void {
     // A phase's items are counted from its heartbeat until the chunk counts them itself: between the two
     // reads one poll may see them in neither. The bar never goes back.
     this.done = Math.max(this.done, progress.itemsDone);
     progress = { ...progress, itemsDone: this.done };
-    const line = progressLine(progress, this.io.isTty ? this.io.columns?.() : undefined);
+    const pace = this.pace.see(progress, this.done);
+    const line = progressLine(progress, this.io.isTty ? this.io.columns?.() : undefined, pace);
     if (line === this.last) return;
     this.last = line;
     if (this.io.isTty) {

@@ -106,6 +106,65 @@ describe('what the command line prints', () => {
     );
   });
 
+  it('a run that deletes shows its pace and the time left once 5 s of progress are seen, from the last 30 s', () => {
+    const io = fakeIo(false);
+    let now = 0;
+    const renderer = new ProgressRenderer(io, () => now);
+    const at = (seconds: number, done: number, extra: Partial<Progress> = {}) => {
+      now = seconds * 1000;
+      renderer.update(progress(done, { items: 10_000, chunks: { total: 1, done: 0, running: 1 }, ...extra }));
+    };
+    at(0, 0);
+    at(2, 100);
+    at(6, 600);
+    // Time passes, the count does not move: nothing new is printed.
+    at(9, 600);
+    at(40, 3_600);
+    // 30 s later at a slower pace: the pace follows the last 30 s, not the whole run.
+    at(70, 4_800);
+    at(100, 5_400);
+    at(130, 10_000);
+    at(131, 10_000, { status: 'completed', phase: 'done' });
+    assert.deepEqual(
+      io.lines.map((l) => l.split(' · ').slice(1).join(' · ')),
+      [
+        'phase delete-assets',
+        'phase delete-assets',
+        // 600 items in 6 s; 9,400 left.
+        'phase delete-assets · 100 items/s · about 2 min left',
+        // From 6 s to 40 s: 3,000 items in 34 s.
+        'phase delete-assets · 88 items/s · about 2 min left',
+        'phase delete-assets · 40 items/s · about 3 min left',
+        'phase delete-assets · 20 items/s · about 4 min left',
+        // Every item settled: the pace, nothing left.
+        'phase delete-assets · 153 items/s',
+        'completed',
+      ],
+    );
+  });
+
+  it('a dry run, a run awaiting approval and a stopped one show no pace', () => {
+    const io = fakeIo(false);
+    let now = 0;
+    const renderer = new ProgressRenderer(io, () => now);
+    for (const [seconds, done, status] of [
+      [0, 0, 'awaiting-approval'],
+      [10, 0, 'awaiting-approval'],
+      [20, 5, 'running'],
+      [22, 6, 'running'],
+      [40, 8, 'stopping'],
+    ] as const) {
+      now = seconds * 1000;
+      renderer.update(progress(done, { status, chunks: { total: 1, done: 0, running: 1 } }));
+    }
+    now = 60_000;
+    renderer.update(progress(10, { dryRun: true, status: 'discovering' }));
+    assert.ok(
+      io.lines.every((l) => !l.includes('items/s')),
+      io.lines.join('\n'),
+    );
+  });
+
   it('the bar never goes back, even when one poll sees fewer items settled than the one before', () => {
     const io = fakeIo(false);
     const renderer = new ProgressRenderer(io);
