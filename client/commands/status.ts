@@ -14,7 +14,8 @@ const spec = commandSpec({
   usage: 'status ID [--follow] [--json]',
   description: `
 The progress of a run: status, phase, items done and failed, by system. With --follow, a live
-progress bar until the run ends, then the summary; the exit code then tells how it ended (0 every
+progress bar until the run ends (with items a second and the time left while it deletes), then the
+summary; the exit code then tells how it ended (0 every
 item deleted, already absent or skipped; 1 some failed; 3 cancelled). A finished run answers its
 summary and the same exit code.`,
   options: {
