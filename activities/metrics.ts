@@ -72,6 +72,20 @@ export function countRetry(system: SystemName, reason: string): void {
   if (counters) bump(counters.retries, `${system} ${reason}`, () => ({ system, reason }));
 }
 
+/**
+ * The vendor calls of one system in a worker's Prometheus page (`BULK_DELETE_METRICS_BIND`): the sum of
+ * `bulk_delete_vendor_calls` over every status. For the benchmarks and tests that read a worker's count.
+ */
+export function vendorCallsIn(prometheusText: string, system: SystemName): number {
+  let sum = 0;
+  for (const line of prometheusText.split('\n')) {
+    if (/^bulk_delete_vendor_calls\w*\{/.test(line) && line.includes(`system="${system}"`)) {
+      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return sum;
+}
+
 /** The status of a failed got call: the HTTP status when there was an answer. */
 export function statusOf(error: unknown): CallStatus {
   const e = error as { response?: { statusCode?: unknown }; name?: unknown; code?: unknown } | undefined;

@@ -22,6 +22,7 @@ import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
 import { cpuTicks, sampleCpu, samplePeakRss } from './cpu-sampler.js';
 import { FAULTS } from './faults.js';
 import { control, startSandboxProcess } from './sandbox-process.js';
+import { median } from './stats.js';
 
 /** Which part of the process tree a command is, for CPU seconds per role. */
 function roleOf(command: string): string {
@@ -207,11 +208,6 @@ for (const r of rows) {
 }
 
 if (rounds > 1) {
-  const median = (xs: number[]) => {
-    const sorted = [...xs].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  };
   const secondsOf = (contender: string, round: number) =>
     rows.find((r) => r.contender === contender && r.round === round)?.seconds as number | undefined;
   console.log('\n| contender | runs (s) | median (s) |\n|---|---|---:|');

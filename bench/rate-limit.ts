@@ -16,6 +16,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { vendorCallsIn } from '../activities/metrics.js';
 import { planRefFor, startBulkDelete } from '../client/start.js';
 import { held } from '../plan/rate-shares.js';
 import { RATE_SHARES_WORKFLOW_ID, sharesQuery } from '../workflows/index.js';
@@ -32,13 +33,7 @@ async function twelveLabsCalls(metricsUrl: string): Promise<number> {
   const text = await fetch(metricsUrl)
     .then((r) => r.text())
     .catch(() => '');
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (line.startsWith('bulk_delete_vendor_calls') && line.includes('system="twelvelabs"')) {
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return sum;
+  return vendorCallsIn(text, 'twelvelabs');
 }
 
 /** Mean of the per-second rates, leaving out the first and last busy seconds (partial ones). */

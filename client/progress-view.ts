@@ -119,7 +119,8 @@ export class Pace {
   constructor(private readonly now: () => number = Date.now) {}
 
   /** Told each progress read; answers the pace to show, if any. */
-  see(progress: Progress, done: number): string | undefined {
+  see(progress: Progress): string | undefined {
+    const done = progress.itemsDone;
     if (progress.dryRun || progress.status !== 'running') {
       this.samples = [];
       this.text = undefined;
@@ -161,7 +162,7 @@ export class ProgressRenderer {
     // reads one poll may see them in neither. The bar never goes back.
     this.done = Math.max(this.done, progress.itemsDone);
     progress = { ...progress, itemsDone: this.done };
-    const pace = this.pace.see(progress, this.done);
+    const pace = this.pace.see(progress);
     const line = progressLine(progress, this.io.isTty ? this.io.columns?.() : undefined, pace);
     if (line === this.last) return;
     this.last = line;

@@ -12,9 +12,11 @@ import { createActivities, type ActivitiesDeps } from '../../activities/index.js
 import type { Activities, ItemAsset } from '../../activities/contract.js';
 import type { LedgerEntry, PhaseAnswer } from '../../plan/index.js';
 import { Faults, FaultSettings, type SystemFaults } from '../../sandbox/faults.js';
-import type { SandboxStats, SandboxStateInput, SystemName } from '../../sandbox/index.js';
+import type { SandboxStateInput, SystemName } from '../../sandbox/index.js';
 import { loadSystemsConfig } from '../../worker/systems-config.js';
 import type { TestSandbox } from '../helpers/sandbox.js';
+
+export { countRequests } from '../helpers/sandbox.js';
 
 export const KEYS = {
   twelvelabs: 'tl-secret-key-0123456789',
@@ -119,18 +121,6 @@ export async function inActivity<T>(
   } catch (error) {
     return { error, heartbeats, said, logs };
   }
-}
-
-/** Requests counted by the sandbox, filtered by system, route (`DELETE /assets/{asset_id}`) and status. */
-export function countRequests(
-  stats: SandboxStats,
-  filter: { system?: string; route?: string; status?: number } = {},
-): number {
-  return stats.requests
-    .filter((r) => filter.system === undefined || r.system === filter.system)
-    .filter((r) => filter.route === undefined || r.route === filter.route)
-    .filter((r) => filter.status === undefined || r.status === filter.status)
-    .reduce((sum, r) => sum + r.count, 0);
 }
 
 /** The last heartbeat's `done` list: the keys of the units an attempt finished. */

@@ -4,25 +4,16 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { vendorCallsIn } from '../../activities/metrics.js';
 import { Report } from '../../plan/index.js';
 import { PROJECT_ROOT } from '../../scripts/temporal-paths.js';
 import { cleanEnv, eventually, type CliResult } from '../client/cli-process.js';
 import { freePort } from '../helpers/ports.js';
+import { countRequests } from '../helpers/sandbox.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
 
 const DIST_BIN = join(PROJECT_ROOT, 'dist', 'bin', 'bulk-delete.js');
-
-/** The sum of `bulk_delete_vendor_calls` over every status of one system, from a Prometheus page. */
-function vendorCalls(text: string, system: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (/^bulk_delete_vendor_calls\w*\{/.test(line) && line.includes(`system="${system}"`)) {
-      sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-  }
-  return sum;
-}
 
 /**
  * A module hook that fails any attempt to load tsx or a TypeScript file: the compiled command line must run
@@ -134,13 +125,11 @@ describe('npm run build: the compiled command line, as production runs it', () =
       // Every call the sandbox answered is counted once, by system (counts are added within 100 ms).
       const stats = await stack.sandbox.stats();
       for (const system of ['twelvelabs', 'uplynk', 'entermedia'] as const) {
-        const answered = stats.requests
-          .filter((r) => r.system === system)
-          .reduce((sum, r) => sum + r.count, 0);
+        const answered = countRequests(stats, { system });
         let counted = -1;
         await eventually(async () => {
           const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-          counted = vendorCalls(text, system);
+          counted = vendorCallsIn(text, system);
           return counted === answered;
         }, 5_000).catch(() => undefined);
         assert.equal(counted, answered, `${system}: calls in the metrics against calls the sandbox answered`);

@@ -10,6 +10,18 @@ import {
   type SandboxStats,
 } from '../../sandbox/index.js';
 
+/** Requests counted by the sandbox, filtered by system, route (`DELETE /assets/{asset_id}`) and status. */
+export function countRequests(
+  stats: SandboxStats,
+  filter: { system?: string; route?: string; status?: number } = {},
+): number {
+  return stats.requests
+    .filter((r) => filter.system === undefined || r.system === filter.system)
+    .filter((r) => filter.route === undefined || r.route === filter.route)
+    .filter((r) => filter.status === undefined || r.status === filter.status)
+    .reduce((sum, r) => sum + r.count, 0);
+}
+
 /** A sandbox for one test file, driven through its `/_sandbox` controls over HTTP. */
 export interface TestSandbox {
   /** `http://127.0.0.1:PORT` */
