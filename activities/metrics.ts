@@ -32,15 +32,17 @@ let flushTimer: NodeJS.Timeout | undefined;
 /** How long counts wait to be added together (a call costs ~5 µs to add alone: tags resolved anew). */
 const FLUSH_MS = 100;
 
-function bump(counter: MetricCounter, key: string, tags: () => Record<string, string>): void {
+/** One more count of `counter` for `system` and the other tag; the tags object is built once per key. */
+function bump(counter: MetricCounter, system: SystemName, tag: 'status' | 'reason', value: string): void {
   let byTags = pending.get(counter);
   if (!byTags) {
     byTags = new Map<string, { tags: Record<string, string>; n: number }>();
     pending.set(counter, byTags);
   }
+  const key = `${system} ${value}`;
   const found = byTags.get(key);
   if (found) found.n++;
-  else byTags.set(key, { tags: tags(), n: 1 });
+  else byTags.set(key, { tags: { system, [tag]: value }, n: 1 });
   if (!flushTimer) {
     flushTimer = setTimeout(flushCounts, FLUSH_MS);
     flushTimer.unref();
@@ -63,13 +65,13 @@ export function flushCounts(): void {
  */
 export function countCall(system: SystemName, status: CallStatus): void {
   const counters = countersOf();
-  if (counters) bump(counters.calls, `${system} ${status}`, () => ({ system, status: String(status) }));
+  if (counters) bump(counters.calls, system, 'status', String(status));
 }
 
 /** Counts one vendor call that failed retryably and will be tried again (`reason`: the error type). */
 export function countRetry(system: SystemName, reason: string): void {
   const counters = countersOf();
-  if (counters) bump(counters.retries, `${system} ${reason}`, () => ({ system, reason }));
+  if (counters) bump(counters.retries, system, 'reason', reason);
 }
 
 /**
