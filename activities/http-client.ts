@@ -91,17 +91,18 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     followRedirect: false,
   });
   const retry = { ...DEFAULT_CALL_RETRY, ...options.retry };
+  /** Where a call went, for the messages of its failures (built only when one fails). */
+  const siteOf = (call: HttpCall<z.ZodType>): CallSite => ({
+    system: options.system,
+    method: call.method,
+    route: call.route,
+    target: call.target,
+  });
 
   return {
     system: options.system,
     async call<S extends z.ZodType>(call: HttpCall<S>): Promise<z.infer<S>> {
       const scope = activityScope();
-      const site: CallSite = {
-        system: options.system,
-        method: call.method,
-        route: call.route,
-        target: call.target,
-      };
       // Marked when a try failed in a way after which the vendor may have applied it and it is sent again.
       const unit = currentUnit();
       let firstFailureAt = 0;
@@ -128,7 +129,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       for (let attempt = 1; ; attempt++) {
         stopIfAsked(failure);
         try {
-          return await once(call, site, scope, unit);
+          return await once(call, scope, unit);
         } catch (error) {
           if (!(error instanceof CallError)) {
             throwIfCancelled(scope.signal);
@@ -187,7 +188,6 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   async function once<S extends z.ZodType>(
     call: HttpCall<S>,
-    site: CallSite,
     scope: ReturnType<typeof activityScope>,
     unit: ReturnType<typeof currentUnit>,
   ): Promise<z.infer<S>> {
@@ -225,7 +225,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       // Stopped while waiting for the limiter: no request was sent.
       if (scope.signal.aborted && error === scope.signal.reason) throw error;
       // A request that failed while a stop arrived is still classified: it may have been applied.
-      const failure = classifyError(site, error, options.secrets);
+      const failure = classifyError(siteOf(call), error, options.secrets);
       countCall(options.system, statusOf(error));
       if (failure?.disposition === 'retry') countRetry(options.system, failure.type);
       if (failure === undefined) throw error;
@@ -236,7 +236,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       throw new CallError({
         disposition: 'item',
         type: ErrorTypes.UnexpectedResponse,
-        message: `${describeSite(site)} answered a body of an unexpected shape:\n${z.prettifyError(parsed.error)}`,
+        message: `${describeSite(siteOf(call))} answered a body of an unexpected shape:\n${z.prettifyError(parsed.error)}`,
       });
     }
     return parsed.data;
