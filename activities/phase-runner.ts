@@ -152,8 +152,12 @@ export async function runPhase<U>(options: {
   } finally {
     clearInterval(timer);
     options.tail?.close();
-    beat();
   }
+  // A last heartbeat only for an attempt that fails: Temporal flushes it before the failure, for the
+  // next attempt to resume from. An answer carries the whole record itself; the SDK drops a heartbeat
+  // still pending when an activity completes, and one it is still encoding reaches the server after
+  // the completion ("Activity heartbeat failed ... UnknownActivity" in the worker's log).
+  if (errors.length > 0 || (scope.signal.aborted && !scope.cancelRequested())) beat();
   if (scope.signal.aborted) {
     // The workflow asked this phase to stop (cancel, failure threshold): the calls in flight have
     // finished; answer what was done, and the workflow stops the items not reached. A worker shutting

@@ -112,7 +112,8 @@ try {
         ...(process.env.BENCH_WORKER_PLAIN ? {} : WORKER_PROCESS_ENV),
         TEMPORAL_ADDRESS: temporal.connection.options.address,
         BULK_DELETE_TASK_QUEUE: taskQueue,
-        BULK_DELETE_LOG_LEVEL: 'ERROR',
+        // BENCH_WORKER_LOG_LEVEL=WARN shows the worker's warnings (on stderr) too.
+        BULK_DELETE_LOG_LEVEL: process.env.BENCH_WORKER_LOG_LEVEL ?? 'ERROR',
         BULK_DELETE_HEALTH_BIND: `127.0.0.1:${port}`,
       },
       stdio: ['ignore', stdoutFile ? openSync(stdoutFile, 'w') : 'ignore', 'inherit'],

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ApplicationFailure } from '@temporalio/common';
+import { ActivityCancellationDetails, ApplicationFailure } from '@temporalio/common';
 import { seededSandboxForSuite } from '../helpers/sandbox.js';
 import {
   activitiesFor,
@@ -76,19 +76,43 @@ describe('phase activities: heartbeats, resume, cancellation, limits', () => {
     );
   });
 
-  it('a retry whose heartbeat covers every unit makes no call at all', async () => {
+  it('a worker shutting down mid-phase heartbeats every unit it finished; the retry makes no call at all', async () => {
     const activities = activitiesFor(sandboxEnv(sandbox));
     const input = { assets: damAssets.map((id) => target(id)) };
-    const first = await inActivity(() => activities.deleteDamAssets(input));
-    assert.equal(first.error, undefined);
-    assert.equal(first.result?.entries.length, damAssets.length);
-    const calls = countRequests(await sandbox.stats());
+    // Every delete is in flight at once, answered after 300 ms; the worker shuts down after 100 ms. A
+    // request already sent finishes, so each unit ends done and the attempt fails (for another worker).
+    await sandbox.faults({ entermedia: { latencyMs: [300, 300] } });
+    const first = await inActivity(
+      () => activities.deleteDamAssets(input),
+      {},
+      (env) => setTimeout(() => env.cancel('WORKER_SHUTDOWN', new ActivityCancellationDetails({})), 100),
+    );
+    await sandbox.faults({});
+    assert.ok(first.error !== undefined, 'the attempt fails when its worker shuts down');
+    assert.deepEqual(lastDone(first).sort(), [...damAssets].sort());
+    let stats = await sandbox.stats();
+    assert.equal(countRequests(stats, { route: DAM_DELETE }), damAssets.length);
     const retry = await inActivity(() => activities.deleteDamAssets(input), {
       attempt: 2,
       heartbeatDetails: first.heartbeats.at(-1),
     });
-    assert.deepEqual(retry.result, first.result);
-    assert.equal(countRequests(await sandbox.stats()), calls);
+    assert.equal(retry.error, undefined);
+    assert.deepEqual(
+      retry.result?.entries.map((e) => [e.target, e.answer]).sort(),
+      damAssets.map((id) => [id, 'deleted']).sort(),
+    );
+    stats = await sandbox.stats();
+    assert.equal(countRequests(stats, { route: DAM_DELETE }), damAssets.length);
+  });
+
+  it('an attempt that answers sends no last heartbeat: its answer is the record', async () => {
+    const activities = activitiesFor(sandboxEnv(sandbox));
+    const run = await inActivity(() =>
+      activities.deleteDamAssets({ assets: damAssets.slice(0, 2).map((id) => target(id)) }),
+    );
+    assert.equal(run.error, undefined);
+    assert.equal(run.result?.entries.length, 2);
+    assert.deepEqual(run.heartbeats, []);
   });
 
   it('heartbeat details of an unknown shape are ignored and the phase starts over, safely', async () => {
@@ -123,8 +147,8 @@ describe('phase activities: heartbeats, resume, cancellation, limits', () => {
     const answered = run.result?.entries ?? [];
     assert.ok(answered.length >= 1 && answered.length < damAssets.length);
     assert.ok(answered.every((e) => e.answer === 'deleted'));
-    // What was done before the cancellation is in the last heartbeat, for whoever runs it again.
-    assert.ok(lastDone(run).length >= 1);
+    // A request already sent finishes: the answer records every delete the DAM received.
+    assert.equal(answered.length, calls);
   });
 
   it('each heartbeat is a snapshot: what a heartbeat carries does not change after it was given', async () => {
@@ -132,8 +156,9 @@ describe('phase activities: heartbeats, resume, cancellation, limits', () => {
       sandboxEnv(sandbox, { ENTERMEDIA_CONCURRENCY: '1', BULK_DELETE_UNITS_PER_SLOT: '1' }),
     );
     await sandbox.faults({ entermedia: { latencyMs: [300, 300] } });
+    // 8 deletes one after another, 300 ms each: a heartbeat after 1 s and another after 2 s.
     const run = await inActivity(() =>
-      activities.deleteDamAssets({ assets: damAssets.slice(0, 6).map((id) => target(id)) }),
+      activities.deleteDamAssets({ assets: damAssets.slice(0, 8).map((id) => target(id)) }),
     );
     assert.equal(run.error, undefined);
     assert.ok(run.heartbeats.length >= 2);

@@ -134,8 +134,11 @@ describe('per-call retry against the sandbox', () => {
     const told = run.heartbeats.map((h) => (h as { waiting?: string }).waiting).filter(Boolean);
     assert.ok(told.length > 0, 'no heartbeat said what the phase waits for');
     assert.match(String(told[0]), /^1 call waiting to be sent again \(last: .*429/);
-    // The last heartbeat, sent once every call answered, waits for nothing.
-    assert.equal((run.heartbeats.at(-1) as { waiting?: string }).waiting, undefined);
+    // The wait ended in the removals asked for, one per library.
+    assert.deepEqual(
+      run.result?.entries.map((e) => e.answer),
+      LIBS.map(() => 'removal-requested'),
+    );
   });
 
   it('a stop while a call waits to be sent again, after a try that may have been applied, is recorded as a failure that may have applied', async () => {
