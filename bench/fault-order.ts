@@ -18,10 +18,10 @@
  * tries that makes the no-fault chain stage take about what `deleteItems` takes (2.1 s).
  */
 import { parseArgs } from 'node:util';
+import { WaiterQueue } from '../activities/waiter-queue.js';
 import { Prng } from '../sandbox/prng.js';
 import { HEAVY_FAULTS, waitAfterFailedTry } from './faults.js';
 import { median, quantile } from './stats.js';
-import { WaiterQueue } from '../activities/waiter-queue.js';
 
 const { values } = parseArgs({
   options: {
