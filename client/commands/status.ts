@@ -15,9 +15,8 @@ const spec = commandSpec({
   description: `
 The progress of a run: status, phase, items done and failed, by system. With --follow, a live
 progress bar until the run ends (with items a second and the time left while it deletes), then the
-summary; the exit code then tells how it ended (0 every
-item deleted, already absent or skipped; 1 some failed; 3 cancelled). A finished run answers its
-summary and the same exit code.`,
+summary; the exit code then tells how it ended (0 every item deleted, already absent or skipped; 1
+some failed; 3 cancelled). A finished run answers its summary and the same exit code.`,
   options: {
     follow: { type: 'boolean', short: 'f' },
     json: { type: 'boolean' },
