@@ -5,7 +5,7 @@
  * from `DEFAULT_CALL_RETRY.baseMs`, doubling). It tells how much of a run under faults is the wait for
  * the unluckiest call, which no engine can avoid, and what stages that each wait for all their items cost.
  *
- *   node --import tsx bench/fault-tail.ts [--draws=2000] [--latency-ms=6] [--base-ms=100]
+ *   node --import tsx bench/fault-tail.ts [--draws=2000] [--latency-ms=6] [--base-ms=100] [--max-ms=10000]
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_CALL_RETRY } from '../activities/http-client.js';
@@ -18,15 +18,18 @@ const { values } = parseArgs({
     draws: { type: 'string', default: '2000' },
     'latency-ms': { type: 'string', default: '6' },
     'base-ms': { type: 'string', default: String(DEFAULT_CALL_RETRY.baseMs) },
+    'max-ms': { type: 'string', default: String(DEFAULT_CALL_RETRY.maxMs) },
   },
 });
 const draws = Number(values.draws);
 const latency = Number(values['latency-ms']) / 1000;
 const base = Number(values['base-ms']) / 1000;
+const max = Number(values['max-ms']) / 1000;
 for (const [name, value] of [
   ['--draws', draws],
   ['--latency-ms', latency],
   ['--base-ms', base],
+  ['--max-ms', max],
 ] as const) {
   if (!(value > 0) || !Number.isFinite(value)) {
     console.error(`${name} must be a positive number`);
@@ -47,7 +50,7 @@ function call(): number {
     // Drawn on every try, failed or not, as this estimate always has: its recorded figures stay the same.
     const jitter = random();
     if (pick >= HEAVY_FAULTS.failed) return seconds;
-    seconds += waitAfterFailedTry(pick, jitter, attempt, base * 1000);
+    seconds += waitAfterFailedTry(pick, jitter, attempt, base * 1000, max * 1000);
   }
 }
 
@@ -74,7 +77,9 @@ const estimates: Array<[string, () => number]> = [
     () => 0.7 + slowest(1000, () => random() * 3.4 + inSeries(7)),
   ],
 ];
-console.log(`${draws} draws each, ${values['latency-ms']} ms a try, backoff from ${values['base-ms']} ms`);
+console.log(
+  `${draws} draws each, ${values['latency-ms']} ms a try, backoff from ${values['base-ms']} ms up to ${values['max-ms']} ms`,
+);
 for (const [name, estimate] of estimates) {
   console.log(`${name}: ${summary(Array.from({ length: draws }, estimate))}`);
 }

@@ -19,8 +19,8 @@ export const HEAVY_FAULTS = { tooMany: error429, failed: error5xx + error429 + d
 
 /**
  * Seconds a try failed by the heavy faults waits before the next, as `activities/http-client.ts` retries
- * one call: full jitter (`jitter` in [0, 1)) over a backoff that doubles from `baseMs` with each attempt,
- * and at least the `Retry-After` of a 429. `pick` is the draw that failed the try (below
+ * one call: full jitter (`jitter` in [0, 1)) over a backoff that doubles from `baseMs` with each attempt
+ * up to `maxMs`, and at least the `Retry-After` of a 429. `pick` is the draw that failed the try (below
  * `HEAVY_FAULTS.failed`; below `HEAVY_FAULTS.tooMany` for a 429).
  */
 export function waitAfterFailedTry(
@@ -28,7 +28,8 @@ export function waitAfterFailedTry(
   jitter: number,
   attempt: number,
   baseMs = DEFAULT_CALL_RETRY.baseMs!,
+  maxMs = DEFAULT_CALL_RETRY.maxMs!,
 ): number {
-  const backoff = jitter * Math.min(DEFAULT_CALL_RETRY.maxMs! / 1000, (baseMs / 1000) * 2 ** attempt);
+  const backoff = jitter * Math.min(maxMs / 1000, (baseMs / 1000) * 2 ** attempt);
   return pick < HEAVY_FAULTS.tooMany ? Math.max(retryAfterSeconds, backoff) : backoff;
 }
