@@ -156,13 +156,12 @@ export async function runPhase<U>(options: {
   // The workflow asked this phase to stop (cancel, failure threshold): the calls in flight have finished;
   // it answers what was done, and the workflow stops the items not reached. A worker shutting down is
   // different: the attempt fails, and the next one resumes from the heartbeat.
-  const stopped = scope.signal.aborted && scope.cancelRequested();
+  if (scope.signal.aborted && scope.cancelRequested()) return { ...answerOf(cursor), stopped: true };
   // A last heartbeat only for an attempt that fails (below): Temporal flushes it before the failure, for
   // the next attempt to resume from. An answer carries the whole record itself; the SDK drops a
   // heartbeat still pending when an activity completes, and one it is still encoding reaches the server
   // after the completion ("Activity heartbeat failed ... UnknownActivity" in the worker's log).
-  if (!stopped && (scope.signal.aborted || errors.length > 0)) beat();
-  if (stopped) return { ...answerOf(cursor), stopped: true };
+  if (scope.signal.aborted || errors.length > 0) beat();
   if (scope.signal.aborted) throw scope.signal.reason ?? new Error('activity cancelled');
   if (errors.length > 0) {
     const batchWide = errors.find((e) => e instanceof CallError && e.failure.disposition === 'batch');

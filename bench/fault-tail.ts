@@ -23,13 +23,13 @@ const { values } = parseArgs({
 });
 const draws = Number(values.draws);
 const latency = Number(values['latency-ms']) / 1000;
-const base = Number(values['base-ms']) / 1000;
-const max = Number(values['max-ms']) / 1000;
+const baseMs = Number(values['base-ms']);
+const maxMs = Number(values['max-ms']);
 for (const [name, value] of [
   ['--draws', draws],
   ['--latency-ms', latency],
-  ['--base-ms', base],
-  ['--max-ms', max],
+  ['--base-ms', baseMs],
+  ['--max-ms', maxMs],
 ] as const) {
   if (!(value > 0) || !Number.isFinite(value)) {
     console.error(`${name} must be a positive number`);
@@ -50,7 +50,7 @@ function call(): number {
     // Drawn on every try, failed or not, as this estimate always has: its recorded figures stay the same.
     const jitter = random();
     if (pick >= HEAVY_FAULTS.failed) return seconds;
-    seconds += waitAfterFailedTry(pick, jitter, attempt, base * 1000, max * 1000);
+    seconds += waitAfterFailedTry(pick, jitter, attempt, baseMs, maxMs);
   }
 }
 
