@@ -3,7 +3,7 @@ import { asyncLocalStorage, type Context } from '@temporalio/activity';
 
 /** The parts of Temporal's activity context that the connectors use. */
 export interface ActivityScope {
-  /** Aborts when Temporal cancels the activity; passed to got and checked between calls. */
+  /** Aborts when Temporal cancels the activity; checked before and between calls (a request already sent finishes). */
   signal: AbortSignal;
   /** The details of the last heartbeat of an earlier attempt, if any. */
   heartbeatDetails: unknown;

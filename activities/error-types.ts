@@ -1,6 +1,6 @@
 /**
  * The stable error type names of the connectors, as plain constants with no imports: workflows (which may
- * not import activity code) and reports can use them without pulling in got or Node built-ins.
+ * not import activity code) and reports can use them without pulling in the HTTP client or Node built-ins.
  */
 
 /** Stable error type names: workflows match them in `nonRetryableErrorTypes`, reports show them. */
@@ -33,7 +33,7 @@ export const ErrorTypes = {
   RateLimited: 'RateLimitedError',
   /** 5xx: retried. */
   VendorUnavailable: 'VendorUnavailableError',
-  /** 408, or no answer within got's timeout: retried. */
+  /** 408, or no answer within the request timeout: retried. */
   RequestTimeout: 'RequestTimeoutError',
   /** Connection refused, reset or dropped, DNS failure: retried. */
   Connection: 'ConnectionError',

@@ -1,17 +1,21 @@
-import got, { type Got, type Method } from 'got';
+import { Agent } from 'undici';
 import { z } from 'zod';
 import type { SystemName } from '../plan/index.js';
 import { activityScope, throwIfCancelled } from './activity-scope.js';
-import { leanRequestOptions } from './got-request-options.js';
 import {
   CallError,
   ErrorTypes,
   classifyError,
+  classifyStatus,
   describeSite,
+  RequestTimeoutError,
   type CallFailure,
   type CallSite,
 } from './http-errors.js';
 import { countCall, countRetry, statusOf } from './metrics.js';
+
+/** The HTTP methods the connectors use. */
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 import { sleep, type RateLimiter } from './rate-limiter.js';
 import { currentUnit } from './unit-context.js';
 
@@ -33,7 +37,10 @@ export interface HttpClientOptions {
   baseUrl: string;
   /** Sent with every request (API key header, cookie). */
   headers?: Record<string, string>;
-  /** got's `timeout.request`: stays below the activity's start-to-close timeout. */
+  /**
+   * How long one request may take, from its connection to its answer's last byte; shortened to stay
+   * below the activity's start-to-close timeout.
+   */
   timeoutMs: number;
   /** Shared by every activity of the worker for this system. */
   limiter: RateLimiter;
@@ -65,12 +72,12 @@ export interface HttpCall<S extends z.ZodType> {
   schema: S;
 }
 
-/** A system's HTTP client: one got instance, the shared limiter, the activity's cancellation. */
+/** A system's HTTP client: one connection pool, the shared limiter, the activity's cancellation. */
 export interface HttpClient {
   readonly system: SystemName;
   /**
    * Sends one request and answers its validated body. Throws `CallError` with a classified failure (and
-   * no trace of got's error, which carries headers and URLs) or the activity's cancellation.
+   * no trace of the transport's error, which may carry headers and URLs) or the activity's cancellation.
    */
   call<S extends z.ZodType>(call: HttpCall<S>): Promise<z.infer<S>>;
 }
@@ -78,18 +85,23 @@ export interface HttpClient {
 /** An empty body (204) or `{}`: what the deletes answer. */
 export const EmptyBody = z.union([z.literal(''), z.object({}).loose()]);
 
-/** Builds the got instance of one system (Temporal alone retries, so got's retry is off). */
+/**
+ * Builds the client of one system: its own undici connection pool (keep-alive; idle sockets do not keep
+ * the process alive), no retry of undici's own (this client retries per call, Temporal per attempt), no
+ * redirects (they could carry credentials to another host; the vendors' APIs do not redirect).
+ */
 export function createHttpClient(options: HttpClientOptions): HttpClient {
-  leanRequestOptions();
-  const instance: Got = got.extend({
-    prefixUrl: options.baseUrl,
-    responseType: 'json',
-    retry: { limit: 0 },
-    timeout: { request: options.timeoutMs },
-    headers: { 'user-agent': 'bulk-delete', ...options.headers },
-    // Redirects could carry credentials to another host; the vendors' APIs do not redirect.
-    followRedirect: false,
-  });
+  const base = new URL(options.baseUrl);
+  const origin = base.origin;
+  // The base's path, ending with one slash, before each call's path (which has its leading slash cut).
+  const basePath = base.pathname.endsWith('/') ? base.pathname : `${base.pathname}/`;
+  const dispatcher = new Agent({ connect: { timeout: options.timeoutMs } });
+  const headers: Record<string, string> = {
+    'user-agent': 'bulk-delete',
+    accept: 'application/json',
+    ...options.headers,
+  };
+  const jsonHeaders = { ...headers, 'content-type': 'application/json' };
   const retry = { ...DEFAULT_CALL_RETRY, ...options.retry };
   /** Where a call went, for the messages of its failures (built only when one fails). */
   const siteOf = (call: HttpCall<z.ZodType>): CallSite => ({
@@ -196,40 +208,78 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       scope.startToCloseTimeoutMs === undefined
         ? options.timeoutMs
         : Math.max(100, Math.min(options.timeoutMs, Math.floor(scope.startToCloseTimeoutMs * 0.8)));
-    let body: unknown;
     // Told to the phase's heartbeat only while the limiter holds the call back.
     const queued =
       unit?.waits && options.limiter.saturated()
         ? unit.waits.queue(options.system, () => options.limiter.describe())
         : undefined;
+    let answer: { status: number; headers: Record<string, string | string[] | undefined>; text: string };
     try {
-      const response = await options.limiter.run(
-        () => {
+      answer = await options.limiter.run(
+        async () => {
           queued?.();
-          return instance(call.path.replace(/^\//, ''), {
-            method: call.method,
-            searchParams: withSignature(call.searchParams, options.signParams),
-            json: call.json,
-            // No cancellation signal: a request already sent finishes (bounded by its timeout), so that
-            // its answer is recorded when the workflow stops the phase or the worker shuts down.
-            timeout: { request: timeoutMs },
-          });
+          const query = withSignature(call.searchParams, options.signParams);
+          const json = call.json === undefined ? undefined : JSON.stringify(call.json);
+          // Not the activity's cancellation: a request already sent finishes (bounded by its timeout), so
+          // that its answer is recorded when the workflow stops the phase or the worker shuts down. Its own
+          // deadline covers the whole request, from the connection to the body's last byte.
+          const deadline = new AbortController();
+          const timer = setTimeout(() => deadline.abort(new RequestTimeoutError(timeoutMs)), timeoutMs);
+          try {
+            const response = await dispatcher.request({
+              origin,
+              path: `${basePath}${call.path.replace(/^\//, '')}${query?.size ? `?${query.toString()}` : ''}`,
+              method: call.method,
+              headers: json === undefined ? headers : jsonHeaders,
+              body: json,
+              signal: deadline.signal,
+            });
+            return {
+              status: response.statusCode,
+              headers: response.headers,
+              text: await response.body.text(),
+            };
+          } finally {
+            clearTimeout(timer);
+          }
         },
         scope.signal,
         unit?.rank,
       );
-      body = response.body;
-      countCall(options.system, response.statusCode);
     } catch (error) {
       queued?.();
       // Stopped while waiting for the limiter: no request was sent.
       if (scope.signal.aborted && error === scope.signal.reason) throw error;
       // A request that failed while a stop arrived is still classified: it may have been applied.
-      const failure = classifyError(siteOf(call), error, options.secrets);
+      const failure = classifyError(siteOf(call), error);
       countCall(options.system, statusOf(error));
       if (failure?.disposition === 'retry') countRetry(options.system, failure.type);
       if (failure === undefined) throw error;
       throw new CallError(failure);
+    }
+    countCall(options.system, answer.status);
+    let body: unknown = answer.text;
+    let notJson = false;
+    if (answer.text !== '') {
+      try {
+        body = JSON.parse(answer.text);
+      } catch {
+        notJson = true;
+      }
+    }
+    if (answer.status < 200 || answer.status > 299) {
+      const failure = classifyStatus(siteOf(call), answer.status, body, answer.headers, options.secrets);
+      if (failure.disposition === 'retry') countRetry(options.system, failure.type);
+      throw new CallError(failure);
+    }
+    if (notJson) {
+      countRetry(options.system, ErrorTypes.ResponseNotJson);
+      throw new CallError({
+        disposition: 'retry',
+        type: ErrorTypes.ResponseNotJson,
+        message: `${describeSite(siteOf(call))} answered ${answer.status} with a body that is not JSON`,
+        status: answer.status,
+      });
     }
     const parsed = call.schema.safeParse(body);
     if (!parsed.success) {

@@ -3,11 +3,10 @@
  * already gone, this item failed for good, the whole batch cannot go on, or Temporal should retry.
  *
  * Messages are built here from the method, the route template, the status and the vendor's own message;
- * got's errors are never passed on (not even as a cause), because they carry request headers (the API key,
- * the EnterMediaDB cookie) and URLs (Uplynk's `msg` and `sig`).
+ * The transport's errors are never passed on (not even as a cause), because they may carry request headers
+ * (the API key, the EnterMediaDB cookie) and URLs (Uplynk's `msg` and `sig`).
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import { HTTPError, ParseError, RequestError, TimeoutError } from 'got';
 import { z } from 'zod';
 import type { SystemName } from '../plan/index.js';
 import { ErrorTypes, type ErrorType } from './error-types.js';
@@ -191,12 +190,12 @@ export function classifyStatus(
   }
   if (status >= 500) return make('retry', ErrorTypes.VendorUnavailable);
   if (status >= 400) return make('item', ErrorTypes.UnexpectedClientError);
-  // A status got let through that is not a success (1xx/3xx): the vendor did something undocumented.
+  // A status that is not a success (1xx/3xx; redirects are not followed): the vendor did something undocumented.
   return make('item', ErrorTypes.UnexpectedResponse);
 }
 
 // Transport errors that mean "the connection went away": the request may or may not have been applied,
-// which every step tolerates because it is idempotent.
+// which every step tolerates because it is idempotent. System errors by their code, undici's by theirs.
 const CONNECTION_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
@@ -210,50 +209,59 @@ const CONNECTION_CODES = new Set([
   'ENOTFOUND',
   'EADDRNOTAVAIL',
   'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
   'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
-/**
- * Any error thrown by got (or by a schema check) as a classified failure. Returns undefined for errors
- * that are not about the call (a bug of ours, a cancellation): the caller rethrows those as they are.
- */
-export function classifyError(
-  site: CallSite,
-  error: unknown,
-  secrets: readonly string[] = [],
-): CallFailure | undefined {
-  if (error instanceof CallError) return error.failure;
-  if (error instanceof HTTPError) {
-    const response = error.response as { statusCode: number; body: unknown; headers: Record<string, string> };
-    return classifyStatus(site, response.statusCode, response.body, response.headers, secrets);
+/** A request that did not end within its timeout: the reason its deadline aborts it with. */
+export class RequestTimeoutError extends Error {
+  override readonly name = 'RequestTimeoutError';
+  readonly code = 'REQUEST_TIMEOUT';
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${timeoutMs} ms`);
   }
-  if (error instanceof TimeoutError) {
+}
+
+// Timeouts: the request's own deadline, and undici's (no connection, no answer's headers, or a body that
+// stopped coming, in time).
+const TIMEOUT_CODES: Record<string, string> = {
+  REQUEST_TIMEOUT: 'request',
+  UND_ERR_CONNECT_TIMEOUT: 'connect',
+  UND_ERR_HEADERS_TIMEOUT: 'headers',
+  UND_ERR_BODY_TIMEOUT: 'body',
+};
+
+/**
+ * An error thrown while sending a request or reading its answer (undici's, or the system's under it) as
+ * a classified failure; a `CallError` as its own. Returns undefined for errors that are not about the
+ * call (a bug of ours, a cancellation): the caller rethrows those as they are.
+ */
+export function classifyError(site: CallSite, error: unknown): CallFailure | undefined {
+  if (error instanceof CallError) return error.failure;
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string') return undefined;
+  const phase = TIMEOUT_CODES[code];
+  if (phase !== undefined) {
     return {
       disposition: 'retry',
       type: ErrorTypes.RequestTimeout,
-      message: `${describeSite(site)} got no answer in time (${error.event} timeout)`,
+      message: `${describeSite(site)} got no answer in time (${phase} timeout)`,
     };
   }
-  if (error instanceof ParseError) {
-    return {
-      disposition: 'retry',
-      type: ErrorTypes.ResponseNotJson,
-      message: `${describeSite(site)} answered ${error.response?.statusCode ?? '?'} with a body that is not JSON`,
-      status: error.response?.statusCode,
-    };
-  }
-  if (error instanceof RequestError) {
-    if (error.code === 'ERR_ABORTED') return undefined;
-    // Only the code: got's message for some codes quotes the URL, which for Uplynk holds msg and sig.
-    const code = error.code || 'unknown';
-    const known = CONNECTION_CODES.has(code) || /socket hang up/i.test(error.message);
-    return {
-      disposition: 'retry',
-      type: ErrorTypes.Connection,
-      message: `${describeSite(site)} failed: ${known ? 'connection lost' : 'request failed'} (${code})`,
-    };
-  }
-  return undefined;
+  // undici's parser: the vendor's answer was not HTTP, or was cut short.
+  const parser = error.name === 'HTTPParserError' || code.startsWith('HPE_');
+  const system = typeof (error as { syscall?: unknown }).syscall === 'string';
+  if (!CONNECTION_CODES.has(code) && !parser && !system && !code.startsWith('UND_ERR_')) return undefined;
+  if (code === 'UND_ERR_ABORTED') return undefined;
+  // Only the code: a transport's message may quote the URL, which for Uplynk holds msg and sig.
+  const known = CONNECTION_CODES.has(code) || parser;
+  return {
+    disposition: 'retry',
+    type: ErrorTypes.Connection,
+    message: `${describeSite(site)} failed: ${known ? 'connection lost' : 'request failed'} (${code})`,
+  };
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
- * The activities of the bulk delete: `createActivities(deps)` builds them once per worker, with one got
- * instance and one shared limiter per system. Workflows import the `Activities` type only.
+ * The activities of the bulk delete: `createActivities(deps)` builds them once per worker, with one HTTP
+ * client (its own connection pool) and one shared limiter per system. Workflows import the `Activities` type only.
  */
 import type { SystemName } from '../plan/index.js';
 import type { Client } from '@temporalio/client';

@@ -97,7 +97,7 @@ async function readManifest(location: string): Promise<{ bytes: Buffer; uri: str
 
 /**
  * Builds the clean-up's selection activity. The TwelveLabs listing goes through the connectors' HTTP
- * client (one got instance, Temporal alone retries, errors classified the same way).
+ * client (one connection pool, Temporal alone retries, errors classified the same way).
  */
 export function createPolicyActivities(deps: PolicyActivitiesDeps) {
   const { systems } = deps;

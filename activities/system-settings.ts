@@ -41,7 +41,7 @@ export interface SystemsSettings {
   uplynk: UplynkSettings;
   entermedia: EnterMediaSettings;
   /**
-   * Timeout of one HTTP request (got's `timeout.request`). It must stay below the activities'
+   * Timeout of one HTTP request, from its connection to its answer's last byte. It must stay below the activities'
    * start-to-close timeout so that a hung request fails as a retryable timeout of ours, not as a
    * Temporal timeout of the whole attempt; each request also shrinks it to 80% of a shorter
    * start-to-close timeout when it finds one.

@@ -51,7 +51,7 @@ const IndexedAssetPage = pageOf(TwelveLabsIndexedAsset);
 const AssetPage = pageOf(TwelveLabsAsset);
 const EntityPage = pageOf(TwelveLabsEntity);
 
-/** The TwelveLabs calls, over one got instance that sends `x-api-key`. */
+/** The TwelveLabs calls, over one HTTP client that sends `x-api-key`. */
 export interface TwelveLabsClient {
   listIndexedAssets(assetId: string, page: number): Promise<z.infer<typeof IndexedAssetPage>>;
   listEntities(assetId: string, page: number): Promise<z.infer<typeof EntityPage>>;

@@ -52,7 +52,7 @@ export function createUplynkClient(options: {
   const maxUrlLength = options.maxUrlLength ?? UPLYNK_MAX_URL_LENGTH;
   const pathOf = (libraryId: string) => `/libraries/${segment(libraryId, 'Uplynk library ID')}/assets`;
 
-  // Measured as got will send it: URLSearchParams encoding (a comma becomes %2C) and a real signature,
+  // Measured as the HTTP client will send it: URLSearchParams encoding (a comma becomes %2C) and a real signature,
   // whose length only changes with the number of digits in the timestamp; the margin covers that.
   const encodedLength = (text: string) => new URLSearchParams({ x: text }).toString().length - 2;
   const COMMA = encodedLength(',');

@@ -155,7 +155,7 @@ describe('the error table, row by row', () => {
   });
 });
 
-describe('the error table over HTTP, through got', () => {
+describe("the error table over HTTP, through the connectors' client", () => {
   const A = hexId('a', 1);
   const B = hexId('b', 2);
   const sandbox = seededSandboxForSuite(

@@ -181,7 +181,7 @@ export function oneFaultWithin(kind: FaultKind, within: number): (kinds: FaultKi
 /**
  * A bare HTTP server that answers what `answer` says, for the rows of the error table that the sandbox
  * cannot produce (403, 409 on a forced delete, 422, an unknown 4xx, a vendor echoing what it was sent).
- * The connectors still go through got and the network: nothing of got is replaced.
+ * The connectors still go through their HTTP client and the network: nothing of it is replaced.
  */
 export async function startStatusServer(
   answer: (request: IncomingMessage) => { status: number; body?: unknown; headers?: Record<string, string> },
