@@ -231,6 +231,15 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
       '/generate',
       { items: ITEMS, seed: SEED },
     );
+    // Every call takes 20 to 40 ms, as a vendor's might (the sandbox alone answers in ~5): a run of 2,000
+    // items then lasts long enough for the second worker to start, and the first to be killed, while
+    // chunks still run (at 5 ms the whole run can end within the second worker's start-up).
+    const latency = { latencyMs: [20, 40] };
+    await control(sandbox!.url, 'POST', '/faults', {
+      twelvelabs: latency,
+      uplynk: latency,
+      entermedia: latency,
+    });
     const before = await control<SandboxState>(sandbox!.url, 'GET', '/state');
     const taskQueue = `rehearsal-${SEED}-${Date.now()}`;
     const temporalEnv = {
