@@ -70,10 +70,7 @@ function assertFailedRetryably(name: string, run: ActivityRun<unknown>): void {
     assert.deepEqual(Object.values(seen?.observed ?? {}), ['unknown'], name);
     return;
   }
-  assert.ok(
-    run.error instanceof ApplicationFailure,
-    `${name} fails: ${JSON.stringify(run.result)} ${String(run.error)}`,
-  );
+  assert.ok(run.error instanceof ApplicationFailure, `${name} fails`);
   assert.equal(run.error.nonRetryable, false, name);
 }
 
@@ -114,10 +111,7 @@ describe('no secret in anything an activity throws, logs or answers', () => {
     );
     for (const [name, call] of everyCall(wrong)) {
       const run = await inActivity(call);
-      assert.ok(
-        run.error instanceof ApplicationFailure,
-        `${name} fails: ${JSON.stringify(run.result)} ${String(run.error)}`,
-      );
+      assert.ok(run.error instanceof ApplicationFailure, `${name} fails`);
       assert.match(run.error.type ?? '', /^(TwelveLabs|Uplynk|EnterMedia)AuthError$/, name);
       assert.equal(run.error.nonRetryable, true, name);
       assertNoSecret(name, run);
