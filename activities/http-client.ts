@@ -9,15 +9,16 @@ import {
   classifyStatus,
   describeSite,
   RequestTimeoutError,
+  transportStatus,
   type CallFailure,
   type CallSite,
 } from './http-errors.js';
-import { countCall, countRetry, statusOf } from './metrics.js';
+import { countCall, countRetry } from './metrics.js';
+import { sleep, type RateLimiter } from './rate-limiter.js';
+import { currentUnit } from './unit-context.js';
 
 /** The HTTP methods the connectors use. */
 export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-import { sleep, type RateLimiter } from './rate-limiter.js';
-import { currentUnit } from './unit-context.js';
 
 /** How one call is retried on transient failures (5xx, 429, timeouts, dropped connections). */
 export interface CallRetryOptions {
@@ -252,7 +253,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       if (scope.signal.aborted && error === scope.signal.reason) throw error;
       // A request that failed while a stop arrived is still classified: it may have been applied.
       const failure = classifyError(siteOf(call), error);
-      countCall(options.system, statusOf(error));
+      countCall(options.system, transportStatus(error));
       if (failure?.disposition === 'retry') countRetry(options.system, failure.type);
       if (failure === undefined) throw error;
       throw new CallError(failure);

@@ -194,13 +194,22 @@ export function classifyStatus(
   return make('item', ErrorTypes.UnexpectedResponse);
 }
 
-// Transport errors that mean "the connection went away": the request may or may not have been applied,
-// which every step tolerates because it is idempotent. System errors by their code, undici's by theirs.
-const CONNECTION_CODES = new Set([
+// Transport errors after which the connection is gone, the request sent or not (metrics count them as
+// `dropped`).
+const DROPPED_CODES = new Set([
   'ECONNRESET',
   'ECONNREFUSED',
   'ECONNABORTED',
   'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CLOSED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+]);
+
+// Transport errors that mean "the connection went away": the request may or may not have been applied,
+// which every step tolerates because it is idempotent. System errors by their code, undici's by theirs.
+const CONNECTION_CODES = new Set([
+  ...DROPPED_CODES,
   'ETIMEDOUT',
   'EHOSTUNREACH',
   'ENETUNREACH',
@@ -208,10 +217,7 @@ const CONNECTION_CODES = new Set([
   'EAI_AGAIN',
   'ENOTFOUND',
   'EADDRNOTAVAIL',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
   'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-  'ERR_STREAM_PREMATURE_CLOSE',
 ]);
 
 /** A request that did not end within its timeout: the reason its deadline aborts it with. */
@@ -225,12 +231,26 @@ export class RequestTimeoutError extends Error {
 
 // Timeouts: the request's own deadline, and undici's (no connection, no answer's headers, or a body that
 // stopped coming, in time).
-const TIMEOUT_CODES: Record<string, string> = {
-  REQUEST_TIMEOUT: 'request',
-  UND_ERR_CONNECT_TIMEOUT: 'connect',
-  UND_ERR_HEADERS_TIMEOUT: 'headers',
-  UND_ERR_BODY_TIMEOUT: 'body',
-};
+const TIMEOUT_CODES = new Map([
+  ['REQUEST_TIMEOUT', 'request'],
+  ['UND_ERR_CONNECT_TIMEOUT', 'connect'],
+  ['UND_ERR_HEADERS_TIMEOUT', 'headers'],
+  ['UND_ERR_BODY_TIMEOUT', 'body'],
+]);
+
+/** The code of a transport error (undici's or the system's), if it has one. */
+function codeOf(error: unknown): string | undefined {
+  const code = error instanceof Error ? (error as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** What a call that got no HTTP answer ended in, as the metrics count it. */
+export function transportStatus(error: unknown): 'timeout' | 'dropped' | 'error' {
+  const code = codeOf(error);
+  if (code === undefined) return 'error';
+  if (TIMEOUT_CODES.has(code) || code === 'ETIMEDOUT') return 'timeout';
+  return DROPPED_CODES.has(code) ? 'dropped' : 'error';
+}
 
 /**
  * An error thrown while sending a request or reading its answer (undici's, or the system's under it) as
@@ -239,10 +259,9 @@ const TIMEOUT_CODES: Record<string, string> = {
  */
 export function classifyError(site: CallSite, error: unknown): CallFailure | undefined {
   if (error instanceof CallError) return error.failure;
-  if (!(error instanceof Error)) return undefined;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string') return undefined;
-  const phase = TIMEOUT_CODES[code];
+  const code = codeOf(error);
+  if (code === undefined) return undefined;
+  const phase = TIMEOUT_CODES.get(code);
   if (phase !== undefined) {
     return {
       disposition: 'retry',
@@ -251,7 +270,7 @@ export function classifyError(site: CallSite, error: unknown): CallFailure | und
     };
   }
   // undici's parser: the vendor's answer was not HTTP, or was cut short.
-  const parser = error.name === 'HTTPParserError' || code.startsWith('HPE_');
+  const parser = (error as Error).name === 'HTTPParserError' || code.startsWith('HPE_');
   const system = typeof (error as { syscall?: unknown }).syscall === 'string';
   if (!CONNECTION_CODES.has(code) && !parser && !system && !code.startsWith('UND_ERR_')) return undefined;
   if (code === 'UND_ERR_ABORTED') return undefined;

@@ -87,24 +87,3 @@ export function vendorCallsIn(prometheusText: string, system: SystemName): numbe
   }
   return sum;
 }
-
-/** The status of a call that got no HTTP answer: a timeout, a dropped connection, or another error. */
-export function statusOf(error: unknown): CallStatus {
-  const e = error as { name?: unknown; code?: unknown } | undefined;
-  if (
-    typeof e?.code === 'string' &&
-    /^(REQUEST_TIMEOUT|UND_ERR_(CONNECT|HEADERS|BODY)_TIMEOUT|ETIMEDOUT)$/.test(e.code)
-  ) {
-    return 'timeout';
-  }
-  if (e?.name === 'TimeoutError') return 'timeout';
-  if (
-    typeof e?.code === 'string' &&
-    /^(ECONNRESET|ECONNREFUSED|EPIPE|ECONNABORTED|ERR_STREAM_PREMATURE_CLOSE|UND_ERR_SOCKET|UND_ERR_CLOSED)$/.test(
-      e.code,
-    )
-  ) {
-    return 'dropped';
-  }
-  return 'error';
-}
