@@ -26,11 +26,20 @@ export interface CallRetryOptions {
   boundMs: number;
   /** The first backoff; each next one doubles, with full jitter. @default 100 */
   baseMs?: number;
-  /** The longest backoff between two tries of one call. @default 10000 */
+  /**
+   * The longest backoff between two tries of one call. A `Retry-After` is waited as the vendor gives it,
+   * whatever this says. @default 2000
+   */
   maxMs?: number;
 }
 
-export const DEFAULT_CALL_RETRY: CallRetryOptions = { boundMs: 120_000, baseMs: 100, maxMs: 10_000 };
+/**
+ * Backoffs grow from 100 ms to at most 2 s. Vendors fail one call at a time: a call that drew five faults
+ * in a row is unlucky, not a sign of overload, and under a 10 s cap it waited up to 10 s while every
+ * other call went on (bench/engine.md, "A call's run of bad luck"). Overload is what a 429 says: it
+ * slows the whole system (`RateLimiter.backOff`), and its `Retry-After` is waited as given.
+ */
+export const DEFAULT_CALL_RETRY: CallRetryOptions = { boundMs: 120_000, baseMs: 100, maxMs: 2_000 };
 
 /** How one system is reached. */
 export interface HttpClientOptions {
@@ -171,9 +180,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
             mayHaveApplied: unit?.lostAnswer === true || mayHaveApplied(failure),
           });
         }
-        // Full jitter: spreads the retries of many lanes that failed together.
-        const backoff = Math.random() * Math.min(retry.maxMs ?? 10_000, (retry.baseMs ?? 100) * 2 ** attempt);
-        const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
+        // Full jitter: spreads the retries of many lanes that failed together. A `Retry-After` is the
+        // vendor's own word on when to come back: waited as given (at least one base backoff), not stretched
+        // by this call's earlier faults.
+        const delay = retryDelay(attempt, failure.retryAfterMs, retry);
         if (failure.retryAfterMs !== undefined && failingMs + failure.retryAfterMs > retry.boundMs) {
           // The vendor asks for a longer wait than this call has left: fail the attempt now (Temporal
           // retries it later) rather than send again before the vendor said to.
@@ -292,6 +302,21 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     }
     return parsed.data;
   }
+}
+
+/**
+ * How long a call waits before its next try, after `attempt` tries failed: the last failure's
+ * `Retry-After` as given (at least `baseMs`), or else a full-jitter backoff of up to `baseMs` × 2^attempt,
+ * capped at `maxMs`. `random` is in [0, 1).
+ */
+export function retryDelay(
+  attempt: number,
+  retryAfterMs: number | undefined,
+  { baseMs = DEFAULT_CALL_RETRY.baseMs!, maxMs = DEFAULT_CALL_RETRY.maxMs! }: Partial<CallRetryOptions> = {},
+  random = Math.random(),
+): number {
+  if (retryAfterMs !== undefined) return Math.max(retryAfterMs, baseMs);
+  return random * Math.min(maxMs, baseMs * 2 ** attempt);
 }
 
 /**

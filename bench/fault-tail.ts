@@ -5,7 +5,7 @@
  * from `DEFAULT_CALL_RETRY.baseMs`, doubling). It tells how much of a run under faults is the wait for
  * the unluckiest call, which no engine can avoid, and what stages that each wait for all their items cost.
  *
- *   node --import tsx bench/fault-tail.ts [--draws=2000] [--latency-ms=6] [--base-ms=100] [--max-ms=10000]
+ *   node --import tsx bench/fault-tail.ts [--draws=2000] [--latency-ms=6] [--base-ms=100] [--max-ms=2000]
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_CALL_RETRY } from '../activities/http-client.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_CALL_RETRY } from '../activities/http-client.js';
+import { DEFAULT_CALL_RETRY, retryDelay } from '../activities/http-client.js';
 
 /**
  * The faults `bench/contenders.ts --faults=NAME` asks the sandbox for, on all three systems, as a share
@@ -19,9 +19,9 @@ export const HEAVY_FAULTS = { tooMany: error429, failed: error5xx + error429 + d
 
 /**
  * Seconds a try failed by the heavy faults waits before the next, as `activities/http-client.ts` retries
- * one call: full jitter (`jitter` in [0, 1)) over a backoff that doubles from `baseMs` with each attempt
- * up to `maxMs`, and at least the `Retry-After` of a 429. `pick` is the draw that failed the try (below
- * `HEAVY_FAULTS.failed`; below `HEAVY_FAULTS.tooMany` for a 429).
+ * one call (`retryDelay`): the `Retry-After` of a 429 as given, or else full jitter (`jitter` in [0, 1))
+ * over a backoff that doubles from `baseMs` with each attempt up to `maxMs`. `pick` is the draw that
+ * failed the try (below `HEAVY_FAULTS.failed`; below `HEAVY_FAULTS.tooMany` for a 429).
  */
 export function waitAfterFailedTry(
   pick: number,
@@ -30,6 +30,6 @@ export function waitAfterFailedTry(
   baseMs = DEFAULT_CALL_RETRY.baseMs!,
   maxMs = DEFAULT_CALL_RETRY.maxMs!,
 ): number {
-  const backoff = jitter * Math.min(maxMs / 1000, (baseMs / 1000) * 2 ** attempt);
-  return pick < HEAVY_FAULTS.tooMany ? Math.max(retryAfterSeconds, backoff) : backoff;
+  const retryAfterMs = pick < HEAVY_FAULTS.tooMany ? retryAfterSeconds * 1000 : undefined;
+  return retryDelay(attempt, retryAfterMs, { baseMs, maxMs }, jitter) / 1000;
 }

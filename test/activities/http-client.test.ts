@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { createHttpClient } from '../../activities/http-client.js';
+import { createHttpClient, DEFAULT_CALL_RETRY, retryDelay } from '../../activities/http-client.js';
 import { CallError, ErrorTypes } from '../../activities/http-errors.js';
 import { createRateLimiter } from '../../activities/rate-limiter.js';
 
@@ -179,5 +179,54 @@ describe('the connectors’ HTTP client over real HTTP', () => {
     } finally {
       await v.close();
     }
+  });
+
+  it('a 429 after a run of 5xx is sent again after its Retry-After, not after the backoff the 5xx grew', async () => {
+    // Five 503s in a row, then a 429 asking for 1 s, then the answer.
+    const answered: number[] = [];
+    const v = await vendor((_, response) => {
+      answered.push(Date.now());
+      const n = answered.length;
+      if (n <= 5) response.writeHead(503, { 'content-type': 'application/json' });
+      else if (n === 6) response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+      else response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(n <= 6 ? '{"code":"busy","message":"try later"}' : '{}');
+    });
+    try {
+      const retrying = createHttpClient({
+        system: 'uplynk',
+        baseUrl: v.url,
+        timeoutMs: 1_000,
+        limiter: createRateLimiter({ concurrency: 4 }),
+        secrets: [],
+        retry: { boundMs: 60_000 },
+      });
+      assert.deepEqual(await retrying.call(call), {});
+      assert.equal(answered.length, 7);
+      // The sixth try's backoff could reach 6.4 s under the 10 s cap; the vendor asked for 1 s.
+      const waited = answered[6]! - answered[5]!;
+      assert.ok(waited >= 950 && waited < 1_600, `sent again ${waited} ms after the 429, asked for 1,000`);
+    } finally {
+      await v.close();
+    }
+  });
+});
+
+describe('the wait between two tries of one call', () => {
+  it('is the Retry-After as given, however many tries failed before, and at least the base backoff', () => {
+    assert.equal(retryDelay(1, 1_000), 1_000);
+    assert.equal(retryDelay(9, 1_000, {}, 0.99), 1_000);
+    assert.equal(retryDelay(3, 30_000), 30_000);
+    assert.equal(retryDelay(3, 0), DEFAULT_CALL_RETRY.baseMs);
+  });
+
+  it('without a Retry-After is a full-jitter backoff that doubles from 100 ms up to 2 s', () => {
+    assert.equal(retryDelay(1, undefined, {}, 0.5), 100);
+    assert.equal(retryDelay(3, undefined, {}, 0.5), 400);
+    assert.equal(retryDelay(4, undefined, {}, 0.999), 1_598.4);
+    assert.equal(retryDelay(5, undefined, {}, 0.999), 1_998);
+    assert.equal(retryDelay(30, undefined, {}, 0.999), 1_998);
+    assert.equal(retryDelay(30, undefined, {}, 0), 0);
+    assert.equal(retryDelay(2, undefined, { baseMs: 50, maxMs: 150 }, 0.999), 149.85);
   });
 });
