@@ -27,19 +27,48 @@ export interface CallRetryOptions {
   /** The first backoff; each next one doubles, with full jitter. @default 100 */
   baseMs?: number;
   /**
-   * The longest backoff between two tries of one call. A `Retry-After` is waited as the vendor gives it,
-   * whatever this says. @default 2000
+   * The longest backoff between two tries of one call while most of the system's tries succeed. A
+   * `Retry-After` is waited as the vendor gives it, whatever this says. @default 2000
    */
   maxMs?: number;
+  /**
+   * The longest backoff once half or more of the system's recent tries failed (`FailureShare`): a vendor
+   * that is down or drowning is asked less often. @default 10000
+   */
+  troubledMaxMs?: number;
 }
 
 /**
- * Backoffs grow from 100 ms to at most 2 s. Vendors fail one call at a time: a call that drew five faults
- * in a row is unlucky, not a sign of overload, and under a 10 s cap it waited up to 10 s while every
- * other call went on (bench/engine.md, "A call's run of bad luck"). Overload is what a 429 says: it
- * slows the whole system (`RateLimiter.backOff`), and its `Retry-After` is waited as given.
+ * Backoffs grow from 100 ms to at most 2 s while most of a system's tries succeed. Vendors fail one call
+ * at a time: a call that drew five faults in a row is unlucky, not a sign of overload, and under a 10 s cap
+ * it waited up to 10 s while every other call went on (bench/engine.md, "A call's run of bad luck"). A
+ * system that fails half of its tries or more is in trouble: its backoffs grow to 10 s, as before. Overload
+ * is also what a 429 says: it slows the whole system (`RateLimiter.backOff`), and its `Retry-After` is
+ * waited as given.
  */
-export const DEFAULT_CALL_RETRY: CallRetryOptions = { boundMs: 120_000, baseMs: 100, maxMs: 2_000 };
+export const DEFAULT_CALL_RETRY: CallRetryOptions = {
+  boundMs: 120_000,
+  baseMs: 100,
+  maxMs: 2_000,
+  troubledMaxMs: 10_000,
+};
+
+/**
+ * The share of a system's recent tries that failed transiently (5xx, 429, timeouts, drops), as an
+ * exponentially weighted average over about its last 50 tries. `troubled` once it reaches one half.
+ */
+export class FailureShare {
+  private share = 0;
+
+  /** One try ended: failed transiently, or answered (a success or a refusal). */
+  note(failed: boolean): void {
+    this.share += ((failed ? 1 : 0) - this.share) / 50;
+  }
+
+  get troubled(): boolean {
+    return this.share >= 0.5;
+  }
+}
 
 /** How one system is reached. */
 export interface HttpClientOptions {
@@ -113,6 +142,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   };
   const jsonHeaders = { ...headers, 'content-type': 'application/json' };
   const retry = { ...DEFAULT_CALL_RETRY, ...options.retry };
+  // Shared by every call of this client: one per system in a worker.
+  const failures = new FailureShare();
   /** Where a call went, for the messages of its failures (built only when one fails). */
   const siteOf = (call: HttpCall<z.ZodType>): CallSite => ({
     system: options.system,
@@ -151,13 +182,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       for (let attempt = 1; ; attempt++) {
         stopIfAsked(failure);
         try {
-          return await once(call, scope, unit);
+          const answer = await once(call, scope, unit);
+          failures.note(false);
+          return answer;
         } catch (error) {
           if (!(error instanceof CallError)) {
             throwIfCancelled(scope.signal);
             throw error;
           }
           failure = error.failure;
+          failures.note(failure.disposition === 'retry');
         }
         // An answer (a 404, a refusal) is recorded even when a stop arrived meanwhile: the call was made.
         if (failure.disposition !== 'retry') {
@@ -183,7 +217,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         // Full jitter: spreads the retries of many lanes that failed together. A `Retry-After` is the
         // vendor's own word on when to come back: waited as given (at least one base backoff), not stretched
         // by this call's earlier faults.
-        const delay = retryDelay(attempt, failure.retryAfterMs, retry);
+        const delay = retryDelay(attempt, failure.retryAfterMs, {
+          baseMs: retry.baseMs,
+          maxMs: failures.troubled ? retry.troubledMaxMs : retry.maxMs,
+        });
         if (failure.retryAfterMs !== undefined && failingMs + failure.retryAfterMs > retry.boundMs) {
           // The vendor asks for a longer wait than this call has left: fail the attempt now (Temporal
           // retries it later) rather than send again before the vendor said to.

@@ -3,7 +3,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { z } from 'zod';
-import { createHttpClient, DEFAULT_CALL_RETRY, retryDelay } from '../../activities/http-client.js';
+import {
+  createHttpClient,
+  DEFAULT_CALL_RETRY,
+  FailureShare,
+  retryDelay,
+} from '../../activities/http-client.js';
 import { CallError, ErrorTypes } from '../../activities/http-errors.js';
 import { createRateLimiter } from '../../activities/rate-limiter.js';
 
@@ -228,5 +233,25 @@ describe('the wait between two tries of one call', () => {
     assert.equal(retryDelay(30, undefined, {}, 0.999), 1_998);
     assert.equal(retryDelay(30, undefined, {}, 0), 0);
     assert.equal(retryDelay(2, undefined, { baseMs: 50, maxMs: 150 }, 0.999), 149.85);
+  });
+
+  it('grows to 10 s only once half or more of a system’s recent tries failed', () => {
+    assert.equal(DEFAULT_CALL_RETRY.troubledMaxMs, 10_000);
+    const share = new FailureShare();
+    // The bench's heavy faults: one try in six fails, spread out. The system is not in trouble.
+    for (let i = 0; i < 600; i++) share.note(i % 6 === 0);
+    assert.equal(share.troubled, false);
+    // Every try fails: in trouble after a few dozen, however unlucky any one call is before that.
+    const down = new FailureShare();
+    for (let i = 0; i < 34; i++) down.note(true);
+    assert.equal(down.troubled, false);
+    down.note(true);
+    assert.equal(down.troubled, true);
+    for (let i = 0; i < 15; i++) down.note(true);
+    // Answers again: out of trouble once the recent tries mostly succeed.
+    for (let i = 0; i < 11; i++) down.note(false);
+    assert.equal(down.troubled, true);
+    down.note(false);
+    assert.equal(down.troubled, false);
   });
 });
