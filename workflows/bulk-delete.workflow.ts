@@ -427,6 +427,10 @@ export async function bulkDeleteWorkflow(
     // Chunks that wait on the last units of their phase lend their place in the window to new ones, up
     // to twice the window in all. Runs before this change kept the window to chunks started.
     const lends = patched('waiting-chunks-lend-their-place');
+    // The first chunk (`failureThresholdMinItems` items) runs beside the window, not in it: while it shows
+    // the failure rate, a whole window of chunks discovers beside it, rather than the window less one
+    // whose next chunk could start only once it ended. Runs before this change counted it in the window.
+    const beside = patched('first-chunk-beside-the-window') ? 1 : 0;
     const busy = (): number => [...running.values()].filter((r) => !r.waiting).length;
     const canLend = (limit: number): boolean =>
       state.nextChunk < chunkCount &&
@@ -445,10 +449,10 @@ export async function bulkDeleteWorkflow(
       const open = mode !== 'execute' || windowOpen();
       // Until the first chunk has shown the failure rate, the others of the window may discover (reads
       // only) beside it, gated before their first irreversible call. Runs before this change did not.
-      const gate = !open && running.size < window && patched('discover-beside-first-chunk');
+      const gate = !open && running.size < window + beside && patched('discover-beside-first-chunk');
       const limit = open || gate ? window : 1;
       const lend = lends && open;
-      const room = lend ? canLend(limit) : running.size < limit;
+      const room = lend ? canLend(limit) : running.size < (gate ? window + beside : limit);
       if (!mustStop() && !historyFull && state.nextChunk < chunkCount && room) {
         const chunk = state.nextChunk++;
         const { id, handle } = await startChunk(chunk, mode, undefined, gate && running.size > 0);

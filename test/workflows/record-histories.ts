@@ -5,7 +5,8 @@
  * payloads are stored changes (v7z: the same workflows as v7, large payloads compressed by
  * config/payload-codec.ts; v8: chunks waiting on their last units lend their place in the window, with
  * two runs where they do; v9: unlinks leave each entity's wait to the items unlinked from it; v10: with
- * `force-unlink`, each item's unlinks go in `deleteItems`, no unlink phase), never to
+ * `force-unlink`, each item's unlinks go in `deleteItems`, no unlink phase; v11: the first chunk runs
+ * beside the window, so small-first starts all four chunks at once), never to
  * make the replay test pass:
  * `node --import tsx test/workflows/record-histories.ts TAG` (keep the older files).
  * `... record-histories.ts TAG rate-shares` records the rate shares coordinator only.
