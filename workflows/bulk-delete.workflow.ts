@@ -452,7 +452,7 @@ export async function bulkDeleteWorkflow(
       const gate = !open && running.size < window + beside && patched('discover-beside-first-chunk');
       const limit = open || gate ? window : 1;
       const lend = lends && open;
-      const room = lend ? canLend(limit) : running.size < (gate ? window + beside : limit);
+      const room = lend ? canLend(limit) : gate || running.size < limit;
       if (!mustStop() && !historyFull && state.nextChunk < chunkCount && room) {
         const chunk = state.nextChunk++;
         const { id, handle } = await startChunk(chunk, mode, undefined, gate && running.size > 0);
