@@ -3,7 +3,7 @@
  * already gone, this item failed for good, the whole batch cannot go on, or Temporal should retry.
  *
  * Messages are built here from the method, the route template, the status and the vendor's own message;
- * The transport's errors are never passed on (not even as a cause), because they may carry request headers
+ * the transport's errors are never passed on (not even as a cause), because they may carry request headers
  * (the API key, the EnterMediaDB cookie) and URLs (Uplynk's `msg` and `sig`).
  */
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import {
   createHttpClient,
   DEFAULT_CALL_RETRY,
+  type CallRetryOptions,
   FailureShare,
   retryDelay,
 } from '../../activities/http-client.js';
@@ -36,8 +37,24 @@ async function vendor(handle: (request: IncomingMessage, response: ServerRespons
   };
 }
 
-/** A client whose calls fail at their first transient failure (no per-call retry), as CallError. */
-function client(baseUrl: string, timeoutMs = 1_000) {
+/** Runs `body` against a vendor that answers as `handle` says, and closes it however `body` ends. */
+async function withVendor(
+  handle: (request: IncomingMessage, response: ServerResponse) => void,
+  body: (v: Awaited<ReturnType<typeof vendor>>) => Promise<void>,
+): Promise<void> {
+  const v = await vendor(handle);
+  try {
+    await body(v);
+  } finally {
+    await v.close();
+  }
+}
+
+/**
+ * A client whose calls fail at their first transient failure (no per-call retry), as CallError, unless
+ * `retry` says otherwise.
+ */
+function client(baseUrl: string, timeoutMs = 1_000, retry: CallRetryOptions = { boundMs: 0 }) {
   return createHttpClient({
     system: 'uplynk',
     baseUrl,
@@ -46,7 +63,7 @@ function client(baseUrl: string, timeoutMs = 1_000) {
     limiter: createRateLimiter({ concurrency: 4 }),
     secrets: ['secret-key'],
     signParams: () => ({ msg: 'signed-msg', sig: 'signed-sig' }),
-    retry: { boundMs: 0 },
+    retry,
   });
 }
 
@@ -68,152 +85,144 @@ const call = {
 
 describe('the connectors’ HTTP client over real HTTP', () => {
   it('sends the path under the base, the query with its signature, the JSON body and the headers', async () => {
-    const v = await vendor((_, response) => {
-      response.writeHead(200, { 'content-type': 'application/json' });
-      response.end('{"ok":true}');
-    });
-    try {
-      const answer = await client(`${v.url}/api/v4`).call({
-        method: 'DELETE',
-        route: '/libraries/{id}/assets',
-        path: '/libraries/lib%2F1/assets',
-        searchParams: { ids: 'a,b' },
-        json: { note: 'x' },
-        schema: z.object({ ok: z.boolean() }),
-      });
-      assert.deepEqual(answer, { ok: true });
-      const [sent] = v.seen;
-      assert.equal(sent?.method, 'DELETE');
-      assert.equal(sent?.url, '/api/v4/libraries/lib%2F1/assets?ids=a%2Cb&msg=signed-msg&sig=signed-sig');
-      assert.equal(sent?.body, '{"note":"x"}');
-      assert.equal(sent?.headers['content-type'], 'application/json');
-      assert.equal(sent?.headers['x-api-key'], 'secret-key');
-      assert.equal(sent?.headers['user-agent'], 'bulk-delete');
-    } finally {
-      await v.close();
-    }
+    await withVendor(
+      (_, response) => {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.end('{"ok":true}');
+      },
+      async (v) => {
+        const answer = await client(`${v.url}/api/v4`).call({
+          method: 'DELETE',
+          route: '/libraries/{id}/assets',
+          path: '/libraries/lib%2F1/assets',
+          searchParams: { ids: 'a,b' },
+          json: { note: 'x' },
+          schema: z.object({ ok: z.boolean() }),
+        });
+        assert.deepEqual(answer, { ok: true });
+        const [sent] = v.seen;
+        assert.equal(sent?.method, 'DELETE');
+        assert.equal(sent?.url, '/api/v4/libraries/lib%2F1/assets?ids=a%2Cb&msg=signed-msg&sig=signed-sig');
+        assert.equal(sent?.body, '{"note":"x"}');
+        assert.equal(sent?.headers['content-type'], 'application/json');
+        assert.equal(sent?.headers['x-api-key'], 'secret-key');
+        assert.equal(sent?.headers['user-agent'], 'bulk-delete');
+      },
+    );
   });
 
   it('an empty 2xx body answers the empty string', async () => {
-    const v = await vendor((_, response) => {
-      response.writeHead(204);
-      response.end();
-    });
-    try {
-      assert.equal(await client(v.url).call({ ...call, method: 'DELETE', schema: z.literal('') }), '');
-    } finally {
-      await v.close();
-    }
+    await withVendor(
+      (_, response) => {
+        response.writeHead(204);
+        response.end();
+      },
+      async (v) => {
+        assert.equal(await client(v.url).call({ ...call, method: 'DELETE', schema: z.literal('') }), '');
+      },
+    );
   });
 
   it('a 2xx body that is not JSON is a retryable ResponseNotJsonError', async () => {
-    const v = await vendor((_, response) => {
-      response.writeHead(200, { 'content-type': 'text/html' });
-      response.end('<html>maintenance</html>');
-    });
-    try {
-      const failure = await failureOf(client(v.url).call(call));
-      assert.equal(failure.type, ErrorTypes.ResponseNotJson);
-      assert.equal(failure.disposition, 'retry');
-      assert.equal(failure.status, 200);
-    } finally {
-      await v.close();
-    }
+    await withVendor(
+      (_, response) => {
+        response.writeHead(200, { 'content-type': 'text/html' });
+        response.end('<html>maintenance</html>');
+      },
+      async (v) => {
+        const failure = await failureOf(client(v.url).call(call));
+        assert.equal(failure.type, ErrorTypes.ResponseNotJson);
+        assert.equal(failure.disposition, 'retry');
+        assert.equal(failure.status, 200);
+      },
+    );
   });
 
   it('an error status with a text body is classified by its status, the text as the vendor message', async () => {
-    const v = await vendor((_, response) => {
-      response.writeHead(502, { 'content-type': 'text/plain' });
-      response.end('Bad gateway');
-    });
-    try {
-      const failure = await failureOf(client(v.url).call(call));
-      assert.equal(failure.type, ErrorTypes.VendorUnavailable);
-      assert.equal(failure.status, 502);
-      assert.match(failure.message, /answered 502: Bad gateway/);
-    } finally {
-      await v.close();
-    }
+    await withVendor(
+      (_, response) => {
+        response.writeHead(502, { 'content-type': 'text/plain' });
+        response.end('Bad gateway');
+      },
+      async (v) => {
+        const failure = await failureOf(client(v.url).call(call));
+        assert.equal(failure.type, ErrorTypes.VendorUnavailable);
+        assert.equal(failure.status, 502);
+        assert.match(failure.message, /answered 502: Bad gateway/);
+      },
+    );
   });
 
   it('headers sent, then a body that stops coming: the request timeout covers the body', async () => {
-    const v = await vendor((_, response) => {
-      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
-      response.write('{"data":');
-    });
-    try {
-      const started = Date.now();
-      const failure = await failureOf(client(v.url, 300).call(call));
-      assert.equal(failure.type, ErrorTypes.RequestTimeout);
-      assert.equal(failure.disposition, 'retry');
-      assert.match(failure.message, /no answer in time \(request timeout\)/);
-      const took = Date.now() - started;
-      assert.ok(took >= 290 && took < 1_000, `ended after ${took} ms`);
-    } finally {
-      await v.close();
-    }
+    await withVendor(
+      (_, response) => {
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        response.write('{"data":');
+      },
+      async (v) => {
+        const started = Date.now();
+        const failure = await failureOf(client(v.url, 300).call(call));
+        assert.equal(failure.type, ErrorTypes.RequestTimeout);
+        assert.equal(failure.disposition, 'retry');
+        assert.match(failure.message, /no answer in time \(request timeout\)/);
+        const took = Date.now() - started;
+        assert.ok(took >= 290 && took < 1_000, `ended after ${took} ms`);
+      },
+    );
   });
 
   it('a body cut short by a dropped connection is a retryable ConnectionError, without URL or secret', async () => {
-    const v = await vendor((_, response) => {
-      response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
-      response.write('{"data":');
-      setTimeout(() => response.socket?.destroy(), 20);
-    });
-    try {
-      const failure = await failureOf(client(v.url).call(call));
-      assert.equal(failure.type, ErrorTypes.Connection);
-      assert.equal(failure.disposition, 'retry');
-      assert.match(failure.message, /connection lost/);
-      assert.doesNotMatch(failure.message, /secret|signed|127\.0\.0\.1/);
-    } finally {
-      await v.close();
-    }
+    await withVendor(
+      (_, response) => {
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        response.write('{"data":');
+        setTimeout(() => response.socket?.destroy(), 20);
+      },
+      async (v) => {
+        const failure = await failureOf(client(v.url).call(call));
+        assert.equal(failure.type, ErrorTypes.Connection);
+        assert.equal(failure.disposition, 'retry');
+        assert.match(failure.message, /connection lost/);
+        assert.doesNotMatch(failure.message, /secret|signed|127\.0\.0\.1/);
+      },
+    );
   });
 
   it('a redirect is not followed: it fails the item as an unexpected answer', async () => {
-    const v = await vendor((_, response) => {
-      response.writeHead(302, { location: 'http://example.invalid/steal' });
-      response.end();
-    });
-    try {
-      const failure = await failureOf(client(v.url).call(call));
-      assert.equal(failure.type, ErrorTypes.UnexpectedResponse);
-      assert.equal(failure.disposition, 'item');
-      assert.equal(v.seen.length, 1);
-    } finally {
-      await v.close();
-    }
+    await withVendor(
+      (_, response) => {
+        response.writeHead(302, { location: 'http://example.invalid/steal' });
+        response.end();
+      },
+      async (v) => {
+        const failure = await failureOf(client(v.url).call(call));
+        assert.equal(failure.type, ErrorTypes.UnexpectedResponse);
+        assert.equal(failure.disposition, 'item');
+        assert.equal(v.seen.length, 1);
+      },
+    );
   });
 
   it('a 429 after a run of 5xx is sent again after its Retry-After, not after the backoff the 5xx grew', async () => {
     // Five 503s in a row, then a 429 asking for 1 s, then the answer.
     const answered: number[] = [];
-    const v = await vendor((_, response) => {
-      answered.push(Date.now());
-      const n = answered.length;
-      if (n <= 5) response.writeHead(503, { 'content-type': 'application/json' });
-      else if (n === 6) response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
-      else response.writeHead(200, { 'content-type': 'application/json' });
-      response.end(n <= 6 ? '{"code":"busy","message":"try later"}' : '{}');
-    });
-    try {
-      const retrying = createHttpClient({
-        system: 'uplynk',
-        baseUrl: v.url,
-        timeoutMs: 1_000,
-        limiter: createRateLimiter({ concurrency: 4 }),
-        secrets: [],
-        retry: { boundMs: 60_000 },
-      });
-      assert.deepEqual(await retrying.call(call), {});
-      assert.equal(answered.length, 7);
-      // The sixth try's backoff could reach 6.4 s under the 10 s cap; the vendor asked for 1 s.
-      const waited = answered[6]! - answered[5]!;
-      assert.ok(waited >= 950 && waited < 1_600, `sent again ${waited} ms after the 429, asked for 1,000`);
-    } finally {
-      await v.close();
-    }
+    await withVendor(
+      (_, response) => {
+        answered.push(Date.now());
+        const n = answered.length;
+        if (n <= 5) response.writeHead(503, { 'content-type': 'application/json' });
+        else if (n === 6) response.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' });
+        else response.writeHead(200, { 'content-type': 'application/json' });
+        response.end(n <= 6 ? '{"code":"busy","message":"try later"}' : '{}');
+      },
+      async (v) => {
+        assert.deepEqual(await client(v.url, 1_000, { boundMs: 60_000 }).call(call), {});
+        assert.equal(answered.length, 7);
+        // The sixth try's backoff could reach 6.4 s under the 10 s cap; the vendor asked for 1 s.
+        const waited = answered[6]! - answered[5]!;
+        assert.ok(waited >= 950 && waited < 1_600, `sent again ${waited} ms after the 429, asked for 1,000`);
+      },
+    );
   });
 });
 
