@@ -450,7 +450,7 @@ export async function bulkDeleteWorkflow(
       // Until the first chunk has shown the failure rate, the others of the window may discover (reads
       // only) beside it, gated before their first irreversible call. Runs before this change did not.
       const gate = !open && running.size < window + beside && patched('discover-beside-first-chunk');
-      const limit = open || gate ? window : 1;
+      const limit = open ? window : 1;
       const lend = lends && open;
       const room = lend ? canLend(limit) : gate || running.size < limit;
       if (!mustStop() && !historyFull && state.nextChunk < chunkCount && room) {
