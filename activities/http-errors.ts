@@ -210,7 +210,6 @@ const DROPPED_CODES = new Set([
 // which every step tolerates because it is idempotent. System errors by their code, undici's by theirs.
 const CONNECTION_CODES = new Set([
   ...DROPPED_CODES,
-  'ETIMEDOUT',
   'EHOSTUNREACH',
   'ENETUNREACH',
   'ENETDOWN',
@@ -229,10 +228,11 @@ export class RequestTimeoutError extends Error {
   }
 }
 
-// Timeouts: the request's own deadline, and undici's (no connection, no answer's headers, or a body that
-// stopped coming, in time).
+// Timeouts: the request's own deadline, undici's (no connection, no answer's headers, or a body that
+// stopped coming, in time), and the system's (a connection that stopped answering: \`ETIMEDOUT\`).
 const TIMEOUT_CODES = new Map([
   ['REQUEST_TIMEOUT', 'request'],
+  ['ETIMEDOUT', 'connection'],
   ['UND_ERR_CONNECT_TIMEOUT', 'connect'],
   ['UND_ERR_HEADERS_TIMEOUT', 'headers'],
   ['UND_ERR_BODY_TIMEOUT', 'body'],
@@ -248,7 +248,7 @@ function codeOf(error: unknown): string | undefined {
 export function transportStatus(error: unknown): 'timeout' | 'dropped' | 'error' {
   const code = codeOf(error);
   if (code === undefined) return 'error';
-  if (TIMEOUT_CODES.has(code) || code === 'ETIMEDOUT') return 'timeout';
+  if (TIMEOUT_CODES.has(code)) return 'timeout';
   return DROPPED_CODES.has(code) ? 'dropped' : 'error';
 }
 
@@ -260,7 +260,8 @@ export function transportStatus(error: unknown): 'timeout' | 'dropped' | 'error'
 export function classifyError(site: CallSite, error: unknown): CallFailure | undefined {
   if (error instanceof CallError) return error.failure;
   const code = codeOf(error);
-  if (code === undefined) return undefined;
+  // Undefined also for an abort: ours (a cancellation), not the call's.
+  if (code === undefined || code === 'UND_ERR_ABORTED') return undefined;
   const phase = TIMEOUT_CODES.get(code);
   if (phase !== undefined) {
     return {
@@ -273,7 +274,6 @@ export function classifyError(site: CallSite, error: unknown): CallFailure | und
   const parser = (error as Error).name === 'HTTPParserError' || code.startsWith('HPE_');
   const system = typeof (error as { syscall?: unknown }).syscall === 'string';
   if (!CONNECTION_CODES.has(code) && !parser && !system && !code.startsWith('UND_ERR_')) return undefined;
-  if (code === 'UND_ERR_ABORTED') return undefined;
   // Only the code: a transport's message may quote the URL, which for Uplynk holds msg and sig.
   const known = CONNECTION_CODES.has(code) || parser;
   return {

@@ -4,8 +4,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import {
   ErrorTypes,
   NON_RETRYABLE_ERROR_TYPES,
+  classifyError,
   classifyStatus,
   parseRetryAfter,
+  transportStatus,
   toApplicationFailure,
   vendorMessage,
   type CallSite,
@@ -152,6 +154,41 @@ describe('the error table, row by row', () => {
     ]) {
       assert.ok(!(NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes(type), type);
     }
+  });
+});
+
+describe('transport errors, by their code', () => {
+  /** An error as the system or undici throws it: a message that may quote the URL, and a code. */
+  const transport = (code: string, extra: object = {}) =>
+    Object.assign(new Error(`failed: https://host/path?sig=secret (${code})`), { code, ...extra });
+
+  it('a timeout, ours or the system’s, is a retryable RequestTimeoutError and counts as a timeout', () => {
+    for (const [code, phase] of [
+      ['REQUEST_TIMEOUT', 'request'],
+      ['UND_ERR_HEADERS_TIMEOUT', 'headers'],
+      ['ETIMEDOUT', 'connection'],
+    ] as const) {
+      const f = classifyError(site, transport(code, { syscall: 'read' }));
+      assert.equal(f?.disposition, 'retry', code);
+      assert.equal(f?.type, ErrorTypes.RequestTimeout, code);
+      assert.match(f?.message ?? '', new RegExp(`got no answer in time \\(${phase} timeout\\)`), code);
+      assert.equal(transportStatus(transport(code)), 'timeout', code);
+    }
+  });
+
+  it('a dropped connection is a retryable ConnectionError naming only its code, and counts as dropped', () => {
+    const f = classifyError(site, transport('ECONNRESET', { syscall: 'read' }));
+    assert.equal(f?.disposition, 'retry');
+    assert.equal(f?.type, ErrorTypes.Connection);
+    assert.match(f?.message ?? '', /failed: connection lost \(ECONNRESET\)$/);
+    assert.doesNotMatch(f?.message ?? '', /secret/);
+    assert.equal(transportStatus(transport('ECONNRESET')), 'dropped');
+  });
+
+  it('an abort, and an error without a code, are not about the call: left to the caller', () => {
+    assert.equal(classifyError(site, transport('UND_ERR_ABORTED')), undefined);
+    assert.equal(classifyError(site, new TypeError('a bug of ours')), undefined);
+    assert.equal(transportStatus(new TypeError('a bug of ours')), 'error');
   });
 });
 
