@@ -109,12 +109,25 @@ export function summaryLines(report: Report, options: { maxFailures?: number } =
   return lines;
 }
 
-/** The steps a dry run found, grouped in the order they would run. */
 /** The steps that call something: not the display-only rows (parts already gone, reads that failed). */
 export function countedSteps(steps: readonly PlannedStep[]): number {
   return steps.filter((s) => s.step !== 'already-absent' && s.step !== 'not-discovered').length;
 }
 
+/** A dry run's summary: it deleted nothing, so what it found is its steps, which `report` lists. */
+export function dryRunLines(
+  workflowId: string,
+  steps: readonly PlannedStep[],
+  digest: string | undefined,
+): string[] {
+  const items = new Set(steps.map((s) => s.item)).size;
+  return [
+    `dry run: ${plural(countedSteps(steps), 'step')} for ${plural(items, 'item')}, digest ${digest ?? '(none)'}; nothing was changed`,
+    `the steps: bulk-delete report ${workflowId}`,
+  ];
+}
+
+/** The steps a dry run found, grouped in the order they would run. */
 export function stepLines(steps: readonly PlannedStep[]): string[] {
   if (steps.length === 0) return ['no steps: nothing to delete'];
   return table(

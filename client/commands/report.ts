@@ -18,8 +18,10 @@ const spec = commandSpec({
   usage: 'report ID [--format json|csv|md] [--out FILE] [--json]',
   description: `
 The per-item report of a run: for every item and every system, the outcome (deleted, already-absent,
-skipped, failed), the step that decided it, why, and when. JSON has the shape in docs/architecture.md, CSV one
+skipped, partial, failed), the step that decided it, why, and when. JSON has the shape in docs/architecture.md, CSV one
 line per row, Markdown a summary and a table. The format defaults to the extension of --out, else md.
+A dry run, or a run waiting for approval, deleted nothing: it gives its steps and their digest instead
+(JSON: { workflowId, status: dry-run or awaiting-approval, digest, steps }).
 The exit code tells how the run ended (0 no item failed, 1 some failed, 3 cancelled); a run still
 going gives the rows so far. Once the run is no longer in Temporal (retention, deleted), the report
 is read from BULK_DELETE_REPORT_STORE, where the worker archived it when the run ended.`,
@@ -84,18 +86,27 @@ export const reportCommand = defineCommand('report', spec, async (args, io) => {
       const fetched = await fetchReport(client, workflowId);
       const { steps, awaitingDigest } = fetched;
       running = resolved.description.status.name === 'RUNNING';
-      if (awaitingDigest !== undefined) {
-        // Nothing was deleted yet: what there is to review is the steps and their digest.
-        io.err(`${workflowId} is waiting for approval: nothing was deleted yet; these are its planned steps`);
+      const dryRun = fetched.result?.dryRun === true || resolved.description.memo?.dryRun === true;
+      if (awaitingDigest !== undefined || dryRun) {
+        // Nothing was deleted: what there is to review is the steps and their digest.
+        const digest = awaitingDigest ?? fetched.result?.digest;
+        io.err(
+          awaitingDigest !== undefined
+            ? `${workflowId} is waiting for approval: nothing was deleted yet; these are its planned steps`
+            : `${workflowId} is a dry run${running ? ' (still discovering)' : ''}: nothing was deleted; these are the steps it found`,
+        );
         const items = new Set(steps.map((s) => s.item)).size;
+        const status = awaitingDigest !== undefined ? 'awaiting-approval' : 'dry-run';
         const text =
           json || format === 'json'
-            ? `${JSON.stringify({ workflowId, status: 'awaiting-approval', digest: awaitingDigest, steps }, null, 2)}\n`
+            ? `${JSON.stringify({ workflowId, status, ...(digest ? { digest } : {}), steps }, null, 2)}\n`
             : [
                 ...stepLines(steps),
                 '',
-                `${plural(countedSteps(steps), 'step')} for ${plural(items, 'item')}; digest: ${awaitingDigest}`,
-                `approve: bulk-delete approve ${workflowId} --digest ${awaitingDigest}`,
+                `${plural(countedSteps(steps), 'step')} for ${plural(items, 'item')}; digest: ${digest ?? '(none yet)'}`,
+                ...(awaitingDigest !== undefined
+                  ? [`approve: bulk-delete approve ${workflowId} --digest ${awaitingDigest}`]
+                  : []),
                 '',
               ].join('\n');
         if (out === undefined) process.stdout.write(text);

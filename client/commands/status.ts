@@ -4,7 +4,7 @@ import { EXIT, commandSpec, type Io, defineCommand } from '../command.js';
 import { progressBySystem, progressLine } from '../progress-view.js';
 import { fetchReport } from '../report-fetch.js';
 import { resolveRun } from '../run-ref.js';
-import { summaryLines } from '../report-format.js';
+import { countedSteps, dryRunLines, summaryLines } from '../report-format.js';
 import { exitCodeOf, queryProgress, watchRun } from '../run-watch.js';
 import { pendingLines, pendingWork } from '../pending-work.js';
 import { withClient } from '../temporal-client.js';
@@ -44,7 +44,9 @@ async function follow(
   }
   if (outcome.error) io.err(outcome.error);
   if (outcome.result?.reason) io.err(`stopped early: ${outcome.result.reason}`);
-  if (outcome.report) io.out(summaryLines(outcome.report).join('\n'));
+  if (outcome.result?.dryRun)
+    io.out(dryRunLines(workflowId, outcome.steps, outcome.result.digest).join('\n'));
+  else if (outcome.report) io.out(summaryLines(outcome.report).join('\n'));
   return outcome.exitCode;
 }
 
@@ -75,6 +77,9 @@ export const statusCommand = defineCommand('status', spec, async (args, io) => {
             progress,
             ...(work.length ? { pending: work } : {}),
             ...(fetched ? { report: { ...fetched.report, rows: undefined } } : {}),
+            ...(fetched?.result?.dryRun
+              ? { dryRun: { steps: countedSteps(fetched.steps), digest: fetched.result.digest } }
+              : {}),
           },
           null,
           2,
@@ -86,7 +91,9 @@ export const statusCommand = defineCommand('status', spec, async (args, io) => {
     if (progress) {
       io.out(progressLine(progress));
       if (progress.status === 'awaiting-approval' && progress.digest) {
-        io.out(`awaiting approval: bulk-delete approve ${workflowId} --digest ${progress.digest}`);
+        // Nothing is deleted until approved: the steps come first, then the command that approves them.
+        io.out(`awaiting approval: review its steps with bulk-delete report ${workflowId}`);
+        io.out(`  then approve them: bulk-delete approve ${workflowId} --digest ${progress.digest}`);
       }
       io.out(['', ...progressBySystem(progress)].join('\n'));
       const lines = pendingLines(work);
@@ -97,7 +104,10 @@ export const statusCommand = defineCommand('status', spec, async (args, io) => {
     }
     if (fetched) {
       if (fetched.result?.reason) io.out(`stopped early: ${fetched.result.reason}`);
-      io.out(['', ...summaryLines(fetched.report)].join('\n'));
+      // A dry run deleted nothing: its rows are empty, what it found is its steps.
+      if (fetched.result?.dryRun || description.memo?.dryRun === true) {
+        io.out(['', ...dryRunLines(workflowId, fetched.steps, fetched.result?.digest)].join('\n'));
+      } else io.out(['', ...summaryLines(fetched.report)].join('\n'));
     }
     io.out(`\nWeb UI: ${url}`);
     return exitCode;

@@ -131,6 +131,49 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
     });
   });
 
+  it('a dry run started without --wait reads back as its steps and digest in status and report, and changes nothing', async () => {
+    const { path } = await generatedPlan(3, 21, 'cli-dry-later');
+    const planned = await runCli(['plan', path], { env: cli.env });
+    const digest = /^digest: ([0-9a-f]{64})$/m.exec(planned.stdout)?.[1];
+    assert.ok(digest, planned.stdout);
+    const started = await runCli(['run', path, '--dry-run', '--json', '--id', 'cli-dry-later-1'], {
+      env: cli.env,
+    });
+    assert.equal(started.code, 0, started.stderr);
+
+    const followed = await runCli(['status', 'cli-dry-later-1', '--follow'], { env: cli.env });
+    assert.equal(followed.code, 0, followed.stderr);
+    const summary = new RegExp(
+      `^dry run: \\d+ steps for 3 items, digest ${digest}; nothing was changed\\nthe steps: bulk-delete report cli-dry-later-1$`,
+      'm',
+    );
+    assert.match(followed.stdout, summary);
+    const status = await runCli(['status', 'cli-dry-later-1'], { env: cli.env });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stdout, summary);
+    assert.doesNotMatch(status.stdout, /0 items/);
+
+    const report = await runCli(['report', 'cli-dry-later-1'], { env: cli.env });
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stderr, /is a dry run: nothing was deleted; these are the steps it found/);
+    assert.match(report.stdout, /^item\s+system\s+step\s+target/m);
+    assert.match(report.stdout, new RegExp(`^\\d+ steps for 3 items; digest: ${digest}$`, 'm'));
+    const json = await runCli(['report', 'cli-dry-later-1', '--json'], { env: cli.env });
+    const parsed = JSON.parse(json.stdout) as {
+      status: string;
+      digest: string;
+      steps: Array<{ item: string }>;
+    };
+    assert.equal(parsed.status, 'dry-run');
+    assert.equal(parsed.digest, digest);
+    assert.deepEqual(new Set(parsed.steps.map((s) => s.item)).size, 3);
+    assert.deepEqual((await cli.stack.sandbox.stats()).mutations, {
+      twelvelabs: 0,
+      uplynk: 0,
+      entermedia: 0,
+    });
+  });
+
   it('approve refuses a wrong digest, then the right one lets the run delete; status --follow ends with 0', async () => {
     const { path } = await generatedPlan(3, 15, 'cli-approve');
     const started = await runCli(['run', path, '--require-approval', '--json'], { env: cli.env });
@@ -142,9 +185,13 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
       return p?.status === 'awaiting-approval' && p.digest ? p : undefined;
     });
     const status = await runCli(['status', workflowId], { env: cli.env });
+    // The steps to review come first, then the command that approves them.
     assert.match(
       status.stdout,
-      new RegExp(`awaiting approval: bulk-delete approve ${workflowId} --digest ${progress.digest}`),
+      new RegExp(
+        `awaiting approval: review its steps with bulk-delete report ${workflowId}\\n` +
+          `  then approve them: bulk-delete approve ${workflowId} --digest ${progress.digest}`,
+      ),
     );
 
     const wrong = await runCli(['approve', workflowId, '--digest', '0'.repeat(64)], { env: cli.env });

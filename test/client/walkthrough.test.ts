@@ -109,13 +109,27 @@ describe('the README walkthrough, on the local stack of npm start', () => {
     values['workflow id'] = started[1]!;
   });
 
-  it('status shows the digest to approve once discovery is done', async () => {
+  it('status says the run waits for approval once discovery is done, and where to review it', async () => {
     const command = at('npx bulk-delete status <workflow id>');
     const result = await eventually(async () => {
       const r = await readme(command);
-      return /^awaiting approval: .* --digest [0-9a-f]{64}$/m.test(r.stdout) ? r : undefined;
+      return /^ {2}then approve them: .* --digest [0-9a-f]{64}$/m.test(r.stdout) ? r : undefined;
     }, 60_000);
-    values.digest = /--digest ([0-9a-f]{64})$/m.exec(result.stdout)![1]!;
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `^awaiting approval: review its steps with bulk-delete report ${values['workflow id']}$`,
+        'm',
+      ),
+    );
+  });
+
+  it('report lists the steps to review and the digest that approves them', async () => {
+    const { stdout, stderr } = await readme(at('npx bulk-delete report <workflow id>'));
+    assert.match(stderr, /is waiting for approval: nothing was deleted yet/);
+    assert.match(stdout, /^item\s+system\s+step\s+target/m);
+    assert.match(stdout, /^\d+ steps for 3 items; digest: [0-9a-f]{64}$/m);
+    values.digest = /^approve: bulk-delete approve \S+ --digest ([0-9a-f]{64})$/m.exec(stdout)![1]!;
   });
 
   it('a wrong digest is refused without showing the right one', async () => {
@@ -128,7 +142,7 @@ describe('the README walkthrough, on the local stack of npm start', () => {
   it('approve, status --follow and report delete the items and write the report', async () => {
     await readme(at('npx bulk-delete approve '));
     await readme(at('npx bulk-delete status <workflow id> --follow'));
-    await readme(at('npx bulk-delete report '));
+    await readme(at('npx bulk-delete report <workflow id> --out '));
     assert.ok(existsSync(join(cwd, 'report.md')), 'report.md was written');
     const json = await runCli(['report', values['workflow id']!, '--format', 'json'], { env, cwd });
     const report = Report.parse(JSON.parse(json.stdout));
@@ -165,9 +179,10 @@ describe('the README walkthrough, on the local stack of npm start', () => {
       'npx bulk-delete plan ',
       'npx bulk-delete run ',
       'npx bulk-delete status <workflow id>',
+      'npx bulk-delete report <workflow id>',
       'npx bulk-delete approve ',
       'npx bulk-delete status <workflow id> --follow',
-      'npx bulk-delete report ',
+      'npx bulk-delete report <workflow id> --out ',
       'npx bulk-delete schedule create ',
       'npx bulk-delete schedule trigger ',
       'npx bulk-delete schedule describe ',
