@@ -194,6 +194,21 @@ export function plural(count: number, noun: string, nouns = `${noun}s`): string 
   return `${count} ${count === 1 ? noun : nouns}`;
 }
 
+/**
+ * A workflow ID given with `--id`, or undefined when absent. Kept to characters a shell passes as they are
+ * (the commands this prints are pasted back), and without "/": a run's children are named `ID/chunk-N`, so
+ * a "/" could name another run's child. @throws CliError naming the flag.
+ */
+export function workflowIdFlag(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/.test(raw)) {
+    throw new CliError(
+      `--id must be 1 to 200 characters of letters, digits, "_", ".", ":" or "-", starting with a letter or digit, got ${JSON.stringify(raw)}`,
+    );
+  }
+  return raw;
+}
+
 /** A positive integer flag, or undefined when absent. @throws CliError naming the flag. */
 export function intFlag(name: string, raw: string | undefined, min = 1, max = 1_000_000): number | undefined {
   if (raw === undefined) return undefined;

@@ -5,7 +5,7 @@ import {
   MAX_CHUNK_SIZE,
   MAX_WINDOW,
 } from '../../workflows/definitions.js';
-import { durationFlag, intFlag, plural, commandSpec, defineCommand } from '../command.js';
+import { durationFlag, intFlag, plural, commandSpec, defineCommand, workflowIdFlag } from '../command.js';
 import {
   PLAN_FILE_OPTION_HELP,
   PLAN_FILE_OPTIONS,
@@ -75,13 +75,14 @@ export const runCommand = defineCommand('run', spec, async (args, io) => {
   const window = intFlag('window', values.window, 1, MAX_WINDOW);
   const startWithinMs = durationFlag('start-within', values['start-within'] ?? '10m');
   const approvalTimeoutMs = durationFlag('approval-timeout', values['approval-timeout'] ?? '7d');
+  const workflowId = workflowIdFlag(values.id);
   const source = await planSourceOf(file, io.env);
 
   return withClient(io.env, async ({ client, config }) => {
     const asked = Date.now();
     const handle = await startBulkDelete(client, source, {
       taskQueue: config.BULK_DELETE_TASK_QUEUE,
-      ...(values.id !== undefined ? { workflowId: values.id } : {}),
+      ...(workflowId !== undefined ? { workflowId } : {}),
       dryRun: values['dry-run'] ?? false,
       requireApproval: values['require-approval'] ?? false,
       ...(chunkSize !== undefined ? { chunkSize } : {}),

@@ -223,6 +223,28 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
     );
   });
 
+  it('a --id that is empty, has a "/" or characters a shell would mangle is refused, naming the flag', async () => {
+    file('id-plan.json', JSON.stringify({ name: 't', items: [{ id: 'a', twelvelabs: { assetId: TL } }] }));
+    for (const id of ['', 'other-run/chunk-00000', 'épisode ☃', '-x']) {
+      await refused(
+        ['run', 'id-plan.json', `--id=${id}`],
+        [new RegExp(`^--id must be 1 to 200 characters of letters, digits.*got ${JSON.stringify(id)}$`, 'm')],
+      );
+    }
+  });
+
+  it('a .env that cannot be read is named in one line, without a stack, for any command', async () => {
+    for (const [value, message] of [
+      ['nope.env', /^bulk-delete: BULK_DELETE_ENV_FILE: no such file .*nope\.env$/m],
+      ['.', /^bulk-delete: BULK_DELETE_ENV_FILE: .* is not a file$/m],
+    ] as const) {
+      for (const args of [['status', 'x'], ['--help']]) {
+        const result = await refused(args, [message], { ...env, BULK_DELETE_ENV_FILE: value });
+        assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
+      }
+    }
+  });
+
   it('every command answers --help with its usage and exit 0', async () => {
     for (const command of [
       'run',
