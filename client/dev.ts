@@ -3,7 +3,7 @@
  * seeded with a demo catalogue, a worker pointed at the sandbox, and the example plan run to its end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -123,6 +123,30 @@ function temporalCliOrInstall(io: Io): string {
   }
 }
 
+/**
+ * What `.env` or the shell says about another Temporal (Temporal Cloud's API key, TLS, a profile, gRPC
+ * metadata, its Web UI or codec) or about production stores: the local stack talks to its own dev server,
+ * and its demo run's plan and report stay out of the stores real runs use.
+ */
+const NOT_FOR_THE_LOCAL_STACK =
+  /^(TEMPORAL_(API_KEY|TLS|TLS_.+|PROFILE|CONFIG_FILE|GRPC_META_.+|UI_URL|CODEC_ENDPOINT|CODEC_AUTH)|BULK_DELETE_(REPORT|PLAN)_STORE)$/;
+
+/** The environment without what concerns another Temporal or production stores (`NOT_FOR_THE_LOCAL_STACK`). */
+export function localStackEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !NOT_FOR_THE_LOCAL_STACK.test(name)));
+}
+
+/** A profile file with the dev server alone as its default profile, beside its database. */
+function writeLocalProfile(server: DevServerOptions): string {
+  const file = join(dirname(server.dbFile), 'temporal-local.toml');
+  writeFileSync(
+    file,
+    `# Written by bulk-delete dev: the local stack's connection, whatever profile the user keeps.\n` +
+      `[profile.default]\naddress = "127.0.0.1:${server.port}"\nnamespace = ${JSON.stringify(server.namespace)}\n`,
+  );
+  return file;
+}
+
 /** Resolves on SIGINT or SIGTERM. */
 function interrupted(): { promise: Promise<void>; dispose(): void } {
   let done: () => void = () => undefined;
@@ -190,7 +214,10 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
     });
     cleanups.push(() => sandbox.close());
     const env: NodeJS.ProcessEnv = {
-      ...io.env,
+      ...localStackEnv(io.env),
+      // Its own profile file, so that a default profile the user keeps for another Temporal
+      // (~/.config/temporalio/temporal.toml) does not apply either.
+      TEMPORAL_CONFIG_FILE: writeLocalProfile(server),
       TEMPORAL_ADDRESS: `127.0.0.1:${server.port}`,
       TEMPORAL_NAMESPACE: server.namespace,
       TEMPORAL_UI_PORT: String(server.uiPort),

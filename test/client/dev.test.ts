@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -55,12 +55,29 @@ describe('bulk-delete dev: the embedded local stack', () => {
     assert.equal(await listening(codecPort), false, "the Web UI's codec endpoint stopped");
   });
 
-  it('dev --once --json prints the run and its report as JSON', async () => {
+  it('dev --once --json prints the run and its report as JSON, whatever Temporal Cloud settings and stores the environment holds', async () => {
+    // A user's .env and profile for production: none of it may reach the local stack.
+    const home = mkdtempSync(join(tmpdir(), 'bulk-delete-dev-home-'));
+    mkdirSync(join(home, '.config', 'temporalio'), { recursive: true });
+    writeFileSync(
+      join(home, '.config', 'temporalio', 'temporal.toml'),
+      '[profile.default]\naddress = "prod.a1b2c.tmprl.cloud:7233"\nnamespace = "prod.a1b2c"\napi_key = "not-for-dev"\n',
+    );
+    const store = mkdtempSync(join(tmpdir(), 'bulk-delete-dev-store-'));
+    const uiPort = await freePort();
     const env = cleanEnv({
       TEMPORAL_DEV_PORT: String(await freePort()),
-      TEMPORAL_UI_PORT: String(await freePort()),
+      TEMPORAL_UI_PORT: String(uiPort),
       TEMPORAL_CODEC_PORT: String(await freePort()),
       TEMPORAL_DB_FILE: join(mkdtempSync(join(tmpdir(), 'bulk-delete-dev-')), 'temporal.sqlite'),
+      HOME: home,
+      TEMPORAL_ADDRESS: 'prod.a1b2c.tmprl.cloud:7233',
+      TEMPORAL_NAMESPACE: 'prod.a1b2c',
+      TEMPORAL_API_KEY: 'not-for-dev',
+      TEMPORAL_TLS: 'true',
+      TEMPORAL_UI_URL: 'https://cloud.temporal.io',
+      BULK_DELETE_REPORT_STORE: store,
+      BULK_DELETE_PLAN_STORE: store,
     });
     const result = await runCli(['dev', '--once', '--json', '--plan', 'examples/takedown.csv'], {
       env,
@@ -80,6 +97,8 @@ describe('bulk-delete dev: the embedded local stack', () => {
     });
     const ep1042 = report.rows.filter((r) => r.item === 'ep-1042').map((r) => `${r.system}:${r.outcome}`);
     assert.deepEqual(ep1042.sort(), ['entermedia:deleted', 'twelvelabs:deleted', 'uplynk:deleted']);
+    assert.match(out.webUiUrl, new RegExp(`^http://127\\.0\\.0\\.1:${uiPort}/namespaces/default/`));
+    assert.deepEqual(readdirSync(store), [], 'the demo run wrote nothing to the production stores');
   });
 
   it('dev refuses to start when the dev server port is taken, naming the variable to change', async () => {
