@@ -132,6 +132,19 @@ export async function runCli(argv: string[], io: Io = processIo()): Promise<numb
       io.err(error.message);
       return error.exitCode;
     }
+    // Loaded here only: the command line starts without Temporal's configuration code.
+    const temporal = await import('../config/temporal-config.js');
+    if (temporal.isNamespaceNotFound(error)) {
+      let config: { TEMPORAL_ADDRESS: string; TEMPORAL_NAMESPACE: string } | undefined;
+      try {
+        config = temporal.loadTemporalConfig(io.env);
+      } catch {
+        config = undefined;
+      }
+      const { TEMPORAL_ADDRESS = '?', TEMPORAL_NAMESPACE = '?' } = config ?? {};
+      io.err(temporal.namespaceNotFound(TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE).message);
+      return EXIT.badInput;
+    }
     io.err(`bulk-delete ${name} failed: ${(error as Error).message ?? String(error)}`);
     if (io.env.BULK_DELETE_DEBUG) io.err(String((error as Error).stack));
     return EXIT.failed;

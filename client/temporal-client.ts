@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { dataConverter } from '../config/payload-codec.js';
-import { loadTemporalConfig, type TemporalConfig } from '../config/temporal-config.js';
+import { loadTemporalConfig, unreachable, type TemporalConfig } from '../config/temporal-config.js';
 import { CliError } from './command.js';
 
 /** A connected client and the settings it was made from. */
@@ -29,10 +29,7 @@ export async function connectClient(env: NodeJS.ProcessEnv): Promise<ConnectedCl
   try {
     connection = await Connection.connect({ ...config.connection, connectTimeout: 5000 });
   } catch (error) {
-    throw new CliError(
-      `cannot reach Temporal at ${config.TEMPORAL_ADDRESS} (TEMPORAL_ADDRESS): ${(error as Error).message}\n` +
-        'is a server running? "npm run temporal:dev" starts one locally, "bulk-delete dev" starts everything',
-    );
+    throw new CliError(unreachable(config.TEMPORAL_ADDRESS, error).message);
   }
   return {
     client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }),

@@ -111,3 +111,52 @@ export function webUiUrl(config: TemporalConfig, workflowId: string, runId?: str
   const base = `${webUiBase(config)}/namespaces/${encodeURIComponent(config.TEMPORAL_NAMESPACE)}/workflows/${encodeURIComponent(workflowId)}`;
   return runId ? `${base}/${encodeURIComponent(runId)}/history` : base;
 }
+
+/**
+ * Temporal cannot be used as configured: it did not answer (down, elsewhere, another protocol), or it has
+ * no such namespace. A configuration error for the command line (exit 2), said in one or two lines.
+ */
+export class TemporalConnectError extends Error {
+  override readonly name = 'TemporalConnectError';
+}
+
+/**
+ * Why a connection to Temporal failed, in a few words: the Rust core's and gRPC's errors are long and
+ * nested (`tonic::transport::Error(Transport, ConnectError(…))`); the full text goes in the cause.
+ */
+export function connectFailureReason(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  if (/ConnectionRefused|Connection refused|ECONNREFUSED/i.test(text)) return 'connection refused';
+  if (/dns error|failed to lookup|ENOTFOUND|EAI_AGAIN|Name or service not known/i.test(text)) {
+    return 'its host name does not resolve';
+  }
+  if (/InvalidContentType|InvalidMessage|tls|handshake|certificate|WRONG_VERSION_NUMBER/i.test(text)) {
+    return 'the TLS handshake failed (TEMPORAL_TLS, TEMPORAL_API_KEY and the certificates must match what the server speaks)';
+  }
+  if (/deadline|timed? ?out/i.test(text)) return 'no answer in time';
+  return text.split('\n')[0]!.slice(0, 200);
+}
+
+/** What to say when Temporal does not answer at `address`. */
+export function unreachable(address: string, error: unknown): TemporalConnectError {
+  return new TemporalConnectError(
+    `cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${connectFailureReason(error)}\n` +
+      'is a server running? "npm run temporal:dev" starts one locally, "bulk-delete dev" starts everything',
+    { cause: error },
+  );
+}
+
+/** True for Temporal's answer that the namespace asked for does not exist (gRPC NOT_FOUND about a namespace). */
+export function isNamespaceNotFound(error: unknown): boolean {
+  const text = error instanceof Error ? error.message : String(error);
+  return /namespace\b.*\bnot (?:be )?found|NamespaceNotFound/i.test(text);
+}
+
+/** What to say when Temporal at `address` has no namespace `namespace`. */
+export function namespaceNotFound(address: string, namespace: string, error?: unknown): TemporalConnectError {
+  return new TemporalConnectError(
+    `Temporal at ${address} has no namespace "${namespace}" (TEMPORAL_NAMESPACE): set the namespace the ` +
+      `workers use, or create it (temporal operator namespace create --namespace ${namespace})`,
+    { cause: error },
+  );
+}

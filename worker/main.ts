@@ -3,7 +3,12 @@ import { NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { createActivities, createLimiters } from '../activities/index.js';
 import { createPolicyActivities } from '../activities/policy-activities.js';
 import { flushCounts } from '../activities/metrics.js';
-import { loadTemporalConfig } from '../config/temporal-config.js';
+import {
+  isNamespaceNotFound,
+  loadTemporalConfig,
+  namespaceNotFound,
+  unreachable,
+} from '../config/temporal-config.js';
 import { dataConverter } from '../config/payload-codec.js';
 import { createWorker } from './create-worker.js';
 import { describeRateSharing, loadRateSharing, startRateShares } from './rate-shares.js';
@@ -67,7 +72,19 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   logger.info(
     `bulk-delete worker: V8 flags ${v8Flags.length ? v8Flags.join(' ') : 'none'}; ${describeHeap()}; up to ${maxCachedWorkflows} workflow runs cached`,
   );
-  const connection = await NativeConnection.connect(config.connection);
+  const connection = await NativeConnection.connect(config.connection).catch((error: unknown) => {
+    throw unreachable(config.TEMPORAL_ADDRESS, error);
+  });
+  // Asked before the worker is built: a worker that fails to start on a missing namespace takes ~20 s to
+  // say so, in the core's words.
+  await connection.workflowService
+    .describeNamespace({ namespace: config.TEMPORAL_NAMESPACE })
+    .catch(async (error: unknown) => {
+      // Any other refusal (e.g. a key not allowed to describe) is left for the worker itself to meet.
+      if (!isNamespaceNotFound(error)) return;
+      await connection.close();
+      throw namespaceNotFound(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, error);
+    });
   const worker = await createWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

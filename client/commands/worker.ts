@@ -2,6 +2,7 @@ import { SYSTEMS } from '../../plan/index.js';
 import { missingVariables } from '../../activities/system-settings.js';
 import { describeSystems, loadSystemsConfig } from '../../worker/systems-config.js';
 import { startWorker, type RunningWorker } from '../../worker/main.js';
+import { TemporalConnectError } from '../../config/temporal-config.js';
 import { CliError, EXIT, commandSpec, type Io, defineCommand } from '../command.js';
 import { temporalConfigFrom } from '../temporal-client.js';
 
@@ -56,7 +57,9 @@ export async function startConfiguredWorker(env: NodeJS.ProcessEnv): Promise<Run
     return await startWorker(env);
   } catch (error) {
     const message = (error as Error).message;
-    if (/^bad [\w ]+ configuration/.test(message)) throw new CliError(message);
+    if (/^bad [\w ]+ configuration/.test(message) || error instanceof TemporalConnectError) {
+      throw new CliError(message);
+    }
     throw error;
   }
 }
@@ -85,5 +88,12 @@ async function runUntilSignal(env: NodeJS.ProcessEnv, io: Io): Promise<number> {
 export const workerCommand = defineCommand('worker', spec, async (args, io) => {
   const lines = checkWorkerEnv(io.env, { allowUnconfigured: args.values['allow-unconfigured'] ?? false });
   for (const line of lines) io.err(line);
-  return runUntilSignal(io.env, io);
+  try {
+    return await runUntilSignal(io.env, io);
+  } catch (error) {
+    // A worker that failed after it was built can leave the SDK's workflow thread behind, which keeps the
+    // process up, neither working nor ending: end it once the failure is told (with its exit code).
+    setTimeout(() => process.exit(), 1000).unref();
+    throw error;
+  }
 });

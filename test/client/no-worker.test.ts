@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { freePort } from '../helpers/ports.js';
 import { startTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
 import { cleanEnv, eventually, runCli, startCli } from './cli-process.js';
 
@@ -92,6 +93,40 @@ describe('a run on a task queue that no worker polls', () => {
     assert.equal(result.code, 0, result.stderr);
     const { webUiUrl } = JSON.parse(result.stdout) as { webUiUrl: string };
     assert.match(webUiUrl, /^http:\/\/127\.0\.0\.1:8233\/namespaces\/default\/workflows\/lonely-3\//);
+  });
+
+  it('a namespace the server does not have is named, with how to create it, by the worker and the commands (exit 2)', async () => {
+    const missing = { ...env, TEMPORAL_NAMESPACE: 'no-such-namespace' };
+    const expected = new RegExp(
+      `^Temporal at ${temporal.address.replace(/\./g, '\\.')} has no namespace "no-such-namespace" \\(TEMPORAL_NAMESPACE\\).*` +
+        'temporal operator namespace create --namespace no-such-namespace\\)$',
+      'm',
+    );
+    for (const args of [
+      ['status', 'x'],
+      ['worker', '--allow-unconfigured'],
+    ]) {
+      const result = await runCli(args, { env: missing });
+      assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
+      assert.match(result.stderr, expected);
+      assert.doesNotMatch(result.stderr, /Status \{|tonic|failed:/);
+    }
+  });
+
+  it('a worker that cannot reach Temporal says where it looked and why, in one line, and exits 2', async () => {
+    const port = await freePort();
+    const result = await runCli(['worker', '--allow-unconfigured'], {
+      env: { ...env, TEMPORAL_ADDRESS: `127.0.0.1:${port}` },
+    });
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `^cannot reach Temporal at 127\\.0\\.0\\.1:${port} \\(TEMPORAL_ADDRESS\\): connection refused$`,
+        'm',
+      ),
+    );
+    assert.doesNotMatch(result.stderr, /tonic|ConnectError/);
   });
 
   it('a start deadline that is not a duration is refused before anything starts', async () => {
