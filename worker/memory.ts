@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import v8 from 'node:v8';
 
 /**
@@ -35,6 +36,27 @@ export const WORKER_PROCESS_ENV = { NODE_OPTIONS: WORKER_NODE_OPTIONS, MALLOC_AR
 
 /** One V8 flag as `BULK_DELETE_V8_FLAGS` takes it: `--name` or `--name=value`. */
 export const V8_FLAG = /^--[a-z][a-z0-9-]*(=[\w.-]+)?$/;
+
+let v8FlagNames: Set<string> | undefined;
+
+/**
+ * The flags this Node's V8 knows, as `node --v8-options` lists them (read once, only for flags other than
+ * the defaults): V8 itself only prints an unknown flag to stderr and goes on.
+ */
+export function unknownV8Flags(flags: readonly string[]): string[] {
+  const defaults = parseV8Flags(DEFAULT_WORKER_V8_FLAGS);
+  if (flags.every((flag) => defaults.includes(flag))) return [];
+  v8FlagNames ??= new Set(
+    [
+      ...execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8' }).matchAll(/^ {2}--([\w-]+)/gm),
+    ].map((m) => m[1]!.replace(/_/g, '-')),
+  );
+  const names = v8FlagNames;
+  return flags.filter((flag) => {
+    const name = flag.replace(/^--/, '').split('=')[0]!.replace(/_/g, '-');
+    return !names.has(name) && !(name.startsWith('no-') && names.has(name.slice(3)));
+  });
+}
 
 /** The flags of a `BULK_DELETE_V8_FLAGS` value (`none`: none). */
 export function parseV8Flags(value: string): string[] {

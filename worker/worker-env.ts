@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { emptyIsUnset } from '../config/env-file.js';
-import { DEFAULT_WORKER_V8_FLAGS, V8_FLAG, parseV8Flags } from './memory.js';
+import { DEFAULT_WORKER_V8_FLAGS, V8_FLAG, parseV8Flags, unknownV8Flags } from './memory.js';
 
 /** `60s`, `2m`, `500ms`, or a bare number of seconds. */
 const Duration = z
@@ -57,8 +57,17 @@ export const WorkerEnv = z.object({
       .string()
       .default(DEFAULT_WORKER_V8_FLAGS)
       .transform(parseV8Flags)
-      .refine((flags) => flags.every((flag) => V8_FLAG.test(flag)), {
-        message: 'must be V8 flags such as --heap-growing-percent=50, space-separated, or none',
+      .check((ctx) => {
+        const flags = ctx.value;
+        const unknown = flags.every((flag) => V8_FLAG.test(flag)) ? unknownV8Flags(flags) : undefined;
+        if (unknown?.length === 0) return;
+        ctx.issues.push({
+          code: 'custom',
+          input: flags,
+          message: unknown
+            ? `${unknown.join(', ')}: not a flag of this Node's V8 (node --v8-options lists them)`
+            : 'must be V8 flags such as --heap-growing-percent=50, space-separated, or none',
+        });
       }),
   ),
 });

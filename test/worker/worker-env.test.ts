@@ -52,6 +52,24 @@ describe('worker settings', () => {
     }
   });
 
+  it('refuses a V8 flag this Node does not know, naming it, where V8 would only print a warning', () => {
+    // A bool flag, its negation and a valued one, as node --v8-options lists them.
+    assert.deepEqual(
+      loadWorkerEnv({
+        BULK_DELETE_V8_FLAGS: '--no-concurrent-marking --parallel-compaction --stack-size=2000',
+      }).BULK_DELETE_V8_FLAGS,
+      ['--no-concurrent-marking', '--parallel-compaction', '--stack-size=2000'],
+    );
+    for (const bad of ['--bogus-flag', '--no-bogus-flag', '--max-semi-space-size=4 --max-semi-spaces=4']) {
+      assert.throws(
+        () => loadWorkerEnv({ BULK_DELETE_V8_FLAGS: bad }),
+        (error: Error) =>
+          error.message.includes(`${bad.split(' ').pop()!}: not a flag of this Node's V8`) &&
+          error.message.includes('BULK_DELETE_V8_FLAGS'),
+      );
+    }
+  });
+
   it('starts in the image with the environment the start-up log checks (NODE_OPTIONS, MALLOC_ARENA_MAX)', () => {
     const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
     assert.ok(dockerfile.includes(`NODE_OPTIONS="${WORKER_PROCESS_ENV.NODE_OPTIONS}"`));
