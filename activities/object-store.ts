@@ -84,12 +84,35 @@ export async function getS3Object(
 }
 
 /**
+ * What is wrong with a store location, or undefined when it is one: `s3://bucket[/prefix]`, `file:///dir`
+ * or a directory path. A location with another scheme (a mistyped `s3:/bucket`, `gs://…`, `https://…`)
+ * would otherwise be taken for a directory of that name.
+ */
+export function storeLocationProblem(location: string): string | undefined {
+  const trimmed = location.trim();
+  if (!trimmed) return 'is empty';
+  if (trimmed.startsWith('s3://')) {
+    return /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/.*)?$/.test(trimmed)
+      ? undefined
+      : `"${trimmed}" does not name an S3 bucket: s3://bucket or s3://bucket/prefix`;
+  }
+  if (trimmed.startsWith('file:')) {
+    return trimmed.startsWith('file:///') ? undefined : `"${trimmed}" is not a file URL: file:///dir`;
+  }
+  if (/^[a-z][a-z0-9+.-]*:/i.test(trimmed)) {
+    return `"${trimmed}" is not a store location: s3://bucket/prefix, file:///dir or a directory path`;
+  }
+  return undefined;
+}
+
+/**
  * The store at `location`: `s3://bucket/prefix`, `file:///dir` or a directory path (created on the first
- * write). @throws Error when the location is empty.
+ * write). @throws Error when the location is not one (`storeLocationProblem`).
  */
 export function openObjectStore(location: string, env: NodeJS.ProcessEnv = process.env): ObjectStore {
   const trimmed = location.trim();
-  if (!trimmed) throw new Error('the store location is empty');
+  const problem = storeLocationProblem(trimmed);
+  if (problem) throw new Error(`the store location ${problem}`);
   if (trimmed.startsWith('s3://')) {
     const { bucket, key: rawPrefix } = parseS3Uri(trimmed);
     const prefix = rawPrefix.replace(/\/+$/, '');

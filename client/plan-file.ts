@@ -16,6 +16,7 @@ import {
   type Plan,
   type PlanParseOptions,
 } from '../plan/index.js';
+import { storeLocationProblem } from '../activities/object-store.js';
 import { CliError, intFlag } from './command.js';
 import { INLINE_PLAN_MAX_ITEMS, storePlan, type PlanSource } from './start.js';
 
@@ -143,5 +144,7 @@ export async function planSourceOf(file: PlanFile, env: NodeJS.ProcessEnv = {}):
   // items is ~1 GB parsed), and a file changed since is refused by the workers (PlanChangedError).
   const ref = { uri: pathToFileURL(path).href, sha256, name: file.plan.name, items: file.plan.items.length };
   const store = env.BULK_DELETE_PLAN_STORE?.trim();
+  const problem = store ? storeLocationProblem(store) : undefined;
+  if (problem) throw new CliError(`BULK_DELETE_PLAN_STORE ${problem}; nothing was started`);
   return { planRef: store ? await storePlan(ref, path, store, env) : ref };
 }

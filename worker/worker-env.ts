@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storeLocationProblem } from '../activities/object-store.js';
 import { emptyIsUnset } from '../config/env-file.js';
 import { DEFAULT_WORKER_V8_FLAGS, V8_FLAG, parseV8Flags, unknownV8Flags } from './memory.js';
 
@@ -21,6 +22,17 @@ export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
 
 /** Settings of the worker process itself (not of Temporal nor of the vendors). */
 export const WorkerEnv = z.object({
+  /** Where runs archive their report and receipt: `s3://bucket/prefix`, `file:///dir` or a directory. Unset: not archived. */
+  BULK_DELETE_REPORT_STORE: z.preprocess(
+    emptyIsUnset,
+    z
+      .string()
+      .check((ctx) => {
+        const problem = storeLocationProblem(ctx.value);
+        if (problem) ctx.issues.push({ code: 'custom', input: ctx.value, message: problem });
+      })
+      .optional(),
+  ),
   /**
    * How long a stopping worker lets running activities finish before it cancels them (they are then
    * retried on another worker). Keep `stop_grace_period` of the container above it.

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { openObjectStore } from '../../activities/object-store.js';
+import { openObjectStore, storeLocationProblem } from '../../activities/object-store.js';
+import { loadWorkerEnv } from '../../worker/worker-env.js';
 import { createPlanSource } from '../../activities/plan-source.js';
 import { planSourceOf, readPlanFile } from '../../client/plan-file.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
@@ -43,6 +44,37 @@ describe('plan store and object stores, on a real S3-compatible server (s3rver) 
     assert.equal((await store.get('wf/1/report.json'))?.toString('utf8'), 'r');
     assert.equal(await store.get('wf/2/report.json'), undefined);
     await assert.rejects(store.put('../escape.json', 'x'), /"\.\." segment/);
+  });
+
+  it('a location that is neither s3://bucket, file:///dir nor a path is refused, not taken for a directory', () => {
+    for (const good of [
+      's3://bulk-delete-test',
+      's3://my.bucket/runs/',
+      'file:///var/reports',
+      'reports',
+      '/data/r',
+    ]) {
+      assert.equal(storeLocationProblem(good), undefined, good);
+    }
+    for (const [bad, why] of [
+      ['s3:/bulk-delete-test', /is not a store location/],
+      ['s3:bulk-delete-test', /is not a store location/],
+      ['gs://bucket', /is not a store location/],
+      ['https://example.com/r', /is not a store location/],
+      ['s3://', /does not name an S3 bucket/],
+      ['s3://Bad_Bucket', /does not name an S3 bucket/],
+      ['file://host/dir', /is not a file URL/],
+      ['  ', /is empty/],
+    ] as const) {
+      assert.match(storeLocationProblem(bad) ?? '', why, bad);
+      assert.throws(() => openObjectStore(bad), why);
+    }
+    assert.throws(
+      () => loadWorkerEnv({ BULK_DELETE_REPORT_STORE: 's3:/bad' }),
+      (error: Error) =>
+        /BULK_DELETE_REPORT_STORE/.test(error.message) &&
+        /"s3:\/bad" is not a store location/.test(error.message),
+    );
   });
 
   it('with BULK_DELETE_PLAN_STORE on s3, a large plan is uploaded under its SHA-256 and the workers read it by s3:// reference', async () => {

@@ -233,6 +233,19 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
     }
   });
 
+  it('a plan store that is not a store location is named before a large plan is uploaded or started', async () => {
+    const items = Array.from({ length: 1001 }, (_, i) => ({
+      id: `i${i}`,
+      entermedia: { assetId: String(i + 1) },
+    }));
+    file('large.json', JSON.stringify({ name: 'large', items }));
+    await refused(
+      ['run', 'large.json', '--max-items', '2000'],
+      [/^BULK_DELETE_PLAN_STORE "s3:\/bad" is not a store location: .*; nothing was started$/m],
+      { ...env, BULK_DELETE_PLAN_STORE: 's3:/bad' },
+    );
+  });
+
   it('a .env that cannot be read is named in one line, without a stack, for any command', async () => {
     for (const [value, message] of [
       ['nope.env', /^bulk-delete: BULK_DELETE_ENV_FILE: no such file .*nope\.env$/m],
