@@ -23,7 +23,7 @@ Options:
 /**
  * `bulk-delete sandbox`: runs the sandbox until SIGINT or SIGTERM. Prints
  * `sandbox listening on http://127.0.0.1:<port>` once it accepts connections.
- * @returns the process exit code: 0 after a clean stop, 2 for bad arguments, 1 when it cannot start.
+ * @returns the process exit code: 0 after a clean stop, 2 for bad arguments or seed, 1 when it cannot start.
  */
 export async function runSandboxCommand(argv: string[]): Promise<number> {
   let values: { port?: string; host?: string; seed?: string; 'state-file'?: string; help?: boolean };
@@ -60,14 +60,14 @@ export async function runSandboxCommand(argv: string[]): Promise<number> {
       raw = JSON.parse(readFileSync(values.seed, 'utf8'));
     } catch (err) {
       process.stderr.write(`cannot read the seed ${values.seed}: ${(err as Error).message}\n`);
-      return 1;
+      return 2;
     }
     const parsed = SandboxState.safeParse(raw);
     if (!parsed.success) {
       process.stderr.write(
         `the seed ${values.seed} is not a sandbox state:\n${z.prettifyError(parsed.error)}\n`,
       );
-      return 1;
+      return 2;
     }
     seed = parsed.data;
   }

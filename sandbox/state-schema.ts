@@ -53,7 +53,7 @@ export type LibrarySeed = z.infer<typeof LibrarySeed>;
 export const DamAssetSeed = z.object({ id: Token, name: z.string().default('asset') });
 export type DamAssetSeed = z.infer<typeof DamAssetSeed>;
 
-export const TwelveLabsSeed = z.object({
+export const TwelveLabsSeed = z.strictObject({
   apiKey: z.string().min(1).default('sandbox-twelvelabs-key'),
   assets: z.array(TwelveLabsAssetSeed).default([]),
   indexes: z.array(IndexSeed).default([]),
@@ -63,14 +63,14 @@ export const TwelveLabsSeed = z.object({
 });
 export type TwelveLabsSeed = z.infer<typeof TwelveLabsSeed>;
 
-export const UplynkSeed = z.object({
+export const UplynkSeed = z.strictObject({
   ownerId: z.string().min(1).default('sandbox-owner'),
   apiKey: z.string().min(1).default('sandbox-uplynk-key'),
   libraries: z.array(LibrarySeed).default([]),
 });
 export type UplynkSeed = z.infer<typeof UplynkSeed>;
 
-export const EnterMediaSeed = z.object({
+export const EnterMediaSeed = z.strictObject({
   key: z.string().min(1).default('sandbox-entermedia-key'),
   assets: z.array(DamAssetSeed).default([]),
 });
@@ -95,7 +95,9 @@ function duplicates<T>(list: T[], id: (x: T) => string, path: string, issues: Is
  * impossible state would let a test pass against a world the vendor cannot produce.
  */
 export const SandboxState = z
-  .object({
+  // Strict: a file of another shape (a plan, a typo in a section's name) is refused, not read as an
+  // empty catalogue against which every item would report already absent.
+  .strictObject({
     entityReadyAfterMs: z.int().min(0).max(3_600_000).default(300),
     twelvelabs: TwelveLabsSeed.default(() => TwelveLabsSeed.parse({})),
     uplynk: UplynkSeed.default(() => UplynkSeed.parse({})),

@@ -75,14 +75,23 @@ describe('bulk-delete sandbox command', () => {
     }
   });
 
-  it('a seed that is not a sandbox state exits 1 and names the field', async () => {
+  it('a seed that is not a sandbox state, a plan among them, or is missing exits 2 and names what is wrong', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sandbox-cmd-'));
     try {
       const seed = join(dir, 'seed.json');
       writeFileSync(seed, JSON.stringify({ entityReadyAfterMs: 'soon' }));
       const proc = run(['--port', '0', '--seed', seed]);
-      assert.equal(await proc.exit, 1);
+      assert.equal(await proc.exit, 2);
       assert.match(proc.output().stderr, /entityReadyAfterMs/);
+      // A plan is not a catalogue: read as one, it would be an empty sandbox.
+      const plan = join(dir, 'plan.json');
+      writeFileSync(plan, JSON.stringify({ name: 'p', items: [{ id: 'a', entermedia: { assetId: '1' } }] }));
+      const asPlan = run(['--port', '0', '--seed', plan]);
+      assert.equal(await asPlan.exit, 2);
+      assert.match(asPlan.output().stderr, /is not a sandbox state:\n.*Unrecognized keys: "name", "items"/);
+      const missing = run(['--port', '0', '--seed', join(dir, 'missing.json')]);
+      assert.equal(await missing.exit, 2);
+      assert.match(missing.output().stderr, /^cannot read the seed .*missing\.json: ENOENT/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

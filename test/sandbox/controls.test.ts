@@ -65,6 +65,22 @@ describe('sandbox controls', () => {
       assert.equal((await sandbox.state()).entermedia.key, 'kept');
     });
 
+    it('a seed with a key the state does not have, at the top or in a section, is refused with 400 naming it', async () => {
+      await sandbox.seed({ entermedia: { key: 'kept', assets: [] } });
+      for (const [body, key] of [
+        [{ bogus: 1 }, /Unrecognized key: "bogus"/],
+        [{ twelvelabs: { asets: [] } }, /Unrecognized key: "asets"[\s\S]*twelvelabs/],
+      ] as const) {
+        const res = await fetch(`${sandbox.url}/_sandbox/seed`, {
+          method: 'POST',
+          body: JSON.stringify(body),
+        });
+        assert.equal(res.status, 400);
+        assert.match(((await res.json()) as { error: string }).error, key);
+      }
+      assert.equal((await sandbox.state()).entermedia.key, 'kept');
+    });
+
     it('a seed that is not JSON is refused with 400', async () => {
       const res = await fetch(`${sandbox.url}/_sandbox/seed`, { method: 'POST', body: '{' });
       assert.equal(res.status, 400);
