@@ -285,6 +285,13 @@ export async function runDev(options: DevOptions, io: Io): Promise<number> {
         `\nthe local stack stays up: Web UI ${webUiBase(config)}, Temporal ${config.TEMPORAL_ADDRESS}, ` +
           `sandbox ${sandbox.url}; Ctrl-C stops it`,
       );
+      // From another terminal: the commands talk to localhost:7233 unless told otherwise.
+      if (!options.json) {
+        const address = server.port === 7233 ? '' : `TEMPORAL_ADDRESS=${config.TEMPORAL_ADDRESS} `;
+        io.err(
+          `the run's report, one row per item and system: ${address}npx bulk-delete report ${handle.workflowId}`,
+        );
+      }
       await signal.promise;
     }
     return outcome.exitCode;

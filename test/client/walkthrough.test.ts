@@ -86,6 +86,10 @@ describe('the README walkthrough, on the local stack of npm start', () => {
     assert.ok(link, 'the run has a Web UI link');
     const page = await fetch(link);
     assert.equal(page.status, 200, 'the Web UI answers the link while the stack is up');
+    // Where the run's report is, from another terminal (this stack is not on the default port).
+    const reportLine =
+      /^the run's report, one row per item and system: TEMPORAL_ADDRESS=127\.0\.0\.1:\d+ npx bulk-delete report bulk-delete-dev-takedown-2026-11-\S+$/m;
+    await eventually(() => Promise.resolve(reportLine.test(dev.output().stderr)));
   });
 
   it('npx resolves bulk-delete in a clone', async () => {
