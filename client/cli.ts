@@ -98,7 +98,8 @@ function usage(): string {
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     '',
     'exit codes: 0 every item deleted, already absent or skipped; 1 some failed;',
-    '            2 bad input or configuration (nothing started); 3 cancelled',
+    '            2 bad input or configuration (nothing started); 3 cancelled;',
+    '            130 interrupted with Ctrl-C (the run goes on)',
     'configuration: environment variables, see .env.example (TEMPORAL_ADDRESS, BULK_DELETE_TASK_QUEUE, ...)',
   ].join('\n');
 }

@@ -19,10 +19,13 @@ export async function workflowPollers(client: Client, taskQueue: string): Promis
   }
 }
 
-/** What to tell a user whose run waits on a task queue that no worker polls. */
-export function noWorkerMessage(taskQueue: string, namespace: string): string {
+/**
+ * What to tell a user whose run waits on a task queue that no worker polls; `waits: false` for a
+ * command that starts nothing without one (`plan`).
+ */
+export function noWorkerMessage(taskQueue: string, namespace: string, waits = true): string {
   return (
-    `no worker polls task queue "${taskQueue}" (namespace ${namespace}): the run waits until one does.\n` +
+    `no worker polls task queue "${taskQueue}" (namespace ${namespace})${waits ? ': the run waits until one does' : ''}.\n` +
     '  start one with "npx bulk-delete worker" (same TEMPORAL_ADDRESS and BULK_DELETE_TASK_QUEUE),\n' +
     '  or run everything local with "npm start"'
   );

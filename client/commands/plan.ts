@@ -50,7 +50,7 @@ export const planCommand = defineCommand('plan', spec, async (args, io) => {
     const pollers = await workflowPollers(client, config.BULK_DELETE_TASK_QUEUE);
     if (pollers === 0) {
       throw new CliError(
-        `${noWorkerMessage(config.BULK_DELETE_TASK_QUEUE, client.options.namespace)}\nnothing was started`,
+        `${noWorkerMessage(config.BULK_DELETE_TASK_QUEUE, client.options.namespace, false)}\nnothing was started`,
       );
     }
     // Every dry run discovers afresh: the catalogue may have changed since the last one.

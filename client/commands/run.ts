@@ -5,7 +5,15 @@ import {
   MAX_CHUNK_SIZE,
   MAX_WINDOW,
 } from '../../workflows/definitions.js';
-import { durationFlag, intFlag, plural, commandSpec, defineCommand, workflowIdFlag } from '../command.js';
+import {
+  CliError,
+  durationFlag,
+  intFlag,
+  plural,
+  commandSpec,
+  defineCommand,
+  workflowIdFlag,
+} from '../command.js';
 import {
   PLAN_FILE_OPTION_HELP,
   PLAN_FILE_OPTIONS,
@@ -74,6 +82,9 @@ export const runCommand = defineCommand('run', spec, async (args, io) => {
   const chunkSize = intFlag('chunk-size', values['chunk-size'], 1, MAX_CHUNK_SIZE);
   const window = intFlag('window', values.window, 1, MAX_WINDOW);
   const startWithinMs = durationFlag('start-within', values['start-within'] ?? '10m');
+  if (values['approval-timeout'] !== undefined && !values['require-approval']) {
+    throw new CliError('--approval-timeout bounds the wait for an approval: give it with --require-approval');
+  }
   const approvalTimeoutMs = durationFlag('approval-timeout', values['approval-timeout'] ?? '7d');
   const workflowId = workflowIdFlag(values.id);
   const source = await planSourceOf(file, io.env);

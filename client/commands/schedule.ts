@@ -43,7 +43,8 @@ ${SUBCOMMANDS}`,
   },
   optionHelp: {
     policy: 'create: the clean-up policy file (JSON, see docs/policy-format.md)',
-    every: 'create: run at this interval, e.g. 30m, 6h, 24h, 7d',
+    every:
+      "create: run at this interval, e.g. 30m, 6h, 24h, 7d, counted from the Unix epoch as Temporal's intervals are (24h: at 00:00 UTC; 7d: on Thursdays); --cron for another time",
     cron: 'create: run at these times, a cron expression, e.g. "0 3 * * *" (UTC)',
     note: 'create, pause: a note shown with the schedule',
     paused: 'create: create it paused',

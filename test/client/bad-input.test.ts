@@ -246,6 +246,17 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
     );
   });
 
+  it('--approval-timeout without --require-approval is refused: it would bound a wait that never comes', async () => {
+    file(
+      'timeout-plan.json',
+      JSON.stringify({ name: 't', items: [{ id: 'a', twelvelabs: { assetId: TL } }] }),
+    );
+    await refused(
+      ['run', 'timeout-plan.json', '--approval-timeout', '1h'],
+      [/^--approval-timeout bounds the wait for an approval: give it with --require-approval$/m],
+    );
+  });
+
   it('a .env that cannot be read is named in one line, without a stack, for any command', async () => {
     for (const [value, message] of [
       ['nope.env', /^bulk-delete: BULK_DELETE_ENV_FILE: no such file .*nope\.env$/m],
@@ -280,5 +291,6 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
     const top = await runCli(['--help'], { env, cwd: dir });
     assert.equal(top.code, 0);
     assert.match(top.stdout, /exit codes: 0 every item deleted/);
+    assert.match(top.stdout, /130 interrupted with Ctrl-C \(the run goes on\)/);
   });
 });
