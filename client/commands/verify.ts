@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { verifyReceipt, type Verdict } from '../../plan/index.js';
+import { formatIssue, parseJsonWithPositions, verifyReceipt, type Verdict } from '../../plan/index.js';
 import { CliError, EXIT, commandSpec, defineCommand } from '../command.js';
 
 const spec = commandSpec({
@@ -22,11 +22,19 @@ item and target); 2 the file cannot be read or is not JSON.`,
 });
 
 function readJson(path: string): unknown {
+  let text: string;
   try {
-    return JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     throw new CliError(`cannot read ${path}: ${code ?? (error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Parsed again only to say where (a receipt can be large: the fast parser goes first).
+    const parsed = parseJsonWithPositions(text, path);
+    throw new CliError(parsed.ok ? `${path}: not JSON` : parsed.issues.map(formatIssue).join('\n'));
   }
 }
 

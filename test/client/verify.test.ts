@@ -64,9 +64,12 @@ describe('bulk-delete verify RECEIPT checks a deletion receipt offline', () => {
     assert.match(bad.stdout, /INVALID: the report .*other\.json quotes head 0{64}, the receipt ends at/);
   });
 
-  it('a file that is not JSON is bad input: exit 2', async () => {
+  it('a file that is not JSON, or missing, is bad input: exit 2, naming where', async () => {
     const result = await runCli(['verify', write('bad.json', '{ nope')], { env });
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /cannot read .*bad\.json/);
+    assert.match(result.stderr, /^.*bad\.json:1:3: invalid JSON: unexpected "n", expected a value$/m);
+    const missing = await runCli(['verify', join(dir, 'missing.json')], { env });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^cannot read .*missing\.json: ENOENT$/m);
   });
 });
