@@ -292,6 +292,52 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     ]);
   });
 
+  it('trigger while a run still goes starts no second run: overlapping runs are skipped, as for its own times', async () => {
+    await cli.stack.sandbox.seed(CATALOGUE);
+    file('held.json', { name: 'held', items: [{ id: 'held-1', entermedia: { assetId: 'd-9' } }] });
+    // Each run waits for an approval that never comes: the first one is still going at the second trigger.
+    const policy = file('held.policy.json', {
+      name: 'held',
+      select: { manifest: 'held.json' },
+      maxItems: 10,
+      requireApproval: true,
+    });
+    const created = await runCli(['schedule', 'create', 'held', '--policy', policy, '--every', '7d'], {
+      env: cli.env,
+    });
+    assert.equal(created.code, 0, created.stderr);
+    const first = await runCli(['schedule', 'trigger', 'held'], { env: cli.env });
+    const run = /^triggered schedule held: started (cleanup-held-\S+)$/m.exec(first.stdout)?.[1];
+    assert.ok(run, first.stdout);
+    await eventually(async () => {
+      const status = await runCli(['status', run, '--json'], { env: cli.env });
+      const progress = (JSON.parse(status.stdout || '{}') as { progress?: { status?: string } }).progress;
+      return progress?.status === 'awaiting-approval';
+    });
+
+    const second = await runCli(['schedule', 'trigger', 'held'], { env: cli.env });
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(
+      second.stdout,
+      new RegExp(
+        `^triggered schedule held: no run started: ${run} is still running \\(overlapping runs are skipped\\)$`,
+        'm',
+      ),
+    );
+    const described = await describeJson('held');
+    assert.deepEqual(
+      described.recentRuns.map((r) => r.workflowId),
+      [run],
+    );
+    const cancelled = await runCli(['cancel', run, '--wait'], { env: cli.env });
+    assert.equal(cancelled.code, 3, cancelled.stderr);
+    assert.ok(
+      (await cli.stack.sandbox.state()).entermedia.assets.some((a) => a.id === 'd-9'),
+      'nothing deleted',
+    );
+    assert.equal((await runCli(['schedule', 'delete', 'held'], { env: cli.env })).code, 0);
+  });
+
   it('a schedule name is used once; delete removes it', async () => {
     const twice = await runCli(
       ['schedule', 'create', 'weekly', '--policy', join(cli.dir, 'manifest.policy.json'), '--every', '7d'],
