@@ -43,17 +43,34 @@ export async function retryWorkflowId(client: Client, workflowId: string): Promi
   }
 }
 
-/** The plan a run was started with: its input, inline, or the file it references (unchanged since). */
-export async function planOfRun(client: Client, workflowId: string): Promise<Plan> {
+/**
+ * The plan a run was started with (its input, inline, or the file it references, unchanged since), and
+ * whether it waited for approval.
+ */
+export async function planOfRun(
+  client: Client,
+  workflowId: string,
+): Promise<{ plan: Plan; approval: Pick<BulkDeleteInput, 'requireApproval' | 'approvalTimeoutMs'> }> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   // An inline plan of 16 KiB or more is compressed (config/payload-codec.ts).
   const input = payload
     ? await valueOfPayload<BulkDeleteInput>(client.options.loadedDataConverter, payload)
     : undefined;
-  if (input?.plan) return Plan.parse(input.plan);
-  if (input?.planRef) return readPlanRef(input.planRef);
-  throw new CliError(`${workflowId} is not a bulk delete run: its input has no plan`);
+  const plan = input?.plan
+    ? Plan.parse(input.plan)
+    : input?.planRef
+      ? await readPlanRef(input.planRef)
+      : undefined;
+  if (!plan) throw new CliError(`${workflowId} is not a bulk delete run: its input has no plan`);
+  const { requireApproval, approvalTimeoutMs } = input!;
+  return {
+    plan,
+    approval: {
+      ...(requireApproval !== undefined ? { requireApproval } : {}),
+      ...(approvalTimeoutMs !== undefined ? { approvalTimeoutMs } : {}),
+    },
+  };
 }
 
 async function readPlanRef(ref: PlanRef): Promise<Plan> {

@@ -16,7 +16,8 @@ const spec = commandSpec({
   usage: 'retry ID [--require-approval] [--wait] [--json]',
   description: `
 Starts a new run over the items of a finished run ID that failed, were skipped or ended partial,
-taken from ID's own plan (items deleted or already absent are left out). The new run is
+taken from ID's own plan (items deleted or already absent are left out). A run that waited for
+approval is retried under approval too. The new run is
 <ID>-retry-N, with a report of its own; its memo "retryOf" and search attribute BulkDeleteRetryOf
 name ID. When every item ended deleted or already absent there is nothing to retry (exit 0).`,
   options: {
@@ -56,7 +57,7 @@ export const retryCommand = defineCommand('retry', spec, async (args, io) => {
         `${workflowId} is a dry run: it deleted nothing and has nothing to retry (run the plan instead)`,
       );
     }
-    const [{ report }, plan] = await Promise.all([
+    const [{ report }, { plan, approval }] = await Promise.all([
       fetchReport(client, workflowId),
       planOfRun(client, workflowId),
     ]);
@@ -71,7 +72,10 @@ export const retryCommand = defineCommand('retry', spec, async (args, io) => {
     const handle = await startBulkDelete(client, await sourceOf({ ...plan, items }), {
       taskQueue: config.BULK_DELETE_TASK_QUEUE,
       workflowId: id,
-      requireApproval: values['require-approval'] ?? false,
+      // A run that had to be approved is retried under approval too: its items were never approved to go
+      // unreviewed (a run cancelled before its approval retries all of them).
+      requireApproval: (values['require-approval'] ?? false) || approval.requireApproval === true,
+      ...(approval.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: approval.approvalTimeoutMs } : {}),
       startWithinMs: 10 * 60_000,
       retryOf: workflowId,
     });
@@ -89,6 +93,11 @@ export const retryCommand = defineCommand('retry', spec, async (args, io) => {
         `started ${handle.workflowId}: retries ${plural(items.length, 'item')} of ${workflowId} ` +
           `(failed, skipped or partial; ${plural(plan.items.length - items.length, 'item')} left out)`,
       );
+      if (approval.requireApproval && !values['require-approval']) {
+        io.out(
+          `  ${workflowId} waited for approval: this run does too ("bulk-delete report" lists its steps)`,
+        );
+      }
       io.out(`Web UI: ${url}`);
     }
     return leaveOrFollow(client, config.BULK_DELETE_TASK_QUEUE, started, io, {

@@ -7,7 +7,7 @@ import { retryItems } from '../../client/retry-plan.js';
 import { sandboxEnv } from '../../sandbox/index.js';
 import { writePlanFile } from '../helpers/plan-file.js';
 import { credentialsNamed, generateWithCredentials } from '../helpers/sandbox.js';
-import { runCli } from './cli-process.js';
+import { eventually, runCli } from './cli-process.js';
 import { startBackgroundWorker, cliStackForSuite } from './stack-worker.js';
 
 const CREDENTIALS = credentialsNamed('retry');
@@ -102,6 +102,41 @@ describe('bulk-delete retry: a new run over what failed, against a dev server an
     const again = await runCli(['retry', out.workflowId], { env: cli.env });
     assert.equal(again.code, 0, again.stderr);
     assert.match(again.stdout, /^nothing to retry: every item of .* ended deleted or already absent$/m);
+  });
+
+  it('a run cancelled before its approval is retried under approval: nothing is deleted until approved', async () => {
+    const { path } = await planFile('retry-approval', 3, 43);
+    const before = await cli.stack.sandbox.state();
+    const waiting = await runCli(['run', path, '--require-approval', '--json', '--id', 'retry-approval-1'], {
+      env: cli.env,
+    });
+    assert.equal(waiting.code, 0, waiting.stderr);
+    await eventually(async () => {
+      const status = await runCli(['status', 'retry-approval-1', '--json'], { env: cli.env });
+      return (
+        (JSON.parse(status.stdout) as { progress?: { status?: string } }).progress?.status ===
+        'awaiting-approval'
+      );
+    });
+    const cancelled = await runCli(['cancel', 'retry-approval-1', '--wait'], { env: cli.env });
+    assert.equal(cancelled.code, 3, cancelled.stderr);
+
+    // Every item ended skipped: the retry runs them all, and waits for an approval of its own.
+    const retried = await runCli(['retry', 'retry-approval-1'], { env: cli.env });
+    assert.equal(retried.code, 0, retried.stderr);
+    assert.match(retried.stdout, /^ {2}retry-approval-1 waited for approval: this run does too/m);
+    const retry = 'retry-approval-1-retry-1';
+    await eventually(async () => {
+      const status = await runCli(['status', retry, '--json'], { env: cli.env });
+      return (
+        (JSON.parse(status.stdout) as { progress?: { status?: string } }).progress?.status ===
+        'awaiting-approval'
+      );
+    });
+    assert.deepEqual(await cli.stack.sandbox.state(), before, 'nothing was deleted without an approval');
+    const stopped = await runCli(['cancel', retry, '--wait'], { env: cli.env });
+    assert.equal(stopped.code, 3, stopped.stderr);
+    assert.deepEqual(await cli.stack.sandbox.state(), before);
   });
 
   it('retry of a run that deleted everything starts nothing and exits 0; retry of a dry run is refused', async () => {
