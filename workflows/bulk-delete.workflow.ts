@@ -406,10 +406,14 @@ export async function bulkDeleteWorkflow(
     addSummary(state.summary, result.summary);
     foldSystems(state, result);
     if (mode === 'execute' && !state.stopReason) {
+      // The chunk's items are in the summary now, not in its tally as well. Runs before this change
+      // counted them twice here: a 5-item plan that failed 4 read as 8 of 10 and stopped, and a chunk
+      // that failed more than the others weighed double.
+      const once = patched('threshold-counts-a-finished-chunk-once');
       state.stopReason = thresholdBreach(
         runTally(
           state.summary,
-          [...running.values()].map((r) => r.tally),
+          [...running.entries()].filter(([c]) => !once || c !== chunk).map(([, r]) => r.tally),
         ),
         options,
       );

@@ -110,6 +110,28 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
     assert.equal(after.twelvelabs.assets.length, before.twelvelabs.assets.length);
   });
 
+  it('counts each finished chunk once against the failure threshold: fewer settled items than its minimum never stop a run', async () => {
+    await stack.sandbox.reset();
+    const { env } = await stack.sandbox.generate(1, 6);
+    // Six items whose DAM delete is refused (403), in one chunk: 6 settled and 6 failed, under the
+    // minimum of 10, so the threshold does not apply yet.
+    const plan = Plan.parse({
+      name: 'under-the-minimum',
+      items: Array.from({ length: 6 }, (_, i) => ({ id: `u-${i}`, entermedia: { assetId: `u-dam-${i}` } })),
+      options: { failureThreshold: 0.5, failureThresholdMinItems: 10 },
+    });
+    await stack.sandbox.faults({ entermedia: { error403: 1 } });
+    try {
+      const { report, result } = await runPlan(stack, { plan }, env);
+      assert.equal(result?.reason, undefined, `not stopped early: ${result?.reason ?? ''}`);
+      assertOneRowPerItemAndSystem(plan, report.rows);
+      assert.equal(report.summary.failed, 6);
+      assert.ok(report.rows.every((r) => r.step === 'delete-dam-asset' && /403/.test(r.detail)));
+    } finally {
+      await stack.sandbox.faults({});
+    }
+  });
+
   it('reports the rows so far of an open run; cancelling it stops after the calls in flight and reports every item once', async () => {
     await stack.sandbox.reset();
     await stack.sandbox.seed({ entityReadyAfterMs: 1500 });

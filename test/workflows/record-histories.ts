@@ -6,7 +6,8 @@
  * config/payload-codec.ts; v8: chunks waiting on their last units lend their place in the window, with
  * two runs where they do; v9: unlinks leave each entity's wait to the items unlinked from it; v10: with
  * `force-unlink`, each item's unlinks go in `deleteItems`, no unlink phase; v11: the first chunk runs
- * beside the window, so small-first starts all four chunks at once), never to
+ * beside the window, so small-first starts all four chunks at once; v12: a finished chunk counts once
+ * against the failure threshold), never to
  * make the replay test pass:
  * `node --import tsx test/workflows/record-histories.ts TAG` (keep the older files).
  * `... record-histories.ts TAG rate-shares` records the rate shares coordinator only.
