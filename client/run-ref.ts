@@ -3,8 +3,14 @@
  * `schedule describe` lists) runs its bulk delete as the child `<id>/bulk-delete`: `status`, `report`,
  * `approve` and `cancel` follow it there.
  */
-import { WorkflowNotFoundError, type Client, type WorkflowExecutionDescription } from '@temporalio/client';
-import { CliError, EXIT, type Io } from './command.js';
+import {
+  WorkflowFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowExecutionDescription,
+} from '@temporalio/client';
+import type { ScheduledCleanupResult } from '../workflows/index.js';
+import { CliError, EXIT, plural, type Io } from './command.js';
 
 /** The workflow type of a scheduled clean-up run (workflows/scheduled-cleanup.workflow.ts). */
 const SCHEDULED_CLEANUP = 'scheduledCleanupWorkflow';
@@ -22,10 +28,47 @@ async function describeOrUndefined(
 }
 
 /**
+ * A scheduled clean-up run without a bulk delete: still selecting, or ended before one (it selected
+ * nothing, or its selection failed). Its exit code says how it ended (0 when it selected nothing).
+ */
+export class NoBulkDeleteError extends CliError {
+  constructor(
+    message: string,
+    exitCode: number,
+    /** The scheduled clean-up run. */
+    readonly scheduled: { workflowId: string; description: WorkflowExecutionDescription },
+  ) {
+    super(message, exitCode);
+  }
+}
+
+/** Why a scheduled clean-up run has no bulk delete, in words, and the exit code that goes with it. */
+async function withoutBulkDelete(
+  client: Client,
+  workflowId: string,
+  status: WorkflowExecutionDescription['status']['name'],
+): Promise<{ why: string; exitCode: number }> {
+  if (status === 'RUNNING') {
+    return { why: 'is still selecting what to delete: no bulk delete yet', exitCode: EXIT.failed };
+  }
+  if (status === 'CANCELLED') return { why: 'was cancelled before any delete', exitCode: EXIT.cancelled };
+  try {
+    const result = (await client.workflow.getHandle(workflowId).result()) as ScheduledCleanupResult;
+    const left = result.remaining > 0 ? `; ${plural(result.remaining, 'item')} left to later runs` : '';
+    const notes = result.notes.length ? `; ${result.notes.join('; ')}` : '';
+    return { why: `selected nothing to delete${left}${notes}`, exitCode: EXIT.ok };
+  } catch (error) {
+    const cause =
+      error instanceof WorkflowFailedError ? (error.cause?.message ?? error.message) : String(error);
+    return { why: `ended ${status.toLowerCase()} before any delete: ${cause}`, exitCode: EXIT.failed };
+  }
+}
+
+/**
  * The bulk delete run behind `workflowId` and its description: the workflow itself, or, for a scheduled
  * clean-up run, its child `<id>/bulk-delete` (said on stderr).
- * @throws CliError exit 2 when there is no such workflow; exit 1 when a scheduled run has no bulk delete
- * (it is still selecting, or selected nothing).
+ * @throws CliError exit 2 when there is no such workflow; `NoBulkDeleteError` when a scheduled run has
+ * no bulk delete (still selecting: exit 1; selected nothing: 0; failed: 1, with why; cancelled: 3).
  */
 export async function resolveRun(
   client: Client,
@@ -39,13 +82,11 @@ export async function resolveRun(
   const childId = `${workflowId}/bulk-delete`;
   const child = await describeOrUndefined(client, childId);
   if (!child) {
-    const state =
-      description.status.name === 'RUNNING' ? 'has not started its bulk delete yet' : 'deleted nothing';
-    throw new CliError(
-      `${workflowId} is a scheduled clean-up run that ${state} (${description.status.name.toLowerCase()}): ` +
-        `no ${childId} to follow`,
-      EXIT.failed,
-    );
+    const { why, exitCode } = await withoutBulkDelete(client, workflowId, description.status.name);
+    throw new NoBulkDeleteError(`${workflowId} is a scheduled clean-up run that ${why}`, exitCode, {
+      workflowId,
+      description,
+    });
   }
   io.err(`${workflowId} is a scheduled clean-up run: its bulk delete is ${childId}`);
   return { workflowId: childId, description: child };

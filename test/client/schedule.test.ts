@@ -338,6 +338,67 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     assert.equal((await runCli(['schedule', 'delete', 'held'], { env: cli.env })).code, 0);
   });
 
+  it('a run that selects nothing says so and exits 0 in status, report and retry', async () => {
+    await cli.stack.sandbox.seed(CATALOGUE);
+    const policy = file('none.policy.json', {
+      name: 'none',
+      select: { twelvelabsMetadata: { field: 'never_set_anywhere' } },
+      maxItems: 10,
+    });
+    const created = await runCli(['schedule', 'create', 'none', '--policy', policy, '--every', '7d'], {
+      env: cli.env,
+    });
+    assert.equal(created.code, 0, created.stderr);
+    const { workflowId, result } = await triggerAndWait('none', 0);
+    assert.equal(result.selected, 0);
+    for (const command of ['status', 'report', 'retry']) {
+      const read = await runCli([command, workflowId], { env: cli.env });
+      assert.equal(read.code, 0, `${command}: ${read.stderr}`);
+      assert.match(
+        read.stderr,
+        new RegExp(`^${workflowId} is a scheduled clean-up run that selected nothing to delete`, 'm'),
+      );
+    }
+    assert.equal((await runCli(['schedule', 'delete', 'none'], { env: cli.env })).code, 0);
+  });
+
+  it('cancel while a run still selects stops it before its bulk delete: nothing is deleted', async () => {
+    await cli.stack.sandbox.seed(CATALOGUE);
+    const before = await cli.stack.sandbox.state();
+    const policy = file('slow.policy.json', {
+      name: 'slow',
+      select: {
+        twelvelabsMetadata: { field: 'delete_after', entermediaAssetIdField: 'entermedia_asset_id' },
+      },
+      maxItems: 10,
+    });
+    assert.equal(
+      (await runCli(['schedule', 'create', 'slow', '--policy', policy, '--every', '7d'], { env: cli.env }))
+        .code,
+      0,
+    );
+    // Listing the catalogue takes seconds: the run is still selecting when it is cancelled.
+    await cli.stack.sandbox.faults({ twelvelabs: { latencyMs: [3000, 3000] } });
+    try {
+      const triggered = await runCli(['schedule', 'trigger', 'slow'], { env: cli.env });
+      const run = /^triggered schedule slow: started (cleanup-slow-\S+)$/m.exec(triggered.stdout)?.[1];
+      assert.ok(run, triggered.stdout);
+      const cancelled = await runCli(['cancel', run, '--wait'], { env: cli.env });
+      assert.equal(cancelled.code, 3, cancelled.stderr);
+      assert.match(
+        cancelled.stdout,
+        new RegExp(`^cancellation requested for ${run}: it was still selecting`, 'm'),
+      );
+      const status = await runCli(['status', run], { env: cli.env });
+      assert.equal(status.code, 3, status.stderr);
+      assert.match(status.stderr, /is a scheduled clean-up run that was cancelled before any delete$/m);
+    } finally {
+      await cli.stack.sandbox.faults({});
+    }
+    assert.deepEqual(await cli.stack.sandbox.state(), before, 'nothing was deleted');
+    assert.equal((await runCli(['schedule', 'delete', 'slow'], { env: cli.env })).code, 0);
+  });
+
   it('a schedule name is used once; delete removes it', async () => {
     const twice = await runCli(
       ['schedule', 'create', 'weekly', '--policy', join(cli.dir, 'manifest.policy.json'), '--every', '7d'],
