@@ -237,7 +237,9 @@ async function create(
       );
     }
     const message = (error as Error).message;
-    if (values.cron !== undefined && /cron|spec|invalid/i.test(message)) {
+    // gRPC's INVALID_ARGUMENT (3): the server refused the spec, e.g. "Hour is not in range [0-23]".
+    const invalid = (error as { cause?: { code?: unknown } }).cause?.code === 3;
+    if (values.cron !== undefined && (invalid || /cron|spec|invalid|range/i.test(message))) {
       throw new CliError(`--cron "${values.cron}" was refused by Temporal: ${message}`);
     }
     throw error;
@@ -432,8 +434,14 @@ export const scheduleCommand = defineCommand('schedule', spec, async (args, io) 
         await handle.unpause(values.note ?? 'unpaused with bulk-delete schedule unpause');
         said = `unpaused schedule ${name}`;
         break;
-      case 'trigger':
+      case 'trigger': {
+        const { state } = await handle.describe();
+        // Temporal runs a trigger whatever the pause: say so, since a pause is often an incident's.
+        if (state.paused) {
+          io.err(`schedule ${name} is paused${state.note ? ` ("${state.note}")` : ''}: this run goes anyway`);
+        }
         return trigger(handle, name, values, io);
+      }
       default:
         await handle.delete();
         said = `deleted schedule ${name} (runs already started go on)`;

@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cleanEnv, connectionCounter, runCli } from './cli-process.js';
+import { CLI, cleanEnv, connectionCounter, runCli } from './cli-process.js';
 
 const TL = '6298d673f1090f1100476d4c';
 
@@ -267,6 +269,21 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
         assert.equal(result.stderr.trim().split('\n').length, 1, result.stderr);
       }
     }
+  });
+
+  it('output to a reader that stopped reading (| head) ends the command quietly, not with a stack', async () => {
+    // The reading end is closed before the command writes: its write fails with EPIPE.
+    const child = spawn(process.execPath, [CLI, 'run', '--help'], {
+      env,
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const [code] = (await once(child, 'close')) as [number | null];
+    assert.equal(code, 0, stderr);
+    assert.doesNotMatch(stderr, /EPIPE|Error/);
   });
 
   it('every command answers --help with its usage and exit 0', async () => {

@@ -221,6 +221,19 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     ]);
   });
 
+  it('a cron expression the server refuses exits 2 naming it, and creates nothing', async () => {
+    const policy = join(cli.dir, 'expired.policy.json');
+    const result = await runCli(
+      ['schedule', 'create', 'bad-cron', '--policy', policy, '--cron', '0 25 * * *'],
+      {
+        env: cli.env,
+      },
+    );
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /^--cron "0 25 \* \* \*" was refused by Temporal: .*/m);
+    assert.equal((await runCli(['schedule', 'describe', 'bad-cron'], { env: cli.env })).code, 2);
+  });
+
   it('a subcommand refuses the options of another, and nothing is changed', async () => {
     const result = await runCli(['schedule', 'delete', 'expired', '--every', '1h'], { env: cli.env });
     assert.equal(result.code, 2);
@@ -242,6 +255,13 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
       return /^expired\s+paused/m.test(result.stdout) ? result : undefined;
     });
     assert.match(listed.stdout, /^expired\s+paused/m);
+    // A trigger runs whatever the pause (Temporal's rule): the command says so before it starts one.
+    const ran = await runCli(['schedule', 'trigger', 'expired'], { env: cli.env });
+    assert.equal(ran.code, 0, ran.stderr);
+    assert.match(ran.stderr, /^schedule expired is paused \("holiday freeze"\): this run goes anyway$/m);
+    const run = /started (cleanup-expired-\S+)$/m.exec(ran.stdout)?.[1];
+    assert.ok(run, ran.stdout);
+    await cli.stack.temporal.client.workflow.getHandle(run).result();
 
     const unpaused = await runCli(['schedule', 'unpause', 'expired'], { env: cli.env });
     assert.equal(unpaused.code, 0, unpaused.stderr);
