@@ -109,6 +109,43 @@ export function summaryLines(report: Report, options: { maxFailures?: number } =
   return lines;
 }
 
+const STEP_FIELDS = ['item', 'system', 'step', 'target', 'seen', 'note'] as const;
+
+/**
+ * The steps of a dry run or of a run waiting for approval, in a report format: JSON `{ workflowId,
+ * status, digest, steps }`, CSV one line per step with a header, Markdown a table under the digest.
+ */
+export function formatSteps(
+  run: { workflowId: string; status: 'dry-run' | 'awaiting-approval'; digest: string | undefined },
+  steps: readonly PlannedStep[],
+  format: ReportFormat,
+): string {
+  const field = (step: PlannedStep, f: (typeof STEP_FIELDS)[number]): string => String(step[f] ?? '');
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify({ ...run, steps }, null, 2)}\n`;
+    case 'csv':
+      return (
+        [
+          STEP_FIELDS.join(','),
+          ...steps.map((s) => STEP_FIELDS.map((f) => csvField(field(s, f))).join(',')),
+        ].join('\r\n') + '\r\n'
+      );
+    case 'md':
+      return [
+        `# Bulk delete ${run.status === 'dry-run' ? 'dry run' : 'steps awaiting approval'}: \`${run.workflowId}\``,
+        '',
+        `- ${plural(countedSteps(steps), 'step')} for ${plural(new Set(steps.map((s) => s.item)).size, 'item')}; nothing was deleted`,
+        `- digest: \`${run.digest ?? '(none yet)'}\``,
+        '',
+        `| ${STEP_FIELDS.join(' | ')} |`,
+        `| ${STEP_FIELDS.map(() => '---').join(' | ')} |`,
+        ...steps.map((s) => `| ${STEP_FIELDS.map((f) => mdCell(field(s, f))).join(' | ')} |`),
+        '',
+      ].join('\n');
+  }
+}
+
 /** The steps that call something: not the display-only rows (parts already gone, reads that failed). */
 export function countedSteps(steps: readonly PlannedStep[]): number {
   return steps.filter((s) => s.step !== 'already-absent' && s.step !== 'not-discovered').length;

@@ -7,6 +7,7 @@ import {
   REPORT_FORMATS,
   countedSteps,
   formatReport,
+  formatSteps,
   stepLines,
   type ReportFormat,
 } from '../report-format.js';
@@ -97,10 +98,11 @@ export const reportCommand = defineCommand('report', spec, async (args, io) => {
         );
         const items = new Set(steps.map((s) => s.item)).size;
         const status = awaitingDigest !== undefined ? 'awaiting-approval' : 'dry-run';
+        const run = { workflowId, status, digest } as const;
+        // On a terminal, unless a format was asked for: the steps aligned, the digest, how to approve.
         const text =
-          json || format === 'json'
-            ? `${JSON.stringify({ workflowId, status, ...(digest ? { digest } : {}), steps }, null, 2)}\n`
-            : [
+          out === undefined && args.values.format === undefined && !json
+            ? [
                 ...stepLines(steps),
                 '',
                 `${plural(countedSteps(steps), 'step')} for ${plural(items, 'item')}; digest: ${digest ?? '(none yet)'}`,
@@ -108,11 +110,15 @@ export const reportCommand = defineCommand('report', spec, async (args, io) => {
                   ? [`approve: bulk-delete approve ${workflowId} --digest ${awaitingDigest}`]
                   : []),
                 '',
-              ].join('\n');
+              ].join('\n')
+            : formatSteps(run, steps, format);
         if (out === undefined) process.stdout.write(text);
         else {
           writeOut(out, text);
-          io.err(`wrote ${plural(steps.length, 'step')} to ${out}`);
+          if (json) {
+            const summary = { ...run, out, format, steps: countedSteps(steps), items };
+            io.out(JSON.stringify(summary, null, 2));
+          } else io.err(`wrote ${plural(countedSteps(steps), 'step')} (${format}) to ${out}`);
         }
         return EXIT.ok;
       }

@@ -167,6 +167,23 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
     assert.equal(parsed.status, 'dry-run');
     assert.equal(parsed.digest, digest);
     assert.deepEqual(new Set(parsed.steps.map((s) => s.item)).size, 3);
+    // Written to a file, in the format its name says: CSV, one line per step under a header.
+    const csvFile = join(cli.dir, 'dry-steps.csv');
+    const csv = await runCli(['report', 'cli-dry-later-1', '--out', csvFile], { env: cli.env });
+    assert.equal(csv.code, 0, csv.stderr);
+    const lines = readFileSync(csvFile, 'utf8').trimEnd().split('\r\n');
+    assert.equal(lines[0], 'item,system,step,target,seen,note');
+    assert.equal(lines.length, parsed.steps.length + 1);
+    assert.match(
+      csv.stderr,
+      new RegExp(`^wrote \\d+ steps \\(csv\\) to ${csvFile.replace(/[.\\/]/g, '\\$&')}$`, 'm'),
+    );
+    const mdFile = join(cli.dir, 'dry-steps.md');
+    const md = await runCli(['report', 'cli-dry-later-1', '--out', mdFile, '--json'], { env: cli.env });
+    assert.equal(md.code, 0, md.stderr);
+    const told = JSON.parse(md.stdout) as { status: string; format: string; out: string; digest: string };
+    assert.deepEqual([told.status, told.format, told.out, told.digest], ['dry-run', 'md', mdFile, digest]);
+    assert.match(readFileSync(mdFile, 'utf8'), new RegExp(`^- digest: \`${digest}\`$`, 'm'));
     assert.deepEqual((await cli.stack.sandbox.stats()).mutations, {
       twelvelabs: 0,
       uplynk: 0,
