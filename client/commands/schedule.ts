@@ -115,11 +115,12 @@ export function readPolicyFile(file: string, io: Io): CleanupPolicy {
   if (manifest !== undefined && !/^[a-z][a-z0-9+.-]*:/i.test(manifest)) {
     const absolute = isAbsolute(manifest) ? manifest : resolve(dirname(resolve(file)), manifest);
     policy.select.manifest = absolute;
+    // Its name, whether it exists yet or not: each run reads it as the format its extension says.
+    const format = planFormatOf(absolute);
+    if (!format) throw new CliError(`${file}: select.manifest: must name a .json or .csv plan file`);
     if (!existsSync(absolute)) {
       io.err(`note: the manifest ${absolute} does not exist yet: runs fail until it does`);
     } else {
-      const format = planFormatOf(absolute);
-      if (!format) throw new CliError(`${file}: select.manifest: must name a .json or .csv plan file`);
       const checked = parsePlanText(readFileSync(absolute, 'utf8'), {
         source: manifest,
         format,
@@ -128,6 +129,13 @@ export function readPolicyFile(file: string, io: Io): CleanupPolicy {
       if (!checked.ok) {
         throw new CliError(
           `${checked.issues.map(formatIssue).join('\n')}\nno schedule was created: the manifest is not a valid plan`,
+        );
+      }
+      // Each run refuses a manifest over maxItems (and deletes nothing): as it stands, every run would fail.
+      if (checked.value.items.length > policy.maxItems) {
+        throw new CliError(
+          `${file}: maxItems: the manifest ${manifest} lists ${checked.value.items.length} items, more than ` +
+            `maxItems (${policy.maxItems}): every run would fail; no schedule was created`,
         );
       }
     }

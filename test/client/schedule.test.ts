@@ -221,6 +221,32 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     ]);
   });
 
+  it('create refuses a manifest policy that every run would fail, and a manifest not named .json or .csv', async () => {
+    file('five.json', {
+      name: 'five',
+      items: Array.from({ length: 5 }, (_, i) => ({ id: `f-${i}`, entermedia: { assetId: `f${i}` } })),
+    });
+    const cases: Array<[unknown, RegExp]> = [
+      [
+        { name: 'over', select: { manifest: 'five.json' }, maxItems: 2 },
+        /maxItems: the manifest five\.json lists 5 items, more than maxItems \(2\): every run would fail/,
+      ],
+      [
+        { name: 'txt', select: { manifest: 'later.txt' } },
+        /select\.manifest: must name a \.json or \.csv plan file/,
+      ],
+    ];
+    for (const [policy, why] of cases) {
+      const path = file('refused.policy.json', policy);
+      const result = await runCli(['schedule', 'create', 'refused', '--policy', path, '--every', '1h'], {
+        env: cli.env,
+      });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(result.stderr, why);
+      assert.equal((await runCli(['schedule', 'describe', 'refused'], { env: cli.env })).code, 2);
+    }
+  });
+
   it('a cron expression the server refuses exits 2 naming it, and creates nothing', async () => {
     const policy = join(cli.dir, 'expired.policy.json');
     const result = await runCli(
