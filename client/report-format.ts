@@ -136,7 +136,7 @@ export function formatSteps(
         `# Bulk delete ${run.status === 'dry-run' ? 'dry run' : 'steps awaiting approval'}: \`${run.workflowId}\``,
         '',
         `- ${plural(countedSteps(steps), 'step')} for ${plural(new Set(steps.map((s) => s.item)).size, 'item')}; nothing was deleted`,
-        `- digest: \`${run.digest ?? '(none yet)'}\``,
+        `- digest: ${run.digest ?? '(none yet)'}${run.status === 'awaiting-approval' ? ' (what approve quotes)' : ''}`,
         '',
         `| ${STEP_FIELDS.join(' | ')} |`,
         `| ${STEP_FIELDS.map(() => '---').join(' | ')} |`,
