@@ -364,9 +364,11 @@ async function describe(connected: ConnectedClient, name: string, values: Values
  * schedule skipped it because a run is still going (overlap SKIP), that run.
  */
 async function trigger(handle: ScheduleHandle, name: string, values: Values, io: Io): Promise<number> {
-  const before = new Set(
-    (await handle.describe()).info.recentActions.map((a) => a.action.workflow.workflowId),
-  );
+  const described = await handle.describe();
+  // Temporal runs a trigger whatever the pause: say so, since a pause is often an incident's.
+  const { paused, note } = described.state;
+  if (paused) io.err(`schedule ${name} is paused${note ? ` ("${note}")` : ''}: this run goes anyway`);
+  const before = new Set(described.info.recentActions.map((a) => a.action.workflow.workflowId));
   // As for its own times: a run still going is not joined by another (the SDK's default would allow all).
   await handle.trigger(ScheduleOverlapPolicy.SKIP);
   let started: string | undefined;
@@ -442,14 +444,8 @@ export const scheduleCommand = defineCommand('schedule', spec, async (args, io) 
         await handle.unpause(values.note ?? 'unpaused with bulk-delete schedule unpause');
         said = `unpaused schedule ${name}`;
         break;
-      case 'trigger': {
-        const { state } = await handle.describe();
-        // Temporal runs a trigger whatever the pause: say so, since a pause is often an incident's.
-        if (state.paused) {
-          io.err(`schedule ${name} is paused${state.note ? ` ("${state.note}")` : ''}: this run goes anyway`);
-        }
+      case 'trigger':
         return trigger(handle, name, values, io);
-      }
       default:
         await handle.delete();
         said = `deleted schedule ${name} (runs already started go on)`;
