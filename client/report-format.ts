@@ -135,7 +135,7 @@ export function formatSteps(
       return [
         `# Bulk delete ${run.status === 'dry-run' ? 'dry run' : 'steps awaiting approval'}: \`${run.workflowId}\``,
         '',
-        `- ${plural(countedSteps(steps), 'step')} for ${plural(new Set(steps.map((s) => s.item)).size, 'item')}; nothing was deleted`,
+        `- ${stepsForItems(steps)}; nothing was deleted`,
         `- digest: ${run.digest ?? '(none yet)'}${run.status === 'awaiting-approval' ? ' (what approve quotes)' : ''}`,
         '',
         `| ${STEP_FIELDS.join(' | ')} |`,
@@ -151,15 +151,24 @@ export function countedSteps(steps: readonly PlannedStep[]): number {
   return steps.filter((s) => s.step !== 'already-absent' && s.step !== 'not-discovered').length;
 }
 
+/** How many items the steps are of: their plan items, each once. */
+export function itemsOf(steps: readonly PlannedStep[]): number {
+  return new Set(steps.map((s) => s.item)).size;
+}
+
+/** "N steps for M items": the steps that call something, and the items they are of. */
+export function stepsForItems(steps: readonly PlannedStep[]): string {
+  return `${plural(countedSteps(steps), 'step')} for ${plural(itemsOf(steps), 'item')}`;
+}
+
 /** A dry run's summary: it deleted nothing, so what it found is its steps, which `report` lists. */
 export function dryRunLines(
   workflowId: string,
   steps: readonly PlannedStep[],
   digest: string | undefined,
 ): string[] {
-  const items = new Set(steps.map((s) => s.item)).size;
   return [
-    `dry run: ${plural(countedSteps(steps), 'step')} for ${plural(items, 'item')}, digest ${digest ?? '(none)'}; nothing was changed`,
+    `dry run: ${stepsForItems(steps)}, digest ${digest ?? '(none)'}; nothing was changed`,
     `the steps: bulk-delete report ${workflowId}`,
   ];
 }

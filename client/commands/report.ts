@@ -8,6 +8,8 @@ import {
   countedSteps,
   formatReport,
   formatSteps,
+  itemsOf,
+  stepsForItems,
   stepLines,
   type ReportFormat,
 } from '../report-format.js';
@@ -96,7 +98,6 @@ export const reportCommand = defineCommand('report', spec, async (args, io) => {
             ? `${workflowId} is waiting for approval: nothing was deleted yet; these are its planned steps`
             : `${workflowId} is a dry run${running ? ' (still discovering)' : ''}: nothing was deleted; these are the steps it found`,
         );
-        const items = new Set(steps.map((s) => s.item)).size;
         const status = awaitingDigest !== undefined ? 'awaiting-approval' : 'dry-run';
         const run = { workflowId, status, digest } as const;
         // On a terminal, unless a format was asked for: the steps aligned, the digest, how to approve.
@@ -105,7 +106,7 @@ export const reportCommand = defineCommand('report', spec, async (args, io) => {
             ? [
                 ...stepLines(steps),
                 '',
-                `${plural(countedSteps(steps), 'step')} for ${plural(items, 'item')}; digest: ${digest ?? '(none yet)'}`,
+                `${stepsForItems(steps)}; digest: ${digest ?? '(none yet)'}`,
                 ...(awaitingDigest !== undefined
                   ? [`approve: bulk-delete approve ${workflowId} --digest ${awaitingDigest}`]
                   : []),
@@ -116,7 +117,7 @@ export const reportCommand = defineCommand('report', spec, async (args, io) => {
         else {
           writeOut(out, text);
           if (json) {
-            const summary = { ...run, out, format, steps: countedSteps(steps), items };
+            const summary = { ...run, out, format, steps: countedSteps(steps), items: itemsOf(steps) };
             io.out(JSON.stringify(summary, null, 2));
           } else io.err(`wrote ${plural(countedSteps(steps), 'step')} (${format}) to ${out}`);
         }
