@@ -120,6 +120,16 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
       items: Array.from({ length: 6 }, (_, i) => ({ id: `u-${i}`, entermedia: { assetId: `u-dam-${i}` } })),
       options: { failureThreshold: 0.5, failureThresholdMinItems: 10 },
     });
+    // The DAM holds the six assets: the refusals leave them, and the report must say so.
+    const seeded = await stack.sandbox.state();
+    await stack.sandbox.seed({
+      ...seeded,
+      entermedia: {
+        ...seeded.entermedia,
+        assets: [...seeded.entermedia.assets, ...plan.items.map((i) => ({ id: i.entermedia!.assetId }))],
+      },
+    });
+    const before = await stack.sandbox.state();
     await stack.sandbox.faults({ entermedia: { error403: 1 } });
     try {
       const { report, result } = await runPlan(stack, { plan }, env);
@@ -127,6 +137,9 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
       assertOneRowPerItemAndSystem(plan, report.rows);
       assert.equal(report.summary.failed, 6);
       assert.ok(report.rows.every((r) => r.step === 'delete-dam-asset' && /403/.test(r.detail)));
+      const after = await stack.sandbox.state();
+      assert.deepEqual(after, before, 'every refused asset is still there');
+      assertReportAgrees(plan, report, before, after);
     } finally {
       await stack.sandbox.faults({});
     }
