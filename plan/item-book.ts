@@ -21,6 +21,11 @@ export interface ItemFinal {
   detail?: string;
   /** Systems whose target was already gone at discovery. */
   absent: SystemName[];
+  /**
+   * For `skipped`, `failed` and `stopped`: the systems that still had calls to make when the item ended.
+   * A system not listed made all its calls: its part is finished (absent in results recorded before it).
+   */
+  unfinished?: SystemName[];
   notes: string[];
   /** For `observed` (the chunk's record was lost): what a read of each system found afterwards. */
   observed?: Partial<Record<SystemName, Observation>>;
@@ -52,6 +57,7 @@ export class ItemBook {
       };
       if (p.skip !== undefined) Object.assign(final, { state: 'skipped', detail: p.skip });
       if (p.failure !== undefined) Object.assign(final, { state: 'failed', ...p.failure });
+      if (final.state !== 'done') final.unfinished = systemsOf(p.calls);
       this.items.set(p.item, { final, calls: final.state === 'done' ? [...p.calls] : [] });
     }
   }
@@ -105,7 +111,14 @@ export class ItemBook {
   private fail(f: Pick<ItemFailure, 'item' | 'system' | 'step' | 'detail' | 'at'>): void {
     const e = this.items.get(f.item);
     if (!e || e.final.state !== 'done') return;
-    Object.assign(e.final, { state: 'failed', system: f.system, step: f.step, detail: f.detail, at: f.at });
+    Object.assign(e.final, {
+      state: 'failed',
+      system: f.system,
+      step: f.step,
+      detail: f.detail,
+      at: f.at,
+      unfinished: systemsOf(e.calls),
+    });
     e.calls = [];
   }
 
@@ -114,7 +127,12 @@ export class ItemBook {
     for (const { item, reason } of replan.skip) {
       const e = this.items.get(item);
       if (!e || e.final.state !== 'done') continue;
-      Object.assign(e.final, { state: 'skipped', detail: reason, at: this.now() });
+      Object.assign(e.final, {
+        state: 'skipped',
+        detail: reason,
+        at: this.now(),
+        unfinished: systemsOf(e.calls),
+      });
       e.calls = [];
     }
     for (const call of [...replan.calls].reverse()) {
@@ -134,7 +152,12 @@ export class ItemBook {
   stopAll(reason: string): void {
     for (const e of this.items.values()) {
       if (e.final.state === 'done' && e.calls.length > 0) {
-        Object.assign(e.final, { state: 'stopped', detail: reason, at: this.now() });
+        Object.assign(e.final, {
+          state: 'stopped',
+          detail: reason,
+          at: this.now(),
+          unfinished: systemsOf(e.calls),
+        });
         e.calls = [];
       }
     }
@@ -154,4 +177,9 @@ export class ItemBook {
   finals(): ItemFinal[] {
     return [...this.items.values()].map((e) => e.final);
   }
+}
+
+/** The systems of these calls, each once, in the order first met. */
+function systemsOf(calls: readonly PlannedCall[]): SystemName[] {
+  return [...new Set(calls.map((c) => c.system))];
 }

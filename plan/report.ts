@@ -8,7 +8,8 @@ export { SystemName, SYSTEMS } from './systems.js';
 
 /**
  * `partial`: the item stopped (skipped, cancelled, stopped at the threshold, or another system failed)
- * after some of its calls in this system had changed state; the row's detail lists them.
+ * after some of its calls in this system had changed state, and before the others were made; the row's
+ * detail lists what was done. A system that made all its calls before its item stopped is `deleted`.
  */
 export const Outcome = z.enum(['deleted', 'already-absent', 'skipped', 'partial', 'failed']);
 export type Outcome = z.infer<typeof Outcome>;
@@ -58,12 +59,14 @@ export const Report = z.strictObject({
 export type Report = z.infer<typeof Report>;
 
 /**
- * An item's overall outcome from its rows: `failed` if any system failed, else `partial`, else `skipped` if
- * any was skipped, else `deleted` if anything was deleted, else `already-absent`.
+ * An item's overall outcome from its rows: `failed` if any system failed, else `partial` if any system is
+ * partial or some were deleted and others skipped, else `skipped` if any was skipped, else `deleted` if
+ * anything was deleted, else `already-absent`.
  */
 export function itemOutcome(outcomes: readonly Outcome[]): Outcome {
   if (outcomes.includes('failed')) return 'failed';
   if (outcomes.includes('partial')) return 'partial';
+  if (outcomes.includes('skipped') && outcomes.includes('deleted')) return 'partial';
   if (outcomes.includes('skipped')) return 'skipped';
   if (outcomes.includes('deleted')) return 'deleted';
   return 'already-absent';
@@ -138,6 +141,29 @@ function rowOf(final: ItemFinal, system: SystemName, entries: readonly LedgerEnt
     at,
   });
   const withDone = done ? `done before: ${done}` : undefined;
+  // What this system's part became, when all its calls were made: `deleted` with what was done.
+  const finished = (...notes: string[]): ReportRow => {
+    if (changed.length === 0) return row('already-absent', last?.step ?? 'discover', ...notes);
+    const uplynk =
+      system === 'uplynk' && changed.every((e) => e.answer === 'removal-requested')
+        ? 'removal requested; Uplynk does not say whether it was a member'
+        : undefined;
+    return row('deleted', last?.step ?? 'unknown', uplynk, done, ...notes);
+  };
+  // A system that made every call before its item stopped elsewhere finished its part; one already gone
+  // at discovery had none to make.
+  const ownPartDone =
+    final.unfinished !== undefined &&
+    !final.unfinished.includes(system) &&
+    final.system !== system &&
+    (changed.length > 0 || final.absent.includes(system));
+  if (final.state !== 'done' && final.state !== 'observed' && ownPartDone) {
+    const then =
+      final.state === 'failed'
+        ? `then ${final.system ?? 'another system'} failed at step ${final.step ?? '?'}`
+        : `then the item was ${WORDS[final.state]} (${final.detail ?? ''})`;
+    return finished(...(changed.length === 0 ? ['already absent at discovery'] : []), then);
+  }
   switch (final.state) {
     case 'failed':
       if (final.system === system) return row('failed', final.step ?? 'unknown', final.detail, withDone);
@@ -173,18 +199,8 @@ function rowOf(final: ItemFinal, system: SystemName, entries: readonly LedgerEnt
       if (final.absent.includes(system) && changed.length === 0)
         return row('already-absent', 'discover', ...final.notes);
       const notes = system === 'twelvelabs' ? final.notes : [];
-      if (changed.length === 0)
-        return row(
-          'already-absent',
-          last?.step ?? 'discover',
-          entries.map(describeEntry).join('; '),
-          ...notes,
-        );
-      const uplynk =
-        system === 'uplynk' && changed.every((e) => e.answer === 'removal-requested')
-          ? 'removal requested; Uplynk does not say whether it was a member'
-          : undefined;
-      return row('deleted', last?.step ?? 'unknown', uplynk, done, ...notes);
+      if (changed.length === 0) return finished(entries.map(describeEntry).join('; '), ...notes);
+      return finished(...notes);
     }
   }
 }

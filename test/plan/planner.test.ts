@@ -341,6 +341,80 @@ describe('item book: an item skipped or failed gets no further call, and rows fo
     const row = rowsOf(book.finals(), book.ledger).find((r) => r.system === 'uplynk')!;
     assert.match(row.detail, /removal requested; Uplynk does not say whether it was a member/);
   });
+  // The whole of a1, one call each: the indexed asset, the asset, its library, its DAM asset.
+  const whole = () => new ItemBook(planChunk([items[0]!], [found(A1, [], [1])], 'force-unlink'), () => at);
+  const twelveLabsDone = [
+    entry({ item: 'a1', step: 'delete-indexed-asset', target: `${hex(0x1d)}/${hex(1)}`, answer: 'deleted' }),
+    entry({ item: 'a1', step: 'delete-asset', target: A1, answer: 'deleted' }),
+  ];
+  const outcomes = (book: ItemBook): string[] =>
+    rowsOf(book.finals(), book.ledger).map((r) => `${r.system} ${r.outcome}`);
+
+  it('a system that made all its calls before its item failed elsewhere is deleted, not partial', () => {
+    const book = whole();
+    book.record({ entries: twelveLabsDone, failures: [] }, ['delete-indexed-asset', 'delete-asset']);
+    book.record(
+      {
+        entries: [
+          entry({
+            item: 'a1',
+            system: 'uplynk',
+            step: 'remove-from-library',
+            target: 'lib1/u1',
+            answer: 'removal-requested',
+          }),
+        ],
+        failures: [],
+      },
+      ['remove-from-library'],
+    );
+    book.record(
+      {
+        entries: [
+          entry({
+            item: 'a1',
+            system: 'entermedia',
+            step: 'delete-dam-asset',
+            target: 'd1',
+            answer: 'failed',
+            detail: 'HTTPError: 403',
+          }),
+        ],
+        failures: [],
+      },
+      ['delete-dam-asset'],
+    );
+    const rows = rowsOf(book.finals(), book.ledger);
+    assert.deepEqual(outcomes(book), ['twelvelabs deleted', 'uplynk deleted', 'entermedia failed']);
+    assert.match(
+      rows[0]!.detail,
+      /delete-asset .*: deleted; then entermedia failed at step delete-dam-asset/,
+    );
+    assert.match(rows[1]!.detail, /removal requested/);
+    assert.deepEqual(summarize(rows), { ...summarize([]), items: 1, failed: 1 });
+  });
+
+  it('an item stopped between systems: the finished system is deleted, the others skipped, the item partial', () => {
+    const book = whole();
+    book.record({ entries: twelveLabsDone, failures: [] }, ['delete-indexed-asset', 'delete-asset']);
+    book.stopAll('cancelled by request');
+    const rows = rowsOf(book.finals(), book.ledger);
+    assert.deepEqual(outcomes(book), ['twelvelabs deleted', 'uplynk skipped', 'entermedia skipped']);
+    assert.match(rows[0]!.detail, /then the item was stopped \(cancelled by request\)/);
+    assert.deepEqual(summarize(rows), { ...summarize([]), items: 1, partial: 1 });
+  });
+
+  it('a system gone at discovery reads already absent when its item stops elsewhere', () => {
+    const book = new ItemBook(
+      planChunk([items[0]!], [{ assetId: A1, exists: false, entities: [] }], 'force-unlink'),
+      () => at,
+    );
+    book.stopAll('cancelled by request');
+    const rows = rowsOf(book.finals(), book.ledger);
+    assert.deepEqual(outcomes(book), ['twelvelabs already-absent', 'uplynk skipped', 'entermedia skipped']);
+    assert.match(rows[0]!.detail, /already absent at discovery; then the item was stopped/);
+    assert.deepEqual(summarize(rows), { ...summarize([]), items: 1, skipped: 1 });
+  });
 });
 
 describe('run policy: threshold and window', () => {

@@ -147,7 +147,7 @@ describe('safety: only what a plan targets disappears, and the report says what 
   });
 
   for (const phase of ['unlink', 'delete-items'] as Phase[]) {
-    it(`a cancel during ${phase} stops after the calls in flight; rows with changes say partial, the rest skipped`, async () => {
+    it(`a cancel during ${phase} stops after the calls in flight; a system that finished says deleted, one stopped midway partial, the rest skipped`, async () => {
       await stack.sandbox.reset();
       const entities = Array.from({ length: 6 }, (_, i) => ({
         id: 0xe00 + i,
