@@ -86,8 +86,8 @@ async function runUntilSignal(env: NodeJS.ProcessEnv, io: Io): Promise<number> {
 
 /** `bulk-delete worker`. */
 export const workerCommand = defineCommand('worker', spec, async (args, io) => {
-  const lines = checkWorkerEnv(io.env, { allowUnconfigured: args.values['allow-unconfigured'] ?? false });
-  for (const line of lines) io.err(line);
+  // Checked here to refuse a bad setting with exit 2; the worker logs where each system points.
+  checkWorkerEnv(io.env, { allowUnconfigured: args.values['allow-unconfigured'] ?? false });
   try {
     return await runUntilSignal(io.env, io);
   } catch (error) {
