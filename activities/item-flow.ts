@@ -121,14 +121,21 @@ export function createItemFlowActivities(deps: {
         }
         return wait;
       };
+      /**
+       * Every unlink call made: they go beside the items, also for items no lane has reached, and the
+       * phase answers only once each has answered (`drain`), so that none applied goes unrecorded.
+       */
+      const unlinkCalls: Array<Promise<unknown>> = [];
       /** One call unlinks these assets from the entity, which is then waited for until ready again. */
       const unlinkAndWait = async (entity: EntityRef, targets: ItemAsset[], log: PhaseLog) => {
         // After an attempt that failed or was lost, any unlink may have been applied unseen: read first.
-        const outcome = await inUnit(
+        const call = inUnit(
           scope.attempt > 1,
           (ctx) => unlinkEntity(twelvelabs!, { entity, targets }, log, ctx),
           { rank: -1 },
         );
+        unlinkCalls.push(call);
+        const outcome = await call;
         const failed = new Set(outcome.failed);
         const late = outcome.changed.length > 0 ? await poll(entity, log) : undefined;
         return targets.map((t): Unlinked =>
@@ -240,6 +247,11 @@ export function createItemFlowActivities(deps: {
           parallelism: deps.parallelism,
           prepare,
           tail: watchTail(items.length, tail),
+          drain: async () => {
+            // No unlink is sent from now on and no wait goes on; those already sent are awaited.
+            attempt.abort(new Error('the attempt ended'));
+            await Promise.allSettled(unlinkCalls);
+          },
           run: async (unit, log, ctx) => {
             const { item } = unit;
             // What the unit was expected to add to a batch and has not: told on the way out.

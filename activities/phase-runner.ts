@@ -78,6 +78,12 @@ export async function runPhase<U>(options: {
   prepare?: (todo: readonly U[], log: PhaseLog) => void;
   /** Counts each unit done (those of earlier attempts too), to tell the chunk when most are. */
   tail?: TailWatch;
+  /**
+   * Awaited once the lanes ended, whatever ended them (a stop, a failure), before the phase answers:
+   * calls started beside the units (e.g. unlinks sent with the activity's start, for units no lane
+   * reached) answer into the record, not after it was sent.
+   */
+  drain?: () => Promise<void>;
 }): Promise<PhaseAnswer> {
   const scope = activityScope();
   const cursor =
@@ -150,6 +156,7 @@ export async function runPhase<U>(options: {
     // other failure of it is one more error of the attempt, classified like the units' errors.
     if (!scope.signal.aborted) errors.push(error);
   } finally {
+    await options.drain?.();
     clearInterval(timer);
     options.tail?.close();
   }

@@ -5,7 +5,15 @@ import type { ItemDeletion } from '../../activities/contract.js';
 import type { LedgerEntry } from '../../plan/index.js';
 import { seededSandboxForSuite } from '../helpers/sandbox.js';
 import type { SandboxStateInput } from '../../sandbox/index.js';
-import { activitiesFor, countRequests, hexId, inActivity, sandboxEnv, seedWith } from './support.js';
+import {
+  activitiesFor,
+  countRequests,
+  hexId,
+  inActivity,
+  sandboxEnv,
+  seedWith,
+  startDelayingProxy,
+} from './support.js';
 
 const LIBRARIES = ['lib0000000000000000000000000000a', 'lib0000000000000000000000000000b'];
 const ITEMS = 8;
@@ -347,6 +355,49 @@ describe('deleteItems: each item through TwelveLabs, Uplynk and the DAM, on its 
           [LAST, []],
         ],
       );
+    });
+
+    it('a stop answers only once the unlinks already sent have answered, those of items not yet reached too', async () => {
+      // Item 7 has its own entity; its unlink goes with the activity's start but answers slowly, and no
+      // lane has reached item 7 when the workflow stops the phase.
+      const OWN = hexId('e3', 3);
+      await sandbox.seed(withEntities(READY_AFTER_MS, [{ _id: OWN, asset_ids: [asset(7), other] }]));
+      const proxy = await startDelayingProxy(sandbox.url, (method, path) =>
+        method === 'DELETE' && path.includes(`/entities/${OWN}/assets`) ? 1500 : 0,
+      );
+      try {
+        const items = Array.from({ length: ITEMS }, (_, i) => deletionOf(i));
+        items[7]!.twelvelabs!.unlinks = [{ id: OWN, collectionId: COLL }];
+        // Three lanes (one unit per request slot): items 0 to 2 first.
+        const activities = activitiesFor(
+          sandboxEnv(sandbox, {
+            TWELVELABS_BASE_URL: `${proxy.url}/twelvelabs/v1.3`,
+            BULK_DELETE_UNITS_PER_SLOT: '1',
+            TWELVELABS_CONCURRENCY: '1',
+            UPLYNK_CONCURRENCY: '1',
+            ENTERMEDIA_CONCURRENCY: '1',
+          }),
+        );
+        const run = await inActivity(
+          // As Temporal sends it: the answer as it is when the activity completes.
+          async () => structuredClone(await activities.deleteItems({ items })),
+          {},
+          (env) => setTimeout(() => env.cancel(), 300),
+        );
+        assert.equal(run.error, undefined, String(run.error));
+        assert.equal(run.result!.stopped, true);
+        await sleep(2000);
+        const state = await sandbox.state();
+        const own = state.twelvelabs.entities.find((e) => e._id === OWN)!;
+        assert.deepEqual(own.asset_ids, [other], 'the unlink sent before the stop was applied');
+        assert.deepEqual(
+          entriesOf(run.result!.entries, 7).map((e) => [e.step, e.target, e.answer]),
+          [['unlink-entity', `${OWN}/${asset(7)}`, 'unlinked']],
+          'the answer records the unlink it made',
+        );
+      } finally {
+        await proxy.close();
+      }
     });
 
     it('a retried attempt does not unlink again what the last heartbeat recorded, and still waits for that entity', async () => {

@@ -3,7 +3,7 @@
  * context (MockActivityEnvironment: Temporal's real Context, heartbeats and cancellation, no server), and
  * counting the sandbox's requests.
  */
-import { createServer, type IncomingMessage } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
@@ -192,6 +192,52 @@ export async function startStatusServer(
       const { status, body, headers } = answer(request);
       response.writeHead(status, { 'content-type': 'application/json', ...headers });
       response.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * A proxy in front of the sandbox that holds each request `delayOf(method, path)` ms before it passes it
+ * on (0: at once), so that a test can make one call answer late without slowing the others.
+ */
+export async function startDelayingProxy(
+  target: string,
+  delayOf: (method: string, path: string) => number,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const method = request.method ?? 'GET';
+      const delay = delayOf(method, (request.url ?? '/').split('?')[0]!);
+      setTimeout(() => {
+        const forwarded = httpRequest(
+          {
+            host: upstream.hostname,
+            port: upstream.port,
+            method,
+            path: request.url,
+            headers: request.headers,
+          },
+          (answer) => {
+            response.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(response);
+          },
+        );
+        forwarded.on('error', () => request.socket.destroy());
+        forwarded.end(Buffer.concat(chunks));
+      }, delay);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
