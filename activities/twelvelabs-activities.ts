@@ -488,6 +488,9 @@ export async function deleteAssetUnit(
   ctx: UnitContext,
 ): Promise<AssetDeletion> {
   const base = { item, system: 'twelvelabs' as const };
+  // A unit an earlier attempt may have left midway (its heartbeat lost): that attempt may have deleted
+  // indexed assets this one no longer lists, and no entry of this record says so.
+  const afterLostAttempt = ctx.lostAnswer;
   // Look again just before the forced delete, which would orphan any indexed asset left.
   let listed: Array<{ id: string; indexId: string }> = [];
   let assetGone = false;
@@ -538,8 +541,20 @@ export async function deleteAssetUnit(
     );
     return 'absent';
   }
+  const LOST_INDEXED = 'indexed assets an earlier attempt deleted are not in this record';
+  const noted: PhaseLog = afterLostAttempt
+    ? {
+        ...log,
+        entry: (e) =>
+          log.entry(
+            e.answer === 'failed'
+              ? e
+              : { ...e, detail: e.detail ? `${e.detail}; ${LOST_INDEXED}` : LOST_INDEXED },
+          ),
+      }
+    : log;
   const gone = await settle(
-    log,
+    noted,
     [{ ...base, step: 'delete-asset', target: assetId }],
     async () => {
       await client.deleteAsset(assetId);

@@ -482,6 +482,32 @@ describe('TwelveLabs activities against the sandbox', () => {
     assert.deepEqual(answers(first.result), [['delete-asset', B, 'already-absent']]);
   });
 
+  it('an asset a retried attempt deletes after a lost one deleted its indexed assets: the row says those deletes are not in the record', async () => {
+    // The attempt before listed C's indexed asset, deleted it, and died before its heartbeat told (a
+    // worker killed): the retry lists none left and deletes C itself.
+    const state = await sandbox.state();
+    await sandbox.seed({
+      ...seed,
+      twelvelabs: {
+        ...seed.twelvelabs,
+        indexedAssets: state.twelvelabs.indexedAssets.filter((ia) => ia._id !== IA3),
+      },
+    });
+    const retry = await inActivity(() => activities.deleteAssets({ assets: [{ ...target(C), known: [] }] }), {
+      attempt: 2,
+    });
+    assert.equal(retry.error, undefined);
+    assert.deepEqual(answers(retry.result), [['delete-asset', C, 'deleted']]);
+    const entry = retry.result?.entries.find((e) => e.step === 'delete-asset');
+    assert.match(entry?.detail ?? '', /indexed assets an earlier attempt deleted are not in this record/);
+    // A first attempt has nothing to own up to: its record has every call it made.
+    const first = await inActivity(() => activities.deleteAssets({ assets: [{ ...target(A), known: [] }] }));
+    assert.deepEqual(
+      first.result?.entries.map((e) => e.detail),
+      [undefined, undefined, undefined],
+    );
+  });
+
   it('observing answers present for the assets TwelveLabs still has and gone for the others', async () => {
     await inActivity(() => activities.deleteAssets({ assets: [{ ...target(B), known: [] }] }));
     const run = await inActivity(() =>
