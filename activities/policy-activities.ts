@@ -208,6 +208,16 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
     expired.sort((a, b) => a.at - b.at || (a.assetId < b.assetId ? -1 : 1));
     const items: PlanItem[] = [];
     let remaining = 0;
+    // No two items may name the same asset of a system (docs/plan-format.md): an item that fails or is
+    // skipped would otherwise see its target deleted by the other. The oldest expired keeps it.
+    const named = new Map<string, string>();
+    const targetsOf = (item: PlanItem): Array<[key: string, what: string]> => {
+      const out: Array<[string, string]> = [];
+      if (item.uplynk) out.push([`u:${item.uplynk.assetId}`, `Uplynk asset "${item.uplynk.assetId}"`]);
+      const dam = item.entermedia?.assetId;
+      if (dam !== undefined) out.push([`e:${dam}`, `EnterMediaDB asset "${dam}"`]);
+      return out;
+    };
     for (const candidate of expired) {
       const parsed = PlanItem.safeParse(candidate.item);
       if (!parsed.success) {
@@ -216,8 +226,18 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
         );
         continue;
       }
+      if (named.has(`t:${candidate.assetId}`)) continue; // listed twice: one item
+      const shared = targetsOf(parsed.data).find(([key]) => named.has(key));
+      if (shared) {
+        notes.push(
+          `asset ${candidate.assetId} skipped: its ${shared[1]} is already named by asset ${named.get(shared[0])}`,
+        );
+        continue;
+      }
       if (items.length >= policy.maxItems) remaining++;
       else items.push(parsed.data);
+      named.set(`t:${candidate.assetId}`, candidate.assetId);
+      for (const [key] of targetsOf(parsed.data)) named.set(key, candidate.assetId);
     }
     if (items.length === 0) return { selected: 0, remaining, notes };
     const plan = Plan.parse({

@@ -112,6 +112,46 @@ describe('selecting what a clean-up run deletes', () => {
     assert.match(picked.notes[0]!, new RegExp(`^asset ${id(2)} skipped: .*uplynk\\.assetId`));
   });
 
+  it('skips with a note an asset whose Uplynk or DAM asset an older expired asset already names: no two items share a target', async () => {
+    await sandbox.seed({
+      twelvelabs: {
+        ...CREDENTIALS.twelvelabs,
+        assets: [
+          { _id: id(1), user_metadata: { gone: '2020-01-02', up: 'u-1', libs: 'lib-a', dam: 'd-1' } },
+          { _id: id(2), user_metadata: { gone: '2020-01-01', up: 'u-2', libs: 'lib-a', dam: 'd-1' } },
+          { _id: id(3), user_metadata: { gone: '2020-01-03', up: 'u-2', libs: 'lib-b', dam: 'd-3' } },
+          { _id: id(4), user_metadata: { gone: '2020-01-04', up: 'u-4', libs: 'lib-a', dam: 'd-4' } },
+        ],
+      },
+    });
+    const picked = await select({
+      policy: policy({
+        select: {
+          twelvelabsMetadata: {
+            field: 'gone',
+            uplynkAssetIdField: 'up',
+            uplynkLibraryIdsField: 'libs',
+            entermediaAssetIdField: 'dam',
+          },
+        },
+      }),
+      planName: 'p-shared',
+    });
+    assert.ok(picked.source && 'plan' in picked.source);
+    // The oldest keeps the target; an item that failed could otherwise lose it to the other item's delete.
+    assert.deepEqual(
+      picked.source.plan.items.map((i) => i.id),
+      [id(2), id(4)],
+    );
+    assert.equal(picked.selected, 2);
+    assert.equal(picked.notes.length, 2);
+    assert.match(
+      picked.notes[0]!,
+      new RegExp(`^asset ${id(1)} skipped: .*EnterMediaDB asset "d-1".*${id(2)}`),
+    );
+    assert.match(picked.notes[1]!, new RegExp(`^asset ${id(3)} skipped: .*Uplynk asset "u-2".*${id(2)}`));
+  });
+
   it('selects nothing when nothing expired', async () => {
     await sandbox.seed({
       twelvelabs: {
