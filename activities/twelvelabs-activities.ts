@@ -541,7 +541,7 @@ export async function deleteAssetUnit(
     );
     return 'absent';
   }
-  const LOST_INDEXED = 'indexed assets an earlier attempt deleted are not in this record';
+  const LOST_INDEXED = 'an earlier attempt was lost: any indexed assets it deleted are not in this record';
   const noted: PhaseLog = afterLostAttempt
     ? {
         ...log,

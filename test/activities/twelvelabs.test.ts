@@ -499,7 +499,10 @@ describe('TwelveLabs activities against the sandbox', () => {
     assert.equal(retry.error, undefined);
     assert.deepEqual(answers(retry.result), [['delete-asset', C, 'deleted']]);
     const entry = retry.result?.entries.find((e) => e.step === 'delete-asset');
-    assert.match(entry?.detail ?? '', /indexed assets an earlier attempt deleted are not in this record/);
+    assert.match(
+      entry?.detail ?? '',
+      /an earlier attempt was lost: any indexed assets it deleted are not in this record/,
+    );
     // A first attempt has nothing to own up to: its record has every call it made.
     const first = await inActivity(() => activities.deleteAssets({ assets: [{ ...target(A), known: [] }] }));
     assert.deepEqual(
