@@ -15,6 +15,7 @@ export {
   PlanOptions,
   PlanName,
   Plan,
+  PlanAllowingSharedAssets,
   type PlanInput,
 } from './plan-schema.js';
 export { sha256Hex, canonicalJson, digestOf } from './digest.js';

@@ -71,14 +71,22 @@ export const PlanName = z
     'must be 1 to 100 characters of letters, digits, "_", "." or "-"',
   );
 
-/** A deletion plan as users write it (docs/plan-format.md). */
-export const Plan = z
-  .strictObject({
-    name: PlanName,
-    items: z.array(PlanItem).min(1, 'must list at least one item'),
-    options: PlanOptions.default(PlanOptions.parse({})),
-  })
-  .superRefine((plan, ctx) => {
+const PlanFields = z.strictObject({
+  name: PlanName,
+  items: z.array(PlanItem).min(1, 'must list at least one item'),
+  options: PlanOptions.default(PlanOptions.parse({})),
+});
+
+/** The assets no two items may share: an item that fails or is skipped would see the other delete it. */
+const SHARED_ASSETS = [
+  { part: 'twelvelabs', label: 'TwelveLabs asset' },
+  { part: 'uplynk', label: 'Uplynk asset' },
+  { part: 'entermedia', label: 'EnterMediaDB asset' },
+] as const;
+
+/** The checks across items: unique item IDs, (with `sharedAssets`) no asset in two items, `maxItems`. */
+function crossChecks(sharedAssets: boolean) {
+  return (plan: z.infer<typeof PlanFields>, ctx: z.RefinementCtx): void => {
     const seen = new Map<string, number>();
     plan.items.forEach((item, index) => {
       const first = seen.get(item.id);
@@ -92,6 +100,20 @@ export const Plan = z
         seen.set(item.id, index);
       }
     });
+    for (const { part, label } of sharedAssets ? SHARED_ASSETS : []) {
+      const owner = new Map<string, number>();
+      plan.items.forEach((item, index) => {
+        const assetId = item[part]?.assetId;
+        if (assetId === undefined) return;
+        const first = owner.get(assetId);
+        if (first === undefined) return void owner.set(assetId, index);
+        ctx.addIssue({
+          code: 'custom',
+          path: ['items', index, part, 'assetId'],
+          message: `duplicate ${label} "${assetId}" (first at items[${first}])`,
+        });
+      });
+    }
     if (plan.items.length > plan.options.maxItems) {
       ctx.addIssue({
         code: 'custom',
@@ -99,7 +121,16 @@ export const Plan = z
         message: `the plan has ${plan.items.length} items, more than options.maxItems (${plan.options.maxItems})`,
       });
     }
-  });
+  };
+}
+
+/** A deletion plan as users write it (docs/plan-format.md). */
+export const Plan = PlanFields.superRefine(crossChecks(true));
+/**
+ * A plan as runs started before shared assets were refused checked it: for the workflow's replay of
+ * those runs only (patch `plan-refuses-shared-assets`).
+ */
+export const PlanAllowingSharedAssets = PlanFields.superRefine(crossChecks(false));
 export type Plan = z.infer<typeof Plan>;
 /** A plan before defaults are applied, as written in a file. */
 export type PlanInput = z.input<typeof Plan>;

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatIssue, parseJsonDocument, parsePlanText, type PlanParseOptions } from '../../plan/index.js';
+import {
+  Plan,
+  formatIssue,
+  parseJsonDocument,
+  parsePlanText,
+  type PlanParseOptions,
+} from '../../plan/index.js';
 import { z } from 'zod';
 
 const TL = '6298d673f1090f1100476d4c';
@@ -100,6 +106,38 @@ describe('parsing JSON plans', () => {
     assert.deepEqual(json(text), [
       `plan.json:3: items[1].twelvelabs.assetId: duplicate TwelveLabs asset "${TL}": already in items[0] (line 2)`,
     ]);
+  });
+
+  it('refuses, in the schema itself (any client), two items that share an asset of any system', () => {
+    const cases = [
+      ['twelvelabs', { assetId: TL }, 'TwelveLabs asset'],
+      ['uplynk', { assetId: 'u1', libraryIds: ['lib'] }, 'Uplynk asset'],
+      ['entermedia', { assetId: 'd1' }, 'EnterMediaDB asset'],
+    ] as const;
+    for (const [part, value, label] of cases) {
+      const result = Plan.safeParse({
+        name: 't',
+        items: [
+          { id: 'ep-1', [part]: value },
+          { id: 'ep-2', [part]: value },
+        ],
+      });
+      assert.equal(result.success, false, part);
+      assert.deepEqual(
+        (result.error?.issues ?? []).map((i) => `${i.path.join('.')}: ${i.message}`),
+        [`items.1.${part}.assetId: duplicate ${label} "${value.assetId}" (first at items[0])`],
+      );
+    }
+    assert.equal(
+      Plan.safeParse({
+        name: 't',
+        items: [
+          { id: 'ep-1', twelvelabs: { assetId: TL } },
+          { id: 'ep-2', twelvelabs: { assetId: TL2 } },
+        ],
+      }).success,
+      true,
+    );
   });
 
   it('reports every problem of a plan, each once, in line order', () => {

@@ -53,6 +53,39 @@ describe('bulk delete workflow: stopping, safety limits and size', () => {
     assert.deepEqual((await stack.sandbox.stats()).mutations, { twelvelabs: 0, uplynk: 0, entermedia: 0 });
   });
 
+  it('refuses a plan whose two items share a DAM asset before anything is deleted', async () => {
+    await stack.sandbox.reset();
+    const { plan: generated, env } = await stack.sandbox.generate(4, 5);
+    const parsed = Plan.parse(generated);
+    const withDam = parsed.items.filter((i) => i.entermedia);
+    assert.ok(withDam.length >= 2, 'the generated plan has two items with a DAM asset');
+    const [first, second] = withDam as [(typeof withDam)[0], (typeof withDam)[0]];
+    // A client that skips validation: the second item names the first one's DAM asset.
+    const plan = {
+      ...parsed,
+      items: parsed.items.map((i) => (i === second ? { ...i, entermedia: first.entermedia } : i)),
+    };
+    const was = await stack.sandbox.state();
+    const taskQueue = uniqueTaskQueue();
+    await withWorker(stack.temporal, taskQueue, activitiesFor(env), async () => {
+      const handle = await startBulkDelete(
+        stack.temporal.client,
+        { plan },
+        { taskQueue, workflowId: uniqueTaskQueue('shared') },
+      );
+      await assert.rejects(handle.result(), (error: unknown) => {
+        assert.ok(error instanceof WorkflowFailedError);
+        assert.match(
+          String(error.cause?.message),
+          new RegExp(`duplicate EnterMediaDB asset "${first.entermedia!.assetId}" \\(first at items\\[`),
+        );
+        return true;
+      });
+    });
+    assert.deepEqual((await stack.sandbox.stats()).mutations, { twelvelabs: 0, uplynk: 0, entermedia: 0 });
+    assert.deepEqual(await stack.sandbox.state(), was, 'nothing changed');
+  });
+
   it('starts one run when the same plan is submitted twice', async () => {
     await stack.sandbox.reset();
     const { plan, env } = await stack.sandbox.generate(5, 4);
