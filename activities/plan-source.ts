@@ -484,6 +484,8 @@ export async function streamValidPlan(chunks: Chunks, dir?: string): Promise<Sto
       else if (at === 'options') options = value;
     };
     const ids = new Set<string>();
+    // Each system's assets: two items naming one are refused by the whole plan's parse, which says where.
+    const assets = new Set<string>();
     const store = async (values: unknown[]) => {
       for (let at = 0; at < values.length; at += BATCH) {
         const valid = PlanItems.safeParse(values.slice(at, at + BATCH));
@@ -491,6 +493,15 @@ export async function streamValidPlan(chunks: Chunks, dir?: string): Promise<Sto
         for (const item of valid.data) {
           if (ids.has(item.id)) throw new NotStreamable('a repeated item ID');
           ids.add(item.id);
+          for (const key of [
+            item.twelvelabs && `t:${item.twelvelabs.assetId}`,
+            item.uplynk && `u:${item.uplynk.assetId}`,
+            item.entermedia && `e:${item.entermedia.assetId}`,
+          ]) {
+            if (!key) continue;
+            if (assets.has(key)) throw new NotStreamable('a shared asset');
+            assets.add(key);
+          }
           await writer.add(item);
         }
       }

@@ -156,6 +156,8 @@ describe('a plan validated as it streams in (streamValidPlan)', () => {
         items: [...valid.items, { id: 'b', entermedia: { assetId: '2' } }],
       }),
       JSON.stringify({ ...valid, items: [...valid.items, { id: 'a', entermedia: { assetId: '2' } }] }),
+      // Two items, one DAM asset.
+      JSON.stringify({ ...valid, items: [...valid.items, { id: 'b', entermedia: { assetId: '1' } }] }),
       JSON.stringify({
         ...valid,
         items: [...valid.items, ...Array.from({ length: 1500 }, (_, i) => ({ id: `x${i}` }))],
