@@ -48,6 +48,7 @@ export { ItemBook, type ItemFinal, type Observation } from './item-book.js';
 export {
   planChunk,
   replanRefusedUnlink,
+  replanRefusedUnlinkApproved,
   replanForeignEntity,
   combineDigests,
   systemsOf,

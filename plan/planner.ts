@@ -491,6 +491,30 @@ export function replanRefusedUnlink(
 }
 
 /**
+ * An unlink refused in a run approved by its steps' digest: re-planning may make no call the approved
+ * steps do not hold. Under `delete-entity` that would be an entity delete (the approved steps unlink the
+ * asset from an entity that held assets outside the plan): the items behind the refused unlink are
+ * skipped instead, as a chunk whose references changed after approval is. Otherwise as
+ * {@link replanRefusedUnlink}, whose other re-plans only drop calls or send approved unlinks again.
+ */
+export function replanRefusedUnlinkApproved(
+  refused: ReadonlyArray<{ item: string; assetId: string }>,
+  entity: EntityRef,
+  lastEntityAsset: LastEntityAsset,
+): Replan {
+  const replan = replanRefusedUnlink(refused, entity, lastEntityAsset);
+  if (!replan.calls.some((c) => c.step === 'delete-entity')) return replan;
+  return {
+    skip: refused.map((p) => ({
+      item: p.item,
+      reason: `the references changed after approval: the unlink of its asset ${p.assetId} from entity ${entity.id} was refused (it would now empty the entity), and deleting the entity is not among the approved steps; nothing more of the item was deleted`,
+    })),
+    calls: [],
+    notes: [],
+  };
+}
+
+/**
  * An entity delete whose premise no longer holds: read again just before the delete, the entity holds
  * assets outside the plan. It must not be deleted; the plan's assets are unlinked instead (the entity
  * keeps the others, so none of them is its last).

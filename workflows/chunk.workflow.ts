@@ -19,6 +19,7 @@ import {
   planChunk,
   replanForeignEntity,
   replanRefusedUnlink,
+  replanRefusedUnlinkApproved,
   rowsOf,
   summarize,
   systemsOf,
@@ -292,6 +293,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
     () => stopReason,
     tallyFor,
     lender,
+    input.expectedDigest !== undefined,
   );
 
   for (const step of walker.steps()) {
@@ -423,6 +425,8 @@ class PhaseWalker {
     private readonly tallyFor: (no: number) => TallyRequest | undefined,
     /** Told when each phase starts; absent in chunks that keep their place to their end. */
     private readonly lender?: Lender,
+    /** True when the run was approved by its steps' digest: re-planning adds no call outside them. */
+    private readonly approved = false,
   ) {
     for (const d of discovered) for (const e of d.entities) this.entities.set(e.id, e);
   }
@@ -532,7 +536,15 @@ class PhaseWalker {
       ),
     );
     for (const group of groupRefusals(answer.refused)) {
-      this.book.apply(replanRefusedUnlink(group.targets, group.entity, this.options.lastEntityAsset));
+      const replan = replanRefusedUnlink(group.targets, group.entity, this.options.lastEntityAsset);
+      // An approved run makes no entity delete its approved steps do not hold: the items are skipped.
+      // Chunks that ran before this change deleted the entity.
+      const adds = replan.calls.some((c) => c.step === 'delete-entity');
+      this.book.apply(
+        this.approved && adds && patched('approved-run-adds-no-entity-delete')
+          ? replanRefusedUnlinkApproved(group.targets, group.entity, this.options.lastEntityAsset)
+          : replan,
+      );
     }
   }
 

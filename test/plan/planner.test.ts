@@ -6,6 +6,7 @@ import {
   planChunk,
   replanForeignEntity,
   replanRefusedUnlink,
+  replanRefusedUnlinkApproved,
   rowsOf,
   runTally,
   summarize,
@@ -202,6 +203,23 @@ describe('re-planning when a vendor refuses or the world changed', () => {
       );
     });
   }
+
+  it('in an approved run, a refused unlink under delete-entity skips its items rather than delete the entity', () => {
+    const replan = replanRefusedUnlinkApproved(refused, e1, 'delete-entity');
+    assert.deepEqual(replan.calls, []);
+    assert.deepEqual(
+      replan.skip.map((s) => s.item),
+      ['a1', 'a2'],
+    );
+    assert.match(replan.skip[0]!.reason, /changed after approval/);
+    // The other modes add no call outside the approved steps: as without approval.
+    for (const mode of ['force-unlink', 'skip-item'] as const) {
+      assert.deepEqual(
+        replanRefusedUnlinkApproved(refused, e1, mode),
+        replanRefusedUnlink(refused, e1, mode),
+      );
+    }
+  });
 
   it('an entity that now holds assets outside the plan is not deleted: its plan assets are unlinked instead', () => {
     const replan = replanForeignEntity(refused, e1, [OTHER]);
