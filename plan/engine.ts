@@ -55,6 +55,7 @@ export {
   stepOf,
   compareSteps,
   type ChunkPlan,
+  type PlannerFlags,
   type ItemPlan,
   type PlannedCall,
   type PlannedStep,

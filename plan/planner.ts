@@ -96,6 +96,15 @@ export interface ItemPlan {
   calls: PlannedCall[];
 }
 
+/** How the planner plans, per workflow version (the chunk workflow sets them from its patches). */
+export interface PlannerFlags {
+  /**
+   * Under `delete-entity`, every item of an entity the plan empties deletes it, not only the item of its
+   * last asset: whichever chunk reaches it last with only its own live items' assets in it deletes it.
+   */
+  entityDeleteByEveryItem?: boolean | undefined;
+}
+
 export interface ChunkPlan {
   items: ItemPlan[];
   steps: PlannedStep[];
@@ -121,11 +130,18 @@ const byString = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  * deletes (which unlink them anyway); `delete-entity` deletes the entity; `skip-item` skips the item of
  * the last asset in every system. The "last" asset is the greatest ID, so that every run, every chunk
  * and the dry run choose alike.
+ *
+ * Under `delete-entity`, with {@link PlannerFlags.entityDeleteByEveryItem}, every item whose asset is in
+ * such an entity gets the entity delete (one call per entity and chunk): the chunk that, reading the entity
+ * again, finds only its own live items' assets in it deletes it; a chunk that finds others there unlinks its
+ * own ({@link replanForeignEntity}). Without the flag (runs planned before it), the item of the last asset
+ * deletes it and the others leave it to their forced deletes.
  */
 export function planChunk(
   items: readonly PlanItem[],
   discovered: readonly DiscoveredAsset[],
   lastEntityAsset: LastEntityAsset,
+  flags: PlannerFlags = {},
 ): ChunkPlan {
   const byAsset = new Map(discovered.map((d) => [d.assetId, d]));
   /** Display-only steps (parts already gone, reads that failed) and the notes of call steps. */
@@ -218,8 +234,22 @@ export function planChunk(
     const mine = entity.assetIds.filter(active).sort(byString);
     if (mine.length === 0) continue;
     const ref: EntityRef = { id: entity.id, collectionId: entity.collectionId };
+    if (takesAll(entity) && lastEntityAsset === 'delete-entity' && flags.entityDeleteByEveryItem) {
+      // Every item of the entity in this chunk deletes it, in one call: the entity is read again first and
+      // deleted only if it holds nothing but this chunk's live items' assets. Else (another chunk's asset,
+      // pending or failed, or one outside the plan) this chunk's assets are unlinked from it instead, and
+      // the chunk that reaches it last, finding only its own assets, deletes it.
+      for (const assetId of mine) {
+        const plan = plans.get(itemOfAsset.get(assetId)!)!;
+        const call = entityDelete(plan.item, ref, assetId);
+        plan.calls.push(call);
+        plan.notes.push(entityDeleteNote(entity.id));
+        noteFor(call, plan.notes[plan.notes.length - 1]!);
+      }
+      continue;
+    }
     if (takesAll(entity) && lastEntityAsset === 'delete-entity') {
-      // One item deletes the entity: the one of its last asset (the greatest ID the plan takes). The
+      // Runs planned before every item deleted the entity. One item deletes the entity: the one of its last asset (the greatest ID the plan takes). The
       // others' assets leave it with their forced deletes. Whichever chunk runs first, the calls are the
       // same: an entity deleted early is not seen again, one emptied early is deleted by its last asset.
       const all = planAssets(entity);
@@ -387,6 +417,10 @@ function skipReason(assetId: string, entityId: string): string {
   return `its asset ${assetId} is the last asset of entity ${entityId} (lastEntityAsset: skip-item)`;
 }
 
+function entityDeleteNote(entityId: string): string {
+  return `entity ${entityId} deleted: the plan takes all its assets; read again first, it is deleted only if it holds no asset but those of this chunk's live items, else this item's asset is unlinked from it and the chunk that reaches it last deletes it`;
+}
+
 function leaveNote(entityId: string): string {
   return `last asset of entity ${entityId}: unlinked by the forced asset delete`;
 }
@@ -516,15 +550,20 @@ export function replanRefusedUnlinkApproved(
 
 /**
  * An entity delete whose premise no longer holds: read again just before the delete, the entity holds
- * assets outside the plan. It must not be deleted; the plan's assets are unlinked instead (the entity
- * keeps the others, so none of them is its last).
+ * assets outside the plan, or (with `chunkOnly`, see {@link PlannerFlags.entityDeleteByEveryItem})
+ * outside this chunk's live items: another chunk's, pending or failed. It must not be deleted; this
+ * chunk's assets are unlinked instead (the entity keeps the others, so none of them is its last).
  */
 export function replanForeignEntity(
   items: ReadonlyArray<{ item: string; assetId: string }>,
   entity: EntityRef,
   foreign: readonly string[],
+  chunkOnly = false,
 ): Replan {
-  const why = `entity ${entity.id} not deleted: it now also holds ${foreign.length} asset(s) outside the plan (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); unlinked instead`;
+  const listed = `${foreign.length} asset(s) outside ${chunkOnly ? "this chunk's live items" : 'the plan'} (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''})`;
+  const why = chunkOnly
+    ? `entity ${entity.id} not deleted: it now also holds ${listed}; unlinked instead, the entity is deleted by the chunk that finds only its own live items' assets in it`
+    : `entity ${entity.id} not deleted: it now also holds ${listed}; unlinked instead`;
   return {
     skip: [],
     calls: items.map((p) => unlinkCall(p.item, entity, p.assetId)),

@@ -186,7 +186,12 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
       }));
     }
   }
-  const plan = planChunk(items, discovered, input.options.lastEntityAsset);
+  // Under delete-entity, every item of an entity the plan empties deletes it, and a chunk deletes it only
+  // if, read again, it holds nothing but this chunk's live items' assets: the chunk that reaches it last.
+  // Chunks planned before this change had the item of its last asset delete it, judged against the whole
+  // plan's assets (an entity still holding another chunk's failed item's asset could be deleted).
+  const entityDeleteByEveryItem = patched('entity-delete-by-whichever-chunk-is-last');
+  const plan = planChunk(items, discovered, input.options.lastEntityAsset, { entityDeleteByEveryItem });
   if (input.mode === 'discover') {
     await lender?.stop();
     return { items: [], ledger: [], summary: summarize([]), steps: plan.steps, digest: plan.digest };
@@ -294,6 +299,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
     tallyFor,
     lender,
     input.expectedDigest !== undefined,
+    entityDeleteByEveryItem,
   );
 
   for (const step of walker.steps()) {
@@ -427,6 +433,11 @@ class PhaseWalker {
     private readonly lender?: Lender,
     /** True when the run was approved by its steps' digest: re-planning adds no call outside them. */
     private readonly approved = false,
+    /**
+     * True when an entity delete counts only this chunk's live items' assets as the plan's (the planner's
+     * `entityDeleteByEveryItem`); false in chunks planned before, which counted the whole plan's.
+     */
+    private readonly chunkOwnsEntityDeletes = false,
   ) {
     for (const d of discovered) for (const e of d.entities) this.entities.set(e.id, e);
   }
@@ -550,21 +561,11 @@ class PhaseWalker {
 
   private async deleteEntities(): Promise<void> {
     const pending = this.book.pending('delete-entity');
-    // The plan's assets in each entity, as discovery saw them (all chunks'), less this chunk's items
-    // that will not be deleted: an entity holding anything else now is not deleted.
-    const kept = new Set(
-      this.items.filter((i) => i.twelvelabs && !this.book.live(i.id)).map((i) => i.twelvelabs!.assetId),
-    );
-    const mine = new Set(this.items.flatMap((i) => (i.twelvelabs ? [i.twelvelabs.assetId] : [])));
-    const deletes = [...groupBy(pending, (c) => c.entity!.id).values()].map((group) => {
-      const seen = this.entities.get(group[0]!.entity!.id);
-      const planned = seen?.planAssetIds ?? seen?.assetIds.filter((id) => mine.has(id)) ?? [];
-      return {
-        entity: group[0]!.entity!,
-        targets: group.map(target),
-        planAssetIds: planned.filter((id) => !kept.has(id)),
-      };
-    });
+    const deletes = [...groupBy(pending, (c) => c.entity!.id).values()].map((group) => ({
+      entity: group[0]!.entity!,
+      targets: group.map(target),
+      planAssetIds: this.entityDeleteAssets(group),
+    }));
     const answer = await this.phase(['delete-entity'], () =>
       calls.deleteEntities.executeWithOptions(
         phaseOptions(`delete ${deletes.length} entities`, deletes.length),
@@ -572,8 +573,33 @@ class PhaseWalker {
       ),
     );
     for (const group of groupRefusals(answer.refused)) {
-      this.book.apply(replanForeignEntity(group.targets, group.entity, group.foreign));
+      this.book.apply(
+        replanForeignEntity(group.targets, group.entity, group.foreign, this.chunkOwnsEntityDeletes),
+      );
     }
+  }
+
+  /**
+   * The assets an entity may hold, read again just before its delete, for the delete to go ahead; any
+   * other asset in it refuses the delete, and this chunk's assets are unlinked from it instead.
+   *
+   * Only this chunk's live items' assets that discovery saw in the entity: another chunk's asset, whether
+   * its item is still to come or failed there, keeps the entity, so that an item that failed is never
+   * touched again (its asset stays linked), and the last chunk to reach the entity deletes it. Chunks
+   * planned before this change counted the whole plan's assets, less this chunk's items no longer live.
+   */
+  private entityDeleteAssets(group: readonly PlannedCall[]): string[] {
+    const seen = this.entities.get(group[0]!.entity!.id);
+    const mine = new Set(this.items.flatMap((i) => (i.twelvelabs ? [i.twelvelabs.assetId] : [])));
+    const notLive = new Set(
+      this.items.filter((i) => i.twelvelabs && !this.book.live(i.id)).map((i) => i.twelvelabs!.assetId),
+    );
+    if (!this.chunkOwnsEntityDeletes) {
+      const planned = seen?.planAssetIds ?? seen?.assetIds.filter((id) => mine.has(id)) ?? [];
+      return planned.filter((id) => !notLive.has(id));
+    }
+    const inEntity = new Set([...(seen?.assetIds ?? []), ...group.map((c) => c.assetId!)]);
+    return [...mine].filter((id) => inEntity.has(id) && !notLive.has(id)).sort();
   }
 
   private async deleteItems(): Promise<void> {

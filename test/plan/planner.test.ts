@@ -16,6 +16,7 @@ import {
   type DiscoveredAsset,
   type LastEntityAsset,
   type LedgerEntry,
+  type PlannerFlags,
 } from '../../plan/index.js';
 
 const hex = (n: number): string => n.toString(16).padStart(24, '0');
@@ -48,9 +49,17 @@ function found(
   };
 }
 
+/** The planner as chunks plan now: under delete-entity, every item of an entity the plan empties deletes it. */
+const NOW = { entityDeleteByEveryItem: true } as const;
+
 /** The planned steps as short strings, `item step target`. */
-function stepsOf(items: PlanItem[], discovered: DiscoveredAsset[], mode: LastEntityAsset): string[] {
-  return planChunk(items, discovered, mode).steps.map((s) => `${s.item} ${s.step} ${s.target}`);
+function stepsOf(
+  items: PlanItem[],
+  discovered: DiscoveredAsset[],
+  mode: LastEntityAsset,
+  flags: PlannerFlags = NOW,
+): string[] {
+  return planChunk(items, discovered, mode, flags).steps.map((s) => `${s.item} ${s.step} ${s.target}`);
 }
 
 describe('planner: an item and its references become its calls, in the mission order', () => {
@@ -88,10 +97,12 @@ describe('planner: an item and its references become its calls, in the mission o
         `a2 delete-asset ${A2}`,
       ],
     ],
+    // Every item of the entity deletes it (one call for the chunk): the chunk that finds only its own
+    // live items' assets in it, read again, deletes it.
     [
       'delete-entity',
       [
-        `a1 leave-to-force-delete ${hex(0xe1)}`,
+        `a1 delete-entity ${hex(0xe1)}`,
         `a2 delete-entity ${hex(0xe1)}`,
         `a1 delete-asset ${A1}`,
         `a2 delete-asset ${A2}`,
@@ -106,6 +117,33 @@ describe('planner: an item and its references become its calls, in the mission o
       assert.deepEqual(stepsOf(items, [found(A1, [e1]), found(A2, [e1])], mode), expected);
     });
   }
+
+  it('chunks planned before every item deleted the entity: the item of its last asset deletes it', () => {
+    // Old histories replay with this plan (workflow patch entity-delete-by-whichever-chunk-is-last).
+    const e1 = entity(0xe1, [A1, A2]);
+    const items = [item('a1', A1), item('a2', A2)];
+    assert.deepEqual(stepsOf(items, [found(A1, [e1]), found(A2, [e1])], 'delete-entity', {}), [
+      `a1 leave-to-force-delete ${hex(0xe1)}`,
+      `a2 delete-entity ${hex(0xe1)}`,
+      `a1 delete-asset ${A1}`,
+      `a2 delete-asset ${A2}`,
+    ]);
+  });
+
+  it('delete-entity: an entity with assets outside the plan is unlinked from; one the plan empties is deleted by each chunk of it', () => {
+    // E1 holds A1 and an asset outside the plan; E2 holds A1 (this chunk) and A2 (another chunk's).
+    const e1 = entity(0xe1, [A1, OTHER]);
+    const e2 = { ...entity(0xe2, [A1, A2]), planAssetIds: [A1, A2] };
+    const plan = planChunk([item('a1', A1)], [found(A1, [e1, e2])], 'delete-entity', NOW);
+    assert.deepEqual(
+      plan.steps.map((s) => `${s.item} ${s.step} ${s.target}`),
+      [`a1 unlink-entity ${e1.id}/${A1}`, `a1 delete-entity ${e2.id}`, `a1 delete-asset ${A1}`],
+    );
+    assert.match(
+      plan.steps[1]!.note ?? '',
+      /read again first, it is deleted only if it holds no asset but those of this chunk's live items/,
+    );
+  });
 
   it('skip-item: skipping an item keeps its asset in all its entities, which can save another item', () => {
     // E1 = {A1, A2}, E2 = {A2}: A2 is E2's last asset, so a2 is skipped; then E1 keeps A2 and a1 is unlinked.
@@ -154,10 +192,20 @@ describe('planner: an item and its references become its calls, in the mission o
     // What this chunk sees if the other chunk ran first: under force-unlink, A2's forced delete left A1
     // alone in E; under delete-entity, A2's item deleted E.
     const afterForce = { ...entity(0xe1, [A1]), planAssetIds: [A1] };
-    const calls = (mode: LastEntityAsset, e: DiscoveredAsset['entities']) =>
-      stepsOf([item('a1', A1)], [found(A1, e)], mode).filter((s) => !s.includes('leave-to-force-delete'));
+    const calls = (mode: LastEntityAsset, e: DiscoveredAsset['entities'], flags: PlannerFlags = NOW) =>
+      stepsOf([item('a1', A1)], [found(A1, e)], mode, flags).filter(
+        (s) => !s.includes('leave-to-force-delete'),
+      );
     assert.deepEqual(calls('force-unlink', [before]), calls('force-unlink', [afterForce]));
-    assert.deepEqual(calls('delete-entity', [before]), calls('delete-entity', []));
+    // delete-entity: the other chunk, finding A1 still in E, unlinked A2 and left E to this chunk, which
+    // deletes it either way (read again first).
+    assert.deepEqual(calls('delete-entity', [before]), calls('delete-entity', [afterForce]));
+    assert.deepEqual(calls('delete-entity', [before]), [
+      `a1 delete-entity ${hex(0xe1)}`,
+      `a1 delete-asset ${A1}`,
+    ]);
+    // Chunks planned before: A2's item deleted E, whichever chunk ran first.
+    assert.deepEqual(calls('delete-entity', [before], {}), calls('delete-entity', [], {}));
     // skip-item: A2 (the greater ID) is the last asset, so the other chunk skips its item and a1 is unlinked.
     assert.deepEqual(stepsOf([item('a1', A1)], [found(A1, [before])], 'skip-item'), [
       `a1 unlink-entity ${hex(0xe1)}/${A1}`,
@@ -227,7 +275,14 @@ describe('re-planning when a vendor refuses or the world changed', () => {
       replan.calls.map((c) => `${c.item} ${c.step} ${c.target}`),
       [`a1 unlink-entity ${e1.id}/${A1}`, `a2 unlink-entity ${e1.id}/${A2}`],
     );
-    assert.match(replan.notes[0]!.note, /not deleted: it now also holds 1 asset/);
+    assert.match(replan.notes[0]!.note, /not deleted: it now also holds 1 asset\(s\) outside the plan/);
+    // Chunks that count only their own live items' assets say so, and who deletes the entity.
+    const chunk = replanForeignEntity(refused, e1, [OTHER], true);
+    assert.deepEqual(chunk.calls, replan.calls);
+    assert.match(
+      chunk.notes[0]!.note,
+      /not deleted: it now also holds 1 asset\(s\) outside this chunk's live items .*; unlinked instead, the entity is deleted by the chunk that finds only its own live items' assets in it/,
+    );
   });
 });
 
@@ -496,6 +551,11 @@ describe('the approval view of the steps', () => {
     for (const mode of Object.keys(before) as LastEntityAsset[]) {
       assert.equal(planChunk(items, discovered, mode).digest, before[mode], mode);
     }
+    // Chunks planned now differ only under delete-entity (every item of the entity deletes it).
+    for (const mode of ['force-unlink', 'skip-item'] as const) {
+      assert.equal(planChunk(items, discovered, mode, NOW).digest, before[mode], mode);
+    }
+    assert.notEqual(planChunk(items, discovered, 'delete-entity', NOW).digest, before['delete-entity']);
   });
 
   it('each step shows what discovery read, the planner notes, and the parts already gone or not read', () => {
@@ -518,5 +578,13 @@ describe('the approval view of the steps', () => {
       (s) => s.step === 'delete-entity',
     );
     assert.equal(entityDelete?.note, `entity ${hex(0xe1)} deleted: the plan takes all its assets`);
+    const entityDeletes = planChunk(items, discovered, 'delete-entity', NOW)
+      .steps.filter((s) => s.step === 'delete-entity')
+      .map(show);
+    const note = `entity ${hex(0xe1)} deleted: the plan takes all its assets; read again first, it is deleted only if it holds no asset but those of this chunk's live items, else this item's asset is unlinked from it and the chunk that reaches it last deletes it`;
+    assert.deepEqual(entityDeletes, [
+      `a1 delete-entity entity Jane | ${note}`,
+      `a2 delete-entity entity Jane | ${note}`,
+    ]);
   });
 });
