@@ -7,7 +7,9 @@
  * two runs where they do; v9: unlinks leave each entity's wait to the items unlinked from it; v10: with
  * `force-unlink`, each item's unlinks go in `deleteItems`, no unlink phase; v11: the first chunk runs
  * beside the window, so small-first starts all four chunks at once; v12: a finished chunk counts once
- * against the failure threshold), never to
+ * against the failure threshold; v14: under `delete-entity`, every item of an entity the plan empties
+ * deletes it, the chunk that finds only its own live items' assets in it, with a run whose entities
+ * span chunks), never to
  * make the replay test pass:
  * `node --import tsx test/workflows/record-histories.ts TAG` (keep the older files).
  * `... record-histories.ts TAG rate-shares` records the rate shares coordinator only.
@@ -232,6 +234,41 @@ async function main(): Promise<void> {
         await save(client, `lent-place${dryRun ? '-dry' : ''}`, [workflowId, ...chunks]);
       }
       await stack.sandbox.faults({});
+    });
+
+    // Under delete-entity, entities whose assets span chunks: each chunk reads the entity again, and the
+    // one that finds only its own live items' assets in it deletes it; the others unlink theirs.
+    const entityQueue = uniqueTaskQueue('record-entity-delete');
+    await withWorker(stack.temporal, entityQueue, activitiesFor(env), async () => {
+      const hex = (n: number): string => n.toString(16).padStart(24, '0');
+      const assets = [0, 1, 2, 3].map((i) => hex(0xa00 + i));
+      const collection = hex(0xc0);
+      await stack.sandbox.seed({
+        entityReadyAfterMs: 100,
+        twelvelabs: {
+          apiKey: env.TWELVELABS_API_KEY,
+          assets: [...assets, hex(0xff)].map((_id) => ({ _id })),
+          entityCollections: [{ _id: collection }],
+          entities: [
+            // Across both chunks; within the second; with an asset outside the plan.
+            { _id: hex(0xe1), entity_collection_id: collection, asset_ids: [assets[0]!, assets[2]!] },
+            { _id: hex(0xe2), entity_collection_id: collection, asset_ids: [assets[2]!, assets[3]!] },
+            { _id: hex(0xe3), entity_collection_id: collection, asset_ids: [assets[1]!, hex(0xff)] },
+          ],
+        },
+      });
+      const plan = Plan.parse({
+        name: 'entity-delete',
+        items: assets.map((assetId, i) => ({ id: `item-${i}`, twelvelabs: { assetId } })),
+        options: { lastEntityAsset: 'delete-entity', failureThresholdMinItems: 2 },
+      });
+      const run = await startBulkDelete(
+        client,
+        { plan },
+        { taskQueue: entityQueue, workflowId: 'replay-entity-delete', chunkSize: 2, window: 2 },
+      );
+      const result = await run.result();
+      await save(client, 'entity-delete', [run.workflowId, ...result.chunkWorkflowIds]);
     });
   } finally {
     await stack.close();
