@@ -82,7 +82,8 @@ export interface Activities {
   }): Promise<PhaseAnswer>;
   /**
    * Reads each entity again just before deleting it: if it holds assets outside `planAssetIds`, it is not
-   * deleted (`refused` with `foreign`). 404 is `already-absent`.
+   * deleted (`refused` with `foreign`). 404 is `already-absent`. The chunk passes the assets of its own
+   * live items in the entity (chunks planned before: the whole plan's, less its items no longer live).
    */
   deleteEntities(input: {
     deletes: Array<{ entity: EntityRef; targets: ItemAsset[]; planAssetIds: string[] }>;
