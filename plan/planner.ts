@@ -249,8 +249,8 @@ export function planChunk(
       continue;
     }
     if (takesAll(entity) && lastEntityAsset === 'delete-entity') {
-      // Runs planned before every item deleted the entity. One item deletes the entity: the one of its last asset (the greatest ID the plan takes). The
-      // others' assets leave it with their forced deletes. Whichever chunk runs first, the calls are the
+      // Chunks planned before the patch: one item deletes the entity, the one of its last asset (the
+      // greatest ID the plan takes). The others' assets leave it with their forced deletes. Whichever chunk runs first, the calls are the
       // same: an entity deleted early is not seen again, one emptied early is deleted by its last asset.
       const all = planAssets(entity);
       const last = all[all.length - 1]!;
