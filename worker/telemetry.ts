@@ -1,3 +1,4 @@
+import { IllegalStateError } from '@temporalio/common';
 import { Runtime } from '@temporalio/worker';
 import { z } from 'zod';
 import { createLogger } from './logger.js';
@@ -46,9 +47,18 @@ export function installTelemetry(env: NodeJS.ProcessEnv = process.env): string {
       ...(bindAddress ? { telemetryOptions: { metrics: { prometheus: { bindAddress } } } } : {}),
     });
     installed = true;
-  } catch {
+  } catch (error) {
     // The runtime was created earlier in this process (tests, `dev`): keep it as it is.
-    return 'telemetry: the runtime was already set up in this process; metrics settings not applied';
+    if (error instanceof IllegalStateError) {
+      return 'telemetry: the runtime was already set up in this process; metrics settings not applied';
+    }
+    // Anything else is this configuration failing, e.g. the metrics port taken by another process: a
+    // worker must not go on without its metrics (and with the SDK's default logger instead of ours).
+    const why = (error as Error).message;
+    throw new Error(
+      `bad telemetry configuration:\n✖ cannot serve metrics on ${bindAddress ?? '(no address)'}: ${why}\n  → at BULK_DELETE_METRICS_BIND`,
+      { cause: error },
+    );
   }
   const logs = `logs ${format} at ${level}`;
   return bindAddress

@@ -217,6 +217,24 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
     );
   });
 
+  it('a worker whose metrics address is taken names BULK_DELETE_METRICS_BIND and does not start', async () => {
+    // The address of the stand-in for Temporal is one a process already listens on.
+    const result = await refused(
+      ['worker'],
+      [/bad telemetry configuration/, /cannot serve metrics on 127\.0\.0\.1:\d+/, /BULK_DELETE_METRICS_BIND/],
+      cleanEnv({
+        TEMPORAL_ADDRESS: temporal.address,
+        TWELVELABS_API_KEY: 'k',
+        UPLYNK_OWNER_ID: 'o',
+        UPLYNK_API_KEY: 'k',
+        ENTERMEDIA_BASE_URL: 'http://127.0.0.1:9/dam',
+        ENTERMEDIA_KEY: 'k',
+        BULK_DELETE_METRICS_BIND: temporal.address,
+      }),
+    );
+    assert.doesNotMatch(result.stderr, /already set up/);
+  });
+
   it('dev with a bad plan starts nothing', async () => {
     file('dev-bad.json', `{ "name": "t", "items": [ { "id": "a", "entermedia": { "assetId": "1 1" } } ] }`);
     await refused(
