@@ -72,29 +72,49 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   logger.info(
     `bulk-delete worker: V8 flags ${v8Flags.length ? v8Flags.join(' ') : 'none'}; ${describeHeap()}; up to ${maxCachedWorkflows} workflow runs cached`,
   );
-  const connection = await NativeConnection.connect(config.connection).catch((error: unknown) => {
-    throw unreachable(config.TEMPORAL_ADDRESS, error);
-  });
-  // Asked before the worker is built: a worker that fails to start on a missing namespace takes ~20 s to
-  // say so, in the core's words.
-  await connection.workflowService
-    .describeNamespace({ namespace: config.TEMPORAL_NAMESPACE })
-    .catch(async (error: unknown) => {
-      // Any other refusal (e.g. a key not allowed to describe) is left for the worker itself to meet.
-      if (!isNamespaceNotFound(error)) return;
-      await connection.close();
-      throw namespaceNotFound(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, error);
-    });
-  const worker = await createWorker({
-    connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.BULK_DELETE_TASK_QUEUE,
-    activities,
-    shutdownGraceTimeMs,
-    maxCachedWorkflows,
-  });
-  const health = healthBind ? await serveHealth(healthBind, worker) : undefined;
+  // Served before Temporal is contacted, like every other setting checked first: an address already in
+  // use is a configuration error. It answers 503 (INITIALIZED) until the worker runs.
+  let built: Worker | undefined;
+  const health = healthBind
+    ? await serveHealth(healthBind, { getState: () => built?.getState() ?? 'INITIALIZED' }).catch(
+        (error: unknown) => {
+          throw new Error(
+            `bad worker configuration:\n✖ cannot serve the health check on ${healthBind}: ${(error as Error).message}\n  → at BULK_DELETE_HEALTH_BIND`,
+            { cause: error },
+          );
+        },
+      )
+    : undefined;
   if (healthBind) logger.info(`bulk-delete worker: health on http://${healthBind}/healthz`);
+  let connection: NativeConnection | undefined;
+  try {
+    connection = await NativeConnection.connect(config.connection).catch((error: unknown) => {
+      throw unreachable(config.TEMPORAL_ADDRESS, error);
+    });
+    const connected = connection;
+    // Asked before the worker is built: a worker that fails to start on a missing namespace takes ~20 s
+    // to say so, in the core's words.
+    await connected.workflowService
+      .describeNamespace({ namespace: config.TEMPORAL_NAMESPACE })
+      .catch((error: unknown) => {
+        // Any other refusal (e.g. a key not allowed to describe) is left for the worker itself to meet.
+        if (!isNamespaceNotFound(error)) return;
+        throw namespaceNotFound(config.TEMPORAL_ADDRESS, config.TEMPORAL_NAMESPACE, error);
+      });
+    built = await createWorker({
+      connection: connected,
+      namespace: config.TEMPORAL_NAMESPACE,
+      taskQueue: config.BULK_DELETE_TASK_QUEUE,
+      activities,
+      shutdownGraceTimeMs,
+      maxCachedWorkflows,
+    });
+  } catch (error) {
+    health?.close();
+    await connection?.close().catch(() => undefined);
+    throw error;
+  }
+  const worker = built;
   // Leases of each system's rate from the coordinator workflow, asked for with this worker's connection.
   const shares =
     sharing.mode === 'lease' && Object.keys(sharing.limits).length > 0

@@ -235,6 +235,26 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
     assert.doesNotMatch(result.stderr, /already set up/);
   });
 
+  it('a worker whose health check address is taken names BULK_DELETE_HEALTH_BIND and exits 2 before connecting', async () => {
+    await refused(
+      ['worker'],
+      [
+        /bad worker configuration/,
+        /cannot serve the health check on 127\.0\.0\.1:\d+/,
+        /BULK_DELETE_HEALTH_BIND/,
+      ],
+      cleanEnv({
+        TEMPORAL_ADDRESS: temporal.address,
+        TWELVELABS_API_KEY: 'k',
+        UPLYNK_OWNER_ID: 'o',
+        UPLYNK_API_KEY: 'k',
+        ENTERMEDIA_BASE_URL: 'http://127.0.0.1:9/dam',
+        ENTERMEDIA_KEY: 'k',
+        BULK_DELETE_HEALTH_BIND: temporal.address,
+      }),
+    );
+  });
+
   it('dev with a bad plan starts nothing', async () => {
     file('dev-bad.json', `{ "name": "t", "items": [ { "id": "a", "entermedia": { "assetId": "1 1" } } ] }`);
     await refused(
