@@ -34,6 +34,14 @@ export const WorkerEnv = z.object({
       .optional(),
   ),
   /**
+   * The endpoint of an S3-compatible server (MinIO, Ceph) for `s3://` plans and reports, e.g.
+   * `http://minio:9000`. Unset: AWS S3 itself.
+   */
+  BULK_DELETE_S3_ENDPOINT: z.preprocess(
+    emptyIsUnset,
+    z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. http://minio:9000' }).optional(),
+  ),
+  /**
    * How long a stopping worker lets running activities finish before it cancels them (they are then
    * retried on another worker). Keep `stop_grace_period` of the container above it.
    * @default 60s

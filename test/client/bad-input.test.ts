@@ -255,6 +255,24 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
     );
   });
 
+  it('a worker with a malformed S3 endpoint names BULK_DELETE_S3_ENDPOINT before it starts, not when a run archives', async () => {
+    await refused(
+      ['worker'],
+      [/bad worker configuration/, /must be an http\(s\) URL/, /BULK_DELETE_S3_ENDPOINT/],
+      cleanEnv({
+        TEMPORAL_ADDRESS: temporal.address,
+        TWELVELABS_API_KEY: 'k',
+        UPLYNK_OWNER_ID: 'o',
+        UPLYNK_API_KEY: 'k',
+        ENTERMEDIA_BASE_URL: 'http://127.0.0.1:9/dam',
+        ENTERMEDIA_KEY: 'k',
+        BULK_DELETE_REPORT_STORE: 's3://reports/bulk-delete',
+        // The scheme forgotten: the AWS SDK only refuses it when the first report is written.
+        BULK_DELETE_S3_ENDPOINT: 'minio:9000',
+      }),
+    );
+  });
+
   it('dev with a bad plan starts nothing', async () => {
     file('dev-bad.json', `{ "name": "t", "items": [ { "id": "a", "entermedia": { "assetId": "1 1" } } ] }`);
     await refused(
