@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Report } from '../../plan/index.js';
 import { CliError, EXIT, plural, commandSpec, defineCommand } from '../command.js';
+import { storeLocationProblem } from '../../activities/object-store.js';
 import { archivedReport } from '../report-archive.js';
 import { fetchReport } from '../report-fetch.js';
 import {
@@ -72,6 +73,11 @@ export const reportCommand = defineCommand('report', spec, async (args, io) => {
     throw new CliError('--json prints the report as JSON: give --out FILE to write it as csv or md');
   }
   const format = formatOf(args.values.format, out, json ?? false);
+  // Checked before anything else, as the plan store is by "run": otherwise only a run gone from
+  // Temporal would meet it, as an unexpected failure (exit 1) that names no variable.
+  const store = io.env.BULK_DELETE_REPORT_STORE?.trim();
+  const problem = store ? storeLocationProblem(store) : undefined;
+  if (problem) throw new CliError(`BULK_DELETE_REPORT_STORE ${problem}`);
   return withClient(io.env, async ({ client }) => {
     const id = args.positionals[0]!;
     // While the workflow exists its history is the record; once Temporal dropped it, the report store.

@@ -273,6 +273,14 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
     );
   });
 
+  it('a report store that is not a store location is named by "report", exit 2, before connecting', async () => {
+    await refused(
+      ['report', 'some-run'],
+      [/^BULK_DELETE_REPORT_STORE "gs:\/\/reports" is not a store location: /m],
+      { ...env, BULK_DELETE_REPORT_STORE: 'gs://reports' },
+    );
+  });
+
   it('dev with a bad plan starts nothing', async () => {
     file('dev-bad.json', `{ "name": "t", "items": [ { "id": "a", "entermedia": { "assetId": "1 1" } } ] }`);
     await refused(
