@@ -29,7 +29,7 @@ export async function connectClient(env: NodeJS.ProcessEnv): Promise<ConnectedCl
   try {
     connection = await Connection.connect({ ...config.connection, connectTimeout: 5000 });
   } catch (error) {
-    throw new CliError(unreachable(config.TEMPORAL_ADDRESS, error).message);
+    throw new CliError(unreachable(config.TEMPORAL_ADDRESS, error, Boolean(config.connection.tls)).message);
   }
   return {
     client: new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter }),

@@ -137,10 +137,19 @@ export function connectFailureReason(error: unknown): string {
   return text.split('\n')[0]!.slice(0, 200);
 }
 
-/** What to say when Temporal does not answer at `address`. */
-export function unreachable(address: string, error: unknown): TemporalConnectError {
+/**
+ * What to say when Temporal does not answer at `address`. With TLS on (`tls`: TEMPORAL_TLS, an API key,
+ * certificates), a timeout is what the command line's gRPC client reports for a server that does not
+ * speak TLS: no handshake error to tell it by, so the message says that TLS is on.
+ */
+export function unreachable(address: string, error: unknown, tls = false): TemporalConnectError {
+  const reason = connectFailureReason(error);
+  const tlsNote =
+    tls && reason === 'no answer in time'
+      ? ' with TLS on (TEMPORAL_TLS, TEMPORAL_API_KEY or a certificate): a server that does not speak TLS answers nothing'
+      : '';
   return new TemporalConnectError(
-    `cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${connectFailureReason(error)}\n` +
+    `cannot reach Temporal at ${address} (TEMPORAL_ADDRESS): ${reason}${tlsNote}\n` +
       'is a server running? "npm run temporal:dev" starts one locally, "bulk-delete dev" starts everything',
     { cause: error },
   );

@@ -129,6 +129,18 @@ describe('a run on a task queue that no worker polls', () => {
     assert.doesNotMatch(result.stderr, /tonic|ConnectError/);
   });
 
+  it('a command with TLS on against a server without TLS says that TLS is on, not only that nothing answered', async () => {
+    for (const tls of [{ TEMPORAL_TLS: 'true' }, { TEMPORAL_API_KEY: 'SECRET-KEY-VALUE' }]) {
+      const result = await runCli(['status', 'x'], { env: { ...env, ...tls } });
+      assert.equal(result.code, 2, result.stderr);
+      assert.match(
+        result.stderr,
+        /^cannot reach Temporal at \S+ \(TEMPORAL_ADDRESS\): no answer in time with TLS on \(TEMPORAL_TLS, TEMPORAL_API_KEY or a certificate\)/m,
+      );
+      assert.doesNotMatch(result.stderr, /SECRET-KEY-VALUE/);
+    }
+  });
+
   it('a start deadline that is not a duration is refused before anything starts', async () => {
     const result = await runCli(['run', plan, '--start-within', 'soon'], { env });
     assert.equal(result.code, 2);
