@@ -184,6 +184,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         try {
           const answer = await once(call, scope, unit);
           failures.note(false);
+          options.limiter.answered(false);
           return answer;
         } catch (error) {
           if (!(error instanceof CallError)) {
@@ -192,6 +193,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           }
           failure = error.failure;
           failures.note(failure.disposition === 'retry');
+          // The vendor's rate, as its answers tell it (a failure without an answer tells nothing of it).
+          if (failure.status !== undefined) options.limiter.answered(failure.status === 429);
         }
         // An answer (a 404, a refusal) is recorded even when a stop arrived meanwhile: the call was made.
         if (failure.disposition !== 'retry') {

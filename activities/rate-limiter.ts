@@ -32,6 +32,16 @@ export interface RateLimiter {
    * successes (additive increase, multiplicative decrease): all lanes slow down together, none stops.
    */
   backOff(): void;
+  /**
+   * Counts one answer of this system, `tooMany` for a 429. The vendor's rate is learnt from them: a
+   * calendar second in which 429s were at least `RATE_LEARNING.exceededShare` of the answers (and at
+   * least `minTooMany`) says the account's rate is exceeded, whatever the worker was told; from then on
+   * starts are paced at `backTo` of the answers that got through in that second. Each second with fewer
+   * than `calmShare` 429s raises that pace by `growth`; `forgetAfterCalm` such seconds in a row forget it.
+   * Scattered 429s (a share below `exceededShare`) leave the pace alone: the concurrency's halving
+   * (`backOff`) answers them. A configured `maxRps` stays a ceiling.
+   */
+  answered(tooMany: boolean): void;
   /** Requests allowed in flight now (at most `concurrency`). */
   readonly allowed: number;
   /** True when a call asking now would wait: every slot taken, others queued, or a rate to keep. */
@@ -76,6 +86,21 @@ export function paceOf(maxRps: number): { interval: number; tolerance: number } 
   return { interval: 1000 / Math.min(1, maxRps), tolerance: 0 };
 }
 
+/** How a limiter learns a vendor's rate from its 429s (`RateLimiter.answered`). */
+export const RATE_LEARNING = {
+  /** A second whose answers were at least this share 429... */
+  exceededShare: 0.25,
+  /** ...and at least this many, says the rate is exceeded. */
+  minTooMany: 5,
+  /** The pace then: this share of the answers that got through in that second. */
+  backTo: 0.9,
+  /** A second with fewer 429s than this share is calm: the pace grows by `growth` (at least 1/s). */
+  calmShare: 0.1,
+  growth: 0.05,
+  /** Calm seconds in a row after which the learnt pace is forgotten. */
+  forgetAfterCalm: 30,
+} as const;
+
 /**
  * A limiter that spaces request starts evenly (`paceOf(maxRps)`) rather than in bursts: the vendors and
  * the sandbox count per calendar second, and an even pace never crosses a second's budget.
@@ -87,9 +112,20 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   if (options.maxRps !== undefined && !(options.maxRps > 0)) {
     throw new RangeError(`maxRps must be positive, got ${options.maxRps}`);
   }
-  const paced = options.maxRps !== undefined;
+  // Built with a rate (configured, or leased by worker/rate-shares.ts through `setMaxRps`).
+  const configuredPace = options.maxRps !== undefined;
   let maxRps = options.maxRps;
-  let { interval, tolerance } = maxRps ? paceOf(maxRps) : { interval: 0, tolerance: 0 };
+  // The pace learnt from 429s (`answered`), when the vendor said its rate was exceeded.
+  let learnt: number | undefined;
+  // The rate starts keep: the lower of the two; undefined for none.
+  let pace = maxRps;
+  let paced = pace !== undefined;
+  let { interval, tolerance } = pace ? paceOf(pace) : { interval: 0, tolerance: 0 };
+  // This calendar second's answers and 429s, and the calm seconds in a row since the pace was learnt.
+  let second = 0;
+  let answers = 0;
+  let tooManyAnswers = 0;
+  let calmSeconds = 0;
   let started = 0;
   let heldBackMs = 0;
   // Starts pass the gate one at a time: at most one waits for its time at once, since this time.
@@ -149,7 +185,7 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     }
     const turn = gate.then(async () => {
       for (;;) {
-        const wait = maxRps === 0 ? Infinity : nextStartAt - tolerance - Date.now();
+        const wait = pace === 0 ? Infinity : nextStartAt - tolerance - Date.now();
         if (wait <= 0) break;
         heldBackSince = Date.now();
         await (wait === Infinity
@@ -163,6 +199,31 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
     });
     gate = turn;
     return signal ? abortable(turn, signal) : turn;
+  }
+
+  /** Sets the pace from the configured (or leased) rate and the learnt one; starts waiting are paced anew. */
+  function repace(): void {
+    const next = maxRps === undefined ? learnt : learnt === undefined ? maxRps : Math.min(maxRps, learnt);
+    if (next === pace) return;
+    pace = next;
+    paced = pace !== undefined;
+    ({ interval, tolerance } = pace ? paceOf(pace) : { interval: 0, tolerance: 0 });
+    const waiting = rateChanged;
+    rateChanged = [];
+    for (const wake of waiting) wake();
+  }
+
+  /** What the last calendar second's answers say of the vendor's rate. */
+  function learnFrom(answered: number, tooMany: number): void {
+    const L = RATE_LEARNING;
+    if (tooMany >= L.minTooMany && tooMany >= answered * L.exceededShare) {
+      learnt = Math.max(1, (answered - tooMany) * L.backTo);
+      calmSeconds = 0;
+    } else if (learnt !== undefined && tooMany < answered * L.calmShare) {
+      calmSeconds++;
+      learnt = calmSeconds >= L.forgetAfterCalm ? undefined : learnt + Math.max(1, learnt * L.growth);
+    }
+    repace();
   }
 
   function sleepUntilRateChange(ms: number): Promise<void> {
@@ -199,6 +260,18 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
       lastBackOff = Date.now();
       window = Math.max(1, options.concurrency / 4, window / 2);
     },
+    answered(tooMany: boolean): void {
+      const now = Math.floor(Date.now() / 1000);
+      if (now !== second) {
+        // Only a second just ended tells the rate; answers older than that tell nothing now.
+        if (now === second + 1 && answers > 0) learnFrom(answers, tooManyAnswers);
+        second = now;
+        answers = 0;
+        tooManyAnswers = 0;
+      }
+      answers++;
+      if (tooMany) tooManyAnswers++;
+    },
     get allowed() {
       return open();
     },
@@ -210,17 +283,16 @@ export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
         open() < options.concurrency
           ? `${open()} of ${options.concurrency} in flight after a 429`
           : `${options.concurrency} in flight`;
-      return maxRps !== undefined ? `${slots}, at most ${Math.round(maxRps)} requests/s` : slots;
+      if (pace === undefined) return slots;
+      const learning = learnt !== undefined && pace === learnt ? ' (learnt from its 429s)' : '';
+      return `${slots}, at most ${Math.round(pace)} requests/s${learning}`;
     },
     setMaxRps(rps: number): void {
-      if (!paced) throw new RangeError('setMaxRps needs a limiter built with maxRps');
+      if (!configuredPace) throw new RangeError('setMaxRps needs a limiter built with maxRps');
       if (!(rps >= 0) || !Number.isFinite(rps)) throw new RangeError(`maxRps must be 0 or more, got ${rps}`);
       if (rps === maxRps) return;
       maxRps = rps;
-      ({ interval, tolerance } = rps > 0 ? paceOf(rps) : { interval: 0, tolerance: 0 });
-      const waiting = rateChanged;
-      rateChanged = [];
-      for (const wake of waiting) wake();
+      repace();
     },
     takeDemand() {
       const now = Date.now();

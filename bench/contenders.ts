@@ -4,7 +4,7 @@
  * faults, and the contender runs as a child process. Prints one JSON line per run and a Markdown table.
  *
  *   node --import tsx bench/contenders.ts [items=2000] [--contenders=bulk-delete,per-item,batched]
- *     [--latency=5] [--faults=none|heavy|5xx-drops|429] [--chunk=N] [--window=N] [--env=KEY=VALUE,...]
+ *     [--latency=5] [--faults=none|heavy|5xx-drops|429|limited] [--chunk=N] [--window=N] [--env=KEY=VALUE,...]
  *     [--entity-ready-ms=50] [--rounds=1]
  *
  * `--rounds=N` runs the contenders N times, each round in another order (rotated), and ends with each

@@ -10,6 +10,9 @@ export const FAULTS = {
   // heavy's two parts on their own, to see what each costs
   '5xx-drops': { error5xx: 0.1, drop: 0.02 },
   '429': { error429: 0.05, retryAfterSeconds: 1 },
+  // heavy, and each system's account allows 100 requests in a calendar second (429 with a 1 s
+  // `Retry-After` past it), with no limit configured on the worker: what docs/rehearsing.md rehearses.
+  limited: { error5xx: 0.1, error429: 0.05, retryAfterSeconds: 1, drop: 0.02, maxRequestsPerSecond: 100 },
 } as const;
 
 const { error5xx, error429, retryAfterSeconds, drop } = FAULTS.heavy;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
-import { describe, it } from 'node:test';
-import { createRateLimiter, paceOf } from '../../activities/rate-limiter.js';
+import { describe, it, mock } from 'node:test';
+import { RATE_LEARNING, createRateLimiter, paceOf } from '../../activities/rate-limiter.js';
 
 describe('the per-system rate limiter', () => {
   it('never runs more than its concurrency at once', async () => {
@@ -143,5 +143,76 @@ describe('the per-system rate limiter', () => {
     assert.equal(demand.started, 3);
     assert.ok(demand.heldBackMs > 0);
     assert.deepEqual(limiter.takeDemand(), { started: 0, heldBackMs: 0 });
+  });
+
+  describe("learns the vendor's rate from its 429s", () => {
+    /** One calendar second of answers: `ok` that got through, `tooMany` 429s; the clock then moves on. */
+    const second = (limiter: ReturnType<typeof createRateLimiter>, ok: number, tooMany: number) => {
+      for (let i = 0; i < ok + tooMany; i++) limiter.answered(i < tooMany);
+      mock.timers.tick(1000);
+    };
+    const learnt = (limiter: ReturnType<typeof createRateLimiter>) =>
+      /at most (\d+) requests\/s \(learnt from its 429s\)/.exec(limiter.describe())?.[1];
+
+    it('a second mostly refused paces starts at 90% of what got through; scattered 429s do not', (t) => {
+      mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+      t.after(() => mock.timers.reset());
+      const limiter = createRateLimiter({ concurrency: 32 });
+      // 5% of 429s, as random faults give: no pace.
+      second(limiter, 190, 10);
+      second(limiter, 190, 10);
+      assert.equal(learnt(limiter), undefined, limiter.describe());
+      assert.equal(limiter.saturated(), false);
+      // 100 got through, 900 refused: the account allows about 100 a second.
+      second(limiter, 100, 900);
+      limiter.answered(false); // the next second's first answer tells the last one
+      assert.equal(learnt(limiter), '90');
+      assert.equal(limiter.saturated(), true, 'starts now wait for their pace');
+    });
+
+    it('calm seconds raise the pace by 5% and, enough of them in a row, forget it; a configured rate stays a ceiling', (t) => {
+      mock.timers.enable({ apis: ['Date'], now: 2_000_000 });
+      t.after(() => mock.timers.reset());
+      const limiter = createRateLimiter({ concurrency: 32 });
+      second(limiter, 100, 900);
+      second(limiter, 80, 0);
+      limiter.answered(false);
+      assert.equal(learnt(limiter), String(Math.round(90 * (1 + RATE_LEARNING.growth))));
+      for (let i = 0; i < RATE_LEARNING.forgetAfterCalm; i++) second(limiter, 80, 2);
+      limiter.answered(false);
+      assert.equal(learnt(limiter), undefined, limiter.describe());
+      assert.equal(limiter.saturated(), false);
+
+      const capped = createRateLimiter({ concurrency: 32, maxRps: 50 });
+      second(capped, 200, 800);
+      capped.answered(false);
+      assert.match(capped.describe(), /at most 50 requests\/s$/);
+      second(capped, 19, 80); // with the answer above, 20 got through
+      capped.answered(false);
+      assert.match(capped.describe(), /at most 18 requests\/s \(learnt from its 429s\)/);
+    });
+
+    it('a learnt pace keeps the starts of a calendar second under it', async (t) => {
+      const limiter = createRateLimiter({ concurrency: 8 });
+      // Teach it 20 a second: a whole second's answers, then one in the next.
+      const now = Date.now();
+      await delay(1000 - (now % 1000) + 5);
+      for (let i = 0; i < 200; i++) limiter.answered(i >= 22);
+      await delay(1000);
+      limiter.answered(false);
+      assert.match(limiter.describe(), /at most 20 requests\/s/);
+      const starts: number[] = [];
+      await Promise.all(
+        Array.from({ length: 30 }, () => limiter.run(() => Promise.resolve(void starts.push(Date.now())))),
+      );
+      t.diagnostic(`30 starts in ${starts[starts.length - 1]! - starts[0]!} ms`);
+      const perSecond = new Map<number, number>();
+      for (const at of starts)
+        perSecond.set(Math.floor(at / 1000), (perSecond.get(Math.floor(at / 1000)) ?? 0) + 1);
+      assert.ok(
+        [...perSecond.values()].every((n) => n <= 20),
+        `per second ${[...perSecond.values()].join(',')}`,
+      );
+    });
   });
 });

@@ -52,6 +52,34 @@ describe('vendor faults', () => {
     assert.equal(now.twelvelabs.assets.filter((a) => planAssets.has(a._id)).length, 0);
   });
 
+  it('a vendor rate the worker was not told of is learnt from its 429s: every item deleted, few calls refused', async (t) => {
+    await stack.sandbox.reset();
+    await stack.sandbox.seed({ entityReadyAfterMs: 50 });
+    const { plan: generated, env } = await stack.sandbox.generate(80, 23);
+    const plan = Plan.parse(generated);
+    const was = await stack.sandbox.state();
+    // TwelveLabs allows 40 requests a calendar second (429 with a 1 s Retry-After past them); the worker
+    // has no TWELVELABS_MAX_RPS.
+    await stack.sandbox.faults({ seed: 4, twelvelabs: { maxRequestsPerSecond: 40 } });
+    const { report } = await runPlan(stack, { plan }, env, { chunkSize: 40, window: 2 });
+    const stats = await stack.sandbox.stats();
+    await stack.sandbox.faults({});
+    const now = await stack.sandbox.state();
+    const twelvelabs = stats.requests.filter((r) => r.system === 'twelvelabs');
+    const count = (rows: typeof twelvelabs) => rows.reduce((a, r) => a + r.count, 0);
+    const refused = count(twelvelabs.filter((r) => r.status === 429));
+    const answered = count(twelvelabs.filter((r) => r.status !== 429));
+    t.diagnostic(`TwelveLabs: ${answered} requests answered, ${refused} refused with 429`);
+    assert.ok(refused > 0, 'the rate was exceeded at first');
+    // Unlearnt, the worker's 32 requests in flight at a few ms each are refused several times over.
+    assert.ok(refused < answered / 2, `${refused} 429s for ${answered} answered requests`);
+    assert.equal(report.status, 'completed');
+    assert.equal(report.summary.failed, 0, JSON.stringify(report.rows.filter((r) => r.outcome === 'failed')));
+    assert.equal(report.summary.items, 80);
+    assertOnlyTargetsGone(was, now, [plan]);
+    assertReportAgrees(plan, report, was, now);
+  });
+
   it('a phase whose calls keep failing is retried by Temporal, and status shows its attempt and last error', async () => {
     await stack.sandbox.reset();
     const { plan: generated, env } = await stack.sandbox.generate(6, 22);
