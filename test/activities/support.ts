@@ -3,7 +3,7 @@
  * context (MockActivityEnvironment: Temporal's real Context, heartbeats and cancellation, no server), and
  * counting the sandbox's requests.
  */
-import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
@@ -194,16 +194,7 @@ export async function startStatusServer(
       response.end(body === undefined ? undefined : JSON.stringify(body));
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return listenLocally(server);
 }
 
 /**
@@ -240,6 +231,11 @@ export async function startDelayingProxy(
       }, delay);
     });
   });
+  return listenLocally(server);
+}
+
+/** Listens on a free local port; `close` ends the connections still open too. */
+async function listenLocally(server: Server): Promise<{ url: string; close(): Promise<void> }> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

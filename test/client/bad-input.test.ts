@@ -14,6 +14,19 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
   let temporal: Awaited<ReturnType<typeof connectionCounter>>;
   let env: NodeJS.ProcessEnv;
 
+  /** A worker's environment with every system's credentials (fake ones), and `extra`. */
+  function configuredWorker(extra: Record<string, string>): NodeJS.ProcessEnv {
+    return cleanEnv({
+      TEMPORAL_ADDRESS: temporal.address,
+      TWELVELABS_API_KEY: 'k',
+      UPLYNK_OWNER_ID: 'o',
+      UPLYNK_API_KEY: 'k',
+      ENTERMEDIA_BASE_URL: 'http://127.0.0.1:9/dam',
+      ENTERMEDIA_KEY: 'k',
+      ...extra,
+    });
+  }
+
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'bulk-delete-bad-input-'));
     // Where Temporal would be: any connection to it means the command went ahead with bad input.
@@ -205,13 +218,7 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
     await refused(
       ['worker'],
       [/bad telemetry configuration/, /BULK_DELETE_METRICS_BIND/],
-      cleanEnv({
-        TEMPORAL_ADDRESS: temporal.address,
-        TWELVELABS_API_KEY: 'k',
-        UPLYNK_OWNER_ID: 'o',
-        UPLYNK_API_KEY: 'k',
-        ENTERMEDIA_BASE_URL: 'http://127.0.0.1:9/dam',
-        ENTERMEDIA_KEY: 'k',
+      configuredWorker({
         BULK_DELETE_METRICS_BIND: 'everywhere',
       }),
     );
@@ -222,13 +229,7 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
     const result = await refused(
       ['worker'],
       [/bad telemetry configuration/, /cannot serve metrics on 127\.0\.0\.1:\d+/, /BULK_DELETE_METRICS_BIND/],
-      cleanEnv({
-        TEMPORAL_ADDRESS: temporal.address,
-        TWELVELABS_API_KEY: 'k',
-        UPLYNK_OWNER_ID: 'o',
-        UPLYNK_API_KEY: 'k',
-        ENTERMEDIA_BASE_URL: 'http://127.0.0.1:9/dam',
-        ENTERMEDIA_KEY: 'k',
+      configuredWorker({
         BULK_DELETE_METRICS_BIND: temporal.address,
       }),
     );
@@ -243,13 +244,7 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
         /cannot serve the health check on 127\.0\.0\.1:\d+/,
         /BULK_DELETE_HEALTH_BIND/,
       ],
-      cleanEnv({
-        TEMPORAL_ADDRESS: temporal.address,
-        TWELVELABS_API_KEY: 'k',
-        UPLYNK_OWNER_ID: 'o',
-        UPLYNK_API_KEY: 'k',
-        ENTERMEDIA_BASE_URL: 'http://127.0.0.1:9/dam',
-        ENTERMEDIA_KEY: 'k',
+      configuredWorker({
         BULK_DELETE_HEALTH_BIND: temporal.address,
       }),
     );
@@ -259,13 +254,7 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
     await refused(
       ['worker'],
       [/bad worker configuration/, /must be an http\(s\) URL/, /BULK_DELETE_S3_ENDPOINT/],
-      cleanEnv({
-        TEMPORAL_ADDRESS: temporal.address,
-        TWELVELABS_API_KEY: 'k',
-        UPLYNK_OWNER_ID: 'o',
-        UPLYNK_API_KEY: 'k',
-        ENTERMEDIA_BASE_URL: 'http://127.0.0.1:9/dam',
-        ENTERMEDIA_KEY: 'k',
+      configuredWorker({
         BULK_DELETE_REPORT_STORE: 's3://reports/bulk-delete',
         // The scheme forgotten: the AWS SDK only refuses it when the first report is written.
         BULK_DELETE_S3_ENDPOINT: 'minio:9000',
