@@ -18,6 +18,18 @@ const CREDENTIALS = {
 const id = (n: number) => `6a00000000000000000000${n.toString(16).padStart(2, '0')}`;
 const NOW = new Date('2026-06-01T00:00:00Z');
 
+/** Expired by metadata `gone`, naming the Uplynk asset, its libraries and the DAM asset in `up`, `libs`, `dam`. */
+const METADATA_WITH_OTHER_SYSTEMS = {
+  select: {
+    twelvelabsMetadata: {
+      field: 'gone',
+      uplynkAssetIdField: 'up',
+      uplynkLibraryIdsField: 'libs',
+      entermediaAssetIdField: 'dam',
+    },
+  },
+};
+
 describe('selecting what a clean-up run deletes', () => {
   let sandbox: TestSandbox;
   let dir: string;
@@ -85,16 +97,7 @@ describe('selecting what a clean-up run deletes', () => {
       },
     });
     const picked = await select({
-      policy: policy({
-        select: {
-          twelvelabsMetadata: {
-            field: 'gone',
-            uplynkAssetIdField: 'up',
-            uplynkLibraryIdsField: 'libs',
-            entermediaAssetIdField: 'dam',
-          },
-        },
-      }),
+      policy: policy(METADATA_WITH_OTHER_SYSTEMS),
       planName: 'p-2',
     });
     assert.ok(picked.source && 'plan' in picked.source);
@@ -125,16 +128,7 @@ describe('selecting what a clean-up run deletes', () => {
       },
     });
     const picked = await select({
-      policy: policy({
-        select: {
-          twelvelabsMetadata: {
-            field: 'gone',
-            uplynkAssetIdField: 'up',
-            uplynkLibraryIdsField: 'libs',
-            entermediaAssetIdField: 'dam',
-          },
-        },
-      }),
+      policy: policy(METADATA_WITH_OTHER_SYSTEMS),
       planName: 'p-shared',
     });
     assert.ok(picked.source && 'plan' in picked.source);

@@ -301,6 +301,14 @@ describe('item book: an item skipped or failed gets no further call, and rows fo
     at,
     ...e,
   });
+  const uplynkRemoved = () =>
+    entry({
+      item: 'a1',
+      system: 'uplynk',
+      step: 'remove-from-library',
+      target: 'lib1/u1',
+      answer: 'removal-requested',
+    });
 
   it("a skip decided during the run drops the item's later calls in every system", () => {
     const book = new ItemBook(plan(), () => at);
@@ -396,21 +404,7 @@ describe('item book: an item skipped or failed gets no further call, and rows fo
       planChunk([items[0]!], [{ assetId: A1, exists: false, entities: [] }], 'force-unlink'),
       () => at,
     );
-    book.record(
-      {
-        entries: [
-          entry({
-            item: 'a1',
-            system: 'uplynk',
-            step: 'remove-from-library',
-            target: 'lib1/u1',
-            answer: 'removal-requested',
-          }),
-        ],
-        failures: [],
-      },
-      ['remove-from-library'],
-    );
+    book.record({ entries: [uplynkRemoved()], failures: [] }, ['remove-from-library']);
     const row = rowsOf(book.finals(), book.ledger).find((r) => r.system === 'uplynk')!;
     assert.match(row.detail, /removal requested; Uplynk does not say whether it was a member/);
   });
@@ -426,21 +420,7 @@ describe('item book: an item skipped or failed gets no further call, and rows fo
   it('a system that made all its calls before its item failed elsewhere is deleted, not partial', () => {
     const book = whole();
     book.record({ entries: twelveLabsDone, failures: [] }, ['delete-indexed-asset', 'delete-asset']);
-    book.record(
-      {
-        entries: [
-          entry({
-            item: 'a1',
-            system: 'uplynk',
-            step: 'remove-from-library',
-            target: 'lib1/u1',
-            answer: 'removal-requested',
-          }),
-        ],
-        failures: [],
-      },
-      ['remove-from-library'],
-    );
+    book.record({ entries: [uplynkRemoved()], failures: [] }, ['remove-from-library']);
     book.record(
       {
         entries: [
