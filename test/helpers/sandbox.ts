@@ -22,6 +22,20 @@ export function countRequests(
     .reduce((sum, r) => sum + r.count, 0);
 }
 
+/** Waits until the sandbox has answered `route` at least `count` times (polling its stats every 10 ms). */
+export async function untilAnswered(
+  sandbox: Pick<TestSandbox, 'stats'>,
+  route: string,
+  count = 1,
+  tries = 1000,
+): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (countRequests(await sandbox.stats(), { route }) >= count) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`the sandbox never answered ${route}`);
+}
+
 /** A sandbox for one test file, driven through its `/_sandbox` controls over HTTP. */
 export interface TestSandbox {
   /** `http://127.0.0.1:PORT` */

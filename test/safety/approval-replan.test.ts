@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { Plan } from '../../plan/index.js';
 import { approveUpdate, progressQuery, type ChunkResult } from '../../workflows/index.js';
 import { KEYS, envFor, runPlan, startStack, type Stack } from '../helpers/stack.js';
+import { untilAnswered } from '../helpers/sandbox.js';
 import { assertOnlyTargetsGone, assertReportAgrees } from './world.js';
 
 const hex = (n: number): string => n.toString(16).padStart(24, '0');
@@ -23,15 +24,8 @@ after(async () => {
   await stack?.close();
 });
 
-async function answered(route: string, count: number): Promise<void> {
-  for (let i = 0; i < 1000; i++) {
-    const stats = await stack.sandbox.stats();
-    const n = stats.requests.filter((r) => r.route === route).reduce((a, r) => a + r.count, 0);
-    if (n >= count) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`the sandbox never answered ${route}`);
-}
+/** Waits until the sandbox has answered `route` at least `count` times. */
+const answered = (route: string, count = 1) => untilAnswered(stack.sandbox, route, count);
 
 describe('approval: the approved steps bound what the run does', () => {
   it('an approved unlink refused at run time (delete-entity) skips the item, and deletes no entity', async () => {

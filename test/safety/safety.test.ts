@@ -20,6 +20,7 @@ import {
   type Stack,
 } from '../helpers/stack.js';
 import { uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
+import { untilAnswered } from '../helpers/sandbox.js';
 import { assertOnlyTargetsGone, assertReportAgrees } from './world.js';
 
 const hex = (n: number): string => n.toString(16).padStart(24, '0');
@@ -86,15 +87,7 @@ async function world(): Promise<SandboxState> {
 }
 
 /** Waits until the sandbox has answered `route` at least `count` times. */
-async function answered(route: string, count = 1): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    const stats = await stack.sandbox.stats();
-    const n = stats.requests.filter((r) => r.route === route).reduce((a, r) => a + r.count, 0);
-    if (n >= count) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`the sandbox never answered ${route}`);
-}
+const answered = (route: string, count = 1) => untilAnswered(stack.sandbox, route, count, 500);
 
 /** Changes the state in place (the sandbox's seed replaces it whole; faults and stats are kept). */
 async function change(edit: (s: SandboxState) => void): Promise<void> {

@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { pendingLines, pendingWork } from '../../client/pending-work.js';
 import { Plan } from '../../plan/index.js';
 import { progressQuery } from '../../workflows/index.js';
+import { countRequests } from '../helpers/sandbox.js';
 import { runPlan, startStack, type Stack } from '../helpers/stack.js';
 import { assertOnlyTargetsGone, assertReportAgrees } from '../safety/world.js';
 
@@ -65,10 +66,8 @@ describe('vendor faults', () => {
     const stats = await stack.sandbox.stats();
     await stack.sandbox.faults({});
     const now = await stack.sandbox.state();
-    const twelvelabs = stats.requests.filter((r) => r.system === 'twelvelabs');
-    const count = (rows: typeof twelvelabs) => rows.reduce((a, r) => a + r.count, 0);
-    const refused = count(twelvelabs.filter((r) => r.status === 429));
-    const answered = count(twelvelabs.filter((r) => r.status !== 429));
+    const refused = countRequests(stats, { system: 'twelvelabs', status: 429 });
+    const answered = countRequests(stats, { system: 'twelvelabs' }) - refused;
     t.diagnostic(`TwelveLabs: ${answered} requests answered, ${refused} refused with 429`);
     assert.ok(refused > 0, 'the rate was exceeded at first');
     // Unlearnt, the worker's 32 requests in flight at a few ms each are refused several times over.
