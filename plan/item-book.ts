@@ -111,15 +111,7 @@ export class ItemBook {
   private fail(f: Pick<ItemFailure, 'item' | 'system' | 'step' | 'detail' | 'at'>): void {
     const e = this.items.get(f.item);
     if (!e || e.final.state !== 'done') return;
-    Object.assign(e.final, {
-      state: 'failed',
-      system: f.system,
-      step: f.step,
-      detail: f.detail,
-      at: f.at,
-      unfinished: systemsOf(e.calls),
-    });
-    e.calls = [];
+    end(e, { state: 'failed', system: f.system, step: f.step, detail: f.detail, at: f.at });
   }
 
   /** Applies a re-plan: skipped items lose every later call; new calls come before the item's others. */
@@ -127,13 +119,7 @@ export class ItemBook {
     for (const { item, reason } of replan.skip) {
       const e = this.items.get(item);
       if (!e || e.final.state !== 'done') continue;
-      Object.assign(e.final, {
-        state: 'skipped',
-        detail: reason,
-        at: this.now(),
-        unfinished: systemsOf(e.calls),
-      });
-      e.calls = [];
+      end(e, { state: 'skipped', detail: reason, at: this.now() });
     }
     for (const call of [...replan.calls].reverse()) {
       const e = this.items.get(call.item);
@@ -152,13 +138,7 @@ export class ItemBook {
   stopAll(reason: string): void {
     for (const e of this.items.values()) {
       if (e.final.state === 'done' && e.calls.length > 0) {
-        Object.assign(e.final, {
-          state: 'stopped',
-          detail: reason,
-          at: this.now(),
-          unfinished: systemsOf(e.calls),
-        });
-        e.calls = [];
+        end(e, { state: 'stopped', detail: reason, at: this.now() });
       }
     }
   }
@@ -177,6 +157,12 @@ export class ItemBook {
   finals(): ItemFinal[] {
     return [...this.items.values()].map((e) => e.final);
   }
+}
+
+/** Ends a live item as `how` says: the systems it still had calls in stay unfinished, and no call is left. */
+function end(e: Entry, how: Partial<ItemFinal> & Pick<ItemFinal, 'state'>): void {
+  Object.assign(e.final, how, { unfinished: systemsOf(e.calls) });
+  e.calls = [];
 }
 
 /** The systems of these calls, each once, in the order first met. */
