@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Tokenizer, TokenizerError, TokenParser, TokenParserError, TokenType } from '@streamparser/json';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { Plan, PlanItem, type PlanOptions } from '../plan/index.js';
+import { Plan, PlanItem, assetsOf, type PlanOptions } from '../plan/index.js';
 import { getS3Object } from './object-store.js';
 import type { PlanRef, PlanSummary } from './contract.js';
 
@@ -493,12 +493,7 @@ export async function streamValidPlan(chunks: Chunks, dir?: string): Promise<Sto
         for (const item of valid.data) {
           if (ids.has(item.id)) throw new NotStreamable('a repeated item ID');
           ids.add(item.id);
-          for (const key of [
-            item.twelvelabs && `t:${item.twelvelabs.assetId}`,
-            item.uplynk && `u:${item.uplynk.assetId}`,
-            item.entermedia && `e:${item.entermedia.assetId}`,
-          ]) {
-            if (!key) continue;
+          for (const { key } of assetsOf(item)) {
             if (assets.has(key)) throw new NotStreamable('a shared asset');
             assets.add(key);
           }

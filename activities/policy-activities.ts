@@ -7,7 +7,15 @@ import { readFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
-import { formatIssue, Plan, PlanItem, planFormatOf, parsePlanText, type SystemName } from '../plan/index.js';
+import {
+  assetsOf,
+  formatIssue,
+  Plan,
+  PlanItem,
+  planFormatOf,
+  parsePlanText,
+  type SystemName,
+} from '../plan/index.js';
 import type { CleanupPolicy, MetadataSelect } from '../plan/index.js';
 import { activityScope, throwIfCancelled } from './activity-scope.js';
 import type { PlanRef } from './contract.js';
@@ -211,13 +219,6 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
     // No two items may name the same asset of a system (docs/plan-format.md): an item that fails or is
     // skipped would otherwise see its target deleted by the other. The oldest expired keeps it.
     const named = new Map<string, string>();
-    const targetsOf = (item: PlanItem): Array<[key: string, what: string]> => {
-      const out: Array<[string, string]> = [];
-      if (item.uplynk) out.push([`u:${item.uplynk.assetId}`, `Uplynk asset "${item.uplynk.assetId}"`]);
-      const dam = item.entermedia?.assetId;
-      if (dam !== undefined) out.push([`e:${dam}`, `EnterMediaDB asset "${dam}"`]);
-      return out;
-    };
     for (const candidate of expired) {
       const parsed = PlanItem.safeParse(candidate.item);
       if (!parsed.success) {
@@ -226,18 +227,19 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
         );
         continue;
       }
-      if (named.has(`t:${candidate.assetId}`)) continue; // listed twice: one item
-      const shared = targetsOf(parsed.data).find(([key]) => named.has(key));
+      const assets = assetsOf(parsed.data);
+      // Its own TwelveLabs asset named already: the asset was listed twice, one item is enough.
+      if (assets.some((a) => a.part === 'twelvelabs' && named.has(a.key))) continue;
+      const shared = assets.find((a) => named.has(a.key));
       if (shared) {
         notes.push(
-          `asset ${candidate.assetId} skipped: its ${shared[1]} is already named by asset ${named.get(shared[0])}`,
+          `asset ${candidate.assetId} skipped: its ${shared.name} is already named by asset ${named.get(shared.key)}`,
         );
         continue;
       }
       if (items.length >= policy.maxItems) remaining++;
       else items.push(parsed.data);
-      named.set(`t:${candidate.assetId}`, candidate.assetId);
-      for (const [key] of targetsOf(parsed.data)) named.set(key, candidate.assetId);
+      for (const { key } of assets) named.set(key, candidate.assetId);
     }
     if (items.length === 0) return { selected: 0, remaining, notes };
     const plan = Plan.parse({

@@ -16,6 +16,7 @@ export {
   PlanName,
   Plan,
   PlanAllowingSharedAssets,
+  assetsOf,
   type PlanInput,
 } from './plan-schema.js';
 export { sha256Hex, canonicalJson, digestOf } from './digest.js';

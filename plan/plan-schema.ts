@@ -84,6 +84,21 @@ const SHARED_ASSETS = [
   { part: 'entermedia', label: 'EnterMediaDB asset' },
 ] as const;
 
+/**
+ * The assets an item deletes, one per system it names, each with a key unique across systems (`part:ID`)
+ * and how to name it, e.g. `EnterMediaDB asset "d1"`.
+ */
+export function assetsOf(
+  item: PlanItem,
+): Array<{ part: (typeof SHARED_ASSETS)[number]['part']; assetId: string; key: string; name: string }> {
+  return SHARED_ASSETS.flatMap(({ part, label }) => {
+    const assetId = item[part]?.assetId;
+    return assetId === undefined
+      ? []
+      : [{ part, assetId, key: `${part}:${assetId}`, name: `${label} "${assetId}"` }];
+  });
+}
+
 /** The checks across items: unique item IDs, (with `sharedAssets`) no asset in two items, `maxItems`. */
 function crossChecks(sharedAssets: boolean) {
   return (plan: z.infer<typeof PlanFields>, ctx: z.RefinementCtx): void => {
@@ -100,20 +115,21 @@ function crossChecks(sharedAssets: boolean) {
         seen.set(item.id, index);
       }
     });
-    for (const { part, label } of sharedAssets ? SHARED_ASSETS : []) {
-      const owner = new Map<string, number>();
-      plan.items.forEach((item, index) => {
-        const assetId = item[part]?.assetId;
-        if (assetId === undefined) return;
-        const first = owner.get(assetId);
-        if (first === undefined) return void owner.set(assetId, index);
+    const owner = new Map<string, number>();
+    plan.items.forEach((item, index) => {
+      for (const { part, key, name } of sharedAssets ? assetsOf(item) : []) {
+        const first = owner.get(key);
+        if (first === undefined) {
+          owner.set(key, index);
+          continue;
+        }
         ctx.addIssue({
           code: 'custom',
           path: ['items', index, part, 'assetId'],
-          message: `duplicate ${label} "${assetId}" (first at items[${first}])`,
+          message: `duplicate ${name} (first at items[${first}])`,
         });
-      });
-    }
+      }
+    });
     if (plan.items.length > plan.options.maxItems) {
       ctx.addIssue({
         code: 'custom',
