@@ -298,7 +298,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
     () => stopReason,
     tallyFor,
     lender,
-    input.expectedDigest !== undefined,
+    input.expectedDigest !== undefined ? approvedEntityDeletes(plan) : undefined,
     entityDeleteByEveryItem,
   );
 
@@ -317,6 +317,15 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   await lender?.stop();
   await (withinPhase ? tellOnce() : tally());
   return finish(book, plan);
+}
+
+/** Each item and entity (`item entityId`) whose delete the chunk's plan holds. */
+function approvedEntityDeletes(plan: ChunkPlan): Set<string> {
+  return new Set(
+    plan.items.flatMap((p) =>
+      p.calls.filter((c) => c.step === 'delete-entity').map((c) => `${p.item} ${c.entity?.id ?? c.target}`),
+    ),
+  );
 }
 
 /** Every item stopped before any call, with why. */
@@ -431,8 +440,11 @@ class PhaseWalker {
     private readonly tallyFor: (no: number) => TallyRequest | undefined,
     /** Told when each phase starts; absent in chunks that keep their place to their end. */
     private readonly lender?: Lender,
-    /** True when the run was approved by its steps' digest: re-planning adds no call outside them. */
-    private readonly approved = false,
+    /**
+     * When the run was approved by its steps' digest (re-planning adds no call outside them): each item
+     * and entity (`item entityId`) whose delete those steps hold.
+     */
+    private readonly approved?: ReadonlySet<string>,
     /**
      * True when an entity delete counts only this chunk's live items' assets as the plan's (the planner's
      * `entityDeleteByEveryItem`); false in chunks planned before, which counted the whole plan's.
@@ -549,10 +561,19 @@ class PhaseWalker {
     for (const group of groupRefusals(answer.refused)) {
       const replan = replanRefusedUnlink(group.targets, group.entity, this.options.lastEntityAsset);
       // An approved run makes no entity delete its approved steps do not hold: the items are skipped.
-      // Chunks that ran before this change deleted the entity.
+      // Chunks that ran before this change deleted the entity. When every refused item's approved steps
+      // hold the entity's delete (the plan empties it, across chunks), the delete goes ahead: two chunks
+      // that read it at the same moment each unlinked their own asset, and the second unlink was refused.
+      // Runs before that change skipped those items too.
       const adds = replan.calls.some((c) => c.step === 'delete-entity');
+      const held =
+        this.approved !== undefined &&
+        group.targets.every((t) => this.approved!.has(`${t.item} ${group.entity.id}`));
       this.book.apply(
-        this.approved && adds && patched('approved-run-adds-no-entity-delete')
+        this.approved &&
+          adds &&
+          !(held && patched('approved-entity-delete-its-items-hold')) &&
+          patched('approved-run-adds-no-entity-delete')
           ? replanRefusedUnlinkApproved(group.targets, group.entity, this.options.lastEntityAsset)
           : replan,
       );

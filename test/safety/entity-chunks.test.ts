@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { fetchReport } from '../../client/report-fetch.js';
 import { startBulkDelete } from '../../client/start.js';
 import { Plan, type DiscoveredAsset, type Report } from '../../plan/index.js';
+import { approveUpdate, progressQuery } from '../../workflows/index.js';
 import type { SandboxState, SandboxStateInput } from '../../sandbox/index.js';
 import {
   KEYS,
@@ -27,6 +28,7 @@ const INDEX = hex(0x1d);
 const A = hex(0xa00);
 const B = hex(0xa01);
 const Z = hex(0xff);
+const C = hex(0xa02);
 const E = hex(0xe1);
 const F = hex(0xe2);
 
@@ -46,7 +48,7 @@ function seedOf(
     entityReadyAfterMs,
     twelvelabs: {
       apiKey: KEYS.tl,
-      assets: [A, B, Z].map((_id) => ({ _id })),
+      assets: [A, B, C, Z].map((_id) => ({ _id })),
       indexes: [{ _id: INDEX }],
       indexedAssets: [],
       entityCollections: [{ _id: COLL }],
@@ -200,6 +202,77 @@ describe('safety: delete-entity across chunks', () => {
       report.mutations.filter((m) => m.step === 'delete-entity' && m.answer === 'deleted').length,
       1,
       'by one chunk: the one that reached it last',
+    );
+    assertOnlyTargetsGone(was, now, [plan]);
+    assertReportAgrees(plan, report, was, now);
+  });
+
+  it('an approved run whose two chunks read the entity at the same moment deletes it, as approved', async () => {
+    await stack.sandbox.reset();
+    // E = {A, B}: the plan takes both, in two chunks released together by the first chunk (item-c). Both
+    // read E before either unlinks: each finds the other's asset and unlinks its own instead, so the
+    // second unlink is refused (it would empty E). E's delete is among both items' approved steps.
+    await stack.sandbox.seed(seedOf([{ id: E, assets: [A, B] }]));
+    const plan = Plan.parse({
+      name: 'entity-approved-race',
+      items: [
+        { id: 'item-c', twelvelabs: { assetId: C } },
+        { id: 'item-a', twelvelabs: { assetId: A } },
+        { id: 'item-b', twelvelabs: { assetId: B } },
+      ],
+      options: { lastEntityAsset: 'delete-entity', failureThreshold: 1, failureThresholdMinItems: 1 },
+    });
+    const was: SandboxState = await stack.sandbox.state();
+    const real = activitiesFor(sandboxEnvFor(stack.sandbox.url)) as Record<string, unknown> & {
+      deleteEntities: (input: unknown) => Promise<unknown>;
+    };
+    // Each entity delete waits for the other chunk's (at most 10 s), so that both read E together.
+    let arrived = 0;
+    let release!: () => void;
+    const together = new Promise<void>((resolve) => (release = resolve));
+    const activities = {
+      ...real,
+      deleteEntities: async (input: unknown) => {
+        if (++arrived >= 2) release();
+        await Promise.race([together, new Promise((r) => setTimeout(r, 10_000))]);
+        return real.deleteEntities(input);
+      },
+    };
+    const taskQueue = uniqueTaskQueue('entity-chunks');
+    let steps: string[] = [];
+    const report = await withWorker(stack.temporal, taskQueue, activities, async () => {
+      const handle = await startBulkDelete(
+        stack.temporal.client,
+        { plan },
+        { workflowId: uniqueTaskQueue('run'), taskQueue, chunkSize: 1, window: 2, requireApproval: true },
+      );
+      let digest: string | undefined;
+      for (let i = 0; i < 800 && !digest; i++) {
+        const p = await handle.query(progressQuery);
+        if (p.status === 'awaiting-approval') digest = p.digest;
+        else await new Promise((r) => setTimeout(r, 25));
+      }
+      assert.ok(digest, 'the run waits for approval');
+      steps = (await fetchReport(stack.temporal.client, handle.workflowId)).steps.map(
+        (s) => `${s.item} ${s.step} ${s.target}`,
+      );
+      await handle.executeUpdate(approveUpdate, { args: [{ digest }] });
+      await handle.result().catch(() => undefined);
+      return (await fetchReport(stack.temporal.client, handle.workflowId)).report;
+    });
+    const now: SandboxState = await stack.sandbox.state();
+    assert.ok(steps.includes(`item-a delete-entity ${E}`) && steps.includes(`item-b delete-entity ${E}`));
+    // Both chunks reached the entity delete together, then the chunk whose unlink was refused deleted it.
+    assert.equal(arrived, 3, 'the entity deletes: two that unlinked instead, then the one that deleted');
+    assert.deepEqual(
+      report.rows.map((r) => `${r.item} ${r.outcome}`),
+      ['item-c deleted', 'item-a deleted', 'item-b deleted'],
+      report.rows.map((r) => r.detail).join('\n'),
+    );
+    assert.ok(!now.twelvelabs.entities.some((x) => x._id === E), 'entity E is deleted, as approved');
+    assert.equal(
+      report.mutations.filter((m) => m.step === 'delete-entity' && m.answer === 'deleted').length,
+      1,
     );
     assertOnlyTargetsGone(was, now, [plan]);
     assertReportAgrees(plan, report, was, now);

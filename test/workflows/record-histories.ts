@@ -9,7 +9,8 @@
  * beside the window, so small-first starts all four chunks at once; v12: a finished chunk counts once
  * against the failure threshold; v14: under `delete-entity`, every item of an entity the plan empties
  * deletes it, the chunk that finds only its own live items' assets in it, with a run whose entities
- * span chunks), never to
+ * span chunks; v15: an approved run goes ahead with an entity delete that its refused items' approved
+ * steps hold, with a run whose two chunks read their shared entity at the same moment), never to
  * make the replay test pass:
  * `node --import tsx test/workflows/record-histories.ts TAG` (keep the older files).
  * `... record-histories.ts TAG rate-shares` records the rate shares coordinator only.
@@ -269,6 +270,65 @@ async function main(): Promise<void> {
       );
       const result = await run.result();
       await save(client, 'entity-delete', [run.workflowId, ...result.chunkWorkflowIds]);
+    });
+
+    // An approved run under delete-entity whose two chunks read their shared entity at the same moment
+    // (each entity delete waits for the other): both unlink their own asset instead, the second unlink is
+    // refused, and the entity delete that both items' approved steps hold goes ahead.
+    const raceQueue = uniqueTaskQueue('record-entity-race');
+    const real = activitiesFor(env) as ReturnType<typeof activitiesFor> & {
+      deleteEntities: (input: unknown) => Promise<unknown>;
+    };
+    let arrived = 0;
+    let release!: () => void;
+    const together = new Promise<void>((resolve) => (release = resolve));
+    const raceActivities = {
+      ...real,
+      deleteEntities: async (input: unknown) => {
+        if (++arrived >= 2) release();
+        await Promise.race([together, new Promise((r) => setTimeout(r, 10_000))]);
+        return real.deleteEntities(input);
+      },
+    };
+    await withWorker(stack.temporal, raceQueue, raceActivities, async () => {
+      const hex = (n: number): string => n.toString(16).padStart(24, '0');
+      const assets = [0, 1, 2].map((i) => hex(0xb00 + i));
+      const collection = hex(0xc1);
+      await stack.sandbox.seed({
+        entityReadyAfterMs: 100,
+        twelvelabs: {
+          apiKey: env.TWELVELABS_API_KEY,
+          assets: assets.map((_id) => ({ _id })),
+          entityCollections: [{ _id: collection }],
+          entities: [{ _id: hex(0xe9), entity_collection_id: collection, asset_ids: assets.slice(1) }],
+        },
+      });
+      const plan = Plan.parse({
+        name: 'entity-delete-approved-race',
+        items: assets.map((assetId, i) => ({ id: `item-${i}`, twelvelabs: { assetId } })),
+        options: { lastEntityAsset: 'delete-entity', failureThreshold: 1, failureThresholdMinItems: 1 },
+      });
+      const run = await startBulkDelete(
+        client,
+        { plan },
+        {
+          taskQueue: raceQueue,
+          workflowId: 'replay-entity-delete-approved-race',
+          chunkSize: 1,
+          window: 2,
+          requireApproval: true,
+        },
+      );
+      for (;;) {
+        const p = await run.query(progressQuery);
+        if (p.digest) {
+          await run.executeUpdate(approveUpdate, { args: [{ digest: p.digest }] });
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const result = await run.result();
+      await save(client, 'entity-delete-approved-race', [run.workflowId, ...result.chunkWorkflowIds]);
     });
   } finally {
     await stack.close();
