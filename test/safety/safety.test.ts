@@ -332,16 +332,16 @@ describe('safety: only what a plan targets disappears, and the report says what 
       .filter((e) => first.has(e.item))
       .map((e) => e.at)
       .sort();
-    // Chunks 1 to 4, a whole window beside the first chunk, were started before its first change (they
-    // discovered meanwhile)...
+    // Chunks 1 to 4, a whole window beside the first chunk, were started while it still made its changes
+    // (they discovered meanwhile; how early among its changes depends on the machine's load)...
+    const lastOfFirst = changesOfFirst.at(-1)!;
     for (const c of chunks.slice(1)) {
       assert.ok(
-        c.startTime.toISOString() < changesOfFirst[0]!,
-        `${c.workflowId} started after chunk 0's first change`,
+        c.startTime.toISOString() < lastOfFirst,
+        `${c.workflowId} started after chunk 0's last change`,
       );
     }
     // ...and made their first change only after chunk 0's last one.
-    const lastOfFirst = changesOfFirst.at(-1)!;
     const othersFrom = report.mutations
       .filter((e) => !first.has(e.item))
       .map((e) => e.at)
