@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Plan } from '../../plan/index.js';
-import { approveUpdate, progressQuery, type ChunkResult } from '../../workflows/index.js';
+import { approveUpdate, type ChunkResult } from '../../workflows/index.js';
 import { KEYS, envFor, runPlan, startStack, type Stack } from '../helpers/stack.js';
 import { untilAnswered } from '../helpers/sandbox.js';
+import { digestToApprove } from '../helpers/temporal.js';
 import { assertOnlyTargetsGone, assertReportAgrees } from './world.js';
 
 const hex = (n: number): string => n.toString(16).padStart(24, '0');
@@ -50,13 +51,7 @@ describe('approval: the approved steps bound what the run does', () => {
     const { report } = await runPlan(stack, { plan }, envFor(stack.sandbox.url), {
       requireApproval: true,
       during: async (handle) => {
-        let digest: string | undefined;
-        for (let i = 0; i < 800 && !digest; i++) {
-          const p = await handle.query(progressQuery);
-          if (p.status === 'awaiting-approval') digest = p.digest;
-          else await new Promise((r) => setTimeout(r, 25));
-        }
-        assert.ok(digest, 'the run waits for approval');
+        const digest = await digestToApprove(handle);
         const discovered = (await stack.temporal.client.workflow
           .getHandle(`${handle.workflowId}/discover-00000`)
           .result()) as ChunkResult;

@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { fetchReport } from '../../client/report-fetch.js';
 import { startBulkDelete } from '../../client/start.js';
 import { Plan, type DiscoveredAsset, type Report } from '../../plan/index.js';
-import { approveUpdate, progressQuery } from '../../workflows/index.js';
+import { approveUpdate } from '../../workflows/index.js';
 import type { SandboxState, SandboxStateInput } from '../../sandbox/index.js';
 import {
   KEYS,
@@ -19,7 +19,7 @@ import {
   startStack,
   type Stack,
 } from '../helpers/stack.js';
-import { uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
+import { digestToApprove, meetingAt, uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
 import { assertOnlyTargetsGone, assertReportAgrees } from './world.js';
 
 const hex = (n: number): string => n.toString(16).padStart(24, '0');
@@ -223,21 +223,12 @@ describe('safety: delete-entity across chunks', () => {
       options: { lastEntityAsset: 'delete-entity', failureThreshold: 1, failureThresholdMinItems: 1 },
     });
     const was: SandboxState = await stack.sandbox.state();
-    const real = activitiesFor(sandboxEnvFor(stack.sandbox.url)) as Record<string, unknown> & {
-      deleteEntities: (input: unknown) => Promise<unknown>;
-    };
     // Each entity delete waits for the other chunk's (at most 10 s), so that both read E together.
-    let arrived = 0;
-    let release!: () => void;
-    const together = new Promise<void>((resolve) => (release = resolve));
-    const activities = {
-      ...real,
-      deleteEntities: async (input: unknown) => {
-        if (++arrived >= 2) release();
-        await Promise.race([together, new Promise((r) => setTimeout(r, 10_000))]);
-        return real.deleteEntities(input);
-      },
-    };
+    const { activities, arrived } = meetingAt(
+      activitiesFor(sandboxEnvFor(stack.sandbox.url)),
+      'deleteEntities',
+      2,
+    );
     const taskQueue = uniqueTaskQueue('entity-chunks');
     let steps: string[] = [];
     const report = await withWorker(stack.temporal, taskQueue, activities, async () => {
@@ -246,13 +237,7 @@ describe('safety: delete-entity across chunks', () => {
         { plan },
         { workflowId: uniqueTaskQueue('run'), taskQueue, chunkSize: 1, window: 2, requireApproval: true },
       );
-      let digest: string | undefined;
-      for (let i = 0; i < 800 && !digest; i++) {
-        const p = await handle.query(progressQuery);
-        if (p.status === 'awaiting-approval') digest = p.digest;
-        else await new Promise((r) => setTimeout(r, 25));
-      }
-      assert.ok(digest, 'the run waits for approval');
+      const digest = await digestToApprove(handle);
       steps = (await fetchReport(stack.temporal.client, handle.workflowId)).steps.map(
         (s) => `${s.item} ${s.step} ${s.target}`,
       );
@@ -263,7 +248,7 @@ describe('safety: delete-entity across chunks', () => {
     const now: SandboxState = await stack.sandbox.state();
     assert.ok(steps.includes(`item-a delete-entity ${E}`) && steps.includes(`item-b delete-entity ${E}`));
     // Both chunks reached the entity delete together, then the chunk whose unlink was refused deleted it.
-    assert.equal(arrived, 3, 'the entity deletes: two that unlinked instead, then the one that deleted');
+    assert.equal(arrived(), 3, 'the entity deletes: two that unlinked instead, then the one that deleted');
     assert.deepEqual(
       report.rows.map((r) => `${r.item} ${r.outcome}`),
       ['item-c deleted', 'item-a deleted', 'item-b deleted'],

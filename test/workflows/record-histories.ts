@@ -22,11 +22,11 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { startBulkDelete } from '../../client/start.js';
 import { Plan } from '../../plan/index.js';
 import type { Holding } from '../../plan/rate-shares.js';
-import { approveUpdate, progressQuery, rateSharesWorkflow } from '../../workflows/index.js';
+import { approveUpdate, rateSharesWorkflow } from '../../workflows/index.js';
 import { requestShares } from '../../worker/rate-shares.js';
 import { seedSlowAsset } from '../helpers/slow-asset.js';
 import { activitiesFor, startStack } from '../helpers/stack.js';
-import { uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
+import { digestToApprove, meetingAt, uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
 
 const DIR = fileURLToPath(new URL('./histories/', import.meta.url));
 /** A tag for the file names, so that histories of each version of the workflows are kept side by side. */
@@ -138,14 +138,7 @@ async function main(): Promise<void> {
         { plan: approval },
         { taskQueue, workflowId: 'replay-approval', chunkSize: 6, requireApproval: true },
       );
-      for (;;) {
-        const p = await approved.query(progressQuery);
-        if (p.digest) {
-          await approved.executeUpdate(approveUpdate, { args: [{ digest: p.digest }] });
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await approved.executeUpdate(approveUpdate, { args: [{ digest: await digestToApprove(approved) }] });
       const approvedResult = await approved.result();
       await save(client, 'approval', [approved.workflowId, ...approvedResult.chunkWorkflowIds]);
 
@@ -276,21 +269,8 @@ async function main(): Promise<void> {
     // (each entity delete waits for the other): both unlink their own asset instead, the second unlink is
     // refused, and the entity delete that both items' approved steps hold goes ahead.
     const raceQueue = uniqueTaskQueue('record-entity-race');
-    const real = activitiesFor(env) as ReturnType<typeof activitiesFor> & {
-      deleteEntities: (input: unknown) => Promise<unknown>;
-    };
-    let arrived = 0;
-    let release!: () => void;
-    const together = new Promise<void>((resolve) => (release = resolve));
-    const raceActivities = {
-      ...real,
-      deleteEntities: async (input: unknown) => {
-        if (++arrived >= 2) release();
-        await Promise.race([together, new Promise((r) => setTimeout(r, 10_000))]);
-        return real.deleteEntities(input);
-      },
-    };
-    await withWorker(stack.temporal, raceQueue, raceActivities, async () => {
+    const race = meetingAt(activitiesFor(env), 'deleteEntities', 2);
+    await withWorker(stack.temporal, raceQueue, race.activities, async () => {
       const hex = (n: number): string => n.toString(16).padStart(24, '0');
       const assets = [0, 1, 2].map((i) => hex(0xb00 + i));
       const collection = hex(0xc1);
@@ -319,14 +299,7 @@ async function main(): Promise<void> {
           requireApproval: true,
         },
       );
-      for (;;) {
-        const p = await run.query(progressQuery);
-        if (p.digest) {
-          await run.executeUpdate(approveUpdate, { args: [{ digest: p.digest }] });
-          break;
-        }
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await run.executeUpdate(approveUpdate, { args: [{ digest: await digestToApprove(run) }] });
       const result = await run.result();
       await save(client, 'entity-delete-approved-race', [run.workflowId, ...result.chunkWorkflowIds]);
     });
