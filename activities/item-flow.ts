@@ -257,7 +257,10 @@ export function createItemFlowActivities(deps: {
             // What the unit was expected to add to a batch and has not: told on the way out.
             let readBackOwed = unit.twelvelabs !== undefined;
             const librariesOwed = unit.libraries.map((l) => l.libraryId);
-            const lostAtStart = ctx.lostAnswer;
+            // A unit an earlier attempt may have reached (its heartbeat lost with its worker): any of its
+            // calls may have been applied unseen. Once this attempt finds the item's TwelveLabs asset still
+            // there, no attempt got past it to the item's later systems: their calls are this attempt's own.
+            let lostAtStart = ctx.lostAnswer;
             const answered = answeredBefore(log, item);
             /** Its unlinks (started with the activity) and its entities ready again: false once it failed. */
             const unlinkFirst = async (): Promise<boolean> => {
@@ -287,7 +290,9 @@ export function createItemFlowActivities(deps: {
                     : before.answer === 'already-absent'
                       ? 'absent'
                       : 'deleted'
-                  : await deleteAssetUnit(twelvelabs!, { item, assetId, known }, log, ctx);
+                  : await deleteAssetUnit(twelvelabs!, { item, assetId, known }, log, ctx, () => {
+                      lostAtStart = false;
+                    });
                 if (deletion === 'failed') return false;
                 if (deletion === 'deleted') {
                   readBackOwed = false;

@@ -486,6 +486,8 @@ export async function deleteAssetUnit(
   { item, assetId, known }: ItemAsset & { known: readonly IndexedAssetRef[] },
   log: PhaseLog,
   ctx: UnitContext,
+  /** Told when the listing answered: the asset was still there when this attempt looked. */
+  onPresent?: () => void,
 ): Promise<AssetDeletion> {
   const base = { item, system: 'twelvelabs' as const };
   // A unit an earlier attempt may have left midway (its heartbeat lost): that attempt may have deleted
@@ -499,6 +501,7 @@ export async function deleteAssetUnit(
       id: ia._id,
       indexId: ia.index._id,
     }));
+    onPresent?.();
   } catch (error) {
     if (!(error instanceof CallError)) throw error;
     if (error.failure.disposition === 'item') {

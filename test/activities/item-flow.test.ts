@@ -181,6 +181,44 @@ describe('deleteItems: each item through TwelveLabs, Uplynk and the DAM, on its 
       'keep',
     ]);
   });
+  it('after an attempt lost with its worker, an item whose TwelveLabs asset is still there finds its DAM asset already absent, not deleted', async () => {
+    const activities = activitiesFor(sandboxEnv(sandbox));
+    // dam-0 and dam-1 were gone before the run. Item 0 has a TwelveLabs asset; item 1 only its DAM asset.
+    await sandbox.seed({
+      ...seed,
+      entermedia: {
+        ...seed.entermedia,
+        assets: seed.entermedia!.assets!.filter((a) => a.id !== 'dam-0' && a.id !== 'dam-1'),
+      },
+    });
+    const items: ItemDeletion[] = [
+      { ...deletionOf(0), libraries: [] },
+      { item: item(1), libraries: [], dam: { assetId: 'dam-1' } },
+    ];
+    // The earlier attempt's last heartbeat recorded nothing: what it did after is unknown.
+    const run = await inActivity(() => activities.deleteItems({ items }), {
+      attempt: 2,
+      heartbeatDetails: { v: 2, done: [], inFlight: [], entries: [], failures: [], refused: [] },
+    });
+    assert.equal(run.error, undefined, String(run.error));
+    const entries = run.result!.entries;
+    // Item 0's asset was still there: that attempt never reached the DAM for it.
+    assert.deepEqual(
+      entriesOf(entries, 0).map((e) => [e.system, e.answer]),
+      [
+        ['twelvelabs', 'deleted'],
+        ['entermedia', 'already-absent'],
+      ],
+    );
+    // Nothing tells whether that attempt deleted dam-1: found gone, it counts as deleted, with why.
+    assert.deepEqual(
+      entriesOf(entries, 1).map((e) => [e.system, e.answer]),
+      [['entermedia', 'deleted']],
+    );
+    assert.match(entriesOf(entries, 1)[0]!.detail ?? '', /lost/);
+    assert.equal((await sandbox.stats()).mutations.entermedia, 0);
+  });
+
   describe('entities left to the items (unlinkEntities with wait: false)', () => {
     const SLOW = hexId('e1', 1); // still processing: changed at seeding
     const READY = hexId('e2', 2);
