@@ -195,7 +195,11 @@ function resume(scope: ActivityScope): Cursor {
   const empty: Cursor = { v: 2, done: [], inFlight: [], entries: [], failures: [], refused: [] };
   if (scope.heartbeatDetails === undefined || scope.heartbeatDetails === null) return empty;
   const parsed = Cursor.safeParse(scope.heartbeatDetails);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    // What that attempt waited for ended with it (its worker may be gone): this one tells its own.
+    const { waiting: _ended, ...resumed } = parsed.data;
+    return resumed;
+  }
   scope.warn('ignoring heartbeat details of an unexpected shape; starting the phase over');
   return empty;
 }

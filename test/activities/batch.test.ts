@@ -130,7 +130,7 @@ describe('phase activities: heartbeats, resume, cancellation, limits', () => {
 
   it('when the workflow cancels it, a phase stops promptly between calls and answers what it did, as stopped', async () => {
     const activities = activitiesFor(
-      sandboxEnv(sandbox, { ENTERMEDIA_CONCURRENCY: '1', BULK_DELETE_UNITS_PER_SLOT: '1' }),
+      sandboxEnv(sandbox, { ENTERMEDIA_CONCURRENCY: '1', BULK_DELETE_UNITS_PER_SLOT: '4' }),
     );
     await sandbox.faults({ entermedia: { latencyMs: [100, 100] } });
     const started = Date.now();
@@ -153,7 +153,7 @@ describe('phase activities: heartbeats, resume, cancellation, limits', () => {
 
   it('each heartbeat is a snapshot: what a heartbeat carries does not change after it was given', async () => {
     const activities = activitiesFor(
-      sandboxEnv(sandbox, { ENTERMEDIA_CONCURRENCY: '1', BULK_DELETE_UNITS_PER_SLOT: '1' }),
+      sandboxEnv(sandbox, { ENTERMEDIA_CONCURRENCY: '1', BULK_DELETE_UNITS_PER_SLOT: '4' }),
     );
     await sandbox.faults({ entermedia: { latencyMs: [300, 300] } });
     // 8 deletes one after another, 300 ms each: a heartbeat after 1 s and another after 2 s.
@@ -166,6 +166,42 @@ describe('phase activities: heartbeats, resume, cancellation, limits', () => {
     assert.deepEqual(
       run.heartbeats.map((h) => JSON.stringify(h)),
       run.said,
+    );
+  });
+
+  it('a retried attempt tells what it waits for itself, not what the lost attempt before it waited for', async () => {
+    await sandbox.faults({ entermedia: { latencyMs: [300, 300] } });
+    const activities = activitiesFor(
+      sandboxEnv(sandbox, { ENTERMEDIA_CONCURRENCY: '1', BULK_DELETE_UNITS_PER_SLOT: '4' }),
+    );
+    // The last heartbeat of an attempt whose worker died while its calls queued there.
+    const stale = '40 calls queued for entermedia (16 in flight, at most 47 requests/s)';
+    const run = await inActivity(
+      () => activities.deleteDamAssets({ assets: damAssets.slice(0, 8).map((id) => target(id)) }),
+      {
+        attempt: 2,
+        heartbeatDetails: {
+          v: 2,
+          done: [],
+          inFlight: [],
+          entries: [],
+          failures: [],
+          refused: [],
+          waiting: stale,
+        },
+      },
+    );
+    assert.equal(run.error, undefined, String(run.error));
+    const told = run.heartbeats.map((h) => (h as { waiting?: string }).waiting);
+    assert.ok(told.length >= 2, `${told.length} heartbeats`);
+    assert.ok(
+      told.every((w) => !w?.includes(stale)),
+      `heartbeats said: ${JSON.stringify(told)}`,
+    );
+    // What it does wait for is told: its own calls queued behind one request in flight.
+    assert.ok(
+      told.some((w) => /calls? queued for entermedia \(1 in flight\)/.test(w ?? '')),
+      JSON.stringify(told),
     );
   });
 
