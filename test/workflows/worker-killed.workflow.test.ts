@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { pendingLines, pendingWork } from '../../client/pending-work.js';
 import { fetchReport } from '../../client/report-fetch.js';
 import { startBulkDelete } from '../../client/start.js';
 import { Plan } from '../../plan/index.js';
@@ -96,6 +97,19 @@ describe('a worker killed mid-run beside another', () => {
       const { report, ended } = await withWorker(stack.temporal, taskQueue, activitiesFor(env), async () => {
         doomed.child.kill('SIGKILL');
         assert.equal((await doomed.done).code, null, 'the worker was killed, it did not exit');
+        // While its attempt times out, status says whose heartbeat stopped, not only what it last said.
+        const silent = await eventually(async () => {
+          const lines = pendingLines(
+            await pendingWork(stack.temporal.client, [`${handle.workflowId}/chunk-00000`]),
+          );
+          return lines.find((l) => /no heartbeat for/.test(l));
+        }, 40_000);
+        assert.match(
+          silent,
+          new RegExp(
+            `deleteItems, attempt 1, no heartbeat for \\d+ s from worker ${doomed.child.pid}@.*30 s after its last heartbeat`,
+          ),
+        );
         const result = await handle.result().then(
           () => 'completed',
           (error: unknown) => String(error),
