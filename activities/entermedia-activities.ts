@@ -2,7 +2,7 @@
 import type { Activities, ItemAsset } from './contract.js';
 import type { EnterMediaClient } from './entermedia-client.js';
 import { CallError } from './http-errors.js';
-import { runPhase, settle, uniqueBy, type PhaseLog } from './phase-runner.js';
+import { LOST_ANSWER_GONE, runPhase, settle, uniqueBy, type PhaseLog } from './phase-runner.js';
 import type { UnitContext } from './unit-context.js';
 
 type EnterMediaActivities = Pick<Activities, 'deleteDamAssets'>;
@@ -51,7 +51,7 @@ export async function deleteDamUnit(
       // Undocumented by the vendor: rowsedited "0" is read as "was not there", unless an earlier try of
       // ours may have deleted it and its answer was lost.
       if (!ctx.lostAnswer) return { answer: 'already-absent', detail: 'rowsedited 0' };
-      return { answer: 'deleted', detail: 'an earlier answer was lost; rowsedited 0 on retry' };
+      return { answer: 'deleted', detail: `rowsedited 0 on retry: ${LOST_ANSWER_GONE}` };
     },
     ctx,
   );

@@ -62,8 +62,9 @@ export interface PhaseLog {
 /**
  * Runs `run` for every unit not done by an earlier attempt, at most `parallelism` at once. A unit that an
  * earlier attempt left in flight, or any unit of an attempt after a lost heartbeat, runs with `lostAnswer`
- * set, so that a "not found" reads as "deleted by that attempt". A call failing past its bound stops new
- * units, lets those in flight finish, heartbeats, and fails the attempt for Temporal to retry.
+ * set, so that a "not found" reads as "deleted" (that attempt's doing, or gone before: the record cannot
+ * tell). A call failing past its bound stops new units, lets those in flight finish, heartbeats, and fails
+ * the attempt for Temporal to retry.
  */
 export async function runPhase<U>(options: {
   units: readonly U[];
@@ -272,6 +273,13 @@ export function groupBy<T>(items: readonly T[], keyOf: (item: T) => string): Map
 }
 
 /**
+ * Why a target found gone after an answer of its unit was lost reads `deleted`, and what the record
+ * cannot tell: whether the call whose answer was lost deleted it, or it was gone before.
+ */
+export const LOST_ANSWER_GONE =
+  'an answer was lost (a dropped call, or an attempt lost with its worker), and either that call deleted it or it was already absent';
+
+/**
  * Runs one call of a unit and turns what it threw into the ledger's words: a 404 is `already-absent`
  * (or `deleted` when an earlier answer of this unit was lost), a per-item failure (4xx) is a `failed`
  * entry for each target; retryable and batch-wide failures propagate (they fail the attempt).
@@ -294,7 +302,7 @@ export async function settle(
       for (const t of targets) {
         log.entry(
           lost
-            ? { ...t, answer: 'deleted', detail: 'an earlier answer was lost; found gone on retry' }
+            ? { ...t, answer: 'deleted', detail: `found gone on retry: ${LOST_ANSWER_GONE}` }
             : { ...t, answer: 'already-absent' },
         );
       }
