@@ -98,6 +98,12 @@ export const statusCommand = defineCommand('status', spec, async (args, io) => {
       io.out(['', ...progressBySystem(progress)].join('\n'));
       const lines = pendingLines(work);
       if (lines.length) io.out(['', 'retrying or waiting:', ...lines].join('\n'));
+    } else if (running && polled && description.historyLength > 2) {
+      // Picked up (more than its start and first task in its history), yet no answer: the worker that
+      // holds it may have just stopped, and the query waits for the server to hand the run on.
+      io.out(
+        'no progress answer within 5 s: the worker running it may have just stopped; Temporal hands the run to another worker within seconds, ask again',
+      );
     } else if (running) {
       io.out('no progress yet: no worker has picked the run up');
       if (!polled) io.err(`warning: ${noWorkerMessage(description.taskQueue, client.options.namespace)}`);

@@ -11,7 +11,7 @@ import { pendingLines, pendingWork } from '../../client/pending-work.js';
 import { fetchReport } from '../../client/report-fetch.js';
 import { startBulkDelete } from '../../client/start.js';
 import { Plan } from '../../plan/index.js';
-import { cleanEnv, eventually, startCli } from '../client/cli-process.js';
+import { cleanEnv, eventually, runCli, startCli } from '../client/cli-process.js';
 import { untilAnswered } from '../helpers/sandbox.js';
 import {
   KEYS,
@@ -97,6 +97,14 @@ describe('a worker killed mid-run beside another', () => {
       const { report, ended } = await withWorker(stack.temporal, taskQueue, activitiesFor(env), async () => {
         doomed.child.kill('SIGKILL');
         assert.equal((await doomed.done).code, null, 'the worker was killed, it did not exit');
+        // Right after: the run's progress query may wait on the dead worker. Whatever status answers, it
+        // must not say that no worker picked the run up.
+        const status = await runCli(['status', handle.workflowId], {
+          env: cleanEnv({ TEMPORAL_ADDRESS: stack.temporal.address, BULK_DELETE_TASK_QUEUE: taskQueue }),
+          timeoutMs: 60_000,
+        });
+        assert.doesNotMatch(status.stdout, /no worker has picked the run up/, status.stdout);
+        assert.match(status.stdout, /deleted|may have just stopped/, status.stdout);
         // While its attempt times out, status says whose heartbeat stopped, not only what it last said.
         const silent = await eventually(async () => {
           const lines = pendingLines(
