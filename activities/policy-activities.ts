@@ -50,13 +50,54 @@ export interface CleanupSelection {
 
 const AssetPage = z.object({ data: z.array(TwelveLabsAsset), page_info: PageInfo });
 
-/** A date from user_metadata: an ISO string or a Unix time in seconds or milliseconds. */
-function dateOf(value: unknown): number | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) return value < 1e11 ? value * 1000 : value;
-  if (typeof value !== 'string' || value.trim() === '') return undefined;
-  const time = Date.parse(value);
-  return Number.isNaN(time) ? undefined : time;
+/** ISO 8601 / RFC 3339: a calendar date, optionally a time, then optionally a zone (Z or ±hh[:mm]). */
+const ISO_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const HOUR_MS = 3_600_000;
+/** The latest time zone (UTC-12): a date or time without a zone is read as there, where it comes last. */
+const LATEST_ZONE_MS = 12 * HOUR_MS;
+
+/**
+ * When a `user_metadata` date says the asset goes: `'unset'` when there is none (absent, null, blank),
+ * `'unreadable'` when the value is not a date we can read without guessing. Only ISO 8601 (a date alone
+ * is past once that day is over; a date or time without a zone is read where it comes last, UTC-12) and
+ * Unix times in seconds (10 digits) or milliseconds (13 digits): Date.parse would read "keep 1" as
+ * 1 January 2001 and 20991231 as Unix seconds in 1970.
+ */
+function expiryOf(value: unknown): number | 'unset' | 'unreadable' {
+  if (value === undefined || value === null) return 'unset';
+  if (typeof value === 'number') {
+    if (value >= 1e9 && value < 1e10) return value * 1000;
+    if (value >= 1e12 && value < 1e13) return value;
+    return 'unreadable';
+  }
+  if (typeof value !== 'string') return 'unreadable';
+  const trimmed = value.trim();
+  if (trimmed === '') return 'unset';
+  const m = ISO_DATE.exec(trimmed);
+  if (!m) return 'unreadable';
+  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = m
+    .slice(1, 7)
+    .map((x) => Number(x ?? 0));
+  const fraction = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return 'unreadable';
+  const midnight = Date.UTC(year, month - 1, day);
+  // Date.UTC rolls 30 February over to 2 March: such a day does not exist.
+  if (new Date(midnight).getUTCDate() !== day) return 'unreadable';
+  if (m[4] === undefined) return midnight + 24 * HOUR_MS + LATEST_ZONE_MS;
+  const local = midnight + ((hour * 60 + minute) * 60 + second) * 1000 + fraction;
+  const zone = m[8];
+  if (zone === undefined) return local + LATEST_ZONE_MS;
+  if (zone.toUpperCase() === 'Z') return local;
+  const hh = Number(zone.slice(1, 3));
+  const mm = zone.length > 3 ? Number(zone.slice(-2)) : 0; // +hh, +hhmm or +hh:mm
+  if (hh > 14 || mm > 59) return 'unreadable';
+  const offset = (hh * 60 + mm) * 60_000;
+  return zone.startsWith('+') ? local - offset : local + offset;
 }
+
+/** At most this many notes name an asset whose date could not be read; a last note counts the rest. */
+const MAX_DATE_NOTES = 20;
 
 function text(value: unknown): string | undefined {
   if (typeof value === 'number') return String(value);
@@ -177,6 +218,7 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
     const cutoff = now().getTime();
     const expired: Array<{ item: unknown; at: number; assetId: string }> = [];
     const notes: string[] = [];
+    let unreadable = 0;
     for (let page = 1; page <= MAX_PAGES; page++) {
       throwIfCancelled(scope.signal);
       let body: z.infer<typeof AssetPage>;
@@ -193,8 +235,16 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
       }
       for (const asset of body.data) {
         const metadata = asset.user_metadata ?? {};
-        const at = dateOf(metadata[select.field]);
-        if (at === undefined || at >= cutoff) continue;
+        const at = expiryOf(metadata[select.field]);
+        if (at === 'unreadable') {
+          if (unreadable++ < MAX_DATE_NOTES) {
+            notes.push(
+              `asset ${asset._id} left alone: its ${select.field} ${JSON.stringify(metadata[select.field])} is not an ISO 8601 date (2026-06-01, 2026-06-01T09:00:00Z) nor a Unix time in seconds or milliseconds`,
+            );
+          }
+          continue;
+        }
+        if (at === 'unset' || at >= cutoff) continue;
         const item: Record<string, unknown> = { id: asset._id, twelvelabs: { assetId: asset._id } };
         const uplynkAsset = select.uplynkAssetIdField ? text(metadata[select.uplynkAssetIdField]) : undefined;
         const libraries = select.uplynkLibraryIdsField
@@ -210,6 +260,12 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
       }
       scope.heartbeat({ page, expired: expired.length });
       if (body.data.length === 0 || page >= body.page_info.total_page) break;
+    }
+
+    if (unreadable > MAX_DATE_NOTES) {
+      notes.push(
+        `${unreadable - MAX_DATE_NOTES} more assets left alone: their ${select.field} is not an ISO 8601 date nor a Unix time`,
+      );
     }
 
     // The longest expired go first; the rest wait for the next runs.

@@ -111,8 +111,9 @@ describe('selecting what a clean-up run deletes', () => {
       // An Uplynk asset without libraries has nothing to remove in Uplynk.
       { id: id(4), twelvelabs: { assetId: id(4) } },
     ]);
-    assert.equal(picked.notes.length, 1);
-    assert.match(picked.notes[0]!, new RegExp(`^asset ${id(2)} skipped: .*uplynk\\.assetId`));
+    assert.equal(picked.notes.length, 2);
+    assert.match(picked.notes[0]!, new RegExp(`^asset ${id(3)} left alone: its gone "not a date" is not`));
+    assert.match(picked.notes[1]!, new RegExp(`^asset ${id(2)} skipped: .*uplynk\\.assetId`));
   });
 
   it('skips with a note an asset whose Uplynk or DAM asset an older expired asset already names: no two items share a target', async () => {
@@ -144,6 +145,84 @@ describe('selecting what a clean-up run deletes', () => {
       new RegExp(`^asset ${id(1)} skipped: .*EnterMediaDB asset "d-1".*${id(2)}`),
     );
     assert.match(picked.notes[1]!, new RegExp(`^asset ${id(3)} skipped: .*Uplynk asset "u-2".*${id(2)}`));
+  });
+
+  it('takes only ISO 8601 dates and Unix times: any other value is left alone with a note, never read as some other date', async () => {
+    // Each value below is one an operator or a DAM export may well write into delete_after.
+    const values: Array<[unknown, boolean]> = [
+      ['2020-01-01', true],
+      ['2026-05-30T23:00:00Z', true],
+      ['2026-05-31T20:00:00-03:00', true],
+      [NOW.getTime() / 1000 - 3600, true], // Unix seconds, an hour ago
+      [NOW.getTime() - 3600_000, true], // Unix milliseconds
+      ['keep 1', false], // free text with a digit: Date.parse reads it as 1 January 2001
+      ['1', false],
+      ['-1', false],
+      ['hold until 5', false],
+      ['01/06/2026', false], // 1 June 2026 written day first: Date.parse reads 6 January
+      ['2026-02-30', false], // no such day: Date.parse rolls it over to 2 March
+      [0, false], // "not set": Unix time 0 is 1970
+      [20991231, false], // 31 December 2099 as a number: as Unix seconds it is 1970
+      [2099, false], // a year as a number
+      [true, false],
+    ];
+    await sandbox.seed({
+      twelvelabs: {
+        ...CREDENTIALS.twelvelabs,
+        assets: [
+          ...values.map(([value], n) => ({ _id: id(n), user_metadata: { gone: value } })),
+          // Not set: left alone without a note.
+          { _id: id(90), user_metadata: { gone: null } },
+          { _id: id(91), user_metadata: { gone: ' ' } },
+          { _id: id(92), user_metadata: {} },
+        ],
+      },
+    });
+    const picked = await select({
+      policy: policy({ select: { twelvelabsMetadata: { field: 'gone' } } }),
+      planName: 'p-dates',
+    });
+    assert.ok(picked.source && 'plan' in picked.source);
+    assert.deepEqual(
+      picked.source.plan.items.map((i) => i.id).sort(),
+      values.flatMap(([, past], n) => (past ? [id(n)] : [])).sort(),
+    );
+    assert.deepEqual(
+      picked.notes,
+      values.flatMap(([value, past], n) =>
+        past
+          ? []
+          : [
+              `asset ${id(n)} left alone: its gone ${JSON.stringify(value)} is not an ISO 8601 date (2026-06-01, 2026-06-01T09:00:00Z) nor a Unix time in seconds or milliseconds`,
+            ],
+      ),
+    );
+  });
+
+  it("a date without a time zone is past only once it is past in every time zone, whatever the worker's zone", async () => {
+    // NOW is 2026-06-01T00:00Z: still 31 May west of Greenwich.
+    await sandbox.seed({
+      twelvelabs: {
+        ...CREDENTIALS.twelvelabs,
+        assets: [
+          { _id: id(1), user_metadata: { gone: '2026-05-31' } }, // the day is not over in New York
+          { _id: id(2), user_metadata: { gone: '2026-05-31T20:00:00' } }, // 20:00 where? Not yet in Hawaii
+          { _id: id(3), user_metadata: { gone: '2026-05-30' } }, // over everywhere since 2026-05-31T12:00Z
+          { _id: id(4), user_metadata: { gone: '2026-05-31T11:00' } }, // past even at UTC-12
+          { _id: id(5), user_metadata: { gone: '2026-05-31T20:00:00-05:00' } }, // 01:00Z: not yet
+        ],
+      },
+    });
+    const picked = await select({
+      policy: policy({ select: { twelvelabsMetadata: { field: 'gone' } } }),
+      planName: 'p-zones',
+    });
+    assert.ok(picked.source && 'plan' in picked.source);
+    assert.deepEqual(
+      picked.source.plan.items.map((i) => i.id),
+      [id(3), id(4)],
+    );
+    assert.deepEqual(picked.notes, []);
   });
 
   it('selects nothing when nothing expired', async () => {
