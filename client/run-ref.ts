@@ -9,6 +9,8 @@ import {
   type Client,
   type WorkflowExecutionDescription,
 } from '@temporalio/client';
+import type { CleanupSelection } from '../activities/policy-activities.js';
+import { valueOfPayload } from '../config/payload-codec.js';
 import type { ScheduledCleanupResult } from '../workflows/index.js';
 import { CliError, EXIT, plural, type Io } from './command.js';
 
@@ -40,6 +42,30 @@ export class NoBulkDeleteError extends CliError {
   ) {
     super(message, exitCode);
   }
+}
+
+/** At most this many of a selection's notes are shown; the run's result holds them all. */
+const SHOWN_NOTES = 20;
+
+/**
+ * What a scheduled clean-up run's selection said, from its history (the answer of its one activity):
+ * how many items it selected, how many it left to later runs, and what it left alone or skipped, and why.
+ */
+async function selectionLines(client: Client, workflowId: string): Promise<string[]> {
+  const history = await client.workflow.getHandle(workflowId).fetchHistory();
+  for (const event of history.events ?? []) {
+    const payload = event.activityTaskCompletedEventAttributes?.result?.payloads?.[0];
+    if (!payload) continue;
+    const selection = await valueOfPayload<CleanupSelection>(client.options.loadedDataConverter, payload);
+    const left = selection.remaining > 0 ? `; ${selection.remaining} more left to later runs (maxItems)` : '';
+    const more = selection.notes.length - SHOWN_NOTES;
+    return [
+      `it selected ${plural(selection.selected, 'item')}${left}`,
+      ...selection.notes.slice(0, SHOWN_NOTES).map((note) => `  ${note}`),
+      ...(more > 0 ? [`  and ${plural(more, 'more note')} in the run's result`] : []),
+    ];
+  }
+  return [];
 }
 
 /** Why a scheduled clean-up run has no bulk delete, in words, and the exit code that goes with it. */
@@ -89,6 +115,7 @@ export async function resolveRun(
     });
   }
   io.err(`${workflowId} is a scheduled clean-up run: its bulk delete is ${childId}`);
+  for (const line of await selectionLines(client, workflowId)) io.err(line);
   return { workflowId: childId, description: child };
 }
 

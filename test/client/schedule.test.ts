@@ -20,7 +20,10 @@ const CREDENTIALS = {
   entermedia: { key: 'schedule-dam-key' },
 };
 
-/** Three assets expired long ago (oldest first), one that expires far ahead, one without a date. */
+/**
+ * Three assets expired long ago (oldest first), one that expires far ahead, one without a date, and one
+ * whose date is not a date (free text that Date.parse would read as 2001).
+ */
 const CATALOGUE: SandboxStateInput = {
   entityReadyAfterMs: 50,
   twelvelabs: {
@@ -47,6 +50,7 @@ const CATALOGUE: SandboxStateInput = {
         },
       },
       { _id: id(5), user_metadata: {} },
+      { _id: id(6), user_metadata: { delete_after: 'keep 1', entermedia_asset_id: 'd-9' } },
     ],
     indexes: [{ _id: id(100) }],
     indexedAssets: [{ _id: id(101), index_id: id(100), asset_id: id(1) }],
@@ -187,6 +191,14 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     const status = await runCli(['status', workflowId], { env: cli.env });
     assert.equal(status.code, 0, status.stderr);
     assert.match(status.stdout, new RegExp(`^${workflowId}/bulk-delete: completed$`, 'm'));
+    // What the run selected, what it left to later runs, and what it left alone and why.
+    for (const shown of [status, byScheduledId]) {
+      assert.match(shown.stderr, /^it selected 2 items; 1 more left to later runs \(maxItems\)$/m);
+      assert.match(
+        shown.stderr,
+        new RegExp(`^  asset ${id(6)} left alone: its delete_after "keep 1" is not an ISO 8601 date`, 'm'),
+      );
+    }
     const rows = Report.parse(JSON.parse(report.stdout)).rows;
     assert.deepEqual(
       rows.map((r) => `${r.item} ${r.system} ${r.outcome}`).sort(),
@@ -200,7 +212,7 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     );
 
     const state = await cli.stack.sandbox.state();
-    assert.deepEqual(state.twelvelabs.assets.map((a) => a._id).sort(), [id(3), id(4), id(5)]);
+    assert.deepEqual(state.twelvelabs.assets.map((a) => a._id).sort(), [id(3), id(4), id(5), id(6)]);
     assert.deepEqual(state.twelvelabs.indexedAssets, []);
     assert.deepEqual(
       state.uplynk.libraries.map((l) => [l.id, l.asset_ids]),
@@ -218,6 +230,7 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     assert.deepEqual((await cli.stack.sandbox.state()).twelvelabs.assets.map((a) => a._id).sort(), [
       id(4),
       id(5),
+      id(6),
     ]);
   });
 
