@@ -144,6 +144,29 @@ async function readManifest(location: string): Promise<{ bytes: Buffer; uri: str
   );
 }
 
+/** The plan item of an asset, its other systems' IDs taken from the fields the selection names. */
+function itemOf(assetId: string, metadata: Record<string, unknown>, select: MetadataSelect) {
+  const item: Record<string, unknown> = { id: assetId, twelvelabs: { assetId } };
+  const uplynkAsset = select.uplynkAssetIdField ? text(metadata[select.uplynkAssetIdField]) : undefined;
+  const libraries = select.uplynkLibraryIdsField
+    ? text(metadata[select.uplynkLibraryIdsField])
+        ?.split(',')
+        .map((id) => id.trim())
+        .filter(Boolean)
+    : undefined;
+  if (uplynkAsset && libraries?.length) item.uplynk = { assetId: uplynkAsset, libraryIds: libraries };
+  const dam = select.entermediaAssetIdField ? text(metadata[select.entermediaAssetIdField]) : undefined;
+  if (dam) item.entermedia = { assetId: dam };
+  return item;
+}
+
+/** The same IDs in every system: what a selected item names, against what the asset names now. */
+function sameTargets(a: Record<string, unknown>, b: PlanItem): boolean {
+  const key = (x: { twelvelabs?: unknown; uplynk?: unknown; entermedia?: unknown }) =>
+    JSON.stringify([x.twelvelabs, x.uplynk, x.entermedia]);
+  return key(a) === key(b);
+}
+
 /**
  * Builds the clean-up's selection activity. The TwelveLabs listing goes through the connectors' HTTP
  * client (one connection pool, Temporal alone retries, errors classified the same way).
@@ -245,18 +268,7 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
           continue;
         }
         if (at === 'unset' || at >= cutoff) continue;
-        const item: Record<string, unknown> = { id: asset._id, twelvelabs: { assetId: asset._id } };
-        const uplynkAsset = select.uplynkAssetIdField ? text(metadata[select.uplynkAssetIdField]) : undefined;
-        const libraries = select.uplynkLibraryIdsField
-          ? text(metadata[select.uplynkLibraryIdsField])
-              ?.split(',')
-              .map((id) => id.trim())
-              .filter(Boolean)
-          : undefined;
-        if (uplynkAsset && libraries?.length) item.uplynk = { assetId: uplynkAsset, libraryIds: libraries };
-        const dam = select.entermediaAssetIdField ? text(metadata[select.entermediaAssetIdField]) : undefined;
-        if (dam) item.entermedia = { assetId: dam };
-        expired.push({ item, at, assetId: asset._id });
+        expired.push({ item: itemOf(asset._id, metadata, select), at, assetId: asset._id });
       }
       scope.heartbeat({ page, expired: expired.length });
       if (body.data.length === 0 || page >= body.page_info.total_page) break;
@@ -306,7 +318,72 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
     return { source: { plan }, selected: items.length, remaining, notes };
   }
 
+  /**
+   * Reads the selected items' TwelveLabs assets again, just before a chunk's first irreversible call, and
+   * answers the items the policy no longer selects, with why: the asset is gone (what it named can no
+   * longer be confirmed), its date is no longer past (pushed ahead, removed, unreadable), or its other
+   * systems' IDs changed since the selection.
+   */
+  async function recheckSelection(input: {
+    items: PlanItem[];
+    select: { twelvelabsMetadata: MetadataSelect };
+  }): Promise<Array<{ item: string; reason: string }>> {
+    const client = twelvelabs();
+    const scope = activityScope();
+    const select = input.select.twelvelabsMetadata;
+    const cutoff = now().getTime();
+    const unselected: Array<{ item: string; reason: string }> = [];
+    for (let i = 0; i < input.items.length; i += TWELVELABS_PAGE_LIMIT) {
+      throwIfCancelled(scope.signal);
+      const batch = input.items.slice(i, i + TWELVELABS_PAGE_LIMIT);
+      const ids = batch.flatMap((item) => (item.twelvelabs ? [item.twelvelabs.assetId] : []));
+      let body: z.infer<typeof AssetPage> | undefined;
+      if (ids.length > 0) {
+        try {
+          body = await client.call({
+            method: 'GET',
+            route: '/assets',
+            path: '/assets',
+            target: `${ids.length} assets`,
+            searchParams: { page: 1, page_limit: TWELVELABS_PAGE_LIMIT, asset_ids: ids.join(',') },
+            schema: AssetPage,
+          });
+        } catch (error) {
+          throw error instanceof CallError ? toApplicationFailure(error.failure) : error;
+        }
+      }
+      const seen = new Map((body?.data ?? []).map((asset) => [asset._id, asset.user_metadata ?? {}]));
+      for (const item of batch) {
+        const assetId = item.twelvelabs?.assetId;
+        const metadata = assetId === undefined ? undefined : seen.get(assetId);
+        if (metadata === undefined) {
+          unselected.push({
+            item: item.id,
+            reason: `no longer selected: its TwelveLabs asset is gone since the selection, so its ${select.field} cannot be read again`,
+          });
+          continue;
+        }
+        const value = metadata[select.field];
+        const at = expiryOf(value);
+        if (typeof at !== 'number' || at >= cutoff) {
+          unselected.push({
+            item: item.id,
+            reason: `no longer selected: its ${select.field} is now ${value === undefined ? 'unset' : JSON.stringify(value)}`,
+          });
+        } else if (!sameTargets(itemOf(assetId!, metadata, select), item)) {
+          unselected.push({
+            item: item.id,
+            reason: `no longer selected: the IDs its metadata names changed since the selection`,
+          });
+        }
+      }
+      scope.heartbeat({ checked: i + batch.length });
+    }
+    return unselected;
+  }
+
   return {
+    recheckSelection,
     /**
      * Selects what a clean-up run deletes, as the policy says. A manifest that does not parse, or that
      * lists more than `maxItems`, fails without retry; the TwelveLabs listing retries like any call.

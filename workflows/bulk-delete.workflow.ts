@@ -382,6 +382,7 @@ export async function bulkDeleteWorkflow(
         ? { expectedDigest: state.chunkDigests[chunk] }
         : {}),
       ...(mode === 'skip' ? { reason: `not started: ${state.stopReason ?? 'the run stopped'}` } : {}),
+      ...(mode === 'execute' && input.recheck ? { recheck: input.recheck } : {}),
     };
   };
 

@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities, EntityRef, ItemAsset, ItemDeletion } from '../activities/contract.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../activities/error-types.js';
+import type { createPolicyActivities } from '../activities/policy-activities.js';
 import {
   CallStep as CallSteps,
   ItemBook,
@@ -57,6 +58,18 @@ const calls = proxyActivities<Activities>({
   heartbeatTimeout: '30 seconds',
   // A phase asked to stop answers what its calls did; the chunk waits for that answer.
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    nonRetryableErrorTypes: [...NON_RETRYABLE_ERROR_TYPES],
+  },
+});
+
+/** A scheduled clean-up's selection read again before the first irreversible call (`input.recheck`). */
+const selectionChecks = proxyActivities<Pick<ReturnType<typeof createPolicyActivities>, 'recheckSelection'>>({
+  startToCloseTimeout: '10 minutes',
+  heartbeatTimeout: '30 seconds',
   retry: {
     initialInterval: '1 second',
     backoffCoefficient: 2,
@@ -233,6 +246,27 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
       return { items: finals, ledger: [], summary: summarize(rowsOf(finals, [])), digest: plan.digest };
     }
   }
+  if (input.recheck) {
+    // A scheduled clean-up's items: what the selection saw may have changed since (a date pushed ahead
+    // while the run awaited approval or the chunks before this one ran). Only runs that carry `recheck`
+    // come here (workflows/scheduled-cleanup.workflow.ts starts them behind a patch).
+    const live = items.filter((item) => book.live(item.id));
+    const skip =
+      live.length === 0
+        ? []
+        : await selectionChecks.recheckSelection
+            .executeWithOptions(phaseOptions(`read ${live.length} selected assets again`, live.length), [
+              { items: live, select: input.recheck },
+            ])
+            .catch((error: unknown) =>
+              live.map((item) => ({
+                item: item.id,
+                reason: `not confirmed as still selected: ${errorMessage(error)}`,
+              })),
+            );
+    book.apply({ skip, calls: [], notes: [] });
+  }
+
   // Runs started before this change told their tally only between phases.
   const withinPhase = patched('tally-within-a-phase');
   const minItems = input.options.failureThresholdMinItems;

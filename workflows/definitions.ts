@@ -7,6 +7,7 @@ import type { PlanRef } from '../activities/contract.js';
 import type {
   ItemFinal,
   LedgerEntry,
+  MetadataSelect,
   Outcome,
   Plan,
   PlanItem,
@@ -46,6 +47,16 @@ export interface BulkDeleteInput {
   startWithinMs?: number;
   /** How long a `requireApproval` run waits for `approve`; then it ends without deleting. @default 7 days */
   approvalTimeoutMs?: number;
+  /**
+   * The clean-up policy's selection that picked the items: each chunk reads their assets again just before
+   * its first irreversible call and skips, in every system, the items the selection no longer picks.
+   */
+  recheck?: SelectionRecheck;
+}
+
+/** A selection to confirm again before deleting (a scheduled clean-up run's). */
+export interface SelectionRecheck {
+  twelvelabsMetadata: MetadataSelect;
 }
 
 export type Phase =
@@ -161,6 +172,8 @@ export interface ChunkInput {
    * irreversible call. The parent answers once the first chunk finished, or with `stop`.
    */
   gated?: boolean;
+  /** For `execute`: the run's selection to confirm again before the first irreversible call. */
+  recheck?: SelectionRecheck;
 }
 
 /** Items a chunk (child workflow) holds: 500 unless the run says otherwise, 2,000 at most. */

@@ -4,7 +4,13 @@
  * metadata says they expired), then runs the bulk delete as a child workflow, so that each run is
  * findable, approvable and reportable like any other.
  */
-import { ApplicationFailure, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  executeChild,
+  patched,
+  proxyActivities,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { z } from 'zod';
 import type { createPolicyActivities } from '../activities/policy-activities.js';
 import {
@@ -93,6 +99,11 @@ export async function scheduledCleanupWorkflow(
     ...picked.source,
     dryRun: policy.dryRun,
     requireApproval: policy.requireApproval,
+    // Each chunk reads the selected assets again just before its first irreversible call. Runs started
+    // before this change deleted what the selection saw, however long ago.
+    ...(policy.select.twelvelabsMetadata && patched('cleanup-rechecks-selection-before-delete')
+      ? { recheck: { twelvelabsMetadata: policy.select.twelvelabsMetadata } }
+      : {}),
   };
   const bulkDeleteWorkflowId = `${info.workflowId}/bulk-delete`;
   const result = await executeChild(bulkDeleteWorkflow, {

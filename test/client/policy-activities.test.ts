@@ -34,12 +34,13 @@ describe('selecting what a clean-up run deletes', () => {
   let sandbox: TestSandbox;
   let dir: string;
   let select: ReturnType<typeof createPolicyActivities>['selectCleanupItems'];
+  let activities: ReturnType<typeof createPolicyActivities>;
 
   before(async () => {
     sandbox = await startTestSandbox();
     dir = mkdtempSync(join(tmpdir(), 'bulk-delete-policy-'));
     const systems = loadSystemsConfig({ ...sandboxEnv(sandbox.url, CREDENTIALS) });
-    const activities = createPolicyActivities({ systems, now: () => NOW });
+    activities = createPolicyActivities({ systems, now: () => NOW });
     select = (input) => activities.selectCleanupItems(input);
   });
   after(async () => {
@@ -223,6 +224,49 @@ describe('selecting what a clean-up run deletes', () => {
       [id(3), id(4)],
     );
     assert.deepEqual(picked.notes, []);
+  });
+
+  it('reading the selection again just before deleting drops the items whose asset is gone, whose date moved ahead, or whose IDs changed', async () => {
+    const { select: selection } = METADATA_WITH_OTHER_SYSTEMS;
+    await sandbox.seed({
+      twelvelabs: {
+        ...CREDENTIALS.twelvelabs,
+        assets: [
+          { _id: id(1), user_metadata: { gone: '2020-01-01', up: 'u-1', libs: 'lib-a', dam: 'd-1' } },
+          { _id: id(2), user_metadata: { gone: '2020-01-01', dam: 'd-2' } },
+          { _id: id(3), user_metadata: { gone: '2020-01-01', dam: 'd-3' } },
+        ],
+      },
+    });
+    const picked = await select({ policy: policy({ select: selection }), planName: 'p-again' });
+    assert.ok(picked.source && 'plan' in picked.source);
+    assert.equal(picked.selected, 3);
+    // Between selection and delete: asset 2's date moves ahead, asset 3 names another DAM asset, asset 1 stays.
+    await sandbox.seed({
+      twelvelabs: {
+        ...CREDENTIALS.twelvelabs,
+        assets: [
+          { _id: id(1), user_metadata: { gone: '2020-01-01', up: 'u-1', libs: 'lib-a', dam: 'd-1' } },
+          { _id: id(2), user_metadata: { gone: '2030-01-01', dam: 'd-2' } },
+          { _id: id(3), user_metadata: { gone: '2020-01-01', dam: 'd-33' } },
+        ],
+      },
+    });
+    const again = (items: typeof picked.source.plan.items) =>
+      activities.recheckSelection({ items, select: selection });
+    assert.deepEqual(await again(picked.source.plan.items), [
+      { item: id(2), reason: 'no longer selected: its gone is now "2030-01-01"' },
+      { item: id(3), reason: 'no longer selected: the IDs its metadata names changed since the selection' },
+    ]);
+    // Asset 1 deleted meanwhile by someone else: its Uplynk and DAM IDs can no longer be confirmed.
+    await sandbox.seed({ twelvelabs: { ...CREDENTIALS.twelvelabs, assets: [] } });
+    assert.deepEqual(await again(picked.source.plan.items.slice(0, 1)), [
+      {
+        item: id(1),
+        reason:
+          'no longer selected: its TwelveLabs asset is gone since the selection, so its gone cannot be read again',
+      },
+    ]);
   });
 
   it('selects nothing when nothing expired', async () => {

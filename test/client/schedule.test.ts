@@ -397,6 +397,57 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     assert.equal((await runCli(['schedule', 'delete', 'held'], { env: cli.env })).code, 0);
   });
 
+  it('an asset whose delete_after was pushed ahead after selection, here while the run awaited approval, is read again and skipped, in every system', async () => {
+    await cli.stack.sandbox.seed(CATALOGUE);
+    const policy = file('approved.policy.json', {
+      name: 'approved',
+      select: {
+        twelvelabsMetadata: { field: 'delete_after', entermediaAssetIdField: 'entermedia_asset_id' },
+      },
+      maxItems: 10,
+      requireApproval: true,
+    });
+    const created = await runCli(['schedule', 'create', 'approved', '--policy', policy, '--every', '7d'], {
+      env: cli.env,
+    });
+    assert.equal(created.code, 0, created.stderr);
+    const triggered = await runCli(['schedule', 'trigger', 'approved'], { env: cli.env });
+    const run = /^triggered schedule approved: started (cleanup-approved-\S+)$/m.exec(triggered.stdout)?.[1];
+    assert.ok(run, triggered.stdout);
+    const digest = await eventually(async () => {
+      const report = await runCli(['report', run, '--json'], { env: cli.env });
+      const steps = JSON.parse(report.stdout || '{}') as { status?: string; digest?: string };
+      return steps.status === 'awaiting-approval' ? steps.digest : undefined;
+    });
+
+    // Someone keeps asset 2 (and its DAM asset d-2) for years more, before the run is approved.
+    const state = await cli.stack.sandbox.state();
+    const kept = state.twelvelabs.assets.find((a) => a._id === id(2))!;
+    kept.user_metadata = { ...kept.user_metadata, delete_after: '2999-01-01' };
+    await cli.stack.sandbox.seed(state);
+
+    const approved = await runCli(['approve', run, '--digest', digest], { env: cli.env });
+    assert.equal(approved.code, 0, approved.stderr);
+    const result = (await cli.stack.temporal.client.workflow
+      .getHandle(run)
+      .result()) as ScheduledCleanupResult;
+    assert.equal(result.selected, 3);
+    const after = await cli.stack.sandbox.state();
+    assert.deepEqual(after.twelvelabs.assets.map((a) => a._id).sort(), [id(2), id(4), id(5), id(6)]);
+    assert.deepEqual(after.entermedia.assets.map((a) => a.id).sort(), ['d-2', 'd-4', 'd-9']);
+    const report = await runCli(['report', run, '--json'], { env: cli.env });
+    assert.equal(report.code, 0, report.stderr);
+    const rows = Report.parse(JSON.parse(report.stdout)).rows.filter((r) => r.item === id(2));
+    assert.deepEqual(
+      rows.map((r) => `${r.system} ${r.outcome}`),
+      ['twelvelabs skipped', 'entermedia skipped'],
+    );
+    for (const row of rows) {
+      assert.match(row.detail ?? '', /no longer selected: its delete_after is now "2999-01-01"/);
+    }
+    assert.equal((await runCli(['schedule', 'delete', 'approved'], { env: cli.env })).code, 0);
+  });
+
   it('a run that selects nothing says so and exits 0 in status, report and retry', async () => {
     await cli.stack.sandbox.seed(CATALOGUE);
     const policy = file('none.policy.json', {
