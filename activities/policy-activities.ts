@@ -242,6 +242,15 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
     const expired: Array<{ item: unknown; at: number; assetId: string }> = [];
     const notes: string[] = [];
     let unreadable = 0;
+    /** The Uplynk and DAM assets (`part:ID`) that assets the policy does not select name, and the first. */
+    const kept = new Map<string, string>();
+    const keep = (assetId: string, metadata: Record<string, unknown>) => {
+      const uplynk = select.uplynkAssetIdField ? text(metadata[select.uplynkAssetIdField]) : undefined;
+      const dam = select.entermediaAssetIdField ? text(metadata[select.entermediaAssetIdField]) : undefined;
+      for (const key of [uplynk && `uplynk:${uplynk}`, dam && `entermedia:${dam}`]) {
+        if (key && !kept.has(key)) kept.set(key, assetId);
+      }
+    };
     for (let page = 1; page <= MAX_PAGES; page++) {
       throwIfCancelled(scope.signal);
       let body: z.infer<typeof AssetPage>;
@@ -259,6 +268,10 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
       for (const asset of body.data) {
         const metadata = asset.user_metadata ?? {};
         const at = expiryOf(metadata[select.field]);
+        if (at === 'unreadable' || at === 'unset' || at >= cutoff) {
+          // What an asset the policy does not select names must stay: its IDs are kept from every item.
+          keep(asset._id, metadata);
+        }
         if (at === 'unreadable') {
           if (unreadable++ < MAX_DATE_NOTES) {
             notes.push(
@@ -296,6 +309,13 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
         continue;
       }
       const assets = assetsOf(parsed.data);
+      const held = assets.find((a) => kept.has(a.key));
+      if (held) {
+        notes.push(
+          `asset ${candidate.assetId} left alone: its ${held.name} is also named by asset ${kept.get(held.key)}, which the policy does not select`,
+        );
+        continue;
+      }
       // Its own TwelveLabs asset named already: the asset was listed twice, one item is enough.
       if (assets.some((a) => a.part === 'twelvelabs' && named.has(a.key))) continue;
       const shared = assets.find((a) => named.has(a.key));

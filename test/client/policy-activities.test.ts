@@ -148,6 +148,34 @@ describe('selecting what a clean-up run deletes', () => {
     assert.match(picked.notes[1]!, new RegExp(`^asset ${id(3)} skipped: .*Uplynk asset "u-2".*${id(2)}`));
   });
 
+  it('leaves alone, with a note, an expired asset whose Uplynk or DAM asset an asset the policy does not select still names', async () => {
+    await sandbox.seed({
+      twelvelabs: {
+        ...CREDENTIALS.twelvelabs,
+        assets: [
+          // The DAM master d-1 of an old copy that expired, and of its re-upload that has not.
+          { _id: id(1), user_metadata: { gone: '2020-01-01', dam: 'd-1' } },
+          { _id: id(2), user_metadata: { gone: '2999-01-01', dam: 'd-1' } },
+          // The Uplynk asset u-3 of an expired asset, also named by one whose date cannot be read.
+          { _id: id(3), user_metadata: { gone: '2020-01-01', up: 'u-3', libs: 'lib-a' } },
+          { _id: id(4), user_metadata: { gone: 'soon', up: 'u-3', libs: 'lib-b' } },
+          // Named by no other asset: goes.
+          { _id: id(5), user_metadata: { gone: '2020-01-01', up: 'u-5', libs: 'lib-a', dam: 'd-5' } },
+        ],
+      },
+    });
+    const picked = await select({ policy: policy(METADATA_WITH_OTHER_SYSTEMS), planName: 'p-live' });
+    assert.ok(picked.source && 'plan' in picked.source);
+    assert.deepEqual(
+      picked.source.plan.items.map((i) => i.id),
+      [id(5)],
+    );
+    assert.deepEqual(picked.notes.slice(1), [
+      `asset ${id(1)} left alone: its EnterMediaDB asset "d-1" is also named by asset ${id(2)}, which the policy does not select`,
+      `asset ${id(3)} left alone: its Uplynk asset "u-3" is also named by asset ${id(4)}, which the policy does not select`,
+    ]);
+  });
+
   it('takes only ISO 8601 dates and Unix times: any other value is left alone with a note, never read as some other date', async () => {
     // Each value below is one an operator or a DAM export may well write into delete_after.
     const values: Array<[unknown, boolean]> = [
