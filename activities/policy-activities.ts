@@ -17,6 +17,7 @@ import {
   type SystemName,
 } from '../plan/index.js';
 import type { CleanupPolicy, MetadataSelect } from '../plan/index.js';
+import type { SelectionRecheck } from '../workflows/definitions.js';
 import { activityScope, throwIfCancelled } from './activity-scope.js';
 import type { PlanRef } from './contract.js';
 import { CallError, missingCredentials, toApplicationFailure } from './http-errors.js';
@@ -161,7 +162,7 @@ function itemOf(assetId: string, metadata: Record<string, unknown>, select: Meta
 }
 
 /** The same IDs in every system: what a selected item names, against what the asset names now. */
-function sameTargets(a: Record<string, unknown>, b: PlanItem): boolean {
+function sameTargets(a: Record<string, unknown> | PlanItem, b: PlanItem): boolean {
   const key = (x: { twelvelabs?: unknown; uplynk?: unknown; entermedia?: unknown }) =>
     JSON.stringify([x.twelvelabs, x.uplynk, x.entermedia]);
   return key(a) === key(b);
@@ -339,6 +340,38 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
   }
 
   /**
+   * Reads the manifest again: an item it no longer lists, or lists with other IDs, is no longer selected.
+   * A manifest that cannot be read, or no longer parses, confirms nothing.
+   */
+  async function recheckManifest(
+    items: PlanItem[],
+    select: { manifest: string; name: string },
+  ): Promise<Array<{ item: string; reason: string }>> {
+    const { bytes, uri } = await readManifest(select.manifest);
+    const format = planFormatOf(new URL(uri).pathname) ?? 'json';
+    const parsed = parsePlanText(bytes.toString('utf8'), {
+      source: select.manifest,
+      format,
+      ...(format === 'csv' ? { name: select.name } : {}),
+    });
+    if (!parsed.ok) {
+      return items.map((item) => ({
+        item: item.id,
+        reason: `not confirmed as still selected: the manifest is no longer a valid plan (${formatIssue(parsed.issues[0]!)})`,
+      }));
+    }
+    const listed = new Map(parsed.value.items.map((item) => [item.id, item]));
+    return items.flatMap((item) => {
+      const now = listed.get(item.id);
+      if (!now) return [{ item: item.id, reason: 'no longer selected: no longer in the manifest' }];
+      if (!sameTargets(now, item)) {
+        return [{ item: item.id, reason: 'no longer selected: the manifest now names other IDs for it' }];
+      }
+      return [];
+    });
+  }
+
+  /**
    * Reads the selected items' TwelveLabs assets again, just before a chunk's first irreversible call, and
    * answers the items the policy no longer selects, with why: the asset is gone (what it named can no
    * longer be confirmed), its date is no longer past (pushed ahead, removed, unreadable), or its other
@@ -346,8 +379,9 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
    */
   async function recheckSelection(input: {
     items: PlanItem[];
-    select: { twelvelabsMetadata: MetadataSelect };
+    select: SelectionRecheck;
   }): Promise<Array<{ item: string; reason: string }>> {
+    if ('manifest' in input.select) return recheckManifest(input.items, input.select);
     const client = twelvelabs();
     const scope = activityScope();
     const select = input.select.twelvelabsMetadata;

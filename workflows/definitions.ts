@@ -54,10 +54,11 @@ export interface BulkDeleteInput {
   recheck?: SelectionRecheck;
 }
 
-/** A selection to confirm again before deleting (a scheduled clean-up run's). */
-export interface SelectionRecheck {
-  twelvelabsMetadata: MetadataSelect;
-}
+/**
+ * A selection to confirm again before deleting (a scheduled clean-up run's): its TwelveLabs metadata, or
+ * its manifest (read afresh; `name` names a CSV manifest's plan).
+ */
+export type SelectionRecheck = { twelvelabsMetadata: MetadataSelect } | { manifest: string; name: string };
 
 export type Phase =
   | 'discover'

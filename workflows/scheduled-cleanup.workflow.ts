@@ -104,6 +104,13 @@ export async function scheduledCleanupWorkflow(
     ...(policy.select.twelvelabsMetadata && patched('cleanup-rechecks-selection-before-delete')
       ? { recheck: { twelvelabsMetadata: policy.select.twelvelabsMetadata } }
       : {}),
+    // An inline manifest (up to 1,000 items) is read again alike; a larger one travels by reference,
+    // checked by SHA-256, and is not re-read.
+    ...(policy.select.manifest !== undefined &&
+    'plan' in picked.source &&
+    patched('cleanup-rechecks-manifest-before-delete')
+      ? { recheck: { manifest: policy.select.manifest, name: policy.name } }
+      : {}),
   };
   const bulkDeleteWorkflowId = `${info.workflowId}/bulk-delete`;
   const result = await executeChild(bulkDeleteWorkflow, {

@@ -344,6 +344,24 @@ describe('selecting what a clean-up run deletes', () => {
     );
   });
 
+  it('reading a manifest again drops the items it no longer lists or lists with other IDs; a manifest gone confirms nothing', async () => {
+    const location = join(dir, 'again.csv');
+    writeFileSync(location, 'id,entermedia.assetId\na,1\nb,2\nc,3\n');
+    const picked = await select({ policy: policy({ select: { manifest: location } }), planName: 'x' });
+    assert.ok(picked.source && 'plan' in picked.source);
+    const { items } = picked.source.plan;
+    writeFileSync(location, 'id,entermedia.assetId\na,1\nc,33\n');
+    const recheck = { manifest: location, name: 'test-policy' };
+    assert.deepEqual(await activities.recheckSelection({ items, select: recheck }), [
+      { item: 'b', reason: 'no longer selected: no longer in the manifest' },
+      { item: 'c', reason: 'no longer selected: the manifest now names other IDs for it' },
+    ]);
+    await assert.rejects(
+      activities.recheckSelection({ items, select: { ...recheck, manifest: join(dir, 'gone.csv') } }),
+      (error: unknown) => error instanceof ApplicationFailure && error.type === 'PlanUnreadableError',
+    );
+  });
+
   it('a CSV manifest is named after the policy', async () => {
     const csv = join(dir, 'm.csv');
     writeFileSync(csv, 'id,entermedia.assetId\na,1\n');

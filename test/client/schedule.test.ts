@@ -448,6 +448,60 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     assert.equal((await runCli(['schedule', 'delete', 'approved'], { env: cli.env })).code, 0);
   });
 
+  it('an item taken out of the manifest while the run awaited approval is read again and skipped', async () => {
+    await cli.stack.sandbox.seed(CATALOGUE);
+    const manifest = file('takedowns.json', {
+      name: 'takedowns',
+      items: [
+        { id: 'gone-1', entermedia: { assetId: 'd-9' } },
+        { id: 'gone-2', entermedia: { assetId: 'd-4' } },
+      ],
+    });
+    const policy = file('takedowns.policy.json', {
+      name: 'takedowns',
+      select: { manifest: 'takedowns.json' },
+      maxItems: 10,
+      requireApproval: true,
+    });
+    const created = await runCli(['schedule', 'create', 'takedowns', '--policy', policy, '--every', '7d'], {
+      env: cli.env,
+    });
+    assert.equal(created.code, 0, created.stderr);
+    const triggered = await runCli(['schedule', 'trigger', 'takedowns'], { env: cli.env });
+    const run = /^triggered schedule takedowns: started (cleanup-takedowns-\S+)$/m.exec(
+      triggered.stdout,
+    )?.[1];
+    assert.ok(run, triggered.stdout);
+    const digest = await eventually(async () => {
+      const report = await runCli(['report', run, '--json'], { env: cli.env });
+      const steps = JSON.parse(report.stdout || '{}') as { status?: string; digest?: string };
+      return steps.status === 'awaiting-approval' ? steps.digest : undefined;
+    });
+
+    // The takedown of d-4 is withdrawn before the run is approved.
+    writeFileSync(
+      manifest,
+      JSON.stringify({ name: 'takedowns', items: [{ id: 'gone-1', entermedia: { assetId: 'd-9' } }] }),
+    );
+    const approved = await runCli(['approve', run, '--digest', digest], { env: cli.env });
+    assert.equal(approved.code, 0, approved.stderr);
+    await cli.stack.temporal.client.workflow.getHandle(run).result();
+    assert.deepEqual((await cli.stack.sandbox.state()).entermedia.assets.map((a) => a.id).sort(), [
+      'd-1',
+      'd-2',
+      'd-4',
+    ]);
+    const report = await runCli(['report', run, '--json'], { env: cli.env });
+    assert.equal(report.code, 0, report.stderr);
+    const rows = Report.parse(JSON.parse(report.stdout)).rows;
+    assert.deepEqual(
+      rows.map((r) => `${r.item} ${r.system} ${r.outcome}`),
+      ['gone-1 entermedia deleted', 'gone-2 entermedia skipped'],
+    );
+    assert.match(rows[1]!.detail ?? '', /no longer selected: no longer in the manifest/);
+    assert.equal((await runCli(['schedule', 'delete', 'takedowns'], { env: cli.env })).code, 0);
+  });
+
   it('a run that selects nothing says so and exits 0 in status, report and retry', async () => {
     await cli.stack.sandbox.seed(CATALOGUE);
     const policy = file('none.policy.json', {
