@@ -50,7 +50,12 @@ export async function retryWorkflowId(client: Client, workflowId: string): Promi
 export async function planOfRun(
   client: Client,
   workflowId: string,
-): Promise<{ plan: Plan; approval: Pick<BulkDeleteInput, 'requireApproval' | 'approvalTimeoutMs'> }> {
+): Promise<{
+  plan: Plan;
+  approval: Pick<BulkDeleteInput, 'requireApproval' | 'approvalTimeoutMs'>;
+  /** A scheduled clean-up's selection, which its retries read again before deleting too. */
+  recheck?: BulkDeleteInput['recheck'];
+}> {
   const history = await client.workflow.getHandle(workflowId).fetchHistory();
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
   // An inline plan of 16 KiB or more is compressed (config/payload-codec.ts).
@@ -63,9 +68,10 @@ export async function planOfRun(
       ? await readPlanRef(input.planRef)
       : undefined;
   if (!plan) throw new CliError(`${workflowId} is not a bulk delete run: its input has no plan`);
-  const { requireApproval, approvalTimeoutMs } = input!;
+  const { requireApproval, approvalTimeoutMs, recheck } = input!;
   return {
     plan,
+    ...(recheck !== undefined ? { recheck } : {}),
     approval: {
       ...(requireApproval !== undefined ? { requireApproval } : {}),
       ...(approvalTimeoutMs !== undefined ? { approvalTimeoutMs } : {}),

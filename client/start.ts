@@ -13,7 +13,7 @@ import {
   Plan,
   digestOf,
 } from '../plan/index.js';
-import { bulkDeleteWorkflow } from '../workflows/index.js';
+import { bulkDeleteWorkflow, type SelectionRecheck } from '../workflows/index.js';
 import { plural } from './command.js';
 
 /** Plans with more items travel by reference (a file the workers read), never as one workflow argument. */
@@ -82,6 +82,8 @@ export interface StartOptions {
   retryOf?: string;
   /** How long a run with `requireApproval` waits for its approval. @default 7 days (the workflow's) */
   approvalTimeoutMs?: number;
+  /** `bulk-delete retry` of a scheduled clean-up's run: its selection, read again before deleting. */
+  recheck?: SelectionRecheck;
 }
 
 /**
@@ -107,6 +109,7 @@ export async function startBulkDelete(
     ...(options.maxHistoryEvents !== undefined ? { maxHistoryEvents: options.maxHistoryEvents } : {}),
     ...(options.startWithinMs !== undefined ? { startWithinMs: options.startWithinMs } : {}),
     ...(options.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: options.approvalTimeoutMs } : {}),
+    ...(options.recheck !== undefined ? { recheck: options.recheck } : {}),
   };
   try {
     return await client.workflow.start(bulkDeleteWorkflow, {

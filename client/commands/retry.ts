@@ -57,7 +57,7 @@ export const retryCommand = defineCommand('retry', spec, async (args, io) => {
         `${workflowId} is a dry run: it deleted nothing and has nothing to retry (run the plan instead)`,
       );
     }
-    const [{ report }, { plan, approval }] = await Promise.all([
+    const [{ report }, { plan, approval, recheck }] = await Promise.all([
       fetchReport(client, workflowId),
       planOfRun(client, workflowId),
     ]);
@@ -78,6 +78,8 @@ export const retryCommand = defineCommand('retry', spec, async (args, io) => {
       ...(approval.approvalTimeoutMs !== undefined ? { approvalTimeoutMs: approval.approvalTimeoutMs } : {}),
       startWithinMs: 10 * 60_000,
       retryOf: workflowId,
+      // A scheduled clean-up's items (skipped ones too, say as no longer selected) are checked again.
+      ...(recheck !== undefined ? { recheck } : {}),
     });
     const { runId } = await handle.describe();
     const url = webUiUrl(config, handle.workflowId, runId);

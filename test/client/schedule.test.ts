@@ -445,6 +445,28 @@ describe('bulk-delete schedule: recurring clean-up with Temporal Schedules on a 
     for (const row of rows) {
       assert.match(row.detail ?? '', /no longer selected: its delete_after is now "2999-01-01"/);
     }
+
+    // Retrying the run retries its skipped item under the same selection: read again, skipped again.
+    const retried = await runCli(['retry', run], { env: cli.env });
+    assert.equal(retried.code, 0, retried.stderr);
+    const retry = /^started (\S+): retries 1 item of /m.exec(retried.stdout)?.[1];
+    assert.ok(retry, retried.stdout);
+    const retryDigest = await eventually(async () => {
+      const steps = await runCli(['report', retry, '--json'], { env: cli.env });
+      const parsed = JSON.parse(steps.stdout || '{}') as { status?: string; digest?: string };
+      return parsed.status === 'awaiting-approval' ? parsed.digest : undefined;
+    });
+    assert.equal((await runCli(['approve', retry, '--digest', retryDigest], { env: cli.env })).code, 0);
+    await cli.stack.temporal.client.workflow.getHandle(retry).result();
+    const afterRetry = await cli.stack.sandbox.state();
+    assert.ok(
+      afterRetry.twelvelabs.assets.some((a) => a._id === id(2)),
+      'asset 2 is still there',
+    );
+    assert.ok(
+      afterRetry.entermedia.assets.some((a) => a.id === 'd-2'),
+      'its DAM asset too',
+    );
     assert.equal((await runCli(['schedule', 'delete', 'approved'], { env: cli.env })).code, 0);
   });
 
