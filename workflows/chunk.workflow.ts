@@ -258,12 +258,14 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
             .executeWithOptions(phaseOptions(`read ${live.length} selected assets again`, live.length), [
               { items: live, select: input.recheck },
             ])
-            .catch((error: unknown) =>
-              live.map((item) => ({
+            .catch((error: unknown) => {
+              // The chunk itself cancelled: as for its other activities. Else nothing goes unconfirmed.
+              if (isCancellation(error)) throw error;
+              return live.map((item) => ({
                 item: item.id,
                 reason: `not confirmed as still selected: ${errorMessage(error)}`,
-              })),
-            );
+              }));
+            });
     book.apply({ skip, calls: [], notes: [] });
   }
 
