@@ -245,6 +245,8 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
     let unreadable = 0;
     /** The Uplynk and DAM assets (`part:ID`) that assets the policy does not select name, and the first. */
     const kept = new Map<string, string>();
+    let firstTotal: number | undefined;
+    let shifted = false;
     const keep = (assetId: string, metadata: Record<string, unknown>) => {
       const uplynk = select.uplynkAssetIdField ? text(metadata[select.uplynkAssetIdField]) : undefined;
       const dam = select.entermediaAssetIdField ? text(metadata[select.entermediaAssetIdField]) : undefined;
@@ -285,7 +287,20 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
         expired.push({ item: itemOf(asset._id, metadata, select), at, assetId: asset._id });
       }
       scope.heartbeat({ page, expired: expired.length });
+      // Pages are positions in a list that others may change meanwhile (deletes, uploads): an asset
+      // that moved across a page boundary is then not seen. Said, not silent: the next run sees it.
+      const total = body.page_info.total_results;
+      if (total !== undefined && firstTotal === undefined) firstTotal = total;
+      else if (total !== undefined && total !== firstTotal && !shifted) {
+        shifted = true;
+        notes.push(
+          `the catalogue changed while it was listed (${firstTotal} assets, then ${total}): an asset that moved between pages may have been missed (a later run picks it up)`,
+        );
+      }
       if (body.data.length === 0 || page >= body.page_info.total_page) break;
+      if (page === MAX_PAGES) {
+        notes.push(`the listing stopped after ${MAX_PAGES} pages: later pages were not read`);
+      }
     }
 
     if (unreadable > MAX_DATE_NOTES) {

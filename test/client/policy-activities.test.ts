@@ -8,7 +8,7 @@ import { createPolicyActivities } from '../../activities/policy-activities.js';
 import { sandboxEnv } from '../../sandbox/index.js';
 import { loadSystemsConfig } from '../../worker/systems-config.js';
 import { CleanupPolicy, type CleanupPolicyInput } from '../../workflows/index.js';
-import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
+import { countRequests, startTestSandbox, untilAnswered, type TestSandbox } from '../helpers/sandbox.js';
 
 const CREDENTIALS = {
   twelvelabs: { apiKey: 'policy-key' },
@@ -295,6 +295,33 @@ describe('selecting what a clean-up run deletes', () => {
           'no longer selected: its TwelveLabs asset is gone since the selection, so its gone cannot be read again',
       },
     ]);
+  });
+
+  it('says so when the catalogue changed while it was listed: an asset that moved between pages may have been missed', async () => {
+    const assets = Array.from({ length: 60 }, (_, n) => ({
+      _id: id(n),
+      user_metadata: { expires: '2020-01-01' },
+    }));
+    await sandbox.seed({ twelvelabs: { ...CREDENTIALS.twelvelabs, assets } });
+    await sandbox.faults({ twelvelabs: { latencyMs: [300, 300] } });
+    const listed = countRequests(await sandbox.stats(), { route: 'GET /assets' });
+    try {
+      const picking = select({
+        policy: policy({ select: { twelvelabsMetadata: { field: 'expires' } }, maxItems: 100 }),
+        planName: 'p-shift',
+      });
+      // Once the first page is answered, ten assets of it go (deleted by someone else): the second page
+      // now starts ten assets later, and those ten are never seen.
+      await untilAnswered(sandbox, 'GET /assets', listed + 1);
+      await sandbox.seed({ twelvelabs: { ...CREDENTIALS.twelvelabs, assets: assets.slice(10) } });
+      const picked = await picking;
+      assert.equal(picked.selected, 50);
+      assert.deepEqual(picked.notes, [
+        'the catalogue changed while it was listed (60 assets, then 50): an asset that moved between pages may have been missed (a later run picks it up)',
+      ]);
+    } finally {
+      await sandbox.faults({});
+    }
   });
 
   it('selects nothing when nothing expired', async () => {
