@@ -51,9 +51,9 @@ export interface CleanupSelection {
 
 const AssetPage = z.object({ data: z.array(TwelveLabsAsset), page_info: PageInfo });
 
-/** ISO 8601 / RFC 3339: a calendar date, optionally a time, then optionally a zone (Z or ±hh[:mm]). */
-const ISO_DATE =
-  /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+/** ISO 8601 dates and date-times as zod checks them (real calendar days; a zone optional). */
+const IsoDate = z.iso.date();
+const IsoDateTime = z.iso.datetime({ offset: true, local: true });
 const HOUR_MS = 3_600_000;
 /** The latest time zone (UTC-12): a date or time without a zone is read as there, where it comes last. */
 const LATEST_ZONE_MS = 12 * HOUR_MS;
@@ -73,28 +73,16 @@ function expiryOf(value: unknown): number | 'unset' | 'unreadable' {
     return 'unreadable';
   }
   if (typeof value !== 'string') return 'unreadable';
-  const trimmed = value.trim();
+  // A space for the `T`, as exports of a database often write it.
+  const trimmed = value.trim().replace(/^(\d{4}-\d{2}-\d{2}) (?=\d)/, '$1T');
   if (trimmed === '') return 'unset';
-  const m = ISO_DATE.exec(trimmed);
-  if (!m) return 'unreadable';
-  const [year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0] = m
-    .slice(1, 7)
-    .map((x) => Number(x ?? 0));
-  const fraction = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
-  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return 'unreadable';
-  const midnight = Date.UTC(year, month - 1, day);
-  // Date.UTC rolls 30 February over to 2 March: such a day does not exist.
-  if (new Date(midnight).getUTCDate() !== day) return 'unreadable';
-  if (m[4] === undefined) return midnight + 24 * HOUR_MS + LATEST_ZONE_MS;
-  const local = midnight + ((hour * 60 + minute) * 60 + second) * 1000 + fraction;
-  const zone = m[8];
-  if (zone === undefined) return local + LATEST_ZONE_MS;
-  if (zone.toUpperCase() === 'Z') return local;
-  const hh = Number(zone.slice(1, 3));
-  const mm = zone.length > 3 ? Number(zone.slice(-2)) : 0; // +hh, +hhmm or +hh:mm
-  if (hh > 14 || mm > 59) return 'unreadable';
-  const offset = (hh * 60 + mm) * 60_000;
-  return zone.startsWith('+') ? local - offset : local + offset;
+  if (IsoDate.safeParse(trimmed).success) {
+    return Date.parse(`${trimmed}T00:00:00Z`) + 24 * HOUR_MS + LATEST_ZONE_MS;
+  }
+  if (!IsoDateTime.safeParse(trimmed).success) return 'unreadable';
+  return /(Z|[+-]\d{2}:\d{2})$/i.test(trimmed)
+    ? Date.parse(trimmed)
+    : Date.parse(`${trimmed}Z`) + LATEST_ZONE_MS;
 }
 
 /** At most this many notes name an asset whose date could not be read; a last note counts the rest. */

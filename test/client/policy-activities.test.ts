@@ -182,6 +182,7 @@ describe('selecting what a clean-up run deletes', () => {
       ['2020-01-01', true],
       ['2026-05-30T23:00:00Z', true],
       ['2026-05-31T20:00:00-03:00', true],
+      ['2026-05-30 23:00:00.5Z', true], // a space for the T, as database exports write it
       [NOW.getTime() / 1000 - 3600, true], // Unix seconds, an hour ago
       [NOW.getTime() - 3600_000, true], // Unix milliseconds
       ['keep 1', false], // free text with a digit: Date.parse reads it as 1 January 2001
