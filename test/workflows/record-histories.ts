@@ -10,19 +10,27 @@
  * against the failure threshold; v14: under `delete-entity`, every item of an entity the plan empties
  * deletes it, the chunk that finds only its own live items' assets in it, with a run whose entities
  * span chunks; v15: an approved run goes ahead with an entity delete that its refused items' approved
- * steps hold, with a run whose two chunks read their shared entity at the same moment), never to
+ * steps hold, with a run whose two chunks read their shared entity at the same moment; v16: a scheduled
+ * clean-up's chunks read its selection again before deleting, with a run that skips an asset whose date
+ * was pushed ahead while it waited for approval, and a manifest's run that skips an item taken out of
+ * the manifest meanwhile), never to
  * make the replay test pass:
  * `node --import tsx test/workflows/record-histories.ts TAG` (keep the older files).
  * `... record-histories.ts TAG rate-shares` records the rate shares coordinator only.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Client } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { startBulkDelete } from '../../client/start.js';
 import { Plan } from '../../plan/index.js';
 import type { Holding } from '../../plan/rate-shares.js';
-import { approveUpdate, rateSharesWorkflow } from '../../workflows/index.js';
+import { createPolicyActivities } from '../../activities/policy-activities.js';
+import { loadSystemsConfig } from '../../worker/systems-config.js';
+import { approveUpdate, rateSharesWorkflow, scheduledCleanupWorkflow } from '../../workflows/index.js';
 import { requestShares } from '../../worker/rate-shares.js';
 import { seedSlowAsset } from '../helpers/slow-asset.js';
 import { activitiesFor, startStack } from '../helpers/stack.js';
@@ -302,6 +310,96 @@ async function main(): Promise<void> {
       await run.executeUpdate(approveUpdate, { args: [{ digest: await digestToApprove(run) }] });
       const result = await run.result();
       await save(client, 'entity-delete-approved-race', [run.workflowId, ...result.chunkWorkflowIds]);
+    });
+
+    // A scheduled clean-up run that waits for approval: one selected asset's date is pushed ahead
+    // meanwhile, and its chunk, reading the selection again, skips it.
+    const cleanupQueue = uniqueTaskQueue('record-cleanup');
+    const cleanupActivities = {
+      ...activitiesFor(env),
+      ...createPolicyActivities({ systems: loadSystemsConfig({ ...env }) }),
+    };
+    await withWorker(stack.temporal, cleanupQueue, cleanupActivities, async () => {
+      const hex = (n: number): string => n.toString(16).padStart(24, '0');
+      const assets = [0, 1, 2].map((i) => hex(0xc00 + i));
+      const seed = {
+        twelvelabs: {
+          apiKey: env.TWELVELABS_API_KEY,
+          assets: assets.map((_id, i) => ({
+            _id,
+            user_metadata: { delete_after: '2020-01-01', dam_id: `dam-${i}` },
+          })),
+        },
+        entermedia: { key: env.ENTERMEDIA_KEY, assets: assets.map((_, i) => ({ id: `dam-${i}` })) },
+      };
+      await stack.sandbox.seed(seed);
+      const workflowId = 'replay-cleanup-recheck';
+      const run = await client.workflow.start(scheduledCleanupWorkflow, {
+        taskQueue: cleanupQueue,
+        workflowId,
+        args: [
+          {
+            policy: {
+              name: 'expired',
+              select: { twelvelabsMetadata: { field: 'delete_after', entermediaAssetIdField: 'dam_id' } },
+              requireApproval: true,
+            },
+          },
+        ],
+      });
+      const child = client.workflow.getHandle(`${workflowId}/bulk-delete`);
+      let digest: string | undefined;
+      while (!digest) {
+        digest = await digestToApprove(child).catch(async () => {
+          await new Promise((r) => setTimeout(r, 100));
+          return undefined;
+        });
+      }
+      const now = await stack.sandbox.state();
+      now.twelvelabs.assets.find((a) => a._id === assets[0])!.user_metadata = {
+        delete_after: '2099-01-01',
+        dam_id: 'dam-0',
+      };
+      await stack.sandbox.seed(now);
+      await child.executeUpdate(approveUpdate, { args: [{ digest }] });
+      const result = await run.result();
+      await save(client, 'cleanup-recheck', [
+        workflowId,
+        child.workflowId,
+        ...(result.result?.chunkWorkflowIds ?? []),
+      ]);
+
+      // The same with a manifest: one of its items is taken out of it while the run waits for approval.
+      await stack.sandbox.seed(seed);
+      const manifest = join(mkdtempSync(join(tmpdir(), 'record-manifest-')), 'takedown.json');
+      const manifestPlan = (ids: readonly number[]) =>
+        JSON.stringify({
+          name: 'takedown',
+          items: ids.map((i) => ({ id: `t-${i}`, twelvelabs: { assetId: assets[i]! } })),
+        });
+      writeFileSync(manifest, manifestPlan([0, 1, 2]));
+      const manifestId = 'replay-cleanup-manifest-recheck';
+      const manifestRun = await client.workflow.start(scheduledCleanupWorkflow, {
+        taskQueue: cleanupQueue,
+        workflowId: manifestId,
+        args: [{ policy: { name: 'takedown', select: { manifest }, requireApproval: true } }],
+      });
+      const manifestChild = client.workflow.getHandle(`${manifestId}/bulk-delete`);
+      let manifestDigest: string | undefined;
+      while (!manifestDigest) {
+        manifestDigest = await digestToApprove(manifestChild).catch(async () => {
+          await new Promise((r) => setTimeout(r, 100));
+          return undefined;
+        });
+      }
+      writeFileSync(manifest, manifestPlan([1, 2]));
+      await manifestChild.executeUpdate(approveUpdate, { args: [{ digest: manifestDigest }] });
+      const manifestResult = await manifestRun.result();
+      await save(client, 'cleanup-manifest-recheck', [
+        manifestId,
+        manifestChild.workflowId,
+        ...(manifestResult.result?.chunkWorkflowIds ?? []),
+      ]);
     });
   } finally {
     await stack.close();
