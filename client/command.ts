@@ -171,7 +171,12 @@ function argumentError<O extends Options>(error: Error & { code?: string }, spec
     return `Unknown option '${given}'${near ? ` (did you mean --${near}?)` : ''}; this command takes ${known}`;
   }
   if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && given) {
-    return /argument missing/.test(error.message) ? `${given} needs a value` : `${given} takes no value`;
+    if (/argument missing/.test(error.message)) return `${given} needs a value`;
+    // A value that starts with a dash reads as another option unless written with `=`.
+    if (/argument is ambiguous/.test(error.message)) {
+      return `${given} needs a value, and what follows it starts with a dash: write ${given}=VALUE if that is the value`;
+    }
+    return `${given} takes no value`;
   }
   return error.message;
 }

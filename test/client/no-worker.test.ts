@@ -166,6 +166,13 @@ describe('the command line without a server', () => {
     const missing = await runCli(['run', 'plan.json', '--id']);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /^--id needs a value$/m);
+    // A value with a leading dash reads as an option: said so, not "takes no value".
+    const dashed = await runCli(['schedule', 'create', 'x', '--policy', 'p.json', '--every', '-1h']);
+    assert.equal(dashed.code, 2);
+    assert.match(
+      dashed.stderr,
+      /^--every needs a value, and what follows it starts with a dash: write --every=VALUE/m,
+    );
   });
 
   it('schedule refuses an option that its subcommand does not take, before connecting', async () => {
