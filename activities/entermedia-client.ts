@@ -67,8 +67,15 @@ export function createEnterMediaClient(options: {
         json: { assetid: assetId },
         schema: DeleteAnswer,
       });
-      if (answer.response.status !== 'ok' || answer.response.rowsedited === undefined) {
-        throw refused(route, assetId, answer.response.message);
+      if (answer.response.status !== 'ok') throw refused(route, assetId, answer.response.message);
+      if (answer.response.rowsedited === undefined) {
+        throw new CallError({
+          disposition: 'item',
+          type: ErrorTypes.UnexpectedResponse,
+          message: `${describeSite({ system: 'entermedia', method: 'POST', route, target: assetId })} answered status "ok" without rowsedited: whether it deleted the asset is unknown`,
+          status: 200,
+          mayHaveApplied: true,
+        });
       }
       return Number(answer.response.rowsedited);
     },

@@ -338,6 +338,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         disposition: 'item',
         type: ErrorTypes.UnexpectedResponse,
         message: `${describeSite(siteOf(call))} answered a body of an unexpected shape:\n${z.prettifyError(parsed.error)}`,
+        status: answer.status,
+        // A success status: the vendor took the call, whatever its body says.
+        ...(call.method === 'GET' ? {} : { mayHaveApplied: true }),
       });
     }
     return parsed.data;
@@ -361,11 +364,13 @@ export function retryDelay(
 
 /**
  * True for a failure after which the vendor may have applied the call: the answer was lost (dropped
- * connection, timeout, a body cut short) or a 5xx other than 503 (a gateway may answer it after the
- * service acted). 429 and 503 are refusals before anything was done.
+ * connection, timeout, a body cut short), a success status whose body could not be read (the vendor took
+ * the call), or a 5xx other than 503 (a gateway may answer it after the service acted). 429 and 503 are
+ * refusals before anything was done.
  */
 function mayHaveApplied(failure: CallFailure): boolean {
   if (failure.status === undefined) return true;
+  if (failure.status >= 200 && failure.status <= 299) return true;
   return failure.status >= 500 && failure.status !== 503;
 }
 

@@ -187,3 +187,49 @@ describe('safety: vendor answers with IDs that would leave the plan', () => {
     assertDeletedEverywhere(report, ['item-10', 'item-11']);
   });
 });
+
+describe('safety: vendor answers of an unexpected shape', () => {
+  it('a delete answered 2xx with a body that cannot be read may have been applied: the ledger and the report say so', async () => {
+    let damAnswers = 0;
+    const report = await runWith([
+      // TwelveLabs deletes the asset, then answers a list; then one that is not JSON (retried: 404).
+      { method: 'DELETE', path: new RegExp(`/assets/${ASSETS[4]}$`), body: () => [1, 2] },
+      { method: 'DELETE', path: new RegExp(`/assets/${ASSETS[5]}$`), body: () => '<html>ok</html>' },
+      // EnterMediaDB deletes the asset, then answers "ok" without a count, or a count that is not one.
+      {
+        method: 'POST',
+        path: /\/deleteassets$/,
+        body: (answer: { response: object }) => ({
+          response: { ...answer.response, rowsedited: damAnswers++ === 0 ? undefined : 'one' },
+        }),
+      },
+    ]);
+    const entry = (step: string, target: string) => {
+      const found = report.mutations.filter((e) => e.step === step && e.target === target);
+      assert.equal(found.length, 1, `${step} ${target}: ${found.length} ledger entries`);
+      return found[0]!;
+    };
+    const unreadable = entry('delete-asset', ASSETS[4]!);
+    assert.equal(unreadable.answer, 'failed');
+    assert.equal(unreadable.mayHaveApplied, true, JSON.stringify(unreadable));
+    assert.match(
+      unreadable.detail ?? '',
+      /DELETE \/assets\/\{asset_id\} .* answered a body of an unexpected shape/,
+    );
+    assert.match(
+      rowOf(report, 'item-4', 'twelvelabs').detail,
+      new RegExp(`delete-asset ${ASSETS[4]}: failed`),
+    );
+    // The retry found it gone after the first try's answer could not be read: this run deleted it.
+    assert.equal(entry('delete-asset', ASSETS[5]!).answer, 'deleted');
+    // Every item but item-4 (failed in TwelveLabs) reached EnterMediaDB.
+    for (let i = 0; i < N; i++) {
+      if (i === 4) continue;
+      const dam = entry('delete-dam-asset', `d${i}`);
+      assert.equal(dam.mayHaveApplied, true, JSON.stringify(dam));
+      assert.equal(rowOf(report, `item-${i}`, 'entermedia').outcome, 'failed');
+    }
+    const damDetails = report.mutations.filter((e) => e.step === 'delete-dam-asset').map((e) => e.detail);
+    assert.equal(damDetails.filter((d) => /answered status "ok" without rowsedited/.test(d ?? '')).length, 1);
+  });
+});
