@@ -54,7 +54,8 @@ export const DEFAULT_ENTITY_WAIT_MS = 600_000;
  * after an unlink lately (`firstLook`, which it teaches in turn), counted from `since` (the unlink's
  * answer; now by default), then less and less often. While it finds the entity processing, `board` shows
  * it in the phase's heartbeat. Answers undefined once ready, or why it gave up: still processing
- * `boundMs` after `since`. A poll that fails for good throws.
+ * `boundMs` after `since`, or a read refused or unreadable for this entity alone (an `item` failure). A
+ * poll that fails for the whole batch, or past its retries, throws.
  */
 export async function untilReady(
   client: TwelveLabsClient,
@@ -82,6 +83,10 @@ export async function untilReady(
         }
       } catch (error) {
         if (error instanceof CallError && error.failure.disposition === 'absent') return undefined;
+        // Refused or unreadable for good: its items fail (the others go on), as they would for a late one.
+        if (error instanceof CallError && error.failure.disposition === 'item') {
+          return `TwelveLabs entity ${entity.id} could not be read again: ${error.failure.message}`;
+        }
         throw error;
       }
       o.board.add(entity.id, o.log);
@@ -570,22 +575,27 @@ export async function deleteAssetUnit(
 
 /**
  * Reads deleted assets back in one call (`GET /assets?asset_ids=`, at most a page of IDs): each one still
- * present is a `verify` failure of its item. Answers the targets found present.
+ * present is a `verify` failure of its item, and so is each one of a read-back refused or unreadable for
+ * good (an `item` failure: these items fail, not the phase's others). Answers the targets not read as gone.
  */
 export async function readBackAssets(
   client: TwelveLabsClient,
   deleted: ReadonlyArray<{ item: string; target: string }>,
   log: PhaseLog,
 ): Promise<Set<string>> {
-  const present = new Set((await client.listAssets(deleted.map((e) => e.target))).map((a) => a._id));
+  let present: Set<string>;
+  let why = (target: string) => `asset ${target} still reads as present after the delete`;
+  try {
+    present = new Set((await client.listAssets(deleted.map((e) => e.target))).map((a) => a._id));
+  } catch (error) {
+    if (!(error instanceof CallError) || error.failure.disposition !== 'item') throw error;
+    const { message } = error.failure;
+    present = new Set(deleted.map((e) => e.target));
+    why = (target) => `asset ${target} could not be read back after the delete: ${message}`;
+  }
   for (const e of deleted) {
     if (present.has(e.target)) {
-      log.failure({
-        item: e.item,
-        system: 'twelvelabs',
-        step: 'verify',
-        detail: `asset ${e.target} still reads as present after the delete`,
-      });
+      log.failure({ item: e.item, system: 'twelvelabs', step: 'verify', detail: why(e.target) });
     }
   }
   return present;

@@ -233,3 +233,50 @@ describe('safety: vendor answers of an unexpected shape', () => {
     assert.equal(damDetails.filter((d) => /answered status "ok" without rowsedited/.test(d ?? '')).length, 1);
   });
 });
+
+describe('safety: a read beside the items answered in an unexpected shape', () => {
+  it("a read-back of an unexpected shape fails the items it reads at verify; the chunk's other items are deleted", async () => {
+    const readBack = /^\/twelvelabs\/v1\.3\/assets$/;
+    const report = await runWith([
+      { method: 'GET', path: readBack, query: new RegExp(ASSETS[6]!), body: () => ({ data: 'none' }) },
+    ]);
+    // The items whose assets that read-back named (the worker groups read-backs as deletes answer).
+    const unread = new Set(
+      proxy.requests
+        .filter((r) => r.startsWith('GET /twelvelabs/v1.3/assets?') && r.includes(ASSETS[6]!))
+        .flatMap((r) => new URLSearchParams(r.split('?')[1]).get('asset_ids')!.split(','))
+        .map((assetId) => `item-${ASSETS.indexOf(assetId)}`),
+    );
+    assert.ok(unread.has('item-6'));
+    for (const item of unread) {
+      const row = rowOf(report, item, 'twelvelabs');
+      assert.equal(row.step, 'verify', JSON.stringify(row));
+      assertFailedInTwelveLabs(report, item, /GET \/assets .* answered a body of an unexpected shape/);
+    }
+    assertDeletedEverywhere(
+      report,
+      plan.items.map((i) => i.id).filter((id) => !unread.has(id)),
+    );
+  });
+
+  it("an entity that answers in an unexpected shape while its items wait for it fails those items; the chunk's other items are deleted", async () => {
+    const report = await runWith([
+      {
+        method: 'GET',
+        path: new RegExp(`/entity-collections/${COLL}/entities/${ENTITY(0)}$`),
+        body: () => ({ status: 'ready' }),
+      },
+    ]);
+    const row = rowOf(report, 'item-0', 'twelvelabs');
+    assert.equal(row.step, 'wait-entities', JSON.stringify(row));
+    assertFailedInTwelveLabs(
+      report,
+      'item-0',
+      new RegExp(`${ENTITY(0)}.*answered a body of an unexpected shape`),
+    );
+    assertDeletedEverywhere(
+      report,
+      plan.items.map((i) => i.id).filter((id) => id !== 'item-0'),
+    );
+  });
+});
