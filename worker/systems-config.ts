@@ -10,7 +10,15 @@ export const DEFAULT_BASE_URLS = {
 } as const;
 
 const BaseUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://host/path' });
-const Secret = z.string().min(1);
+/**
+ * Sent as given in a header, a query signature or a cookie: a line break or a control character (a secret
+ * file's trailing newline) would fail every call with a transport error, and a space is no key's.
+ */
+const Secret = z
+  .string()
+  .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII, without spaces or line breaks (a trailing newline?)');
+/** The EnterMediaDB key is a cookie value: one of these would end it, or the cookie. */
+const CookieSecret = Secret.regex(/^[^;,"\\]+$/, 'must not hold ";", ",", \'"\' or "\\" (a cookie value)');
 const Concurrency = z.coerce.number().int().min(1).max(1000);
 const MaxRps = z.coerce.number().positive().max(100_000);
 
@@ -36,7 +44,7 @@ export const SystemsEnv = z.object({
   UPLYNK_CONCURRENCY: withDefault(Concurrency, 16),
   UPLYNK_MAX_RPS: optional(MaxRps),
   ENTERMEDIA_BASE_URL: optional(BaseUrl),
-  ENTERMEDIA_KEY: optional(Secret),
+  ENTERMEDIA_KEY: optional(CookieSecret),
   /** @default 16 */
   ENTERMEDIA_CONCURRENCY: withDefault(Concurrency, 16),
   ENTERMEDIA_MAX_RPS: optional(MaxRps),

@@ -44,6 +44,30 @@ describe('systems configuration from the environment', () => {
     assert.throws(() => loadSystemsConfig({ TWELVELABS_MAX_RPS: '-1' }), /TWELVELABS_MAX_RPS/);
   });
 
+  it("a credential with a line break, a space or a control character (a secret file's trailing newline) stops start-up naming the variable, never the value", () => {
+    for (const [name, value] of [
+      ['TWELVELABS_API_KEY', 'tl-secret-value\n'],
+      ['UPLYNK_OWNER_ID', 'owner-secret-value\r\n'],
+      ['UPLYNK_API_KEY', 'uplynk secret value'],
+      ['ENTERMEDIA_KEY', 'dam-secret-value\u0000'],
+      // A cookie value ends at ";": the key would be cut there and the rest sent as another cookie.
+      ['ENTERMEDIA_KEY', 'dam-secret-value;admin=1'],
+    ] as const) {
+      assert.throws(
+        () => loadSystemsConfig({ [name]: value }),
+        (error: Error) => {
+          assert.match(error.message, new RegExp(`→ at ${name}`));
+          assert.doesNotMatch(error.message, /secret-value/);
+          return true;
+        },
+      );
+    }
+    assert.equal(
+      loadSystemsConfig({ TWELVELABS_API_KEY: 'tlk_AbC-123.x=' }).twelvelabs.apiKey,
+      'tlk_AbC-123.x=',
+    );
+  });
+
   it('the worker refuses to start on a malformed base URL, before it connects to Temporal', async () => {
     await assert.rejects(
       startWorker({ TEMPORAL_ADDRESS: '127.0.0.1:1', TWELVELABS_BASE_URL: 'not a url' }),
