@@ -123,7 +123,7 @@ export function parseCommand<O extends Options>(
     parsed = parseArgs({ args: argv, options: spec.options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new CliError(
-      `${argumentError(error as Error & { code?: string }, spec)}\nusage: bulk-delete ${spec.usage}`,
+      `${argumentError(error as Error & { code?: string }, spec, argv)}\nusage: bulk-delete ${spec.usage}`,
     );
   }
   const max = spec.positionals.length;
@@ -161,7 +161,11 @@ export function defineCommand<O extends Options>(
 }
 
 /** What parseArgs refused, said for a user: the option at fault and the options the command takes. */
-function argumentError<O extends Options>(error: Error & { code?: string }, spec: CommandSpec<O>): string {
+function argumentError<O extends Options>(
+  error: Error & { code?: string },
+  spec: CommandSpec<O>,
+  argv: readonly string[],
+): string {
   const given = /'(-[^' ]+)/.exec(error.message)?.[1];
   const names = Object.keys(spec.options);
   const known = [...names.map((name) => `--${name}`), '--help'].join(', ');
@@ -171,12 +175,12 @@ function argumentError<O extends Options>(error: Error & { code?: string }, spec
     return `Unknown option '${given}'${near ? ` (did you mean --${near}?)` : ''}; this command takes ${known}`;
   }
   if (error.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && given) {
-    if (/argument missing/.test(error.message)) return `${given} needs a value`;
-    // A value that starts with a dash reads as another option unless written with `=`.
     if (/argument is ambiguous/.test(error.message)) {
-      return `${given} needs a value, and what follows it starts with a dash: write ${given}=VALUE if that is the value`;
+      // The value that followed starts with "-": parseArgs will not take it for the flag's value.
+      const value = argv[argv.indexOf(given) + 1] ?? '-…';
+      return `${given} needs a value; one that starts with "-" is given as ${given}=${value}`;
     }
-    return `${given} takes no value`;
+    return /argument missing/.test(error.message) ? `${given} needs a value` : `${given} takes no value`;
   }
   return error.message;
 }

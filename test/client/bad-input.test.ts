@@ -142,6 +142,16 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
       ['run', 'ok.csv', '--last-entity-asset', 'ignore'],
       [/--last-entity-asset must be one of force-unlink, delete-entity, skip-item/],
     );
+    // A value that starts with "-" reads as another option: the flag is named, and how to give it.
+    const negative = await refused(
+      ['run', 'ok.csv', '--max-items', '-1'],
+      [/^--max-items needs a value; one that starts with "-" is given as --max-items=-1$/m],
+    );
+    assert.doesNotMatch(negative.stderr, /takes no value/);
+    await refused(
+      ['run', 'ok.csv', '--max-items=-1'],
+      [/--max-items must be a whole number from 1 to 10000000, got "-1"/],
+    );
   });
 
   it('an unknown option or a missing argument shows the usage', async () => {
