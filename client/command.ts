@@ -136,6 +136,11 @@ export function parseCommand<O extends Options>(
   if (parsed.positionals.length > max) {
     throw new CliError(`unexpected argument "${parsed.positionals[max]}"\nusage: bulk-delete ${spec.usage}`);
   }
+  // An empty argument ("$ID" with ID unset) would reach Temporal, which answers only "Failed to describe".
+  const empty = parsed.positionals.findIndex((p) => p.trim() === '');
+  if (empty >= 0) {
+    throw new CliError(`${spec.positionals[empty]} must not be empty\nusage: bulk-delete ${spec.usage}`);
+  }
   return parsed as unknown as Parsed<O>;
 }
 

@@ -159,6 +159,14 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
     await refused(['status', 'x', '--folow'], [/Unknown option '--folow'/, /usage: bulk-delete status ID/]);
     await refused(['frobnicate'], [/unknown command "frobnicate"/]);
     await refused(['approve', 'some-id'], [/missing --digest D/]);
+    // An empty argument (an unset shell variable in quotes) is as missing as none.
+    for (const command of ['status', 'report', 'cancel', 'retry']) {
+      await refused(
+        [command, ''],
+        [/^ID must not be empty$/m, new RegExp(`usage: bulk-delete ${command} ID`)],
+      );
+    }
+    await refused(['run', ''], [/^PLAN must not be empty$/m]);
     await refused(
       ['approve', 'some-id', '--digest', 'abc'],
       [/--digest must be 64 lower-case hex characters/],
