@@ -112,6 +112,13 @@ export function readPolicyFile(file: string, io: Io): CleanupPolicy {
   }
   const policy = parsed.value;
   const manifest = policy.select.manifest;
+  // A run reads a path, a file: URL or an http(s) URL (activities/policy-activities.ts): any other would
+  // fail every run.
+  if (manifest !== undefined && /^[a-z][a-z0-9+.-]*:/i.test(manifest) && !/^(https?|file):/i.test(manifest)) {
+    throw new CliError(
+      `${file}: select.manifest: must be a plan file path or an http(s) URL (got ${JSON.stringify(manifest)})\nno schedule was created: fix the policy`,
+    );
+  }
   if (manifest !== undefined && !/^[a-z][a-z0-9+.-]*:/i.test(manifest)) {
     const absolute = isAbsolute(manifest) ? manifest : resolve(dirname(resolve(file)), manifest);
     policy.select.manifest = absolute;

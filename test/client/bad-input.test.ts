@@ -196,6 +196,18 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
       ],
     );
     assert.doesNotMatch(result.stderr, /at \w+ \(/, 'no stack trace');
+    // A location no run can read (each run reads a path or an http(s) URL): refused now, not at every run.
+    file(
+      'ftp.json',
+      `{\n  "name": "takedowns",\n  "select": { "manifest": "ftp://files.example/plan.json" }\n}\n`,
+    );
+    await refused(
+      ['schedule', 'create', 'takedowns', '--policy', 'ftp.json', '--every', '24h'],
+      [
+        /^ftp\.json: select\.manifest: must be a plan file path or an http\(s\) URL \(got "ftp:\/\/files\.example\/plan\.json"\)$/m,
+        /no schedule was created/,
+      ],
+    );
   });
 
   it('a schedule needs exactly one of --every and --cron, and a readable interval', async () => {
