@@ -5,6 +5,7 @@
  */
 import type { Activities, DiscoveredAsset, IndexedAssetRef, ItemAsset, PlanRef } from './contract.js';
 import { activityScope } from './activity-scope.js';
+import { ErrorTypes } from './error-types.js';
 import { CallError } from './http-errors.js';
 import { allSettledOrThrow, Background, runPhase, settle, uniqueBy, type PhaseLog } from './phase-runner.js';
 import { watchTail } from './phase-tail.js';
@@ -202,18 +203,26 @@ const MAX_PAGES = 10_000;
 
 /**
  * Every page of a listing: pages start at 1 and the walk stops on an empty page (what the official SDK's
- * pager does) or once `page` reaches `total_page`, whichever comes first.
+ * pager does) or once `page` reaches `total_page`, whichever comes first. A listing still going after
+ * `maxPages` fails its item: what it did not read (an indexed asset the forced delete would orphan, an
+ * entity) is unknown, so nothing of the item goes on as if it were all.
  */
-async function allPages<T>(
+export async function allPages<T>(
   fetchPage: (page: number) => Promise<{ data: T[]; page_info: PageInfo }>,
+  what: string,
+  maxPages = MAX_PAGES,
 ): Promise<T[]> {
   const items: T[] = [];
-  for (let page = 1; page <= MAX_PAGES; page++) {
+  for (let page = 1; page <= maxPages; page++) {
     const { data, page_info } = await fetchPage(page);
     items.push(...data);
-    if (data.length === 0 || page >= page_info.total_page) break;
+    if (data.length === 0 || page >= page_info.total_page) return items;
   }
-  return items;
+  throw new CallError({
+    disposition: 'item',
+    type: ErrorTypes.UnexpectedResponse,
+    message: `TwelveLabs listed ${what} past ${maxPages} pages without an end: the rest is unknown, so the item goes no further`,
+  });
 }
 
 export interface TwelveLabsActivityOptions {
@@ -243,8 +252,16 @@ export function createTwelveLabsActivities(deps: TwelveLabsActivityOptions): Twe
       // The asset itself (filename, status) only where the steps are shown for review (a dry run, an
       // approval run): a plain run makes no call that it does not need.
       const asset = withIndexed ? await client.getAsset(assetId) : undefined;
-      const entities = await allPages((page) => client.listEntities(assetId, page));
-      const indexed = withIndexed ? await allPages((page) => client.listIndexedAssets(assetId, page)) : [];
+      const entities = await allPages(
+        (page) => client.listEntities(assetId, page),
+        `the entities of asset ${assetId}`,
+      );
+      const indexed = withIndexed
+        ? await allPages(
+            (page) => client.listIndexedAssets(assetId, page),
+            `the indexed assets of asset ${assetId}`,
+          )
+        : [];
       return {
         assetId,
         exists: true,
@@ -502,7 +519,12 @@ export async function deleteAssetUnit(
   let listed: Array<{ id: string; indexId: string }> = [];
   let assetGone = false;
   try {
-    listed = (await allPages((page) => client.listIndexedAssets(assetId, page))).map((ia) => ({
+    listed = (
+      await allPages(
+        (page) => client.listIndexedAssets(assetId, page),
+        `the indexed assets of asset ${assetId}`,
+      )
+    ).map((ia) => ({
       id: ia._id,
       indexId: ia.index._id,
     }));

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities/contract.js';
-import { FirstLook } from '../../activities/twelvelabs-activities.js';
+import { CallError } from '../../activities/http-errors.js';
+import { FirstLook, allPages } from '../../activities/twelvelabs-activities.js';
 import type { LedgerEntry } from '../../plan/index.js';
 import { seededSandboxForSuite } from '../helpers/sandbox.js';
 import {
@@ -601,5 +602,30 @@ describe('FirstLook: when an unlinked entity is first polled', () => {
     const look = new FirstLook();
     polls(look, 60_000, 0);
     assert.equal(look.ms, FirstLook.MAX_MS);
+  });
+});
+
+describe('a listing that does not end', () => {
+  it('fails its item past the page limit instead of going on with what it read', async () => {
+    let asked = 0;
+    const endless = (page: number) => {
+      asked++;
+      return Promise.resolve({ data: [{ _id: `ia-${page}` }], page_info: { page, total_page: 1_000_000 } });
+    };
+    await assert.rejects(
+      allPages(endless, 'the indexed assets of asset a1', 5),
+      (error: unknown) =>
+        error instanceof CallError &&
+        error.failure.disposition === 'item' &&
+        /indexed assets of asset a1 past 5 pages/.test(error.failure.message),
+    );
+    assert.equal(asked, 5);
+    // A listing that ends within the limit answers every page's items.
+    const short = (page: number) =>
+      Promise.resolve({ data: [{ _id: `ia-${page}` }], page_info: { page, total_page: 3 } });
+    assert.deepEqual(
+      (await allPages(short, 'x', 5)).map((x) => x._id),
+      ['ia-1', 'ia-2', 'ia-3'],
+    );
   });
 });
