@@ -190,8 +190,11 @@ function argumentError<O extends Options>(
   return error.message;
 }
 
+/** The longest duration a flag takes: a year and a day (a run or a schedule further out is a typo). */
+export const MAX_DURATION_DAYS = 366;
+
 /**
- * A duration flag such as `90s`, `10m`, `2h` or `1d`, in milliseconds.
+ * A duration flag such as `90s`, `10m`, `2h` or `1d`, in milliseconds, at most {@link MAX_DURATION_DAYS}.
  * @throws CliError naming the flag.
  */
 export function durationFlag(name: string, raw: string): number {
@@ -199,6 +202,9 @@ export function durationFlag(name: string, raw: string): number {
   const ms = match ? Number(match[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2]!]! : 0;
   if (!match || ms < 1000) {
     throw new CliError(`--${name} must be a number and a unit (s, m, h or d), e.g. 10m or 2h, got "${raw}"`);
+  }
+  if (ms > MAX_DURATION_DAYS * 86_400_000) {
+    throw new CliError(`--${name} must be at most ${MAX_DURATION_DAYS}d, got "${raw}"`);
   }
   return ms;
 }
@@ -226,7 +232,8 @@ export function workflowIdFlag(raw: string | undefined): string | undefined {
 /** A positive integer flag, or undefined when absent. @throws CliError naming the flag. */
 export function intFlag(name: string, raw: string | undefined, min = 1, max = 1_000_000): number | undefined {
   if (raw === undefined) return undefined;
-  const value = Number(raw);
+  // Digits only: Number() would also take "0x10", "1e3" or " 7 ".
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new CliError(`--${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   }

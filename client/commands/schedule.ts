@@ -13,7 +13,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { formatIssue, parseJsonDocument, parsePlanText, planFormatOf } from '../../plan/index.js';
 import { webUiBase } from '../../config/temporal-config.js';
 import { CleanupPolicy, scheduledCleanupWorkflow } from '../../workflows/index.js';
-import { CliError, EXIT, commandSpec, plural, type Io, type Parsed, defineCommand } from '../command.js';
+import {
+  CliError,
+  EXIT,
+  MAX_DURATION_DAYS,
+  commandSpec,
+  plural,
+  type Io,
+  type Parsed,
+  defineCommand,
+} from '../command.js';
 import { table } from '../progress-view.js';
 import { withClient, type ConnectedClient } from '../temporal-client.js';
 
@@ -87,6 +96,10 @@ export function intervalOf(raw: string): string {
     : 0;
   if (!match || seconds < 1) {
     throw new CliError(`--every must be a number and a unit (s, m, h or d), e.g. 24h or 30m, got "${raw}"`);
+  }
+  // Further apart, a schedule would never run in practice, yet list and describe it as if it would.
+  if (seconds > MAX_DURATION_DAYS * 86_400) {
+    throw new CliError(`--every must be at most ${MAX_DURATION_DAYS}d, got "${raw}"`);
   }
   return `${match[1]}${match[2]}`;
 }

@@ -342,6 +342,28 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
     );
   });
 
+  it('numbers and durations are read as written, within bounds: no hex, no exponent, no century-long wait', async () => {
+    file(
+      'bounds-plan.json',
+      JSON.stringify({ name: 't', items: [{ id: 'a', twelvelabs: { assetId: TL } }] }),
+    );
+    for (const [args, message] of [
+      [['--max-items', '0x10'], /^--max-items must be a whole number from 1 to 10000000, got "0x10"$/m],
+      [['--chunk-size', '1e3'], /^--chunk-size must be a whole number from 1 to \d+, got "1e3"$/m],
+      [['--start-within', '99999999999d'], /^--start-within must be at most 366d, got "99999999999d"$/m],
+      [
+        ['--require-approval', '--approval-timeout', '400d'],
+        /^--approval-timeout must be at most 366d, got "400d"$/m,
+      ],
+    ] as const) {
+      await refused(['run', 'bounds-plan.json', ...args], [message]);
+    }
+    await refused(
+      ['schedule', 'create', 'x', '--policy', 'p.json', '--every', '99999999999d'],
+      [/^--every must be at most 366d, got "99999999999d"$/m],
+    );
+  });
+
   it('a .env that cannot be read is named in one line, without a stack, for any command', async () => {
     for (const [value, message] of [
       ['nope.env', /^bulk-delete: BULK_DELETE_ENV_FILE: no such file .*nope\.env$/m],
