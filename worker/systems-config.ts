@@ -9,7 +9,23 @@ export const DEFAULT_BASE_URLS = {
   uplynk: 'https://services.uplynk.com/api/v4',
 } as const;
 
-const BaseUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://host/path' });
+const BaseUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://host/path' })
+  .refine(
+    (url) => {
+      // Not a URL at all: the check above says so.
+      if (!URL.canParse(url)) return true;
+      const parsed = new URL(url);
+      return !parsed.search && !parsed.hash && !parsed.username && !parsed.password;
+    },
+    // Never quoted: a user:password@ may be a secret.
+    'must have no query (?…), fragment (#…) or user:password@: the calls would drop them',
+  );
+/** A number as written in decimal: `Number()` would also take "0x10", "1e3" or "Infinity". */
+const Decimal = z
+  .string()
+  .trim()
+  .regex(/^\d+(\.\d+)?$/, 'must be a decimal number, e.g. 16 or 2.5');
 /**
  * Sent as given in a header, a query signature or a cookie: a line break or a control character (a secret
  * file's trailing newline) would fail every call with a transport error, and a space is no key's.
@@ -19,13 +35,13 @@ const Secret = z
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII, without spaces or line breaks (a trailing newline?)');
 /** The EnterMediaDB key is a cookie value: one of these would end it, or the cookie. */
 const CookieSecret = Secret.regex(/^[^;,"\\]+$/, 'must not hold ";", ",", \'"\' or "\\" (a cookie value)');
-const Concurrency = z.coerce.number().int().min(1).max(1000);
-const MaxRps = z.coerce.number().positive().max(100_000);
+const Concurrency = Decimal.pipe(z.coerce.number<string>().int().min(1).max(1000));
+const MaxRps = Decimal.pipe(z.coerce.number<string>().positive().max(100_000));
 
 function optional<T extends z.ZodType>(schema: T) {
   return z.preprocess(emptyIsUnset, schema.optional());
 }
-function withDefault<T extends z.ZodType>(schema: T, value: z.input<T>) {
+function withDefault<T extends z.ZodType>(schema: T, value: z.output<T>) {
   return z.preprocess(emptyIsUnset, schema.default(value as never));
 }
 
@@ -49,21 +65,30 @@ export const SystemsEnv = z.object({
   ENTERMEDIA_CONCURRENCY: withDefault(Concurrency, 16),
   ENTERMEDIA_MAX_RPS: optional(MaxRps),
   /** Timeout of one HTTP request, below the activities' start-to-close timeout. @default 30000 */
-  BULK_DELETE_HTTP_TIMEOUT_MS: withDefault(z.coerce.number().int().min(100).max(600_000), 30_000),
+  BULK_DELETE_HTTP_TIMEOUT_MS: withDefault(
+    Decimal.pipe(z.coerce.number<string>().int().min(100).max(600_000)),
+    30_000,
+  ),
   /**
    * How many worker processes share the systems' rate limits: each keeps to its share of every
    * `*_MAX_RPS` (the vendors count per organization, not per process). @default 1
    */
-  BULK_DELETE_WORKER_COUNT: withDefault(z.coerce.number().int().min(1).max(1000), 1),
+  BULK_DELETE_WORKER_COUNT: withDefault(Decimal.pipe(z.coerce.number<string>().int().min(1).max(1000)), 1),
   /** How long one call may keep failing transiently before the attempt fails. @default 120000 */
-  BULK_DELETE_CALL_RETRY_MS: withDefault(z.coerce.number().int().min(0).max(3_600_000), 120_000),
+  BULK_DELETE_CALL_RETRY_MS: withDefault(
+    Decimal.pipe(z.coerce.number<string>().int().min(0).max(3_600_000)),
+    120_000,
+  ),
   /**
    * Units a phase works on at once per request slot: a unit waiting out a backoff holds no slot.
    * @default 4
    */
-  BULK_DELETE_UNITS_PER_SLOT: withDefault(z.coerce.number().int().min(1).max(64), 4),
+  BULK_DELETE_UNITS_PER_SLOT: withDefault(Decimal.pipe(z.coerce.number<string>().int().min(1).max(64)), 4),
   /** The longest wait for an entity to be ready again. @default 600000 */
-  BULK_DELETE_ENTITY_WAIT_MS: withDefault(z.coerce.number().int().min(1000).max(86_400_000), 600_000),
+  BULK_DELETE_ENTITY_WAIT_MS: withDefault(
+    Decimal.pipe(z.coerce.number<string>().int().min(1000).max(86_400_000)),
+    600_000,
+  ),
 });
 export type SystemsEnv = z.infer<typeof SystemsEnv>;
 

@@ -81,15 +81,42 @@ describe('systems configuration from the environment', () => {
         TWELVELABS_API_KEY: 'tl-very-secret',
         TWELVELABS_MAX_RPS: '10',
         UPLYNK_OWNER_ID: 'owner',
-        ENTERMEDIA_BASE_URL: 'https://user:pw-secret@dam.example.com',
+        ENTERMEDIA_BASE_URL: 'https://dam.example.com',
         ENTERMEDIA_KEY: 'em-very-secret',
       }),
     );
     assert.deepEqual(lines, [
       'twelvelabs: https://api.twelvelabs.io/v1.3 (configured, 32 at once, at most 10 requests/s)',
       'uplynk: https://services.uplynk.com/api/v4 (not configured: UPLYNK_API_KEY unset)',
-      'entermedia: https://dam.example.com/ (configured, 16 at once, no rate limit)',
+      'entermedia: https://dam.example.com (configured, 16 at once, no rate limit)',
     ]);
     assert.doesNotMatch(lines.join('\n'), /secret/);
+  });
+
+  it('a base URL with parts the calls would drop is refused by name, never quoting it; numbers are decimal', () => {
+    for (const url of [
+      'https://user:pw-secret@dam.example.com',
+      'https://dam.example.com/?token=pw-secret',
+      'https://dam.example.com/#pw-secret',
+    ]) {
+      assert.throws(
+        () => loadSystemsConfig({ ENTERMEDIA_BASE_URL: url }),
+        (error: Error) =>
+          /ENTERMEDIA_BASE_URL/.test(error.message) &&
+          /no query .* or user:password@/.test(error.message) &&
+          !/secret/.test(error.message),
+      );
+    }
+    for (const [name, value] of [
+      ['TWELVELABS_MAX_RPS', '0x10'],
+      ['UPLYNK_CONCURRENCY', '1e3'],
+      ['BULK_DELETE_HTTP_TIMEOUT_MS', 'Infinity'],
+    ]) {
+      assert.throws(
+        () => loadSystemsConfig({ [name!]: value }),
+        (error: Error) => error.message.includes(name!) && /must be a decimal number/.test(error.message),
+      );
+    }
+    assert.equal(loadSystemsConfig({ TWELVELABS_MAX_RPS: ' 2.5 ' }).twelvelabs.maxRps, 2.5);
   });
 });
