@@ -7,7 +7,7 @@ import type { Client } from '@temporalio/client';
 import { createArchiveActivities } from './archive-activities.js';
 import type { Activities } from './contract.js';
 import { createEnterMediaActivities } from './entermedia-activities.js';
-import { createItemFlowActivities } from './item-flow.js';
+import { createItemFlowActivities, type TellTally } from './item-flow.js';
 import { createObserveActivities } from './observe-activities.js';
 import { createEnterMediaClient, type EnterMediaClient } from './entermedia-client.js';
 import { missingCredentials } from './http-errors.js';
@@ -47,6 +47,8 @@ export interface ActivitiesDeps {
   storeEnv?: NodeJS.ProcessEnv;
   /** The client `archiveRun` reads chunk results with. @default the worker's own */
   temporalClient?: () => Client;
+  /** Where `deleteItems` tells its tallies. @default the running activity's chunk workflow */
+  tellTally?: TellTally;
 }
 
 /** The limiters that `createActivities` would build for these settings. */
@@ -137,6 +139,7 @@ export function createActivities(deps: ActivitiesDeps): Activities {
       entermedia,
       firstLook,
       ...(systems.entityWaitMs === undefined ? {} : { entityWaitMs: systems.entityWaitMs }),
+      ...(deps.tellTally ? { tellTally: deps.tellTally } : {}),
       parallelism:
         UNITS_PER_SLOT *
         (limiters.twelvelabs.concurrency + limiters.uplynk.concurrency + limiters.entermedia.concurrency),

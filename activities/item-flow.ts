@@ -68,13 +68,16 @@ export function createItemFlowActivities(deps: {
   entityWaitMs?: number;
   /** When entities settle after an unlink, as this worker saw lately (shared with `unlinkEntities`). */
   firstLook?: FirstLook;
+  /** Where the phase's tallies go. @default the running activity's chunk workflow */
+  tellTally?: TellTally;
 }): ItemFlowActivities {
   const firstLook = deps.firstLook ?? new FirstLook();
   const entityWaitMs = deps.entityWaitMs ?? DEFAULT_ENTITY_WAIT_MS;
   return {
     async deleteItems({ items, tally, tail }) {
       if (items.length === 0) return { entries: [], failures: [] };
-      const reporter = tally ? tallyReporter(tally) : undefined;
+      const tell = deps.tellTally ?? tellChunk();
+      const reporter = tally && tell ? tallyReporter(tally, tell) : undefined;
       // A system's client only if an item has a call there. One not configured fails the activity before
       // any call, without retry: no item is left half deleted for want of a key.
       const twelvelabs = items.some((i) => i.twelvelabs) ? deps.twelvelabs() : undefined;
@@ -147,6 +150,10 @@ export function createItemFlowActivities(deps: {
       let readBacks: Batcher<{ item: string; target: string }, boolean> | undefined;
       const libraries = new Map<string, Batcher<ItemAsset, boolean>>();
       const prepare = (todo: readonly ItemDeletion[], log: PhaseLog) => {
+        // Items that earlier attempts ended count in this attempt's tallies too.
+        const left = new Set(todo.map((u) => u.item));
+        const ended = items.filter((u) => !left.has(u.item));
+        reporter?.resume(ended.length, ended.filter((u) => log.failedBefore(u.item)).length);
         readBacks = new Batcher({
           maxSize: TWELVELABS_PAGE_LIMIT,
           lingerMs: READ_BACK_LINGER_MS,
@@ -338,12 +345,11 @@ export function createItemFlowActivities(deps: {
   };
 }
 
-/**
- * Tells the activity's chunk how many of its items ended and failed (`phaseTallySignal`): when the
- * failures change, and once `whenSettled` items ended. One signal in flight at a time; counts that change
- * meanwhile go in the next. Without a Temporal client (a test's mock environment) it tells nothing.
- */
-function tallyReporter({ phase, whenSettled }: { phase: number; whenSettled?: number | undefined }) {
+/** Where a phase's tallies go: its chunk workflow (`phaseTallySignal`). */
+export type TellTally = (tally: { phase: number; settled: number; failed: number }) => Promise<void>;
+
+/** Signals the running activity's chunk; undefined without a Temporal client (a test's mock environment). */
+function tellChunk(): TellTally | undefined {
   let client: Client;
   let workflowId: string | undefined;
   try {
@@ -355,6 +361,19 @@ function tallyReporter({ phase, whenSettled }: { phase: number; whenSettled?: nu
   }
   if (workflowId === undefined) return undefined;
   const chunk = client.workflow.getHandle(workflowId);
+  return (tally) => chunk.signal(phaseTallySignal, tally);
+}
+
+/**
+ * Tells the activity's chunk how many of its items ended and failed: when the failures change, and once
+ * `whenSettled` items ended. One tally in flight at a time; counts that change meanwhile go in the next.
+ * A retried attempt starts from the items earlier attempts ended (`resume`), so that the chunk's count
+ * of failures, which the run's threshold reads, does not drop back while it runs.
+ */
+export function tallyReporter(
+  { phase, whenSettled }: { phase: number; whenSettled?: number | undefined },
+  tell: TellTally,
+) {
   let settled = 0;
   let failed = 0;
   let told = { settled: 0, failed: 0 };
@@ -367,8 +386,7 @@ function tallyReporter({ phase, whenSettled }: { phase: number; whenSettled?: nu
     if (sending || stopped || !due()) return;
     told = { settled, failed };
     sending = true;
-    chunk
-      .signal(phaseTallySignal, { phase, ...told })
+    tell({ phase, ...told })
       // A tally that did not arrive is not sent again: the chunk learns it all from the answer anyway.
       .catch(() => undefined)
       .finally(() => {
@@ -377,6 +395,12 @@ function tallyReporter({ phase, whenSettled }: { phase: number; whenSettled?: nu
       });
   };
   return {
+    /** The items that earlier attempts of the phase ended, and how many of them failed. */
+    resume(settledBefore: number, failedBefore: number): void {
+      settled += settledBefore;
+      failed += failedBefore;
+      send();
+    },
     ended(asFailed: boolean): void {
       settled++;
       if (asFailed) failed++;

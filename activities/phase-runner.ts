@@ -57,6 +57,8 @@ export interface PhaseLog {
   waiting(what: string | undefined): void;
   /** The entries of this item that earlier attempts of the phase recorded (from their last heartbeat). */
   earlier(item: string): readonly LedgerEntry[];
+  /** True when earlier attempts of the phase recorded a failure of this item (a failed entry or step). */
+  failedBefore(item: string): boolean;
 }
 
 /**
@@ -96,6 +98,7 @@ export async function runPhase<U>(options: {
   const uncertain = scope.attempt > 1;
   const inFlight = new Set<string>();
   const earlier = groupBy(cursor.entries, (e) => e.item);
+  const failedEarlier = new Set(cursor.failures.map((f) => f.item));
   const log: PhaseLog = {
     entry: (e) => cursor.entries.push({ ...e, at: isoNow() }),
     failure: (f) => cursor.failures.push({ ...f, at: isoNow() }),
@@ -105,6 +108,8 @@ export async function runPhase<U>(options: {
       else cursor.waiting = what;
     },
     earlier: (item) => earlier.get(item) ?? [],
+    failedBefore: (item) =>
+      failedEarlier.has(item) || (earlier.get(item) ?? []).some((e) => e.answer === 'failed'),
   };
   const waits = new WaitBoard();
   // A snapshot: the SDK may encode the details later, while the units go on adding entries.

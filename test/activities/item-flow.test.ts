@@ -181,6 +181,50 @@ describe('deleteItems: each item through TwelveLabs, Uplynk and the DAM, on its 
       'keep',
     ]);
   });
+  it("a retried attempt's tallies count the items earlier attempts ended, and those that failed", async () => {
+    const told: Array<{ phase: number; settled: number; failed: number }> = [];
+    const activities = activitiesFor(sandboxEnv(sandbox), {
+      tellTally: (tally) => {
+        told.push(tally);
+        return Promise.resolve();
+      },
+    });
+    const items = Array.from({ length: 4 }, (_, i) => deletionOf(i));
+    // The first attempt ended items 0 and 1, item 1 failing at its DAM delete, then was lost.
+    const at = new Date().toISOString();
+    const earlier: LedgerEntry[] = [
+      { item: item(0), system: 'twelvelabs', step: 'delete-asset', target: asset(0), answer: 'deleted', at },
+      { item: item(1), system: 'twelvelabs', step: 'delete-asset', target: asset(1), answer: 'deleted', at },
+      {
+        item: item(1),
+        system: 'entermedia',
+        step: 'delete-dam-asset',
+        target: 'dam-1',
+        answer: 'failed',
+        at,
+      },
+    ];
+    const run = await inActivity(() => activities.deleteItems({ items, tally: { phase: 3 } }), {
+      attempt: 2,
+      heartbeatDetails: {
+        v: 2,
+        done: [item(0), item(1)],
+        inFlight: [],
+        entries: earlier,
+        failures: [],
+        refused: [],
+      },
+    });
+    assert.equal(run.error, undefined, String(run.error));
+    // Told at once: the failure the chunk's threshold must not lose while this attempt runs.
+    assert.deepEqual(told[0], { phase: 3, settled: 2, failed: 1 });
+    assert.ok(
+      told.every((t) => t.failed >= 1 && t.settled >= 2),
+      JSON.stringify(told),
+    );
+    assert.deepEqual(run.result!.failures, []);
+  });
+
   it('after an attempt lost with its worker, an item whose TwelveLabs asset is still there finds its DAM asset already absent, not deleted', async () => {
     const activities = activitiesFor(sandboxEnv(sandbox));
     // dam-0 and dam-1 were gone before the run. Item 0 has a TwelveLabs asset; item 1 only its DAM asset.
