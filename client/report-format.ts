@@ -116,7 +116,11 @@ const STEP_FIELDS = ['item', 'system', 'step', 'target', 'seen', 'note'] as cons
  * status, digest, steps }`, CSV one line per step with a header, Markdown a table under the digest.
  */
 export function formatSteps(
-  run: { workflowId: string; status: 'dry-run' | 'awaiting-approval'; digest: string | undefined },
+  run: {
+    workflowId: string;
+    status: 'dry-run' | 'discovering' | 'awaiting-approval';
+    digest: string | undefined;
+  },
   steps: readonly PlannedStep[],
   format: ReportFormat,
 ): string {

@@ -25,7 +25,8 @@ The per-item report of a run: for every item and every system, the outcome (dele
 skipped, partial, failed), the step that decided it, why, and when. JSON has the shape in docs/architecture.md, CSV one
 line per row, Markdown a summary and a table. The format defaults to the extension of --out, else md.
 A dry run, or a run waiting for approval, deleted nothing: it gives its steps and their digest instead
-(JSON: { workflowId, status: dry-run or awaiting-approval, digest, steps }).
+(JSON: { workflowId, status: dry-run, discovering (a dry run still going: no digest, steps so far)
+or awaiting-approval, digest, steps }).
 The exit code tells how the run ended (0 no item failed, 1 some failed, 3 cancelled); a run still
 going gives the rows so far. Once the run is no longer in Temporal (retention, deleted), the report
 is read from BULK_DELETE_REPORT_STORE, where the worker archived it when the run ended.`,
@@ -104,7 +105,9 @@ export const reportCommand = defineCommand('report', spec, async (args, io) => {
             ? `${workflowId} is waiting for approval: nothing was deleted yet; these are its planned steps`
             : `${workflowId} is a dry run${running ? ' (still discovering)' : ''}: nothing was deleted; these are the steps it found`,
         );
-        const status = awaitingDigest !== undefined ? 'awaiting-approval' : 'dry-run';
+        // A dry run still going has found only some of its steps, and no digest yet.
+        const status =
+          awaitingDigest !== undefined ? 'awaiting-approval' : running ? 'discovering' : 'dry-run';
         const run = { workflowId, status, digest } as const;
         // On a terminal, unless a format was asked for: the steps aligned, the digest, how to approve.
         const text =

@@ -136,10 +136,18 @@ describe('bulk-delete run, plan, status, approve, cancel and report against a de
     const planned = await runCli(['plan', path], { env: cli.env });
     const digest = /^digest: ([0-9a-f]{64})$/m.exec(planned.stdout)?.[1];
     assert.ok(digest, planned.stdout);
+    // Slow reads: the report asked for while it still discovers says so, with no digest yet.
+    await cli.stack.sandbox.faults({ twelvelabs: { latencyMs: [4000, 4000] } });
     const started = await runCli(['run', path, '--dry-run', '--json', '--id', 'cli-dry-later-1'], {
       env: cli.env,
     });
     assert.equal(started.code, 0, started.stderr);
+    const early = await runCli(['report', 'cli-dry-later-1', '--json'], { env: cli.env });
+    await cli.stack.sandbox.faults({});
+    assert.equal(early.code, 0, early.stderr);
+    const soFar = JSON.parse(early.stdout) as { status: string; digest?: string };
+    assert.equal(soFar.status, 'discovering', early.stdout);
+    assert.equal(soFar.digest, undefined);
 
     const followed = await runCli(['status', 'cli-dry-later-1', '--follow'], { env: cli.env });
     assert.equal(followed.code, 0, followed.stderr);
