@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +9,7 @@ import { loadWorkerEnv } from '../../worker/worker-env.js';
 import { createPlanSource } from '../../activities/plan-source.js';
 import { planSourceOf, readPlanFile } from '../../client/plan-file.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** A CSV plan of `items` EnterMediaDB items, over the inline limit when items > 1000. */
 function csvPlan(dir: string, name: string, items: number): string {
@@ -24,7 +24,7 @@ describe('plan store and object stores, on a real S3-compatible server (s3rver) 
   let dir: string;
   before(async () => {
     s3 = await startTestS3();
-    dir = mkdtempSync(join(tmpdir(), 'bulk-delete-plan-store-'));
+    dir = tempDir('bulk-delete-plan-store-');
   });
   after(async () => {
     await s3.close();

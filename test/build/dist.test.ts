@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,6 +12,7 @@ import { freePort } from '../helpers/ports.js';
 import { countRequests } from '../helpers/sandbox.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const DIST_BIN = join(PROJECT_ROOT, 'dist', 'bin', 'bulk-delete.js');
 
@@ -61,7 +62,7 @@ describe('npm run build: the compiled command line, as production runs it', () =
   before(async () => {
     const build = spawnSync('npm', ['run', '-s', 'build'], { cwd: PROJECT_ROOT, encoding: 'utf8' });
     assert.equal(build.status, 0, build.stderr + build.stdout);
-    hook = noTypeScriptHook(mkdtempSync(join(tmpdir(), 'bulk-delete-dist-')));
+    hook = noTypeScriptHook(tempDir('bulk-delete-dist-'));
     stack = await startStack();
   });
   after(async () => {
@@ -87,7 +88,7 @@ describe('npm run build: the compiled command line, as production runs it', () =
 
   it('runs a worker on the prebuilt workflow bundle and a plan to its end, with node alone', async () => {
     const { plan, env: systems } = await stack.sandbox.generate(3, 7);
-    const dir = mkdtempSync(join(tmpdir(), 'bulk-delete-dist-plan-'));
+    const dir = tempDir('bulk-delete-dist-plan-');
     const planFile = join(dir, 'plan.json');
     writeFileSync(planFile, JSON.stringify({ ...plan, name: 'dist' }));
     const temporalEnv = {

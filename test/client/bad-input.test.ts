@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CLI, cleanEnv, connectionCounter, runCli } from './cli-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const TL = '6298d673f1090f1100476d4c';
 
@@ -28,7 +28,7 @@ describe('bad input starts nothing and exits 2 with one clear message', () => {
   }
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'bulk-delete-bad-input-'));
+    dir = tempDir('bulk-delete-bad-input-');
     // Where Temporal would be: any connection to it means the command went ahead with bad input.
     temporal = await connectionCounter();
     env = cleanEnv({ TEMPORAL_ADDRESS: temporal.address });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Report } from '../../plan/index.js';
 import { cleanEnv, runCli } from './cli-process.js';
 import { freePort } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function listening(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -23,7 +23,7 @@ describe('bulk-delete dev: the embedded local stack', () => {
       TEMPORAL_DEV_PORT: String(port),
       TEMPORAL_UI_PORT: String(uiPort),
       TEMPORAL_CODEC_PORT: String(codecPort),
-      TEMPORAL_DB_FILE: join(mkdtempSync(join(tmpdir(), 'bulk-delete-dev-')), 'temporal.sqlite'),
+      TEMPORAL_DB_FILE: join(tempDir('bulk-delete-dev-'), 'temporal.sqlite'),
     });
     const result = await runCli(['dev', '--once'], { env, timeoutMs: 180_000 });
     assert.equal(result.code, 0, result.stderr);
@@ -57,19 +57,19 @@ describe('bulk-delete dev: the embedded local stack', () => {
 
   it('dev --once --json prints the run and its report as JSON, whatever Temporal Cloud settings and stores the environment holds', async () => {
     // A user's .env and profile for production: none of it may reach the local stack.
-    const home = mkdtempSync(join(tmpdir(), 'bulk-delete-dev-home-'));
+    const home = tempDir('bulk-delete-dev-home-');
     mkdirSync(join(home, '.config', 'temporalio'), { recursive: true });
     writeFileSync(
       join(home, '.config', 'temporalio', 'temporal.toml'),
       '[profile.default]\naddress = "prod.a1b2c.tmprl.cloud:7233"\nnamespace = "prod.a1b2c"\napi_key = "not-for-dev"\n',
     );
-    const store = mkdtempSync(join(tmpdir(), 'bulk-delete-dev-store-'));
+    const store = tempDir('bulk-delete-dev-store-');
     const uiPort = await freePort();
     const env = cleanEnv({
       TEMPORAL_DEV_PORT: String(await freePort()),
       TEMPORAL_UI_PORT: String(uiPort),
       TEMPORAL_CODEC_PORT: String(await freePort()),
-      TEMPORAL_DB_FILE: join(mkdtempSync(join(tmpdir(), 'bulk-delete-dev-')), 'temporal.sqlite'),
+      TEMPORAL_DB_FILE: join(tempDir('bulk-delete-dev-'), 'temporal.sqlite'),
       HOME: home,
       TEMPORAL_ADDRESS: 'prod.a1b2c.tmprl.cloud:7233',
       TEMPORAL_NAMESPACE: 'prod.a1b2c',

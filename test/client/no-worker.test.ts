@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freePort } from '../helpers/ports.js';
 import { startTestServer, uniqueTaskQueue } from '../helpers/temporal.js';
 import { cleanEnv, eventually, runCli, startCli } from './cli-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** Runs that no worker picks up: said at once, and Ctrl-C says that the run goes on. */
 describe('a run on a task queue that no worker polls', () => {
@@ -18,7 +18,7 @@ describe('a run on a task queue that no worker polls', () => {
   before(async () => {
     temporal = await startTestServer();
     env = cleanEnv({ TEMPORAL_ADDRESS: temporal.address, BULK_DELETE_TASK_QUEUE: uniqueTaskQueue('nobody') });
-    const dir = mkdtempSync(join(tmpdir(), 'bulk-delete-no-worker-'));
+    const dir = tempDir('bulk-delete-no-worker-');
     plan = join(dir, 'lonely.json');
     writeFileSync(
       plan,

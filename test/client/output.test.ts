@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -13,6 +12,7 @@ import { formatReport, summaryLines } from '../../client/report-format.js';
 import { exitCodeOf } from '../../client/run-watch.js';
 import { Plan, type Report } from '../../plan/index.js';
 import type { Progress } from '../../workflows/index.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function fakeIo(isTty: boolean): Io & { drawn: string; lines: string[] } {
   const io = {
@@ -270,7 +270,7 @@ describe('what the command line prints', () => {
   });
 
   it('a plan of more than 1,000 items travels by reference to a JSON file with its SHA-256, a small one inline', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bulk-delete-plan-file-'));
+    const dir = tempDir('bulk-delete-plan-file-');
     const csv = join(dir, 'big.csv');
     const rows = Array.from({ length: 1001 }, (_, i) => `ep-${i},${i + 1}`);
     writeFileSync(csv, ['id,entermedia.assetId', ...rows].join('\n'));

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
@@ -9,6 +8,7 @@ import { sandboxEnv } from '../../sandbox/index.js';
 import { loadSystemsConfig } from '../../worker/systems-config.js';
 import { CleanupPolicy, type CleanupPolicyInput } from '../../workflows/index.js';
 import { countRequests, startTestSandbox, untilAnswered, type TestSandbox } from '../helpers/sandbox.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const CREDENTIALS = {
   twelvelabs: { apiKey: 'policy-key' },
@@ -38,7 +38,7 @@ describe('selecting what a clean-up run deletes', () => {
 
   before(async () => {
     sandbox = await startTestSandbox();
-    dir = mkdtempSync(join(tmpdir(), 'bulk-delete-policy-'));
+    dir = tempDir('bulk-delete-policy-');
     const systems = loadSystemsConfig({ ...sandboxEnv(sandbox.url, CREDENTIALS) });
     activities = createPolicyActivities({ systems, now: () => NOW });
     select = (input) => activities.selectCleanupItems(input);

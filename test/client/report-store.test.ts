@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { WorkflowNotFoundError } from '@temporalio/client';
@@ -14,6 +13,7 @@ import { credentialsNamed, generateWithCredentials } from '../helpers/sandbox.js
 import { startStack, type Stack } from '../helpers/stack.js';
 import { cleanEnv, eventually, runCli, startCli } from './cli-process.js';
 import { startBackgroundWorker, type BackgroundWorker } from './stack-worker.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const CREDENTIALS = credentialsNamed('store-test');
 
@@ -37,7 +37,7 @@ describe('the report store: every run archives its report and receipt; report an
       storeEnv: s3.env,
     });
     store = openObjectStore(reportStore, s3.env);
-    dir = mkdtempSync(join(tmpdir(), 'bulk-delete-report-store-'));
+    dir = tempDir('bulk-delete-report-store-');
     env = cleanEnv({
       TEMPORAL_ADDRESS: stack.temporal.address,
       BULK_DELETE_TASK_QUEUE: worker.taskQueue,

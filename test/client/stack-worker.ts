@@ -1,7 +1,4 @@
 /** A worker that polls for a whole test file, with the activities the real worker registers. */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createActivities, createLimiters, type ActivitiesDeps } from '../../activities/index.js';
@@ -12,6 +9,7 @@ import { sandboxEnv, type SandboxCredentials } from '../../sandbox/index.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
 import { cleanEnv } from './cli-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 export interface BackgroundWorker {
   taskQueue: string;
@@ -66,7 +64,7 @@ export interface CliStack {
  */
 export async function startCliStack(credentials: SandboxCredentials, prefix: string): Promise<CliStack> {
   const stack = await startStack();
-  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  const dir = tempDir(`${prefix}-`);
   const worker = await startBackgroundWorker(stack.temporal, {
     ...sandboxEnv(stack.sandbox.url, credentials),
   });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { receiptOf, type LedgerEntry, type Receipt } from '../../plan/index.js';
 import { cleanEnv, runCli } from './cli-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const ledger: LedgerEntry[] = ['a', 'b', 'c'].map((id, i) => ({
   item: `ep-${id}`,
@@ -26,7 +26,7 @@ describe('bulk-delete verify RECEIPT checks a deletion receipt offline', () => {
   const receipt = (): Receipt =>
     receiptOf({ workflowId: 'bulk-delete-v', plan: 'v', status: 'completed' }, ledger);
   before(() => {
-    dir = mkdtempSync(join(tmpdir(), 'bulk-delete-verify-'));
+    dir = tempDir('bulk-delete-verify-');
   });
 
   it('a receipt as archived is valid: exit 0 with its head', async () => {

@@ -4,8 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
@@ -13,6 +12,7 @@ import { Report } from '../../plan/index.js';
 import { PROJECT_ROOT } from '../../scripts/temporal-paths.js';
 import { freePort } from '../helpers/ports.js';
 import { cleanEnv, eventually, runCli, startCli, type CliResult } from './cli-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** The commands of the README's walkthrough block, without their comments. */
 export function walkthroughCommands(readme: string): string[] {
@@ -35,7 +35,7 @@ describe('the README walkthrough, on the local stack of npm start', () => {
 
   before(async () => {
     const [port, uiPort] = [await freePort(), await freePort()];
-    const data = mkdtempSync(join(tmpdir(), 'bulk-delete-walkthrough-'));
+    const data = tempDir('bulk-delete-walkthrough-');
     const devEnv = cleanEnv({
       TEMPORAL_DEV_PORT: String(port),
       TEMPORAL_UI_PORT: String(uiPort),
@@ -50,7 +50,7 @@ describe('the README walkthrough, on the local stack of npm start', () => {
     await eventually(() => Promise.resolve(/the local stack stays up/.test(dev.output().stderr)), 120_000);
     timings.stackUpMs = Date.now() - started;
     env = cleanEnv({ TEMPORAL_ADDRESS: `127.0.0.1:${port}`, TEMPORAL_UI_PORT: String(uiPort) });
-    cwd = mkdtempSync(join(tmpdir(), 'bulk-delete-walkthrough-cwd-'));
+    cwd = tempDir('bulk-delete-walkthrough-cwd-');
     symlinkSync(join(PROJECT_ROOT, 'examples'), join(cwd, 'examples'));
   });
   after(async () => {

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Report } from '../../plan/index.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
 import { cleanEnv, eventually, runCli, startCli } from './cli-process.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 describe('bulk-delete worker: the worker the command line runs', () => {
   let stack: Stack;
@@ -19,7 +19,7 @@ describe('bulk-delete worker: the worker the command line runs', () => {
 
   it('runs plans started by "run" with the credentials of its own environment, and stops cleanly on SIGINT', async () => {
     const { plan, env: systems } = await stack.sandbox.generate(4, 31);
-    const dir = mkdtempSync(join(tmpdir(), 'bulk-delete-worker-'));
+    const dir = tempDir('bulk-delete-worker-');
     const planFile = join(dir, 'plan.json');
     writeFileSync(planFile, JSON.stringify({ ...plan, name: 'worker-cli' }));
     const taskQueue = uniqueTaskQueue('worker-cli');

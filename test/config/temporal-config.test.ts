@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { loadEnvFile } from '../../config/env-file.js';
 import { loadTemporalConfig } from '../../config/temporal-config.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'bulk-delete-config-'));
+const dir = tempDir('bulk-delete-config-');
 const file = (name: string, text: string) => {
   const path = join(dir, name);
   writeFileSync(path, text);
@@ -88,14 +88,14 @@ describe('Temporal settings of the command line and the worker', () => {
 
 describe('.env', () => {
   it('is read when present, and the environment wins over it', () => {
-    const cwd = mkdtempSync(join(tmpdir(), 'bulk-delete-dotenv-'));
+    const cwd = tempDir('bulk-delete-dotenv-');
     writeFileSync(join(cwd, '.env'), 'BULK_DELETE_TEST_FROM_FILE=file\nBULK_DELETE_TEST_SET=file\n');
     process.env.BULK_DELETE_TEST_SET = 'shell';
     try {
       assert.equal(loadEnvFile({}, cwd), join(cwd, '.env'));
       assert.equal(process.env.BULK_DELETE_TEST_FROM_FILE, 'file');
       assert.equal(process.env.BULK_DELETE_TEST_SET, 'shell');
-      assert.equal(loadEnvFile({}, mkdtempSync(join(tmpdir(), 'bulk-delete-nodotenv-'))), undefined);
+      assert.equal(loadEnvFile({}, tempDir('bulk-delete-nodotenv-')), undefined);
       assert.equal(loadEnvFile({ BULK_DELETE_ENV_FILE: 'none' }, cwd), undefined);
     } finally {
       delete process.env.BULK_DELETE_TEST_FROM_FILE;

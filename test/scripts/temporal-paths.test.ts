@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { recentEnough, temporalVersionsOf } from '../../scripts/temporal-paths.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 /** A stand-in `temporal` that answers `--version` as a real one of that release would. */
 function fakeTemporal(versionLine: string): string {
-  const dir = mkdtempSync(join(tmpdir(), 'bulk-delete-temporal-'));
+  const dir = tempDir('bulk-delete-temporal-');
   const path = join(dir, 'temporal');
   writeFileSync(path, `#!/bin/sh\necho '${versionLine}'\n`);
   chmodSync(path, 0o755);

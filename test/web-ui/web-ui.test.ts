@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -13,6 +12,7 @@ import { cleanEnv, runCli } from '../client/cli-process.js';
 import { startBackgroundWorker, type BackgroundWorker } from '../client/stack-worker.js';
 import { startTestSandbox, type TestSandbox } from '../helpers/sandbox.js';
 import { freePort } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(PROJECT_ROOT, 'test', 'artifacts');
@@ -77,7 +77,7 @@ describe('the Temporal Web UI shows a bulk delete run, found by its plan name', 
     const { plan, env: systemsEnv } = await sandbox.generate(items, seed);
     await worker?.stop();
     worker = await startBackgroundWorker(temporal, { ...systemsEnv });
-    const planFile = join(mkdtempSync(join(tmpdir(), 'bulk-delete-web-ui-')), 'plan.json');
+    const planFile = join(tempDir('bulk-delete-web-ui-'), 'plan.json');
     writeFileSync(planFile, JSON.stringify({ ...plan, name }));
     const env = cleanEnv({
       TEMPORAL_ADDRESS: temporal.address,

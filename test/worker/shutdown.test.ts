@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cleanEnv, eventually, runCli, startCli } from '../client/cli-process.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 describe('stopping a worker', () => {
   let stack: Stack;
@@ -24,7 +24,7 @@ describe('stopping a worker', () => {
       uplynk: { latencyMs: [400, 400] },
       entermedia: { latencyMs: [400, 400] },
     });
-    const dir = mkdtempSync(join(tmpdir(), 'bulk-delete-shutdown-'));
+    const dir = tempDir('bulk-delete-shutdown-');
     const planFile = join(dir, 'plan.json');
     writeFileSync(planFile, JSON.stringify({ ...plan, name: 'shutdown' }));
     const temporalEnv = {
