@@ -25,6 +25,7 @@ import { createHttpClient, type HttpClient } from './http-client.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { missingVariables, secretsOf, type SystemsSettings } from './system-settings.js';
 import { PageInfo, TWELVELABS_PAGE_LIMIT, TwelveLabsAsset } from './twelvelabs-client.js';
+import { safeId } from './url-ids.js';
 
 /** Plans with more items than this travel by reference (the same limit as `client/start.ts`). */
 const INLINE_PLAN_MAX_ITEMS = 1000;
@@ -133,19 +134,65 @@ async function readManifest(location: string): Promise<{ bytes: Buffer; uri: str
   );
 }
 
+/** The Uplynk and DAM asset IDs an asset's metadata names, in the fields the selection says. */
+function namedIds(metadata: Record<string, unknown>, select: MetadataSelect) {
+  return {
+    uplynk: select.uplynkAssetIdField ? text(metadata[select.uplynkAssetIdField]) : undefined,
+    entermedia: select.entermediaAssetIdField ? text(metadata[select.entermediaAssetIdField]) : undefined,
+  };
+}
+
+/** A manifest read and parsed as a plan (a CSV one named `name`), with the policy's options if any. */
+async function parseManifest(location: string, name: string, options: CleanupPolicy['options'] = {}) {
+  const { bytes, uri } = await readManifest(location);
+  const format = planFormatOf(new URL(uri).pathname) ?? 'json';
+  const parsed = parsePlanText(bytes.toString('utf8'), {
+    source: location,
+    format,
+    ...(format === 'csv' ? { name } : {}),
+    ...(Object.keys(options).length ? { options } : {}),
+  });
+  return { bytes, uri, format, parsed };
+}
+
+/**
+ * One page of TwelveLabs assets with their metadata: the catalogue's page `page`, or (with `ids`, at most
+ * a page of them) those assets. A call that fails for good fails the activity as its failure says.
+ */
+async function assetPage(
+  client: HttpClient,
+  { page, ids }: { page: number; ids?: readonly string[] },
+): Promise<z.infer<typeof AssetPage>> {
+  try {
+    return await client.call({
+      method: 'GET',
+      route: '/assets',
+      path: '/assets',
+      ...(ids ? { target: `${ids.length} assets` } : {}),
+      searchParams: {
+        page,
+        page_limit: TWELVELABS_PAGE_LIMIT,
+        ...(ids ? { asset_ids: ids.map((id) => safeId(id, 'asset ID')).join(',') } : {}),
+      },
+      schema: AssetPage,
+    });
+  } catch (error) {
+    throw error instanceof CallError ? toApplicationFailure(error.failure) : error;
+  }
+}
+
 /** The plan item of an asset, its other systems' IDs taken from the fields the selection names. */
 function itemOf(assetId: string, metadata: Record<string, unknown>, select: MetadataSelect) {
   const item: Record<string, unknown> = { id: assetId, twelvelabs: { assetId } };
-  const uplynkAsset = select.uplynkAssetIdField ? text(metadata[select.uplynkAssetIdField]) : undefined;
+  const named = namedIds(metadata, select);
   const libraries = select.uplynkLibraryIdsField
     ? text(metadata[select.uplynkLibraryIdsField])
         ?.split(',')
         .map((id) => id.trim())
         .filter(Boolean)
     : undefined;
-  if (uplynkAsset && libraries?.length) item.uplynk = { assetId: uplynkAsset, libraryIds: libraries };
-  const dam = select.entermediaAssetIdField ? text(metadata[select.entermediaAssetIdField]) : undefined;
-  if (dam) item.entermedia = { assetId: dam };
+  if (named.uplynk && libraries?.length) item.uplynk = { assetId: named.uplynk, libraryIds: libraries };
+  if (named.entermedia) item.entermedia = { assetId: named.entermedia };
   return item;
 }
 
@@ -181,14 +228,7 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
   }
 
   async function fromManifest(policy: CleanupPolicy, location: string): Promise<CleanupSelection> {
-    const { bytes, uri } = await readManifest(location);
-    const format = planFormatOf(new URL(uri).pathname) ?? 'json';
-    const parsed = parsePlanText(bytes.toString('utf8'), {
-      source: location,
-      format,
-      ...(format === 'csv' ? { name: policy.name } : {}),
-      ...(Object.keys(policy.options).length ? { options: policy.options } : {}),
-    });
+    const { bytes, uri, format, parsed } = await parseManifest(location, policy.name, policy.options);
     if (!parsed.ok) {
       throw ApplicationFailure.nonRetryable(
         `the manifest is not a valid plan:\n${parsed.issues.slice(0, 20).map(formatIssue).join('\n')}`,
@@ -236,26 +276,15 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
     let firstTotal: number | undefined;
     let shifted = false;
     const keep = (assetId: string, metadata: Record<string, unknown>) => {
-      const uplynk = select.uplynkAssetIdField ? text(metadata[select.uplynkAssetIdField]) : undefined;
-      const dam = select.entermediaAssetIdField ? text(metadata[select.entermediaAssetIdField]) : undefined;
-      for (const key of [uplynk && `uplynk:${uplynk}`, dam && `entermedia:${dam}`]) {
-        if (key && !kept.has(key)) kept.set(key, assetId);
+      // Keyed as `assetsOf` keys a plan item's assets, whether or not it names its libraries.
+      for (const [part, id] of Object.entries(namedIds(metadata, select))) {
+        const key = `${part}:${id}`;
+        if (id && !kept.has(key)) kept.set(key, assetId);
       }
     };
     for (let page = 1; page <= MAX_PAGES; page++) {
       throwIfCancelled(scope.signal);
-      let body: z.infer<typeof AssetPage>;
-      try {
-        body = await client.call({
-          method: 'GET',
-          route: '/assets',
-          path: '/assets',
-          searchParams: { page, page_limit: TWELVELABS_PAGE_LIMIT },
-          schema: AssetPage,
-        });
-      } catch (error) {
-        throw error instanceof CallError ? toApplicationFailure(error.failure) : error;
-      }
+      const body = await assetPage(client, { page });
       for (const asset of body.data) {
         const metadata = asset.user_metadata ?? {};
         const at = expiryOf(metadata[select.field]);
@@ -350,13 +379,7 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
     items: PlanItem[],
     select: { manifest: string; name: string },
   ): Promise<Array<{ item: string; reason: string }>> {
-    const { bytes, uri } = await readManifest(select.manifest);
-    const format = planFormatOf(new URL(uri).pathname) ?? 'json';
-    const parsed = parsePlanText(bytes.toString('utf8'), {
-      source: select.manifest,
-      format,
-      ...(format === 'csv' ? { name: select.name } : {}),
-    });
+    const { parsed } = await parseManifest(select.manifest, select.name);
     if (!parsed.ok) {
       return items.map((item) => ({
         item: item.id,
@@ -394,21 +417,7 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
       throwIfCancelled(scope.signal);
       const batch = input.items.slice(i, i + TWELVELABS_PAGE_LIMIT);
       const ids = batch.flatMap((item) => (item.twelvelabs ? [item.twelvelabs.assetId] : []));
-      let body: z.infer<typeof AssetPage> | undefined;
-      if (ids.length > 0) {
-        try {
-          body = await client.call({
-            method: 'GET',
-            route: '/assets',
-            path: '/assets',
-            target: `${ids.length} assets`,
-            searchParams: { page: 1, page_limit: TWELVELABS_PAGE_LIMIT, asset_ids: ids.join(',') },
-            schema: AssetPage,
-          });
-        } catch (error) {
-          throw error instanceof CallError ? toApplicationFailure(error.failure) : error;
-        }
-      }
+      const body = ids.length > 0 ? await assetPage(client, { page: 1, ids }) : undefined;
       const seen = new Map((body?.data ?? []).map((asset) => [asset._id, asset.user_metadata ?? {}]));
       for (const item of batch) {
         const assetId = item.twelvelabs?.assetId;
