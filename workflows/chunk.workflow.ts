@@ -602,9 +602,9 @@ class PhaseWalker {
       // that read it at the same moment each unlinked their own asset, and the second unlink was refused.
       // Runs before that change skipped those items too.
       const adds = replan.calls.some((c) => c.step === 'delete-entity');
+      const approved = this.approved;
       const held =
-        this.approved !== undefined &&
-        group.targets.every((t) => this.approved!.has(`${t.item} ${group.entity.id}`));
+        approved !== undefined && group.targets.every((t) => approved.has(`${t.item} ${group.entity.id}`));
       this.book.apply(
         this.approved &&
           adds &&
