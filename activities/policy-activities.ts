@@ -86,8 +86,46 @@ function expiryOf(value: unknown): number | 'unset' | 'unreadable' {
     : Date.parse(`${trimmed}Z`) + LATEST_ZONE_MS;
 }
 
-/** At most this many notes name an asset whose date could not be read; a last note counts the rest. */
-const MAX_DATE_NOTES = 20;
+/** At most this many notes of one kind name their asset; a last note of that kind counts the rest. */
+const MAX_NOTES_OF_A_KIND = 20;
+/** A value quoted in a note or a reason is cut to this many characters. */
+const MAX_QUOTED = 80;
+
+/** A metadata value as a note quotes it: JSON, cut short when long. */
+function quoted(value: unknown): string {
+  const json = JSON.stringify(value) ?? String(value);
+  return json.length <= MAX_QUOTED ? json : `${json.slice(0, MAX_QUOTED)}… (${json.length} characters)`;
+}
+
+/**
+ * The selection's notes, at most `MAX_NOTES_OF_A_KIND` naming an asset for each kind, so that a catalogue
+ * of many odd assets cannot make the selection (an activity result, then the run's history) grow with it:
+ * the rest of a kind is counted in one last note, as `more` words it.
+ */
+function noteBook() {
+  const notes: string[] = [];
+  const kinds = new Map<string, { count: number; more: (n: number) => string }>();
+  return {
+    notes,
+    /** A note that concerns the whole listing: always kept. */
+    add(note: string): void {
+      notes.push(note);
+    },
+    /** A note of `kind` naming one asset, kept while the kind has room. */
+    asset(kind: string, note: () => string, more: (n: number) => string): void {
+      const seen = kinds.get(kind) ?? { count: 0, more };
+      kinds.set(kind, seen);
+      if (seen.count++ < MAX_NOTES_OF_A_KIND) notes.push(note());
+    },
+    /** The notes, with one counting the rest of each kind that overflowed. */
+    close(): string[] {
+      for (const { count, more } of kinds.values()) {
+        if (count > MAX_NOTES_OF_A_KIND) notes.push(more(count - MAX_NOTES_OF_A_KIND));
+      }
+      return notes;
+    },
+  };
+}
 
 function text(value: unknown): string | undefined {
   if (typeof value === 'number') return String(value);
@@ -269,8 +307,7 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
     const scope = activityScope();
     const cutoff = now().getTime();
     const expired: Array<{ item: unknown; at: number; assetId: string }> = [];
-    const notes: string[] = [];
-    let unreadable = 0;
+    const book = noteBook();
     /** The Uplynk and DAM assets (`part:ID`) that assets the policy does not select name, and the first. */
     const kept = new Map<string, string>();
     let firstTotal: number | undefined;
@@ -293,11 +330,13 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
           keep(asset._id, metadata);
         }
         if (at === 'unreadable') {
-          if (unreadable++ < MAX_DATE_NOTES) {
-            notes.push(
-              `asset ${asset._id} left alone: its ${select.field} ${JSON.stringify(metadata[select.field])} is not an ISO 8601 date (2026-06-01, 2026-06-01T09:00:00Z) nor a Unix time in seconds or milliseconds`,
-            );
-          }
+          book.asset(
+            'date',
+            () =>
+              `asset ${asset._id} left alone: its ${select.field} ${quoted(metadata[select.field])} is not an ISO 8601 date (2026-06-01, 2026-06-01T09:00:00Z) nor a Unix time in seconds or milliseconds`,
+            (n) =>
+              `${n} more assets left alone: their ${select.field} is not an ISO 8601 date nor a Unix time`,
+          );
           continue;
         }
         if (at === 'unset' || at >= cutoff) continue;
@@ -310,20 +349,14 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
       if (total !== undefined && firstTotal === undefined) firstTotal = total;
       else if (total !== undefined && total !== firstTotal && !shifted) {
         shifted = true;
-        notes.push(
+        book.add(
           `the catalogue changed while it was listed (${firstTotal} assets, then ${total}): an asset that moved between pages may have been missed (a later run picks it up)`,
         );
       }
       if (body.data.length === 0 || page >= body.page_info.total_page) break;
       if (page === MAX_PAGES) {
-        notes.push(`the listing stopped after ${MAX_PAGES} pages: later pages were not read`);
+        book.add(`the listing stopped after ${MAX_PAGES} pages: later pages were not read`);
       }
-    }
-
-    if (unreadable > MAX_DATE_NOTES) {
-      notes.push(
-        `${unreadable - MAX_DATE_NOTES} more assets left alone: their ${select.field} is not an ISO 8601 date nor a Unix time`,
-      );
     }
 
     // The longest expired go first; the rest wait for the next runs.
@@ -336,16 +369,22 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
     for (const candidate of expired) {
       const parsed = PlanItem.safeParse(candidate.item);
       if (!parsed.success) {
-        notes.push(
-          `asset ${candidate.assetId} skipped: ${z.prettifyError(parsed.error).replace(/\n\s*/g, ' ')}`,
+        book.asset(
+          'invalid',
+          () => `asset ${candidate.assetId} skipped: ${z.prettifyError(parsed.error).replace(/\n\s*/g, ' ')}`,
+          (n) => `${n} more assets skipped: the IDs their metadata names are not valid`,
         );
         continue;
       }
       const assets = assetsOf(parsed.data);
       const held = assets.find((a) => kept.has(a.key));
       if (held) {
-        notes.push(
-          `asset ${candidate.assetId} left alone: its ${held.name} is also named by asset ${kept.get(held.key)}, which the policy does not select`,
+        book.asset(
+          'held',
+          () =>
+            `asset ${candidate.assetId} left alone: its ${held.name} is also named by asset ${kept.get(held.key)}, which the policy does not select`,
+          (n) =>
+            `${n} more assets left alone: an asset of another system they name is also named by an asset the policy does not select`,
         );
         continue;
       }
@@ -353,8 +392,12 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
       if (assets.some((a) => a.part === 'twelvelabs' && named.has(a.key))) continue;
       const shared = assets.find((a) => named.has(a.key));
       if (shared) {
-        notes.push(
-          `asset ${candidate.assetId} skipped: its ${shared.name} is already named by asset ${named.get(shared.key)}`,
+        book.asset(
+          'shared',
+          () =>
+            `asset ${candidate.assetId} skipped: its ${shared.name} is already named by asset ${named.get(shared.key)}`,
+          (n) =>
+            `${n} more assets skipped: an asset of another system they name is already named by an older expired asset`,
         );
         continue;
       }
@@ -362,6 +405,7 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
       else items.push(parsed.data);
       for (const { key } of assets) named.set(key, candidate.assetId);
     }
+    const notes = book.close();
     if (items.length === 0) return { selected: 0, remaining, notes };
     const plan = Plan.parse({
       name: planName,
@@ -434,7 +478,7 @@ export function createPolicyActivities(deps: PolicyActivitiesDeps) {
         if (typeof at !== 'number' || at >= cutoff) {
           unselected.push({
             item: item.id,
-            reason: `no longer selected: its ${select.field} is now ${value === undefined ? 'unset' : JSON.stringify(value)}`,
+            reason: `no longer selected: its ${select.field} is now ${value === undefined ? 'unset' : quoted(value)}`,
           });
         } else if (!sameTargets(itemOf(assetId!, metadata, select), item)) {
           unselected.push({

@@ -44,7 +44,7 @@ export class NoBulkDeleteError extends CliError {
   }
 }
 
-/** At most this many of a selection's notes are shown; the run's result holds them all. */
+/** At most this many of a selection's notes are shown; the run's result holds the others. */
 const SHOWN_NOTES = 20;
 
 /**

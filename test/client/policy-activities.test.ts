@@ -176,6 +176,48 @@ describe('selecting what a clean-up run deletes', () => {
     ]);
   });
 
+  it('names at most 20 assets of each kind in its notes and counts the rest, and cuts a long value short', async () => {
+    // 25 assets of each kind a note names: an unreadable date (the first one 5,000 characters long), IDs
+    // that are not valid, a DAM asset also named by an asset the policy does not select, and a DAM asset
+    // an older expired asset already names. Only the 25 older expired assets go.
+    const of = (from: number, make: (n: number) => Record<string, unknown>) =>
+      Array.from({ length: 25 }, (_, k) => ({ _id: id(from + k), user_metadata: make(from + k) }));
+    await sandbox.seed({
+      twelvelabs: {
+        ...CREDENTIALS.twelvelabs,
+        assets: [
+          ...of(0, (n) => ({ gone: n === 0 ? 'x'.repeat(5000) : `later ${n}` })),
+          ...of(25, () => ({ gone: '2020-01-01', up: 'u x', libs: 'lib-a' })),
+          ...of(50, (n) => ({ gone: '2020-01-01', dam: `held-${n}` })),
+          ...of(75, (n) => ({ gone: '2020-01-02', dam: `shared-${n}` })),
+          ...of(100, (n) => ({ gone: '2999-01-01', dam: `held-${n - 50}` })),
+          ...of(125, (n) => ({ gone: '2020-01-01', dam: `shared-${n - 50}` })),
+        ],
+      },
+    });
+    const picked = await select({ policy: policy(METADATA_WITH_OTHER_SYSTEMS), planName: 'p-notes' });
+    assert.ok(picked.source && 'plan' in picked.source);
+    assert.deepEqual(
+      picked.source.plan.items.map((i) => i.id).sort(),
+      Array.from({ length: 25 }, (_, k) => id(125 + k)).sort(),
+    );
+    const count = (pattern: RegExp) => picked.notes.filter((note) => pattern.test(note)).length;
+    assert.equal(count(/^asset \S+ left alone: its gone .* is not an ISO 8601 date/), 20);
+    assert.equal(count(/^asset \S+ skipped: .*uplynk\.assetId/), 20);
+    assert.equal(count(/^asset \S+ left alone: its EnterMediaDB asset "held-/), 20);
+    assert.equal(count(/^asset \S+ skipped: its EnterMediaDB asset "shared-/), 20);
+    assert.deepEqual(picked.notes.slice(80), [
+      '5 more assets left alone: their gone is not an ISO 8601 date nor a Unix time',
+      '5 more assets skipped: the IDs their metadata names are not valid',
+      '5 more assets left alone: an asset of another system they name is also named by an asset the policy does not select',
+      '5 more assets skipped: an asset of another system they name is already named by an older expired asset',
+    ]);
+    assert.equal(
+      picked.notes[0],
+      `asset ${id(0)} left alone: its gone "${'x'.repeat(79)}… (5002 characters) is not an ISO 8601 date (2026-06-01, 2026-06-01T09:00:00Z) nor a Unix time in seconds or milliseconds`,
+    );
+  });
+
   it('takes only ISO 8601 dates and Unix times: any other value is left alone with a note, never read as some other date', async () => {
     // Each value below is one an operator or a DAM export may well write into delete_after.
     const values: Array<[unknown, boolean]> = [
