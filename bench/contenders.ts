@@ -15,14 +15,15 @@
  * `5xx-drops` and `429` are its two parts on their own.
  */
 import { spawn } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
 import { cpuTicks, sampleCpu, samplePeakRss } from './cpu-sampler.js';
 import { FAULTS } from './faults.js';
 import { control, startSandboxProcess } from './sandbox-process.js';
 import { median } from './stats.js';
+import { tempDir } from '../test/helpers/temp-dir.js';
 
 /** Which part of the process tree a command is, for CPU seconds per role. */
 function roleOf(command: string): string {
@@ -108,7 +109,7 @@ if (contenders.includes('bulk-delete')) {
   if (code !== 0) throw new Error('npm run build failed');
 }
 const sandbox = await startSandboxProcess();
-const dir = await mkdtemp(join(tmpdir(), 'bulk-delete-contenders-'));
+const dir = tempDir('bulk-delete-contenders-');
 const rows: Array<Record<string, unknown>> = [];
 try {
   for (let round = 1; round <= rounds; round++) {

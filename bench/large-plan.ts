@@ -5,8 +5,8 @@
  *
  *   node --import tsx bench/large-plan.ts [items=10000] [chunkSize=100] [window=4]
  */
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
@@ -16,6 +16,7 @@ import { createWorker } from '../worker/create-worker.js';
 import { control, startSandboxProcess } from './sandbox-process.js';
 import { loadSystemsConfig } from '../worker/systems-config.js';
 import { startDevServer } from '../scripts/dev-server.js';
+import { tempDir } from '../test/helpers/temp-dir.js';
 
 Runtime.install({ logger: new DefaultLogger('WARN') });
 
@@ -34,7 +35,7 @@ async function main(): Promise<void> {
         seed: 42,
       },
     );
-    const dir = await mkdtemp(join(tmpdir(), 'bulk-delete-bench-'));
+    const dir = tempDir('bulk-delete-bench-');
     const file = join(dir, 'plan.json');
     await writeFile(file, JSON.stringify(generated.plan));
     const planRef = await planRefFor(file);

@@ -13,8 +13,8 @@
  * and the last (partial) left out, as a share of the limit.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { cpus, totalmem, tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
+import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { vendorCallsIn } from '../activities/metrics.js';
 import { planRefFor, startBulkDelete } from '../client/start.js';
@@ -23,6 +23,7 @@ import { RATE_SHARES_WORKFLOW_ID, sharesQuery } from '../workflows/index.js';
 import { PROJECT_ROOT } from '../scripts/temporal-paths.js';
 import { control, startSandboxProcess } from './sandbox-process.js';
 import { startDevServer } from '../scripts/dev-server.js';
+import { tempDir } from '../test/helpers/temp-dir.js';
 
 const [items = 1500, limit = 100, workerCount = 2, chunkSize = 100, window = 8] = process.argv
   .slice(2)
@@ -61,7 +62,7 @@ try {
     seed: 11,
   });
   await control(url, '/faults', { twelvelabs: { maxRequestsPerSecond: limit, latencyMs: [5, 5] } });
-  const dir = await mkdtemp(join(tmpdir(), 'bulk-delete-rate-'));
+  const dir = tempDir('bulk-delete-rate-');
   const file = join(dir, 'plan.json');
   await writeFile(file, JSON.stringify(generated.plan));
   const taskQueue = `rate-${Date.now()}`;

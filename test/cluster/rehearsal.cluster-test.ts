@@ -10,8 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
@@ -26,6 +25,7 @@ import { cleanEnv, eventually, runCli, startCli } from '../client/cli-process.js
 import { openObjectStore } from '../../activities/object-store.js';
 import { freePort } from '../helpers/ports.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { startPostgres, type TestPostgres } from './postgres.js';
 import { composeEnvironment, runSetup, startCluster, type TestCluster } from './temporal-cluster.js';
 
@@ -61,7 +61,7 @@ async function control<T>(url: string, method: 'GET' | 'POST', path: string, bod
  * that read it from this disk would fail.
  */
 function planForWorkers(plan: PlanInput): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'bulk-delete-rehearsal-')), 'plan.json');
+  const file = join(tempDir('bulk-delete-rehearsal-'), 'plan.json');
   writeFileSync(file, JSON.stringify(plan));
   return file;
 }
@@ -361,7 +361,7 @@ describe(`rehearsal on a real cluster: Temporal Server 1.29.1 on PostgreSQL 15, 
       `${workflowId}/receipt.json`,
     );
     assert.ok(receipt, 'the receipt is archived');
-    const receiptFile = join(mkdtempSync(join(tmpdir(), 'bulk-delete-receipt-')), 'receipt.json');
+    const receiptFile = join(tempDir('bulk-delete-receipt-'), 'receipt.json');
     writeFileSync(receiptFile, receipt);
     const verified = await runCli(['verify', receiptFile], { bin: DIST_BIN, env: cleanEnv() });
     assert.equal(verified.code, 0, verified.stdout + verified.stderr);
