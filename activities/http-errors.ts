@@ -77,6 +77,31 @@ const AUTH_HINTS: Record<SystemName, string> = {
   entermedia: 'check ENTERMEDIA_KEY',
 };
 
+/**
+ * Why a 404 is not read as "already absent": it is not the vendor's own answer for a missing resource, so
+ * it may come from a route that does not exist on the server (a base URL with a wrong path or version, a
+ * proxy in between), where every target of the run would otherwise read as gone and none be deleted.
+ */
+const NOT_FOUND_HINTS: Record<SystemName, string> = {
+  twelvelabs:
+    "not TwelveLabs' resource_not_exist: the route may not exist on this server, check TWELVELABS_BASE_URL; not read as already absent",
+  uplynk:
+    'not an Uplynk error body: the route may not exist on this server, check UPLYNK_BASE_URL; not read as already absent',
+  entermedia:
+    'EnterMediaDB answers an unknown asset with rowsedited "0", not 404: the route does not exist on this server, check ENTERMEDIA_BASE_URL; not read as already absent',
+};
+
+/**
+ * A 404 that is the vendor's word that the resource is gone (API.md): TwelveLabs' `resource_not_exist`,
+ * Uplynk's error body (an unknown library). EnterMediaDB documents no 404: it answers an unknown asset with
+ * `rowsedited` "0", so a 404 there is never an absence.
+ */
+function vendorSaysGone(system: SystemName, body: unknown, code: string | undefined): boolean {
+  if (system === 'twelvelabs') return code === 'resource_not_exist';
+  if (system === 'uplynk') return UplynkErrorBody.safeParse(body).success;
+  return false;
+}
+
 // The error bodies of the three vendors (API.md); anything else is shown as text.
 const TwelveLabsErrorBody = z.object({ code: z.string().optional(), message: z.string() });
 const WrappedTwelveLabsErrorBody = z.object({ error: TwelveLabsErrorBody });
@@ -153,9 +178,9 @@ export function describeSite(site: CallSite): string {
 }
 
 /**
- * The table: what an HTTP status means. `isDelete` turns a 404 into "already absent"; for reads the
- * caller decides what a 404 means (discovery: the asset does not exist), so it is `absent` there too and
- * only becomes `NotFoundError` where the caller says the resource had to exist.
+ * The table: what an HTTP status means. A 404 that is the vendor's own not-found (`vendorSaysGone`) is
+ * `absent`: "already absent" on a delete, "does not exist" on a read. Any other 404 fails the item as
+ * `NotFoundError`, with a hint to check the base URL.
  */
 export function classifyStatus(
   site: CallSite,
@@ -176,7 +201,10 @@ export function classifyStatus(
     vendorCode: vendor.code,
   });
 
-  if (status === 404) return make('absent', ErrorTypes.NotFound);
+  if (status === 404) {
+    if (vendorSaysGone(site.system, body, vendor.code)) return make('absent', ErrorTypes.NotFound);
+    return make('item', ErrorTypes.NotFound, `${base} (${NOT_FOUND_HINTS[site.system]})`);
+  }
   if (status === 401) return make('batch', AUTH_TYPES[site.system], `${base} (${AUTH_HINTS[site.system]})`);
   if (status === 403) return make('item', ErrorTypes.PermissionDenied);
   if (status === 409) return make('item', ErrorTypes.AssetReferenced);

@@ -107,7 +107,10 @@ export function createSandboxServer(deps: SandboxServerDeps): {
       }
       const denied = vendor.authenticate({ headers: req.headers, query, now: Date.now() });
       if (denied) return finish(denied);
-      if (match.kind === 'none') return finish(vendor.error(404, `No route ${method} ${path}.`));
+      // Not the vendors' code for a missing resource (`resource_not_exist`): a route that is not there
+      // says nothing of whether a target exists, and a client must not read it as "already absent".
+      if (match.kind === 'none')
+        return finish(vendor.error(404, `No route ${method} ${path}.`, 'route_not_found'));
       if (match.kind === 'wrong-method') {
         const reply = vendor.error(405, `${method} is not allowed here; use ${match.allowed.join(' or ')}.`);
         reply.headers = { allow: match.allowed.join(', ') };

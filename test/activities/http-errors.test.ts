@@ -37,6 +37,35 @@ describe('the error table, row by row', () => {
     );
   });
 
+  it("a 404 that is not the vendor's own not-found fails the item with a hint, never reads as absent", () => {
+    const wrapped = classifyStatus(site, 404, { error: tlError('resource_not_exist', 'gone') });
+    assert.equal(wrapped.disposition, 'absent');
+    for (const body of [
+      '<html>Not Found</html>',
+      '',
+      { message: 'Not Found' },
+      tlError('route_not_found', 'no'),
+    ]) {
+      const f = classifyStatus(site, 404, body);
+      assert.equal(f.disposition, 'item', JSON.stringify(body));
+      assert.equal(f.type, 'NotFoundError');
+      assert.match(f.message, /check TWELVELABS_BASE_URL; not read as already absent/);
+    }
+    const library = { system: 'uplynk', method: 'DELETE', route: '/libraries/{library_id}/assets' } as const;
+    const uplynkGone = { '@type': 'Error', code: 'NotFound', status_code: 404, title: 'Not Found' };
+    assert.equal(classifyStatus(library, 404, uplynkGone).disposition, 'absent');
+    assert.equal(classifyStatus(library, 404, 'Not Found').disposition, 'item');
+    const dam = {
+      system: 'entermedia',
+      method: 'POST',
+      route: '/assets/mediadb/services/module/asset/deleteassets',
+    } as const;
+    const damError = { response: { status: 'error', message: 'No route' } };
+    const f = classifyStatus(dam, 404, damError);
+    assert.equal(f.disposition, 'item');
+    assert.match(f.message, /rowsedited "0", not 404: .* check ENTERMEDIA_BASE_URL/);
+  });
+
   it('400 and 422 fail the item without retry as InvalidRequestError, with the vendor message', () => {
     for (const status of [400, 422]) {
       const f = classifyStatus(site, status, tlError('parameter_invalid', 'page_limit must be at most 50'));

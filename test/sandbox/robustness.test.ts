@@ -53,7 +53,7 @@ describe('sandbox robustness', () => {
   it('a path with broken percent-encoding answers 404, not a crash', async () => {
     const res = await twelvelabs(sandbox.url, 'k')('GET', '/assets/%zz');
     assert.equal(res.status, 404);
-    assert.equal(res.body.code, 'resource_not_exist');
+    assert.equal(res.body.code, 'route_not_found');
   });
 
   it('a path outside the three systems answers 404 JSON', async () => {

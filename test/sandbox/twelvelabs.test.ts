@@ -384,7 +384,7 @@ describe('TwelveLabs sandbox', () => {
     it('an unknown route answers 404 and a wrong method 405, both in the TwelveLabs shape', async () => {
       const unknown = await tl('GET', '/no/such/route');
       assert.equal(unknown.status, 404);
-      assert.equal(unknown.body.code, 'resource_not_exist');
+      assert.equal(unknown.body.code, 'route_not_found');
       const wrong = await tl('PUT', `/assets/${A1}`);
       assert.equal(wrong.status, 405);
       assert.equal(typeof wrong.body.code, 'string');

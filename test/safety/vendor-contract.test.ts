@@ -1,0 +1,116 @@
+/**
+ * Runs against the sandbox where the worker is set up or answered the way a real deployment can be: a base
+ * URL whose path is not the vendor's API, and answers the vendors may give that the sandbox would not.
+ * Each case checks the report's rows and the systems' state after the run.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Plan, type PlanInput, type Report } from '../../plan/index.js';
+import type { SandboxState, SandboxStateInput } from '../../sandbox/index.js';
+import { KEYS, envFor, runPlan, startStack, type Stack } from '../helpers/stack.js';
+import { assertOnlyTargetsGone, assertReportAgrees } from './world.js';
+
+const hex = (n: number): string => n.toString(16).padStart(24, '0');
+const INDEX = hex(0x1d);
+const N = 4;
+const ASSETS = Array.from({ length: N }, (_, i) => hex(0xa00 + i));
+
+let stack: Stack;
+before(async () => {
+  stack = await startStack();
+});
+after(async () => {
+  await stack?.close();
+});
+
+function catalogue(): SandboxStateInput {
+  return {
+    entityReadyAfterMs: 50,
+    twelvelabs: {
+      apiKey: KEYS.tl,
+      assets: ASSETS.map((_id) => ({ _id })),
+      indexes: [{ _id: INDEX }],
+      indexedAssets: ASSETS.map((a, i) => ({ _id: hex(0x1000 + i), index_id: INDEX, asset_id: a })),
+    },
+    uplynk: {
+      ownerId: KEYS.owner,
+      apiKey: KEYS.uplynk,
+      libraries: [{ id: 'lib1', asset_ids: [...ASSETS.map((_, i) => `u${i}`), 'keep'] }],
+    },
+    entermedia: { key: KEYS.dam, assets: [...ASSETS.map((_, i) => ({ id: `d${i}` })), { id: 'keep' }] },
+  };
+}
+
+const plan = Plan.parse({
+  name: 'vendor-contract',
+  items: ASSETS.map((assetId, i) => ({
+    id: `item-${i}`,
+    twelvelabs: { assetId },
+    uplynk: { assetId: `u${i}`, libraryIds: ['lib1'] },
+    entermedia: { assetId: `d${i}` },
+  })),
+  options: { failureThreshold: 1 },
+} satisfies PlanInput);
+
+/** Runs the plan with the worker's environment changed by `overrides`; checks the world after it. */
+async function runWith(
+  overrides: Record<string, string>,
+): Promise<{ report: Report; was: SandboxState; now: SandboxState }> {
+  await stack.sandbox.reset();
+  await stack.sandbox.seed(catalogue());
+  const was = await stack.sandbox.state();
+  const { report } = await runPlan(
+    stack,
+    { plan },
+    envFor(stack.sandbox.url, { BULK_DELETE_CALL_RETRY_MS: '3000', ...overrides }),
+    { chunkSize: N },
+  );
+  const now = await stack.sandbox.state();
+  assertOnlyTargetsGone(was, now, [plan]);
+  assertReportAgrees(plan, report, was, now);
+  return { report, was, now };
+}
+
+function rowOf(report: Report, item: string, system: string) {
+  const row = report.rows.find((r) => r.item === item && r.system === system);
+  assert.ok(row, `no row for ${item}/${system}`);
+  return row;
+}
+
+describe('vendor contract: a 404 that is not the vendor saying the target is gone', () => {
+  it('an EnterMediaDB base URL with a wrong path fails every DAM part with a hint; none reads already absent', async () => {
+    const { report, now } = await runWith({
+      ENTERMEDIA_BASE_URL: `${stack.sandbox.url}/entermedia/dam`,
+    });
+    for (let i = 0; i < N; i++) {
+      const dam = rowOf(report, `item-${i}`, 'entermedia');
+      assert.equal(dam.outcome, 'failed', JSON.stringify(dam));
+      assert.match(dam.detail, /deleteassets \(d\d\) answered 404/);
+      assert.match(dam.detail, /check ENTERMEDIA_BASE_URL; not read as already absent/);
+      // The other systems were reached at their right URLs and did their part.
+      assert.equal(rowOf(report, `item-${i}`, 'twelvelabs').outcome, 'deleted');
+      assert.equal(rowOf(report, `item-${i}`, 'uplynk').outcome, 'deleted');
+    }
+    assert.deepEqual(
+      now.entermedia.assets.map((a) => a.id),
+      ['d0', 'd1', 'd2', 'd3', 'keep'],
+    );
+    assert.equal(report.mutations.filter((e) => e.answer === 'already-absent').length, 0);
+  });
+
+  it('a TwelveLabs base URL without its version fails every item at discovery; nothing is deleted anywhere', async () => {
+    const { report, was, now } = await runWith({
+      TWELVELABS_BASE_URL: `${stack.sandbox.url}/twelvelabs`,
+    });
+    for (let i = 0; i < N; i++) {
+      const row = rowOf(report, `item-${i}`, 'twelvelabs');
+      assert.equal(row.outcome, 'failed', JSON.stringify(row));
+      assert.match(row.detail, /answered 404/);
+      assert.match(row.detail, /check TWELVELABS_BASE_URL; not read as already absent/);
+      for (const system of ['uplynk', 'entermedia']) {
+        assert.notEqual(rowOf(report, `item-${i}`, system).outcome, 'deleted');
+      }
+    }
+    assert.deepEqual(now, was);
+  });
+});
