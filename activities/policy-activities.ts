@@ -24,8 +24,7 @@ import { CallError, missingCredentials, toApplicationFailure } from './http-erro
 import { createHttpClient, type HttpClient } from './http-client.js';
 import { createRateLimiter, type RateLimiter } from './rate-limiter.js';
 import { missingVariables, secretsOf, type SystemsSettings } from './system-settings.js';
-import { PageInfo, TWELVELABS_PAGE_LIMIT, TwelveLabsAsset } from './twelvelabs-client.js';
-import { safeId } from './url-ids.js';
+import { PageInfo, TWELVELABS_PAGE_LIMIT, TwelveLabsAsset, assetIdsQuery } from './twelvelabs-client.js';
 
 /** Plans with more items than this travel by reference (the same limit as `client/start.ts`). */
 const INLINE_PLAN_MAX_ITEMS = 1000;
@@ -207,11 +206,7 @@ async function assetPage(
       route: '/assets',
       path: '/assets',
       ...(ids ? { target: `${ids.length} assets` } : {}),
-      searchParams: {
-        page,
-        page_limit: TWELVELABS_PAGE_LIMIT,
-        ...(ids ? { asset_ids: ids.map((id) => safeId(id, 'asset ID')).join(',') } : {}),
-      },
+      searchParams: assetIdsQuery(page, ids ?? []),
       schema: AssetPage,
     });
   } catch (error) {

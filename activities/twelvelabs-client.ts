@@ -47,6 +47,17 @@ export const TwelveLabsAsset = z.object({
 });
 export type TwelveLabsAsset = z.infer<typeof TwelveLabsAsset>;
 
+/**
+ * `GET /assets` of `page`, filtered to `assetIds`: one `asset_ids` parameter per ID, as the API documents
+ * an array in a query and its SDKs send it (`asset_ids=a&asset_ids=b`). A comma-joined list is not
+ * documented: read as one ID, it would match nothing and every asset would read as gone.
+ */
+export function assetIdsQuery(page: number, assetIds: readonly string[]): URLSearchParams {
+  const query = new URLSearchParams({ page: String(page), page_limit: String(TWELVELABS_PAGE_LIMIT) });
+  for (const id of assetIds) query.append('asset_ids', safeId(id, 'asset ID'));
+  return query;
+}
+
 const IndexedAssetPage = pageOf(TwelveLabsIndexedAsset);
 const AssetPage = pageOf(TwelveLabsAsset);
 const EntityPage = pageOf(TwelveLabsEntity);
@@ -161,11 +172,7 @@ export function createTwelveLabsClient(options: {
         route: '/assets',
         path: '/assets',
         target: `${assetIds.length} assets`,
-        searchParams: {
-          page: 1,
-          page_limit: TWELVELABS_PAGE_LIMIT,
-          asset_ids: assetIds.map((id) => safeId(id, 'asset ID')).join(','),
-        },
+        searchParams: assetIdsQuery(1, assetIds),
         schema: AssetPage,
       });
       return page.data;

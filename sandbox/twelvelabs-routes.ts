@@ -84,8 +84,18 @@ export function createTwelveLabsApi(store: TwelveLabsStore): VendorApi {
   const router = new Router()
     .add('GET /assets', (ctx) => {
       const page = readPage(ctx.query, error);
-      // The SDK sends arrays as repeated parameters; people write them comma-separated: accept both.
-      const wanted = ctx.query.getAll('asset_ids').flatMap((v) => v.split(',').filter(Boolean));
+      // An array in the query is one parameter per value (`asset_ids=a&asset_ids=b`), as the API documents
+      // it and its SDKs send it. A comma-joined list is undocumented: refused, so that a client relying on
+      // it fails here rather than match nothing against the real API.
+      const wanted = ctx.query.getAll('asset_ids');
+      if (wanted.some((v) => v.includes(',')))
+        throw new ReplyError(
+          error(
+            400,
+            'The asset_ids parameter is invalid: give one asset ID per asset_ids parameter.',
+            'parameter_invalid',
+          ),
+        );
       const list = wanted.length
         ? [...new Set(wanted)].map((id) => store.assets.get(id)).filter((a) => a !== undefined)
         : store.listAssets();

@@ -244,7 +244,7 @@ describe('safety: a read beside the items answered in an unexpected shape', () =
     const unread = new Set(
       proxy.requests
         .filter((r) => r.startsWith('GET /twelvelabs/v1.3/assets?') && r.includes(ASSETS[6]!))
-        .flatMap((r) => new URLSearchParams(r.split('?')[1]).get('asset_ids')!.split(','))
+        .flatMap((r) => new URLSearchParams(r.split('?')[1]).getAll('asset_ids'))
         .map((assetId) => `item-${ASSETS.indexOf(assetId)}`),
     );
     assert.ok(unread.has('item-6'));

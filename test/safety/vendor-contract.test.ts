@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Plan, type PlanInput, type Report } from '../../plan/index.js';
 import type { SandboxState, SandboxStateInput } from '../../sandbox/index.js';
+import { countRequests } from '../helpers/sandbox.js';
 import { KEYS, envFor, runPlan, startStack, type Stack } from '../helpers/stack.js';
 import { assertOnlyTargetsGone, assertReportAgrees } from './world.js';
 
@@ -112,5 +113,21 @@ describe('vendor contract: a 404 that is not the vendor saying the target is gon
       }
     }
     assert.deepEqual(now, was);
+  });
+});
+
+describe('vendor contract: GET /assets?asset_ids=', () => {
+  it('the read-back names each deleted asset as its own asset_ids parameter: every item reads back gone and is deleted', async () => {
+    const { report, now } = await runWith({});
+    for (let i = 0; i < N; i++) {
+      for (const system of ['twelvelabs', 'uplynk', 'entermedia']) {
+        const row = rowOf(report, `item-${i}`, system);
+        assert.equal(row.outcome, 'deleted', JSON.stringify(row));
+      }
+    }
+    assert.deepEqual(now.twelvelabs.assets, []);
+    const stats = await stack.sandbox.stats();
+    assert.ok(countRequests(stats, { route: 'GET /assets', status: 200 }) >= 1);
+    assert.equal(countRequests(stats, { route: 'GET /assets', status: 400 }), 0);
   });
 });

@@ -123,12 +123,13 @@ describe('TwelveLabs sandbox', () => {
       assert.equal((await tl('GET', '/assets?page_limit=50')).status, 200);
     });
 
-    it('asset_ids filters the list, comma-separated or repeated', async () => {
-      const comma = await tl('GET', `/assets?asset_ids=${A3},${A1},${hexId(0xdead)}`);
-      assert.deepEqual(comma.body.data.map((a: { _id: string }) => a._id).sort(), [A1, A3]);
-      assert.equal(comma.body.page_info.total_results, 2);
-      const repeated = await tl('GET', `/assets?asset_ids=${A4}&asset_ids=${A5}`);
-      assert.deepEqual(repeated.body.data.map((a: { _id: string }) => a._id).sort(), [A4, A5]);
+    it('asset_ids filters the list, one ID per parameter; a comma-joined list is refused', async () => {
+      const repeated = await tl('GET', `/assets?asset_ids=${A3}&asset_ids=${A1}&asset_ids=${hexId(0xdead)}`);
+      assert.deepEqual(repeated.body.data.map((a: { _id: string }) => a._id).sort(), [A1, A3]);
+      assert.equal(repeated.body.page_info.total_results, 2);
+      const comma = await tl('GET', `/assets?asset_ids=${A4},${A5}`);
+      assert.equal(comma.status, 400);
+      assert.equal(comma.body.code, 'parameter_invalid');
     });
   });
 
