@@ -1,4 +1,4 @@
-/** The EnterMediaDB phase: delete assets; read back those whose first answer was lost. */
+/** The EnterMediaDB phase: delete assets; search for those answered rowsedited "0" or whose answer was lost. */
 import type { Activities, ItemAsset } from './contract.js';
 import type { EnterMediaClient } from './entermedia-client.js';
 import { CallError } from './http-errors.js';
@@ -27,8 +27,8 @@ export function createEnterMediaActivities(deps: {
 }
 
 /**
- * Deletes one DAM asset; one whose first answer was lost is searched for afterwards. Answers true when
- * the asset is answered gone (and, after a lost answer, not found again).
+ * Deletes one DAM asset; one answered rowsedited "0", or whose first answer was lost, is searched for
+ * afterwards. Answers true when the asset is answered gone (and, after such an answer, not found again).
  */
 export async function deleteDamUnit(
   client: EnterMediaClient,
@@ -42,12 +42,15 @@ export async function deleteDamUnit(
     step: 'delete-dam-asset' as const,
     target: assetId,
   };
+  // rowsedited "0" read as "already absent" is an assumption (API.md): a search confirms it.
+  let noRows = false;
   const settled = await settle(
     log,
     [target],
     async () => {
       const rows = await client.deleteAsset(assetId);
       if (rows > 0) return { answer: 'deleted' };
+      noRows = true;
       // Undocumented by the vendor: rowsedited "0" is read as "was not there", unless an earlier try of
       // ours may have deleted it and its answer was lost.
       if (!ctx.lostAnswer) return { answer: 'already-absent', detail: 'rowsedited 0' };
@@ -55,15 +58,18 @@ export async function deleteDamUnit(
     },
     ctx,
   );
-  // The answer alone confirms a delete (rowsedited 1); a lost answer is confirmed by a search.
-  if (settled && ctx.lostAnswer) {
+  // The answer alone confirms a delete (rowsedited 1); rowsedited "0" and a lost answer are confirmed
+  // by a search.
+  if (settled && (ctx.lostAnswer || noRows)) {
     try {
       if (await client.exists(assetId)) {
         log.failure({
           item,
           system: 'entermedia',
           step: 'verify',
-          detail: `asset ${assetId} is still found after the delete`,
+          detail: noRows
+            ? `asset ${assetId} is still found after EnterMediaDB answered rowsedited "0"`
+            : `asset ${assetId} is still found after the delete`,
         });
         return false;
       }

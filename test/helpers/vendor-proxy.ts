@@ -13,6 +13,11 @@ export interface AnswerRewrite {
   query?: RegExp;
   /** The body to answer instead, from the sandbox's (parsed; undefined when empty). A string is sent as is. */
   body: (answer: any) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any -- a test's rewrite reads the vendor JSON loosely
+  /**
+   * The request does not reach the sandbox: the proxy answers 200 with `body(undefined)` itself, as a
+   * vendor that answers a change it did not make.
+   */
+  withhold?: boolean;
 }
 
 export interface VendorProxy {
@@ -36,16 +41,26 @@ export async function startVendorProxy(target: string): Promise<VendorProxy> {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
+      const [path = '', query = ''] = url.split('?');
+      const withheld = rewrites.find(
+        (r) => r.withhold && r.method === req.method && r.path.test(path) && (r.query?.test(query) ?? true),
+      );
+      if (withheld) {
+        const replaced = withheld.body(undefined);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(typeof replaced === 'string' ? replaced : JSON.stringify(replaced));
+        return;
+      }
       const forward = request(
         { host: upstream.hostname, port: upstream.port, method: req.method, path: url, headers: req.headers },
         (answer) => {
           const body: Buffer[] = [];
           answer.on('data', (chunk: Buffer) => body.push(chunk));
           answer.on('end', () => {
-            const [path = '', query = ''] = url.split('?');
             const status = answer.statusCode ?? 502;
             const rule = rewrites.find(
-              (r) => r.method === req.method && r.path.test(path) && (r.query?.test(query) ?? true),
+              (r) =>
+                !r.withhold && r.method === req.method && r.path.test(path) && (r.query?.test(query) ?? true),
             );
             let text = Buffer.concat(body).toString('utf8');
             if (rule && status >= 200 && status < 300) {

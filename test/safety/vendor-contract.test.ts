@@ -9,6 +9,7 @@ import { Plan, type PlanInput, type Report } from '../../plan/index.js';
 import type { SandboxState, SandboxStateInput } from '../../sandbox/index.js';
 import { countRequests } from '../helpers/sandbox.js';
 import { KEYS, envFor, runPlan, startStack, type Stack } from '../helpers/stack.js';
+import { startVendorProxy, type VendorProxy } from '../helpers/vendor-proxy.js';
 import { assertOnlyTargetsGone, assertReportAgrees } from './world.js';
 
 const hex = (n: number): string => n.toString(16).padStart(24, '0');
@@ -17,10 +18,13 @@ const N = 4;
 const ASSETS = Array.from({ length: N }, (_, i) => hex(0xa00 + i));
 
 let stack: Stack;
+let proxy: VendorProxy;
 before(async () => {
   stack = await startStack();
+  proxy = await startVendorProxy(stack.sandbox.url);
 });
 after(async () => {
+  await proxy?.close();
   await stack?.close();
 });
 
@@ -129,5 +133,35 @@ describe('vendor contract: GET /assets?asset_ids=', () => {
     const stats = await stack.sandbox.stats();
     assert.ok(countRequests(stats, { route: 'GET /assets', status: 200 }) >= 1);
     assert.equal(countRequests(stats, { route: 'GET /assets', status: 400 }), 0);
+  });
+});
+
+describe('vendor contract: EnterMediaDB rowsedited "0"', () => {
+  it('an asset answered rowsedited "0" is searched for: one still found fails its item at verify, not already absent', async () => {
+    // The DAM deletes nothing and says it edited no row (deletes it refused without saying so).
+    proxy.answer([
+      {
+        method: 'POST',
+        path: /\/deleteassets$/,
+        withhold: true,
+        body: () => ({ response: { status: 'ok', rowsedited: '0' } }),
+      },
+    ]);
+    const { report, now } = await runWith({ ENTERMEDIA_BASE_URL: `${proxy.url}/entermedia` });
+    for (let i = 0; i < N; i++) {
+      const dam = rowOf(report, `item-${i}`, 'entermedia');
+      assert.equal(dam.outcome, 'failed', JSON.stringify(dam));
+      assert.equal(dam.step, 'verify', JSON.stringify(dam));
+      assert.match(
+        dam.detail,
+        new RegExp(`asset d${i} is still found after EnterMediaDB answered rowsedited "0"`),
+      );
+    }
+    assert.deepEqual(
+      now.entermedia.assets.map((a) => a.id),
+      ['d0', 'd1', 'd2', 'd3', 'keep'],
+    );
+    // Each was searched once, after its answer.
+    assert.equal(proxy.requests.filter((r) => r.endsWith('/asset/search')).length, N);
   });
 });
