@@ -163,12 +163,43 @@ export function redact(text: string, secrets: readonly string[]): string {
  * or unreadable, so that the retry policy's own backoff applies.
  */
 export function parseRetryAfter(value: string | string[] | undefined, now = Date.now()): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (text === undefined || text.trim() === '') return undefined;
-  if (/^\s*\d+(\.\d+)?\s*$/.test(text)) return Math.round(Number(text) * 1000);
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (text === undefined || text === '') return undefined;
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const date = parseHttpDate(text, now);
+  return date === undefined ? undefined : Math.max(0, date - now);
+}
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/**
+ * An HTTP date in any of its three forms (RFC 9110 §5.6.7), always GMT: IMF-fixdate
+ * (`Sun, 06 Nov 1994 08:49:37 GMT`), RFC 850 (`Sunday, 06-Nov-94 08:49:37 GMT`) and asctime
+ * (`Sun Nov  6 08:49:37 1994`). `Date.parse` reads asctime, which names no zone, in the worker's local
+ * time, and reads many strings that are no date at all.
+ */
+function parseHttpDate(text: string, now: number): number | undefined {
+  const at = (year: number, month: string, day: string, h: string, m: string, s: string) => {
+    const mon = MONTHS.indexOf(month);
+    if (mon < 0) return undefined;
+    const ms = Date.UTC(year, mon, Number(day), Number(h), Number(m), Number(s));
+    return Number.isNaN(ms) ? undefined : ms;
+  };
+  let m = /^[A-Z][a-z]{2}, (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:GMT|UTC|\+0000)$/.exec(
+    text,
+  );
+  if (m) return at(Number(m[3]), m[2]!, m[1]!, m[4]!, m[5]!, m[6]!);
+  m = /^[A-Z][a-z]+, (\d{2})-([A-Z][a-z]{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) (?:GMT|UTC|\+0000)$/.exec(text);
+  if (m) {
+    // A two-digit year more than 50 years ahead is the latest past year with those digits.
+    const thisYear = new Date(now).getUTCFullYear();
+    let year = Math.floor(thisYear / 100) * 100 + Number(m[3]);
+    if (year > thisYear + 50) year -= 100;
+    return at(year, m[2]!, m[1]!, m[4]!, m[5]!, m[6]!);
+  }
+  m = /^[A-Z][a-z]{2} ([A-Z][a-z]{2}) ([ \d]\d) (\d{2}):(\d{2}):(\d{2}) (\d{4})$/.exec(text);
+  if (m) return at(Number(m[6]), m[1]!, m[2]!.trim(), m[3]!, m[4]!, m[5]!);
+  return undefined;
 }
 
 /** `TwelveLabs DELETE /assets/{asset_id} (6298...)`: how messages name a call. */

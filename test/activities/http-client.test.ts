@@ -226,6 +226,41 @@ describe('the connectors’ HTTP client over real HTTP', () => {
   });
 });
 
+describe('a Retry-After given as an asctime date', () => {
+  it("is waited as the vendor's GMT time on a worker whose time zone is not GMT, not hours longer", async () => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    const answered: number[] = [];
+    try {
+      await withVendor(
+        (_, response) => {
+          answered.push(Date.now());
+          if (answered.length === 1) {
+            // asctime (RFC 9110 §5.6.7): GMT, with no zone named. Two seconds ahead, to the second.
+            const at = new Date(Math.ceil(Date.now() / 1000) * 1000 + 1000).toUTCString().split(' ');
+            const [, day, month, year, time] = at as [string, string, string, string, string];
+            const weekday = at[0]!.slice(0, 3);
+            const asctime = `${weekday} ${month} ${day.replace(/^0/, ' ')} ${time} ${year}`;
+            response.writeHead(429, { 'content-type': 'application/json', 'retry-after': asctime });
+            response.end('{"code":"too_many_requests","message":"slow down"}');
+          } else {
+            response.writeHead(200, { 'content-type': 'application/json' });
+            response.end('{}');
+          }
+        },
+        async (v) => {
+          assert.deepEqual(await client(v.url, 1_000, { boundMs: 60_000 }).call(call), {});
+          const waited = answered[1]! - answered[0]!;
+          assert.ok(waited >= 900 && waited < 2_600, `sent again ${waited} ms after the 429`);
+        },
+      );
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+});
+
 describe('the wait between two tries of one call', () => {
   it('is the Retry-After as given, however many tries failed before, and at least the base backoff', () => {
     assert.equal(retryDelay(1, 1_000), 1_000);

@@ -128,6 +128,29 @@ describe('the error table, row by row', () => {
     assert.equal(classifyStatus(site, 429, {}).retryAfterMs, undefined);
   });
 
+  it("Retry-After's three date forms are GMT whatever the worker's time zone; what is no date is ignored", () => {
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      const now = Date.parse('2026-12-07T23:00:00Z');
+      for (const date of [
+        'Mon, 07 Dec 2026 23:00:30 GMT',
+        'Monday, 07-Dec-26 23:00:30 GMT',
+        'Mon Dec  7 23:00:30 2026',
+      ]) {
+        assert.equal(parseRetryAfter(date, now), 30_000, date);
+      }
+      assert.equal(parseRetryAfter('Sunday, 06-Nov-94 08:49:37 GMT', now), 0);
+      // Read as "now" before: the call's own backoff applies instead.
+      for (const junk of ['-1', 'abc 3', 'in 5 minutes', '2026-12-07', 'Mon, 07 Dec 2026 23:00:30']) {
+        assert.equal(parseRetryAfter(junk, now), undefined, junk);
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
+  });
+
   it('a retryable failure becomes a retryable ApplicationFailure with nextRetryDelay, the others non-retryable', () => {
     const retry = toApplicationFailure(classifyStatus(site, 429, {}, { 'retry-after': '3' }));
     assert.equal(retry.nonRetryable, false);
