@@ -29,14 +29,21 @@ export const TwelveLabsIndexedAsset = z.object({
 });
 export type TwelveLabsIndexedAsset = z.infer<typeof TwelveLabsIndexedAsset>;
 
+/**
+ * An entity as one entity's read and the unlink answer it. The vendor's schema of the unlink's answer
+ * (seed 000) has no `entity_collection_id`, and the caller knows it (it is in the path): not required.
+ */
 export const TwelveLabsEntity = z.object({
   _id: z.string().min(1),
-  entity_collection_id: z.string().min(1),
+  entity_collection_id: z.string().min(1).optional(),
   name: z.string().optional(),
   asset_ids: z.array(z.string()),
   status: z.enum(['processing', 'ready']),
 });
 export type TwelveLabsEntity = z.infer<typeof TwelveLabsEntity>;
+
+/** An entity as the listing of an asset's entities answers it: its collection is what addresses it. */
+export const TwelveLabsListedEntity = TwelveLabsEntity.extend({ entity_collection_id: z.string().min(1) });
 
 export const TwelveLabsAsset = z.object({
   _id: z.string().min(1),
@@ -60,7 +67,7 @@ export function assetIdsQuery(page: number, assetIds: readonly string[]): URLSea
 
 const IndexedAssetPage = pageOf(TwelveLabsIndexedAsset);
 const AssetPage = pageOf(TwelveLabsAsset);
-const EntityPage = pageOf(TwelveLabsEntity);
+const EntityPage = pageOf(TwelveLabsListedEntity);
 
 /** The TwelveLabs calls, over one HTTP client that sends `x-api-key`. */
 export interface TwelveLabsClient {

@@ -16,6 +16,10 @@ const hex = (n: number): string => n.toString(16).padStart(24, '0');
 const INDEX = hex(0x1d);
 const N = 4;
 const ASSETS = Array.from({ length: N }, (_, i) => hex(0xa00 + i));
+/** An asset outside the plan, and an entity that holds it and item-0's asset: item-0 unlinks from it. */
+const OTHER = hex(0xff);
+const COLL = hex(0xc0);
+const ENTITY = hex(0xe0);
 
 let stack: Stack;
 let proxy: VendorProxy;
@@ -33,9 +37,11 @@ function catalogue(): SandboxStateInput {
     entityReadyAfterMs: 50,
     twelvelabs: {
       apiKey: KEYS.tl,
-      assets: ASSETS.map((_id) => ({ _id })),
+      assets: [...ASSETS, OTHER].map((_id) => ({ _id })),
       indexes: [{ _id: INDEX }],
       indexedAssets: ASSETS.map((a, i) => ({ _id: hex(0x1000 + i), index_id: INDEX, asset_id: a })),
+      entityCollections: [{ _id: COLL }],
+      entities: [{ _id: ENTITY, entity_collection_id: COLL, asset_ids: [ASSETS[0]!, OTHER] }],
     },
     uplynk: {
       ownerId: KEYS.owner,
@@ -129,7 +135,10 @@ describe('vendor contract: GET /assets?asset_ids=', () => {
         assert.equal(row.outcome, 'deleted', JSON.stringify(row));
       }
     }
-    assert.deepEqual(now.twelvelabs.assets, []);
+    assert.deepEqual(
+      now.twelvelabs.assets.map((a) => a._id),
+      [OTHER],
+    );
     const stats = await stack.sandbox.stats();
     assert.ok(countRequests(stats, { route: 'GET /assets', status: 200 }) >= 1);
     assert.equal(countRequests(stats, { route: 'GET /assets', status: 400 }), 0);
@@ -163,5 +172,29 @@ describe('vendor contract: EnterMediaDB rowsedited "0"', () => {
     );
     // Each was searched once, after its answer.
     assert.equal(proxy.requests.filter((r) => r.endsWith('/asset/search')).length, N);
+  });
+});
+
+describe('vendor contract: an entity answered as the vendor documents it', () => {
+  it('an unlink answer and entity reads without entity_collection_id (seed 000 has none) unlink and delete the item', async () => {
+    const withoutCollection = ({ entity_collection_id: _, ...entity }: Record<string, unknown>) => entity;
+    proxy.answer([
+      { method: 'DELETE', path: new RegExp(`/entities/${ENTITY}/assets$`), body: withoutCollection },
+      { method: 'GET', path: new RegExp(`/entities/${ENTITY}$`), body: withoutCollection },
+    ]);
+    const { report, now } = await runWith({ TWELVELABS_BASE_URL: `${proxy.url}/twelvelabs/v1.3` });
+    for (let i = 0; i < N; i++) {
+      for (const system of ['twelvelabs', 'uplynk', 'entermedia']) {
+        const row = rowOf(report, `item-${i}`, system);
+        assert.equal(row.outcome, 'deleted', JSON.stringify(row));
+      }
+    }
+    assert.ok(proxy.requests.some((r) => r.startsWith(`DELETE /twelvelabs/v1.3/entity-collections/${COLL}`)));
+    assert.ok(proxy.requests.some((r) => r.startsWith(`GET /twelvelabs/v1.3/entity-collections/${COLL}`)));
+    assert.deepEqual(now.twelvelabs.entities.find((e) => e._id === ENTITY)?.asset_ids, [OTHER]);
+    assert.deepEqual(
+      now.twelvelabs.assets.map((a) => a._id),
+      [OTHER],
+    );
   });
 });
