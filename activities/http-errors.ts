@@ -77,6 +77,12 @@ const AUTH_HINTS: Record<SystemName, string> = {
   entermedia: 'check ENTERMEDIA_KEY',
 };
 
+const BASE_URL_VARIABLES: Record<SystemName, string> = {
+  twelvelabs: 'TWELVELABS_BASE_URL',
+  uplynk: 'UPLYNK_BASE_URL',
+  entermedia: 'ENTERMEDIA_BASE_URL',
+};
+
 /**
  * Why a 404 is not read as "already absent": it is not the vendor's own answer for a missing resource, so
  * it may come from a route that does not exist on the server (a base URL with a wrong path or version, a
@@ -217,7 +223,7 @@ export function classifyStatus(
   site: CallSite,
   status: number,
   body: unknown,
-  headers: { 'retry-after'?: string | string[] | undefined } = {},
+  headers: { 'retry-after'?: string | string[] | undefined; location?: string | string[] | undefined } = {},
   secrets: readonly string[] = [],
 ): CallFailure {
   const vendor = vendorMessage(body, secrets);
@@ -249,7 +255,18 @@ export function classifyStatus(
   }
   if (status >= 500) return make('retry', ErrorTypes.VendorUnavailable);
   if (status >= 400) return make('item', ErrorTypes.UnexpectedClientError);
-  // A status that is not a success (1xx/3xx; redirects are not followed): the vendor did something undocumented.
+  // A status that is not a success (1xx/3xx): the vendor did something undocumented. Redirects are not
+  // followed (they could carry the key or the cookie to another host); one (e.g. http to https, which
+  // EnterMediaDB servers do) says where the base URL should point.
+  const location = Array.isArray(headers.location) ? headers.location[0] : headers.location;
+  if (status >= 300 && status < 400 && location) {
+    const to = redact(location, secrets).slice(0, MAX_VENDOR_MESSAGE);
+    return make(
+      'item',
+      ErrorTypes.UnexpectedResponse,
+      `${describeSite(site)} answered ${status}, a redirect to ${to}, which is not followed: check ${BASE_URL_VARIABLES[site.system]}`,
+    );
+  }
   return make('item', ErrorTypes.UnexpectedResponse);
 }
 

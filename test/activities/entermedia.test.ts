@@ -3,7 +3,15 @@ import { before, describe, it } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Activities } from '../../activities/contract.js';
 import { seededSandboxForSuite } from '../helpers/sandbox.js';
-import { activitiesFor, countRequests, inActivity, sandboxEnv, seedWith, target } from './support.js';
+import {
+  activitiesFor,
+  countRequests,
+  inActivity,
+  sandboxEnv,
+  seedWith,
+  startStatusServer,
+  target,
+} from './support.js';
 
 const SEARCH = 'POST /assets/mediadb/services/module/asset/search';
 
@@ -74,6 +82,31 @@ describe('EnterMediaDB activities against the sandbox', () => {
       { item: 'i-never', observed: { entermedia: 'gone' } },
     ]);
     assert.equal(countRequests(await sandbox.stats(), { route: SEARCH }), 3);
+  });
+
+  it('a server that redirects (http to https) fails each item naming where it redirects and the variable to set', async () => {
+    const server = await startStatusServer(() => ({
+      status: 301,
+      headers: { location: 'https://dam.example.com/assets/mediadb/services/module/asset/deleteassets' },
+      body: '<html><body>Moved Permanently</body></html>',
+    }));
+    try {
+      const run = await inActivity(() =>
+        activitiesFor(sandboxEnv(sandbox, { ENTERMEDIA_BASE_URL: server.url })).deleteDamAssets({
+          assets: [target('101', 'i1')],
+        }),
+      );
+      assert.equal(run.error, undefined);
+      const [entry] = run.result?.entries ?? [];
+      assert.equal(entry?.answer, 'failed');
+      assert.match(
+        entry?.detail ?? '',
+        /answered 301, a redirect to https:\/\/dam\.example\.com\/assets\/mediadb\/.*, which is not followed: check ENTERMEDIA_BASE_URL/,
+      );
+      assert.doesNotMatch(entry?.detail ?? '', /<html>/);
+    } finally {
+      await server.close();
+    }
   });
 
   it('a wrong session key fails the whole phase without retry as EnterMediaAuthError, with the vendor message', async () => {
