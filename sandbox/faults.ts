@@ -10,6 +10,12 @@ export const SystemFaults = z.strictObject({
   /** Share of requests answered 429 with `Retry-After: retryAfterSeconds` before anything is changed. */
   error429: Share.default(0),
   retryAfterSeconds: z.int().min(0).max(3600).default(1),
+  /**
+   * How a 429 gives its `Retry-After`, in either form HTTP allows (RFC 9110 §10.2.3): `seconds`, `date` (an
+   * HTTP date that many seconds ahead, rounded up to the second), or `none` (no header: the vendors may
+   * send one, not must). Also for the 429s of `maxRequestsPerSecond`.
+   */
+  retryAfterAs: z.enum(['seconds', 'date', 'none']).default('seconds'),
   /** Share of requests whose change is applied and whose connection is then destroyed without an answer. */
   drop: Share.default(0),
   /** Share of requests refused with 403 (no retry helps: the item's step fails) before anything is changed. */
@@ -39,6 +45,7 @@ export interface FaultDecision {
   /** Answer this status (500, 503, 429 or 403) without handling the request. */
   status?: number;
   retryAfterSeconds?: number;
+  retryAfterAs?: 'seconds' | 'date' | 'none';
   latencyMs: number;
   /** Handle the request, then destroy the connection instead of answering. */
   drop: boolean;
@@ -75,10 +82,16 @@ export class Faults {
       ? f.latencyMs[0] + Math.floor(wait * (f.latencyMs[1] - f.latencyMs[0] + 1))
       : 0;
     if (f.maxRequestsPerSecond !== undefined && this.overLimit(system, f.maxRequestsPerSecond, nowMs))
-      return { status: 429, retryAfterSeconds: 1, latencyMs, drop: false };
+      return { status: 429, retryAfterSeconds: 1, retryAfterAs: f.retryAfterAs, latencyMs, drop: false };
     if (pick < f.error5xx) return { status: which < 0.5 ? 500 : 503, latencyMs, drop: false };
     if (pick < f.error5xx + f.error429)
-      return { status: 429, retryAfterSeconds: f.retryAfterSeconds, latencyMs, drop: false };
+      return {
+        status: 429,
+        retryAfterSeconds: f.retryAfterSeconds,
+        retryAfterAs: f.retryAfterAs,
+        latencyMs,
+        drop: false,
+      };
     if (pick < f.error5xx + f.error429 + f.error403) return { status: 403, latencyMs, drop: false };
     return { latencyMs, drop: cut < f.drop };
   }

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createControlRouter } from './controls-routes.js';
 import { createEnterMediaApi } from './entermedia-routes.js';
-import { Faults } from './faults.js';
+import { Faults, type FaultDecision } from './faults.js';
 import { ReplyError, type Reply } from './reply.js';
 import type { Router } from './router.js';
 import { Stats } from './stats.js';
@@ -100,8 +100,8 @@ export function createSandboxServer(deps: SandboxServerDeps): {
     const run = () => {
       if (fault.status !== undefined) {
         const reply = vendor.error(fault.status, faultMessage(fault.status));
-        if (fault.retryAfterSeconds !== undefined)
-          reply.headers = { 'retry-after': String(fault.retryAfterSeconds) };
+        const retryAfter = retryAfterHeader(fault, Date.now());
+        if (retryAfter !== undefined) reply.headers = { 'retry-after': retryAfter };
         finish(reply);
         return;
       }
@@ -174,6 +174,14 @@ function underBase(path: string, base: string): boolean {
   return (
     path.startsWith(base) && (path.length === base.length || path.charCodeAt(base.length) === 47) /* / */
   );
+}
+
+/** A fault's `Retry-After` in the form it asks for; undefined when it has none. */
+function retryAfterHeader(fault: FaultDecision, now: number): string | undefined {
+  if (fault.retryAfterSeconds === undefined || fault.retryAfterAs === 'none') return undefined;
+  if (fault.retryAfterAs !== 'date') return String(fault.retryAfterSeconds);
+  // An HTTP date counts whole seconds: rounded up, so that a client waiting for it is never early.
+  return new Date(Math.ceil((now + fault.retryAfterSeconds * 1000) / 1000) * 1000).toUTCString();
 }
 
 function faultMessage(status: number): string {

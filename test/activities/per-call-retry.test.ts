@@ -120,6 +120,30 @@ describe('per-call retry against the sandbox', () => {
     assert.ok(state.uplynk.libraries.every((l) => l.asset_ids.join() === 'keep'));
   });
 
+  for (const [form, minMs, maxMs] of [
+    ['date', 1_900, 4_000],
+    ['none', 0, 900],
+  ] as const) {
+    it(`a 429 with Retry-After ${form === 'date' ? 'as an HTTP date is retried once that date has come' : "missing is retried after the call's own backoff"}`, async () => {
+      const faults = { error429: 0.3, retryAfterSeconds: 2, retryAfterAs: form };
+      const seed = faultSeed('uplynk', faults, 8, oneFaultWithin('429', 1));
+      await sandbox.faults({ seed, uplynk: faults });
+      const started = Date.now();
+      const run = await inActivity(() =>
+        activitiesFor(sandboxEnv(sandbox)).removeFromLibraries({
+          removals: [{ libraryId: LIBS[0]!, targets: [target('u1')] }],
+        }),
+      );
+      const took = Date.now() - started;
+      assert.equal(run.error, undefined, String(run.error));
+      assert.ok(took >= minMs && took < maxMs, `answered after ${took} ms`);
+      assert.deepEqual(answers(run.result), [['remove-from-library', `${LIBS[0]}/u1`, 'removal-requested']]);
+      const stats = await sandbox.stats();
+      assert.equal(countRequests(stats, { route: REMOVE_ROUTE, status: 429 }), 1);
+      assert.equal(countRequests(stats, { route: REMOVE_ROUTE, status: 200 }), 1);
+    });
+  }
+
   it('a call waiting out its Retry-After is told in the phase heartbeat, with why it waits', async () => {
     const faults = { error429: 0.3, retryAfterSeconds: 2 };
     const seed = faultSeed('uplynk', faults, 8, oneFaultWithin('429', 3));

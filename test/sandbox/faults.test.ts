@@ -56,6 +56,23 @@ describe('sandbox faults', () => {
     assert.equal((await tl('GET', `/assets/${ASSETS[0]}`)).status, 200);
   });
 
+  it('a 429 gives its Retry-After in seconds, as an HTTP date, or not at all, as asked', async () => {
+    await sandbox.faults({ twelvelabs: { error429: 1, retryAfterSeconds: 7, retryAfterAs: 'date' } });
+    const before = Date.now();
+    const dated = await tl('DELETE', `/assets/${ASSETS[0]}`);
+    assert.equal(dated.status, 429);
+    const header = dated.headers.get('retry-after') ?? '';
+    assert.match(header, /^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
+    const ahead = Date.parse(header) - before;
+    assert.ok(ahead >= 7_000 && ahead <= 8_500, `${ahead} ms ahead`);
+    await sandbox.faults({ twelvelabs: { error429: 1, retryAfterAs: 'none' } });
+    const bare = await tl('DELETE', `/assets/${ASSETS[0]}`);
+    assert.equal(bare.status, 429);
+    assert.equal(bare.headers.get('retry-after'), null);
+    await sandbox.faults({});
+    assert.equal((await tl('GET', `/assets/${ASSETS[0]}`)).status, 200);
+  });
+
   it('a 403 fault refuses in the vendor shape and changes nothing', async () => {
     await sandbox.faults({ entermedia: { error403: 1 } });
     const em = await entermedia(sandbox.url, 'ekey')('deleteassets', { assetid: '1' });
