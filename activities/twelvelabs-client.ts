@@ -23,9 +23,11 @@ function pageOf<T extends z.ZodType>(item: T) {
   return z.object({ data: z.array(item), page_info: PageInfo });
 }
 
+// Descriptive fields (names, filename, status of an asset, dates) may come as null, as the official SDK
+// reads them (every optional field of its wire types is `T | null`); the IDs and what decides a step may not.
 export const TwelveLabsIndexedAsset = z.object({
   _id: z.string().min(1),
-  index: z.object({ _id: z.string().min(1), name: z.string().optional() }),
+  index: z.object({ _id: z.string().min(1), name: z.string().nullish() }),
 });
 export type TwelveLabsIndexedAsset = z.infer<typeof TwelveLabsIndexedAsset>;
 
@@ -36,7 +38,7 @@ export type TwelveLabsIndexedAsset = z.infer<typeof TwelveLabsIndexedAsset>;
 export const TwelveLabsEntity = z.object({
   _id: z.string().min(1),
   entity_collection_id: z.string().min(1).optional(),
-  name: z.string().optional(),
+  name: z.string().nullish(),
   asset_ids: z.array(z.string()),
   status: z.enum(['processing', 'ready']),
 });
@@ -47,9 +49,9 @@ export const TwelveLabsListedEntity = TwelveLabsEntity.extend({ entity_collectio
 
 export const TwelveLabsAsset = z.object({
   _id: z.string().min(1),
-  status: z.string().optional(),
-  filename: z.string().optional(),
-  created_at: z.string().optional(),
+  status: z.string().nullish(),
+  filename: z.string().nullish(),
+  created_at: z.string().nullish(),
   user_metadata: z.record(z.string(), z.unknown()).nullish(),
 });
 export type TwelveLabsAsset = z.infer<typeof TwelveLabsAsset>;

@@ -198,3 +198,33 @@ describe('vendor contract: an entity answered as the vendor documents it', () =>
     );
   });
 });
+
+describe('vendor contract: descriptive fields answered null', () => {
+  it('entities and indexed assets listed with null names (as the SDK reads them) are unlinked and deleted', async () => {
+    type Page = { data: Array<Record<string, unknown>> };
+    proxy.answer([
+      {
+        method: 'GET',
+        path: new RegExp(`/assets/${ASSETS[0]}/entities$`),
+        body: (page: Page) => ({ ...page, data: page.data.map((e) => ({ ...e, name: null })) }),
+      },
+      {
+        method: 'GET',
+        path: /\/assets\/[0-9a-f]{24}\/indexed-assets$/,
+        body: (page: Page) => ({
+          ...page,
+          data: page.data.map((ia) => ({ ...ia, index: { ...(ia.index as object), name: null } })),
+        }),
+      },
+    ]);
+    const { report, now } = await runWith({ TWELVELABS_BASE_URL: `${proxy.url}/twelvelabs/v1.3` });
+    for (let i = 0; i < N; i++) {
+      for (const system of ['twelvelabs', 'uplynk', 'entermedia']) {
+        const row = rowOf(report, `item-${i}`, system);
+        assert.equal(row.outcome, 'deleted', JSON.stringify(row));
+      }
+    }
+    assert.deepEqual(now.twelvelabs.indexedAssets, []);
+    assert.deepEqual(now.twelvelabs.entities.find((e) => e._id === ENTITY)?.asset_ids, [OTHER]);
+  });
+});
