@@ -40,7 +40,13 @@ export const TwelveLabsEntity = z.object({
   entity_collection_id: z.string().min(1).optional(),
   name: z.string().nullish(),
   asset_ids: z.array(z.string()),
-  status: z.enum(['processing', 'ready']),
+  // Documented: processing or ready. Any other (a failed state) ends the wait at once, saying which.
+  status: z.enum(['processing', 'ready'], {
+    error: (issue) =>
+      issue.input === undefined
+        ? 'no status'
+        : `status ${JSON.stringify(issue.input)} is neither "processing" nor "ready"`,
+  }),
 });
 export type TwelveLabsEntity = z.infer<typeof TwelveLabsEntity>;
 

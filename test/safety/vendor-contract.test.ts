@@ -228,3 +228,28 @@ describe('vendor contract: descriptive fields answered null', () => {
     assert.deepEqual(now.twelvelabs.entities.find((e) => e._id === ENTITY)?.asset_ids, [OTHER]);
   });
 });
+
+describe('vendor contract: an entity in a status other than processing or ready', () => {
+  it('an entity that turns "failed" after the unlink fails its items at once, naming the status; the others are deleted', async () => {
+    proxy.answer([
+      {
+        method: 'GET',
+        path: new RegExp(`/entity-collections/${COLL}/entities/${ENTITY}$`),
+        body: (entity: Record<string, unknown>) => ({ ...entity, status: 'failed' }),
+      },
+    ]);
+    const started = Date.now();
+    const { report } = await runWith({ TWELVELABS_BASE_URL: `${proxy.url}/twelvelabs/v1.3` });
+    assert.ok(Date.now() - started < 60_000, 'waited for the entity as if it were processing');
+    const row = rowOf(report, 'item-0', 'twelvelabs');
+    assert.equal(row.outcome, 'failed', JSON.stringify(row));
+    assert.equal(row.step, 'wait-entities', JSON.stringify(row));
+    assert.match(
+      row.detail,
+      new RegExp(
+        `entity ${ENTITY} could not be read again: [\\s\\S]*status "failed" is neither "processing" nor "ready"`,
+      ),
+    );
+    for (let i = 1; i < N; i++) assert.equal(rowOf(report, `item-${i}`, 'twelvelabs').outcome, 'deleted');
+  });
+});
