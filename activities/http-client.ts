@@ -199,6 +199,16 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         // An answer (a 404, a refusal) is recorded even when a stop arrived meanwhile: the call was made.
         if (failure.disposition !== 'retry') {
           if (unit?.lostAnswer && failure.disposition === 'absent') failure.afterLostAnswer = true;
+          // Refused after a try of this call whose answer was lost: that try may have done it (a vendor
+          // may refuse a delete of what is gone with a 400, not a 404). The ledger must not say "failed"
+          // alone for a change that may have been made.
+          if (triedMayHaveApplied && failure.disposition === 'item' && !failure.mayHaveApplied) {
+            failure = {
+              ...failure,
+              message: `${failure.message} (after a try whose answer was lost, which may have been applied)`,
+              mayHaveApplied: true,
+            };
+          }
           throw new CallError(failure);
         }
         // A read changes nothing, whatever happened to its answer.

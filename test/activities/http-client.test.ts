@@ -111,6 +111,48 @@ describe('the connectors’ HTTP client over real HTTP', () => {
     );
   });
 
+  it('a change refused (4xx) after a try whose answer was lost fails as may have been applied', async () => {
+    let tries = 0;
+    await withVendor(
+      (_, response) => {
+        // The first try is applied, then its connection drops; the second is refused as of something gone.
+        if (++tries === 1) return void response.socket?.destroy();
+        response.writeHead(400, { 'content-type': 'application/json' });
+        response.end('{"code":"parameter_invalid","message":"The indexed asset does not exist."}');
+      },
+      async (v) => {
+        const failure = await failureOf(
+          client(v.url, 1_000, { boundMs: 10_000 }).call({
+            ...call,
+            method: 'DELETE',
+            schema: z.literal(''),
+          }),
+        );
+        assert.equal(tries, 2);
+        assert.equal(failure.disposition, 'item');
+        assert.equal(failure.type, 'InvalidRequestError');
+        assert.equal(failure.mayHaveApplied, true);
+        assert.match(
+          failure.message,
+          /answered 400 .*does not exist\. \(after a try whose answer was lost, which may have been applied\)/,
+        );
+      },
+    );
+    // A read changes nothing, whatever happened to its answer.
+    tries = 0;
+    await withVendor(
+      (_, response) => {
+        if (++tries === 1) return void response.socket?.destroy();
+        response.writeHead(400, { 'content-type': 'application/json' });
+        response.end('{"code":"parameter_invalid","message":"no"}');
+      },
+      async (v) => {
+        const failure = await failureOf(client(v.url, 1_000, { boundMs: 10_000 }).call(call));
+        assert.equal(failure.mayHaveApplied, undefined);
+      },
+    );
+  });
+
   it('an empty 2xx body answers the empty string', async () => {
     await withVendor(
       (_, response) => {
