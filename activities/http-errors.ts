@@ -191,9 +191,10 @@ function parseHttpDate(text: string, now: number): number | undefined {
     const ms = Date.UTC(year, mon, Number(day), Number(h), Number(m), Number(s));
     return Number.isNaN(ms) ? undefined : ms;
   };
-  let m = /^[A-Z][a-z]{2}, (\d{2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:GMT|UTC|\+0000)$/.exec(
-    text,
-  );
+  let m =
+    /^[A-Z][a-z]{2}, (\d{1,2}) ([A-Z][a-z]{2}) (\d{4}) (\d{2}):(\d{2}):(\d{2}) (?:GMT|UTC|\+0000)$/.exec(
+      text,
+    );
   if (m) return at(Number(m[3]), m[2]!, m[1]!, m[4]!, m[5]!, m[6]!);
   m = /^[A-Z][a-z]+, (\d{2})-([A-Z][a-z]{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2}) (?:GMT|UTC|\+0000)$/.exec(text);
   if (m) {

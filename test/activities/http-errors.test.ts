@@ -135,6 +135,7 @@ describe('the error table, row by row', () => {
       const now = Date.parse('2026-12-07T23:00:00Z');
       for (const date of [
         'Mon, 07 Dec 2026 23:00:30 GMT',
+        'Mon, 7 Dec 2026 23:00:30 GMT',
         'Monday, 07-Dec-26 23:00:30 GMT',
         'Mon Dec  7 23:00:30 2026',
       ]) {
