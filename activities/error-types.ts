@@ -23,7 +23,7 @@ export const ErrorTypes = {
   UnsafeId: 'UnsafeIdError',
   /** 400 on an unlink that would leave a TwelveLabs entity with no asset. */
   EntityLastAsset: 'EntityLastAssetError',
-  /** 404 where the resource must exist (a read, not a delete). */
+  /** A 404 that is not the vendor's own "not found" (a route not there: check the base URL); never "absent". */
   NotFound: 'NotFoundError',
   /** Any other 4xx (405, 410, 413, ...): nothing suggests a retry would go better. */
   UnexpectedClientError: 'UnexpectedClientError',
