@@ -20,6 +20,11 @@ export interface CreateWorkerOptions {
    * Workflow runs kept in memory between their tasks. @default 100 (BULK_DELETE_MAX_CACHED_WORKFLOWS)
    */
   maxCachedWorkflows?: number;
+  /**
+   * Patches (`patched()` IDs) this worker leaves inactive in the runs it starts, as the version before
+   * them did: the recorded histories and the upgrade tests use it to run an earlier version's branches.
+   */
+  inactivePatches?: readonly string[];
 }
 
 /** A worker that runs every workflow of the project and the given activities. */
@@ -44,5 +49,11 @@ export async function createWorker(options: CreateWorkerOptions): Promise<Worker
     // (client/pending-work.ts) and a retried attempt resumes from a fresher cursor, for one small
     // heartbeat call per running phase every 3 s.
     maxHeartbeatThrottleInterval: '3 seconds',
+    ...(options.inactivePatches?.length
+      ? {
+          patchActivationCallback: ({ patchId }: { patchId: string }) =>
+            !options.inactivePatches!.includes(patchId),
+        }
+      : {}),
   });
 }

@@ -28,12 +28,14 @@ export async function withWorker<T>(
   taskQueue: string,
   activities: object,
   fn: (worker: Worker) => Promise<T>,
+  options: { inactivePatches?: readonly string[] } = {},
 ): Promise<T> {
   const worker = await createWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     activities,
+    ...options,
   });
   return worker.runUntil(fn(worker));
 }

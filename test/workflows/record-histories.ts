@@ -17,6 +17,10 @@
  * make the replay test pass:
  * `node --import tsx test/workflows/record-histories.ts TAG` (keep the older files).
  * `... record-histories.ts TAG rate-shares` records the rate shares coordinator only.
+ * `... record-histories.ts TAG pre-patch` records only runs of the branches that runs started before a patch
+ * take (files `TAG-before-<version>-…`: as the version before `<version>` ran them), each on a worker that leaves
+ * the patches of that version and the later ones inactive (test/workflows/patches.ts), where no history
+ * recorded by an earlier version reaches that branch.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -35,6 +39,8 @@ import { requestShares } from '../../worker/rate-shares.js';
 import { seedSlowAsset } from '../helpers/slow-asset.js';
 import { activitiesFor, startStack } from '../helpers/stack.js';
 import { digestToApprove, meetingAt, uniqueTaskQueue, withWorker } from '../helpers/temporal.js';
+import type { Stack } from '../helpers/stack.js';
+import { patchesSince, type Version } from './patches.js';
 
 const DIR = fileURLToPath(new URL('./histories/', import.meta.url));
 /** A tag for the file names, so that histories of each version of the workflows are kept side by side. */
@@ -100,6 +106,14 @@ async function recordRateShares(client: Client, taskQueue: string): Promise<void
 async function main(): Promise<void> {
   await mkdir(DIR, { recursive: true });
   const stack = await startStack();
+  if (ONLY === 'pre-patch') {
+    try {
+      await recordPrePatch(stack);
+    } finally {
+      await stack.close();
+    }
+    return;
+  }
   if (ONLY === 'rate-shares') {
     try {
       const taskQueue = uniqueTaskQueue('record');
@@ -403,6 +417,261 @@ async function main(): Promise<void> {
     });
   } finally {
     await stack.close();
+  }
+}
+
+const hex = (n: number): string => n.toString(16).padStart(24, '0');
+
+/** Waits for a scheduled clean-up's bulk delete to ask for approval, and answers its digest. */
+async function cleanupDigest(client: Client, workflowId: string): Promise<string> {
+  const child = client.workflow.getHandle(`${workflowId}/bulk-delete`);
+  for (;;) {
+    const digest = await digestToApprove(child).catch(() => undefined);
+    if (digest) return digest;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Runs whose chunks or clean-up take a branch that only runs started before a patch take, recorded on a
+ * worker without that patch (and without the later ones), since no history recorded by an earlier version
+ * reaches that branch: a replay over them fails if that branch changes.
+ */
+async function recordPrePatch(stack: Stack): Promise<void> {
+  const client = stack.temporal.client;
+  /** Runs `fn` on a worker of the version just before `version` (or the current one), on a queue of its own. */
+  const on = async (
+    version: Version | undefined,
+    activities: object,
+    fn: (taskQueue: string) => Promise<void>,
+  ): Promise<void> => {
+    const taskQueue = uniqueTaskQueue('record-pre');
+    await withWorker(stack.temporal, taskQueue, activities, () => fn(taskQueue), {
+      inactivePatches: version ? patchesSince(version) : [],
+    });
+  };
+  const name = (version: Version, what: string) => `before-${version}-${what}`;
+
+  // A phase that fails for good (the DAM refuses the worker's key) in a chunk that walks its systems as
+  // phases: its record is dropped, and every call it carried fails its item.
+  {
+    await stack.sandbox.reset();
+    const { plan: generated, env } = await stack.sandbox.generate(40, 5);
+    const withDam = generated.items.filter((i) => i.entermedia).slice(0, 10);
+    const plan = Plan.parse({
+      ...generated,
+      name: 'dam-refused',
+      items: withDam,
+      options: { ...generated.options, failureThreshold: 0.2, failureThresholdMinItems: 2 },
+    });
+    const patch = 'v6'; // failed-phase-keeps-its-record
+    await on(patch, activitiesFor({ ...env, ENTERMEDIA_KEY: 'wrong' }), async (taskQueue) => {
+      const workflowId = `replay-${name(patch, 'dam-refused')}`;
+      const run = await startBulkDelete(client, { plan }, { taskQueue, workflowId, chunkSize: 5, window: 2 });
+      await run.result().catch(() => undefined);
+      // Its two chunks of 5 items (the first chunk was not yet of failureThresholdMinItems items).
+      const chunks = [0, 1].map((i) => `${workflowId}/chunk-0000${i}`);
+      await save(client, name(patch, 'dam-refused'), [workflowId, ...chunks]);
+    });
+  }
+
+  const env = { ...(await stack.sandbox.generate(1, 1)).env };
+  const collection = hex(0xc0);
+  const seedEntities = (
+    assets: string[],
+    entities: Array<{ id: number; assets: string[] }>,
+    more: string[] = [],
+  ) =>
+    stack.sandbox.seed({
+      entityReadyAfterMs: 100,
+      twelvelabs: {
+        apiKey: env.TWELVELABS_API_KEY,
+        assets: [...assets, ...more].map((_id) => ({ _id })),
+        entityCollections: [{ _id: collection }],
+        entities: entities.map((e) => ({
+          _id: hex(e.id),
+          entity_collection_id: collection,
+          asset_ids: e.assets,
+        })),
+      },
+    });
+
+  // Under delete-entity, entities whose assets span chunks, planned as before every item of the entity
+  // carried its delete: the item of its greatest plan asset deletes it.
+  {
+    const assets = [0, 1, 2, 3].map((i) => hex(0xa00 + i));
+    await seedEntities(
+      assets,
+      [
+        { id: 0xe1, assets: [assets[0]!, assets[2]!] },
+        { id: 0xe2, assets: [assets[2]!, assets[3]!] },
+        { id: 0xe3, assets: [assets[1]!, hex(0xff)] },
+      ],
+      [hex(0xff)],
+    );
+    const plan = Plan.parse({
+      name: 'entity-delete',
+      items: assets.map((assetId, i) => ({ id: `item-${i}`, twelvelabs: { assetId } })),
+      options: { lastEntityAsset: 'delete-entity', failureThresholdMinItems: 2 },
+    });
+    const patch = 'v14'; // entity-delete-by-whichever-chunk-is-last
+    await on(patch, activitiesFor(env), async (taskQueue) => {
+      const workflowId = `replay-${name(patch, 'entity-delete')}`;
+      const run = await startBulkDelete(client, { plan }, { taskQueue, workflowId, chunkSize: 2, window: 2 });
+      const result = await run.result();
+      await save(client, name(patch, 'entity-delete'), [workflowId, ...result.chunkWorkflowIds]);
+    });
+  }
+
+  // An approved run under delete-entity whose second unlink is refused: the entity's asset outside the plan
+  // left it after discovery, so that unlinking the last plan asset would empty it. The current version
+  // skips that item (its approved steps hold no entity delete); runs before it deleted the entity.
+  // approved-run-adds-no-entity-delete: no recorded history reaches it, on either branch.
+  for (const patch of [undefined, 'v14'] as const) {
+    const assets = [1, 2].map((i) => hex(0xd00 + i));
+    const outside = hex(0xdff);
+    await seedEntities(assets, [{ id: 0xed, assets: [...assets, outside] }], [outside]);
+    const plan = Plan.parse({
+      name: 'approved-unlink-refused',
+      items: assets.map((assetId, i) => ({ id: `item-${i}`, twelvelabs: { assetId } })),
+      options: { lastEntityAsset: 'delete-entity', failureThreshold: 1, failureThresholdMinItems: 1 },
+    });
+    const real = activitiesFor(env) as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    let unlinks = 0;
+    const activities = {
+      ...real,
+      // Just before the second chunk's unlink, the asset outside the plan leaves the entity.
+      unlinkEntities: async (...args: unknown[]) => {
+        if (++unlinks === 2) {
+          const now = await stack.sandbox.state();
+          const entity = now.twelvelabs.entities.find((e) => e._id === hex(0xed))!;
+          entity.asset_ids = entity.asset_ids.filter((a) => a !== outside);
+          await stack.sandbox.seed(now);
+        }
+        return real.unlinkEntities!(...args);
+      },
+    };
+    const what = patch ? name(patch, 'approved-unlink-refused') : 'approved-unlink-refused';
+    await on(patch, activities, async (taskQueue) => {
+      const workflowId = `replay-${what}`;
+      const run = await startBulkDelete(
+        client,
+        { plan },
+        { taskQueue, workflowId, chunkSize: 1, window: 1, requireApproval: true },
+      );
+      await run.executeUpdate(approveUpdate, { args: [{ digest: await digestToApprove(run) }] });
+      const result = await run.result();
+      await save(client, what, [workflowId, ...result.chunkWorkflowIds]);
+    });
+  }
+
+  // Two chunks of an approved run read their shared entity at the same moment (as recorded since v15), on
+  // the version before an entity delete that the refused items' approved steps hold could go ahead: the
+  // items are skipped.
+  {
+    const patch = 'v15'; // approved-entity-delete-its-items-hold
+    const assets = [0, 1, 2].map((i) => hex(0xb00 + i));
+    await seedEntities(assets, [{ id: 0xe9, assets: assets.slice(1) }]);
+    const plan = Plan.parse({
+      name: 'entity-delete-approved-race',
+      items: assets.map((assetId, i) => ({ id: `item-${i}`, twelvelabs: { assetId } })),
+      options: { lastEntityAsset: 'delete-entity', failureThreshold: 1, failureThresholdMinItems: 1 },
+    });
+    const race = meetingAt(activitiesFor(env), 'deleteEntities', 2);
+    await on(patch, race.activities, async (taskQueue) => {
+      const workflowId = `replay-${name(patch, 'entity-delete-approved-race')}`;
+      const run = await startBulkDelete(
+        client,
+        { plan },
+        { taskQueue, workflowId, chunkSize: 1, window: 2, requireApproval: true },
+      );
+      await run.executeUpdate(approveUpdate, { args: [{ digest: await digestToApprove(run) }] });
+      const result = await run.result();
+      await save(client, name(patch, 'entity-delete-approved-race'), [
+        workflowId,
+        ...result.chunkWorkflowIds,
+      ]);
+    });
+  }
+
+  // Scheduled clean-up runs of the version before their chunks read the selection again: a date pushed
+  // ahead, or an item taken out of the manifest, while the run waited for approval, is deleted all the same.
+  {
+    const patch = 'v16'; // cleanup-rechecks-selection-before-delete, cleanup-rechecks-manifest-before-delete
+    const cleanupActivities = {
+      ...activitiesFor(env),
+      ...createPolicyActivities({ systems: loadSystemsConfig({ ...env }) }),
+    };
+    const assets = [0, 1, 2].map((i) => hex(0xc00 + i));
+    const seed = {
+      twelvelabs: {
+        apiKey: env.TWELVELABS_API_KEY,
+        assets: assets.map((_id, i) => ({
+          _id,
+          user_metadata: { delete_after: '2020-01-01', dam_id: `dam-${i}` },
+        })),
+      },
+      entermedia: { key: env.ENTERMEDIA_KEY, assets: assets.map((_, i) => ({ id: `dam-${i}` })) },
+    };
+    await on(patch, cleanupActivities, async (taskQueue) => {
+      await stack.sandbox.seed(seed);
+      const workflowId = `replay-${name(patch, 'cleanup-recheck')}`;
+      const run = await client.workflow.start(scheduledCleanupWorkflow, {
+        taskQueue,
+        workflowId,
+        args: [
+          {
+            policy: {
+              name: 'expired',
+              select: { twelvelabsMetadata: { field: 'delete_after', entermediaAssetIdField: 'dam_id' } },
+              requireApproval: true,
+            },
+          },
+        ],
+      });
+      const digest = await cleanupDigest(client, workflowId);
+      const now = await stack.sandbox.state();
+      now.twelvelabs.assets.find((a) => a._id === assets[0])!.user_metadata = {
+        delete_after: '2099-01-01',
+        dam_id: 'dam-0',
+      };
+      await stack.sandbox.seed(now);
+      await client.workflow
+        .getHandle(`${workflowId}/bulk-delete`)
+        .executeUpdate(approveUpdate, { args: [{ digest }] });
+      const result = await run.result();
+      await save(client, name(patch, 'cleanup-recheck'), [
+        workflowId,
+        `${workflowId}/bulk-delete`,
+        ...(result.result?.chunkWorkflowIds ?? []),
+      ]);
+
+      await stack.sandbox.seed(seed);
+      const manifest = join(mkdtempSync(join(tmpdir(), 'record-manifest-')), 'takedown.json');
+      const manifestPlan = (ids: readonly number[]) =>
+        JSON.stringify({
+          name: 'takedown',
+          items: ids.map((i) => ({ id: `t-${i}`, twelvelabs: { assetId: assets[i]! } })),
+        });
+      writeFileSync(manifest, manifestPlan([0, 1, 2]));
+      const manifestId = `replay-${name(patch, 'cleanup-manifest-recheck')}`;
+      const manifestRun = await client.workflow.start(scheduledCleanupWorkflow, {
+        taskQueue,
+        workflowId: manifestId,
+        args: [{ policy: { name: 'takedown', select: { manifest }, requireApproval: true } }],
+      });
+      const manifestDigest = await cleanupDigest(client, manifestId);
+      writeFileSync(manifest, manifestPlan([1, 2]));
+      await client.workflow
+        .getHandle(`${manifestId}/bulk-delete`)
+        .executeUpdate(approveUpdate, { args: [{ digest: manifestDigest }] });
+      const manifestResult = await manifestRun.result();
+      await save(client, name(patch, 'cleanup-manifest-recheck'), [
+        manifestId,
+        `${manifestId}/bulk-delete`,
+        ...(manifestResult.result?.chunkWorkflowIds ?? []),
+      ]);
+    });
   }
 }
 
