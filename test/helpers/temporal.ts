@@ -28,7 +28,7 @@ export async function withWorker<T>(
   taskQueue: string,
   activities: object,
   fn: (worker: Worker) => Promise<T>,
-  options: { inactivePatches?: readonly string[] } = {},
+  options: { inactivePatches?: readonly string[]; shutdownGraceTimeMs?: number } = {},
 ): Promise<T> {
   const worker = await createWorker({
     connection: env.nativeConnection,
