@@ -258,8 +258,19 @@ export async function bulkDeleteWorkflow(
   setHandler(progressQuery, progress);
   setHandler(
     approveUpdate,
-    ({ digest }) => {
+    ({ digest, recheck }) => {
       state.approved = true;
+      // A scheduled clean-up's bulk delete started before its chunks read the selection again (it carries
+      // no `recheck`) and approved since: its chunks read it again all the same, as the approver's command
+      // line sends it. Runs approved before this change deleted what the selection saw.
+      if (
+        recheck &&
+        !input.recheck &&
+        workflowInfo().parent &&
+        patched('approval-brings-the-selection-to-read-again')
+      ) {
+        input.recheck = recheck;
+      }
       return { approved: true as const, digest };
     },
     {

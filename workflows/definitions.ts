@@ -196,9 +196,15 @@ export interface ChunkTally {
 
 export const progressQuery = defineQuery<Progress>('progress');
 export const chunkProgressQuery = defineQuery<ChunkProgress>('chunkProgress');
-export const approveUpdate = defineUpdate<{ approved: true; digest: string }, [{ digest: string }]>(
-  'approve',
-);
+/**
+ * `recheck`: a scheduled clean-up's selection, sent by the command line when the run's bulk delete was
+ * started without it (by a version before its chunks read the selection again); its chunks read it again
+ * too. Absent from older command lines.
+ */
+export const approveUpdate = defineUpdate<
+  { approved: true; digest: string },
+  [{ digest: string; recheck?: SelectionRecheck }]
+>('approve');
 /** Chunk to parent: my failures changed; answer with `tallyAckSignal` before my next irreversible phase. */
 export const chunkTallySignal = defineSignal<[ChunkTally]>('chunkTally');
 /** Parent to chunk: the tally `seq` was counted; `stop` says the run is over its failure threshold. */

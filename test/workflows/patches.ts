@@ -20,6 +20,7 @@ export const PATCHES_BY_VERSION = [
   ['v14', ['approved-run-adds-no-entity-delete', 'entity-delete-by-whichever-chunk-is-last']],
   ['v15', ['approved-entity-delete-its-items-hold']],
   ['v16', ['cleanup-rechecks-selection-before-delete', 'cleanup-rechecks-manifest-before-delete']],
+  ['v17', ['approval-brings-the-selection-to-read-again']],
 ] as const;
 
 export type Version = (typeof PATCHES_BY_VERSION)[number][0];

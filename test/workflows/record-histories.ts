@@ -13,7 +13,8 @@
  * steps hold, with a run whose two chunks read their shared entity at the same moment; v16: a scheduled
  * clean-up's chunks read its selection again before deleting, with a run that skips an asset whose date
  * was pushed ahead while it waited for approval, and a manifest's run that skips an item taken out of
- * the manifest meanwhile), never to
+ * the manifest meanwhile; v17: a scheduled clean-up started before its chunks read the selection
+ * again, approved after the upgrade with the selection, which its chunk then reads again), never to
  * make the replay test pass:
  * `node --import tsx test/workflows/record-histories.ts TAG` (keep the older files).
  * `... record-histories.ts TAG rate-shares` records the rate shares coordinator only.
@@ -592,6 +593,69 @@ async function recordPrePatch(stack: Stack): Promise<void> {
         ...result.chunkWorkflowIds,
       ]);
     });
+  }
+
+  // A scheduled clean-up started by the version before its chunks read the selection again, waiting for
+  // approval across the upgrade, approved with the selection (as the command line sends it): on the
+  // current version its chunk reads it again and skips the asset whose date was pushed ahead; on the
+  // version before v17 (`before-v17-…`) the approval's selection is ignored.
+  for (const later of [undefined, 'v17'] as const) {
+    const cleanupActivities = {
+      ...activitiesFor(env),
+      ...createPolicyActivities({ systems: loadSystemsConfig({ ...env }) }),
+    };
+    const assets = [0, 1, 2].map((i) => hex(0xc10 + i));
+    await stack.sandbox.seed({
+      twelvelabs: {
+        apiKey: env.TWELVELABS_API_KEY,
+        assets: assets.map((_id, i) => ({
+          _id,
+          user_metadata: { delete_after: '2020-01-01', dam_id: `dam-${i}` },
+        })),
+      },
+      entermedia: { key: env.ENTERMEDIA_KEY, assets: assets.map((_, i) => ({ id: `dam-${i}` })) },
+    });
+    const what = later ? name(later, 'cleanup-approved-across-upgrade') : 'cleanup-approved-across-upgrade';
+    const workflowId = `replay-${what}`;
+    const select = { twelvelabsMetadata: { field: 'delete_after', entermediaAssetIdField: 'dam_id' } };
+    const taskQueue = uniqueTaskQueue('record-upgrade');
+    const digest = await withWorker(
+      stack.temporal,
+      taskQueue,
+      cleanupActivities,
+      async () => {
+        await client.workflow.start(scheduledCleanupWorkflow, {
+          taskQueue,
+          workflowId,
+          args: [{ policy: { name: 'expired', select, requireApproval: true } }],
+        });
+        return cleanupDigest(client, workflowId);
+      },
+      { inactivePatches: patchesSince('v16') },
+    );
+    const now = await stack.sandbox.state();
+    now.twelvelabs.assets.find((a) => a._id === assets[0])!.user_metadata = {
+      delete_after: '2099-01-01',
+      dam_id: 'dam-0',
+    };
+    await stack.sandbox.seed(now);
+    await withWorker(
+      stack.temporal,
+      taskQueue,
+      cleanupActivities,
+      async () => {
+        await client.workflow
+          .getHandle(`${workflowId}/bulk-delete`)
+          .executeUpdate(approveUpdate, { args: [{ digest, recheck: select }] });
+        const result = await client.workflow.getHandle<typeof scheduledCleanupWorkflow>(workflowId).result();
+        await save(client, what, [
+          workflowId,
+          `${workflowId}/bulk-delete`,
+          ...(result.result?.chunkWorkflowIds ?? []),
+        ]);
+      },
+      { inactivePatches: later ? patchesSince(later) : [] },
+    );
   }
 
   // Scheduled clean-up runs of the version before their chunks read the selection again: a date pushed

@@ -247,7 +247,7 @@ describe('upgrading the workers while runs are in flight', () => {
     });
   });
 
-  it('a scheduled clean-up run waiting for approval across the upgrade that reads selections again is not read again', async () => {
+  it('a scheduled clean-up run waiting for approval across the upgrade that reads selections again: approved with the command line, its chunk reads the selection again', async () => {
     const assets = [0, 1, 2].map((i) => hex(0xc00 + i));
     await stack.sandbox.reset();
     await stack.sandbox.seed({
@@ -307,14 +307,29 @@ describe('upgrading the workers while runs are in flight', () => {
       assert.equal(approved.code, 0, approved.stderr);
       await client.workflow.getHandle(workflowId).result();
       const { report } = await fetchReport(client, `${workflowId}/bulk-delete`);
-      // Its bulk delete was started before the upgrade, without the selection to read again: it deletes
-      // what the selection saw, as docs/operations.md says; a run started after the upgrade reads it again.
+      // Its bulk delete was started before the upgrade, without the selection to read again: the approval
+      // brings it, and the asset whose date was pushed ahead is skipped in every system, untouched. (Before,
+      // both its parts were deleted.)
+      const rows = (item: string) => report.rows.filter((r) => r.item === item);
       assert.deepEqual(
-        report.rows.filter((r) => r.item === assets[0]).map((r) => `${r.system} ${r.outcome}`),
-        ['twelvelabs deleted', 'entermedia deleted'],
+        rows(assets[0]!).map((r) => `${r.system} ${r.outcome}`),
+        ['twelvelabs skipped', 'entermedia skipped'],
       );
+      assert.match(rows(assets[0]!)[0]!.detail, /no longer selected/);
+      for (const item of assets.slice(1))
+        assert.deepEqual(
+          rows(item).map((r) => `${r.system} ${r.outcome}`),
+          ['twelvelabs deleted', 'entermedia deleted'],
+        );
       const end = await stack.sandbox.state();
-      assert.ok(!end.twelvelabs.assets.some((a) => a._id === assets[0]));
+      assert.deepEqual(
+        end.twelvelabs.assets.map((a) => a._id),
+        [assets[0]],
+      );
+      assert.deepEqual(
+        end.entermedia.assets.map((a) => a.id),
+        ['dam-0'],
+      );
     });
   });
 });
