@@ -63,35 +63,37 @@ describe('patch coverage: every patch has a recorded history on each side of it'
   it('every patch is answered false by one recorded history and true by another', async () => {
     const files = readdirSync(DIR).filter((f) => f.endsWith('.json') && !f.startsWith('rate-'));
     const seen = new Map<string, { false: string[]; true: string[] }>();
-    let current = '';
-    const bundle = await watchedBundle();
+    const histories = await Promise.all(
+      files.map(async (file) => {
+        const { workflowId, history } = JSON.parse(await readFile(join(DIR, file), 'utf8')) as {
+          workflowId: string;
+          history: unknown;
+        };
+        return { workflowId, history };
+      }),
+    );
     const failures: string[] = [];
-    for (const file of files.sort()) {
-      const { workflowId, history } = JSON.parse(await readFile(join(DIR, file), 'utf8')) as {
-        workflowId: string;
-        history: unknown;
-      };
-      current = file;
-      await Worker.runReplayHistory(
-        {
-          workflowBundle: bundle,
-          dataConverter,
-          sinks: {
-            patches: {
-              seen: {
-                fn: (_info: unknown, id: string, answer: boolean) => {
-                  const sides = seen.get(id) ?? { false: [], true: [] };
-                  sides[answer ? 'true' : 'false'].push(current);
-                  seen.set(id, sides);
-                },
-                callDuringReplay: true,
+    for await (const result of Worker.runReplayHistories(
+      {
+        workflowBundle: await watchedBundle(),
+        dataConverter,
+        sinks: {
+          patches: {
+            seen: {
+              // The workflow ID names the run (the same run recorded by several versions shares it).
+              fn: (info: { workflowId: string }, id: string, answer: boolean) => {
+                const sides = seen.get(id) ?? { false: [], true: [] };
+                sides[answer ? 'true' : 'false'].push(info.workflowId);
+                seen.set(id, sides);
               },
+              callDuringReplay: true,
             },
           },
         },
-        history as never,
-        workflowId,
-      ).catch((error: unknown) => failures.push(`${file}: ${(error as Error).message}`));
+      },
+      histories,
+    )) {
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
     }
     assert.deepEqual(failures, []);
     const uncovered = PATCHES.flatMap((id) => {
