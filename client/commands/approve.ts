@@ -1,7 +1,6 @@
-import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { valueOfPayload } from '../../config/payload-codec.js';
-import { CleanupPolicy } from '../../plan/index.js';
-import { approveUpdate, type BulkDeleteInput, type SelectionRecheck } from '../../workflows/definitions.js';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { approveUpdate } from '../../workflows/definitions.js';
+import { selectionToReadAgain } from '../cleanup-selection.js';
 import { CliError, EXIT, commandSpec, defineCommand } from '../command.js';
 import { withClient } from '../temporal-client.js';
 import { resolveRunningRun } from '../run-ref.js';
@@ -48,37 +47,3 @@ export const approveCommand = defineCommand('approve', spec, async (args, io) =>
     return EXIT.ok;
   });
 });
-
-/** The input a workflow execution was started with. */
-async function startInput<T>(client: Client, workflowId: string, runId?: string): Promise<T | undefined> {
-  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
-  const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0];
-  return payload ? valueOfPayload<T>(client.options.loadedDataConverter, payload) : undefined;
-}
-
-/**
- * A scheduled clean-up's selection, for a bulk delete that clean-up started without it (a worker before
- * its chunks read the selection again started it): sent with the approval, so that the chunks, started
- * now, read it again before deleting, as those of a run started since do.
- */
-async function selectionToReadAgain(
-  client: Client,
-  workflowId: string,
-): Promise<SelectionRecheck | undefined> {
-  const { parentExecution: parent } = await client.workflow.getHandle(workflowId).describe();
-  if (!parent?.workflowId) return undefined;
-  const input = await startInput<BulkDeleteInput>(client, workflowId);
-  if (!input || input.recheck) return undefined;
-  const started = await startInput<{ policy?: unknown }>(
-    client,
-    parent.workflowId,
-    parent.runId ?? undefined,
-  );
-  const policy = CleanupPolicy.safeParse(started?.policy);
-  if (!policy.success) return undefined;
-  const { select, name } = policy.data;
-  if (select.twelvelabsMetadata) return { twelvelabsMetadata: select.twelvelabsMetadata };
-  // As the clean-up does: an inline manifest is read again, one that travels by reference is not.
-  if (select.manifest !== undefined && input.plan) return { manifest: select.manifest, name };
-  return undefined;
-}

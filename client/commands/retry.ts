@@ -11,6 +11,7 @@ import { resolveRun } from '../run-ref.js';
 import { INLINE_PLAN_MAX_ITEMS, planRefFor, startBulkDelete, type PlanSource } from '../start.js';
 import { leaveOrFollow } from '../started-run.js';
 import { withClient } from '../temporal-client.js';
+import { selectionToReadAgain } from '../cleanup-selection.js';
 
 const spec = commandSpec({
   usage: 'retry ID [--require-approval] [--wait] [--json]',
@@ -57,10 +58,13 @@ export const retryCommand = defineCommand('retry', spec, async (args, io) => {
         `${workflowId} is a dry run: it deleted nothing and has nothing to retry (run the plan instead)`,
       );
     }
-    const [{ report }, { plan, approval, recheck }] = await Promise.all([
+    const [{ report }, { plan, approval, recheck: carried }, readAgain] = await Promise.all([
       fetchReport(client, workflowId),
       planOfRun(client, workflowId),
+      // A scheduled clean-up's bulk delete started before chunks read the selection again carries none.
+      selectionToReadAgain(client, workflowId),
     ]);
+    const recheck = carried ?? readAgain;
     const items = retryItems(plan, report);
     if (items.length === 0) {
       const text = `nothing to retry: every item of ${workflowId} ended deleted or already absent`;

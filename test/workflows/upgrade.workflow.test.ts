@@ -332,6 +332,95 @@ describe('upgrading the workers while runs are in flight', () => {
       );
     });
   });
+  it('a scheduled clean-up run of an earlier version, retried after the upgrade: its retry reads the selection again', async () => {
+    const assets = [0, 1, 2].map((i) => hex(0xc20 + i));
+    await stack.sandbox.reset();
+    await stack.sandbox.seed({
+      twelvelabs: {
+        apiKey: KEYS.tl,
+        assets: assets.map((_id, i) => ({
+          _id,
+          user_metadata: { delete_after: '2020-01-01', dam: `dam-${i}` },
+        })),
+      },
+      entermedia: { key: KEYS.dam, assets: assets.map((_, i) => ({ id: `dam-${i}` })) },
+    });
+    const env = envFor(stack.sandbox.url);
+    const activities = {
+      ...activitiesFor(env),
+      ...createPolicyActivities({ systems: loadSystemsConfig({ ...env }) }),
+    };
+    const taskQueue = uniqueTaskQueue('upgrade-cleanup-retry');
+    const client = stack.temporal.client;
+    const workflowId = 'upgrade-cleanup-retry';
+    // On the earlier version the run waits for approval, and is cancelled: nothing is deleted.
+    await withWorker(
+      stack.temporal,
+      taskQueue,
+      activities,
+      async () => {
+        await client.workflow.start(scheduledCleanupWorkflow, {
+          taskQueue,
+          workflowId,
+          args: [
+            {
+              policy: {
+                name: 'expired',
+                select: { twelvelabsMetadata: { field: 'delete_after', entermediaAssetIdField: 'dam' } },
+                requireApproval: true,
+              },
+            },
+          ],
+        });
+        for (;;) {
+          const d = await digestToApprove(client.workflow.getHandle(`${workflowId}/bulk-delete`)).catch(
+            () => '',
+          );
+          if (d) break;
+        }
+        const cancelled = await cli(['cancel', workflowId, '--wait'], taskQueue);
+        assert.equal(cancelled.code, 3, cancelled.stderr);
+      },
+      { inactivePatches: patchesSince('v16') },
+    );
+    const now = await stack.sandbox.state();
+    now.twelvelabs.assets.find((a) => a._id === assets[0])!.user_metadata = {
+      delete_after: '2099-01-01',
+      dam: 'dam-0',
+    };
+    await stack.sandbox.seed(now);
+    await withWorker(stack.temporal, taskQueue, activities, async () => {
+      const retried = await cli(['retry', workflowId], taskQueue);
+      assert.equal(retried.code, 0, retried.stderr);
+      const retry = client.workflow.getHandle(`${workflowId}/bulk-delete-retry-1`);
+      const approved = await cli(
+        ['approve', retry.workflowId, '--digest', await digestToApprove(retry)],
+        taskQueue,
+      );
+      assert.equal(approved.code, 0, approved.stderr);
+      await retry.result();
+      const { report } = await fetchReport(client, retry.workflowId);
+      // The asset whose date was pushed ahead is skipped in every system and left in place. (Before, the
+      // retry carried no selection to read again: both its parts were deleted.)
+      assert.deepEqual(report.rows.map((r) => `${r.item} ${r.system} ${r.outcome}`).sort(), [
+        `${assets[0]} entermedia skipped`,
+        `${assets[0]} twelvelabs skipped`,
+        `${assets[1]} entermedia deleted`,
+        `${assets[1]} twelvelabs deleted`,
+        `${assets[2]} entermedia deleted`,
+        `${assets[2]} twelvelabs deleted`,
+      ]);
+      const end = await stack.sandbox.state();
+      assert.deepEqual(
+        end.twelvelabs.assets.map((a) => a._id),
+        [assets[0]],
+      );
+      assert.deepEqual(
+        end.entermedia.assets.map((a) => a.id),
+        ['dam-0'],
+      );
+    });
+  });
 });
 
 function entity(state: SandboxState, id: number): string[] | undefined {
