@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { valueOfPayload } from '../config/payload-codec.js';
 import type { PlanRef } from '../activities/contract.js';
+import { getS3Object } from '../activities/object-store.js';
 import { Plan, type Outcome, type Report } from '../plan/index.js';
 import type { BulkDeleteInput } from '../workflows/definitions.js';
 import { CliError } from './command.js';
@@ -50,6 +51,8 @@ export async function retryWorkflowId(client: Client, workflowId: string): Promi
 export async function planOfRun(
   client: Client,
   workflowId: string,
+  /** Where an `s3://` plan's settings are read (the standard AWS variables, `BULK_DELETE_S3_ENDPOINT`). */
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{
   plan: Plan;
   approval: Pick<BulkDeleteInput, 'requireApproval' | 'approvalTimeoutMs'>;
@@ -65,7 +68,7 @@ export async function planOfRun(
   const plan = input?.plan
     ? Plan.parse(input.plan)
     : input?.planRef
-      ? await readPlanRef(input.planRef)
+      ? await readPlanRef(input.planRef, env)
       : undefined;
   if (!plan) throw new CliError(`${workflowId} is not a bulk delete run: its input has no plan`);
   const { requireApproval, approvalTimeoutMs, recheck } = input!;
@@ -79,14 +82,34 @@ export async function planOfRun(
   };
 }
 
-async function readPlanRef(ref: PlanRef): Promise<Plan> {
+/**
+ * The bytes of a plan by reference, read as the workers read it: a file, an `s3://` object (the plan store)
+ * or an http(s) URL answering 2xx.
+ */
+async function planBytes(uri: string, env: NodeJS.ProcessEnv): Promise<Buffer> {
+  const url = new URL(uri);
+  if (url.protocol === 'file:') return readFile(fileURLToPath(url));
+  if (url.protocol === 's3:') {
+    const bytes = await getS3Object(uri, env);
+    if (!bytes) throw new Error('no such object');
+    return bytes;
+  }
+  if (url.protocol === 'http:' || url.protocol === 'https:') {
+    const response = await fetch(url);
+    // An error page is not the plan: hashed, it would read as a plan that changed.
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return Buffer.from(await response.arrayBuffer());
+  }
+  throw new Error('neither file:, http(s): nor s3:');
+}
+
+async function readPlanRef(ref: PlanRef, env: NodeJS.ProcessEnv): Promise<Plan> {
   let bytes: Buffer;
   try {
-    bytes = ref.uri.startsWith('file:')
-      ? await readFile(fileURLToPath(ref.uri))
-      : Buffer.from(await (await fetch(ref.uri)).arrayBuffer());
+    bytes = await planBytes(ref.uri, env);
   } catch (error) {
-    throw new CliError(`cannot read the run's plan ${ref.uri}: ${(error as Error).message}`);
+    const e = error as NodeJS.ErrnoException;
+    throw new CliError(`cannot read the run's plan ${ref.uri}: ${e.code ?? e.message}; nothing was started`);
   }
   const actual = createHash('sha256').update(bytes).digest('hex');
   if (actual !== ref.sha256) {

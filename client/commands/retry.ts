@@ -8,7 +8,8 @@ import { fetchReport } from '../report-fetch.js';
 import { summaryLines } from '../report-format.js';
 import { planOfRun, retryItems, retryWorkflowId } from '../retry-plan.js';
 import { resolveRun } from '../run-ref.js';
-import { INLINE_PLAN_MAX_ITEMS, planRefFor, startBulkDelete, type PlanSource } from '../start.js';
+import { storeLocationProblem } from '../../activities/object-store.js';
+import { INLINE_PLAN_MAX_ITEMS, planRefFor, startBulkDelete, storePlan, type PlanSource } from '../start.js';
 import { leaveOrFollow } from '../started-run.js';
 import { withClient } from '../temporal-client.js';
 import { selectionToReadAgain } from '../cleanup-selection.js';
@@ -34,14 +35,21 @@ name ID. When every item ended deleted or already absent there is nothing to ret
   positionals: ['ID'],
 });
 
-/** An inline plan, or a JSON file the workers can read for a large one. */
-async function sourceOf(plan: Plan): Promise<PlanSource> {
+/**
+ * An inline plan, or for a large one a JSON file, uploaded to `BULK_DELETE_PLAN_STORE` when it is set as
+ * `run` does: the workers need no access to this machine's disk.
+ */
+async function sourceOf(plan: Plan, env: NodeJS.ProcessEnv): Promise<PlanSource> {
   if (plan.items.length <= INLINE_PLAN_MAX_ITEMS) return { plan };
+  const store = env.BULK_DELETE_PLAN_STORE?.trim();
+  const problem = store ? storeLocationProblem(store) : undefined;
+  if (problem) throw new CliError(`BULK_DELETE_PLAN_STORE ${problem}; nothing was started`);
   const dir = join(tmpdir(), 'bulk-delete', 'plans');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${plan.name}-retry-${Date.now().toString(36)}.json`);
   writeFileSync(path, JSON.stringify(plan));
-  return { planRef: await planRefFor(path) };
+  const ref = await planRefFor(path);
+  return { planRef: store ? await storePlan(ref, path, store, env) : ref };
 }
 
 /** `bulk-delete retry ID`: run again what did not end deleted. */
@@ -60,7 +68,7 @@ export const retryCommand = defineCommand('retry', spec, async (args, io) => {
     }
     const [{ report }, { plan, approval, recheck: carried }, readAgain] = await Promise.all([
       fetchReport(client, workflowId),
-      planOfRun(client, workflowId),
+      planOfRun(client, workflowId, io.env),
       // A scheduled clean-up's bulk delete started before chunks read the selection again carries none.
       selectionToReadAgain(client, workflowId),
     ]);
@@ -73,7 +81,7 @@ export const retryCommand = defineCommand('retry', spec, async (args, io) => {
       return EXIT.ok;
     }
     const id = await retryWorkflowId(client, workflowId);
-    const handle = await startBulkDelete(client, await sourceOf({ ...plan, items }), {
+    const handle = await startBulkDelete(client, await sourceOf({ ...plan, items }, io.env), {
       taskQueue: config.BULK_DELETE_TASK_QUEUE,
       workflowId: id,
       // A run that had to be approved is retried under approval too: its items were never approved to go

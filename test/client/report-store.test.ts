@@ -7,6 +7,8 @@ import { openObjectStore, type ObjectStore } from '../../activities/object-store
 import { chunkIdsOf, type MemoResult } from '../../client/report-fetch.js';
 import { Receipt, Report, verifyReceipt } from '../../plan/index.js';
 import { sandboxEnv } from '../../sandbox/index.js';
+import { valueOfPayload } from '../../config/payload-codec.js';
+import type { BulkDeleteInput } from '../../workflows/definitions.js';
 import { writePlanFile } from '../helpers/plan-file.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
 import { credentialsNamed, generateWithCredentials } from '../helpers/sandbox.js';
@@ -22,6 +24,7 @@ describe('the report store: every run archives its report and receipt; report an
   let s3: TestS3;
   let worker: BackgroundWorker;
   let brokenWorker: BackgroundWorker;
+  let wrongKeysWorker: BackgroundWorker;
   let store: ObjectStore;
   let dir: string;
   let env: NodeJS.ProcessEnv;
@@ -36,6 +39,12 @@ describe('the report store: every run archives its report and receipt; report an
       reportStore: 's3://no-such-bucket/reports',
       storeEnv: s3.env,
     });
+    // A worker whose every vendor key is wrong: every item of its runs fails.
+    wrongKeysWorker = await startBackgroundWorker(
+      stack.temporal,
+      { ...workerEnv, TWELVELABS_API_KEY: 'wrong', UPLYNK_API_KEY: 'wrong', ENTERMEDIA_KEY: 'wrong' },
+      { reportStore, storeEnv: s3.env },
+    );
     store = openObjectStore(reportStore, s3.env);
     dir = tempDir('bulk-delete-report-store-');
     env = cleanEnv({
@@ -48,6 +57,7 @@ describe('the report store: every run archives its report and receipt; report an
   after(async () => {
     await worker?.stop();
     await brokenWorker?.stop();
+    await wrongKeysWorker?.stop();
     await stack?.close();
     await s3?.close();
   });
@@ -219,5 +229,37 @@ describe('the report store: every run archives its report and receipt; report an
     const description = await stack.temporal.client.workflow.getHandle('store-broken-1').describe();
     assert.equal(description.status.name, 'COMPLETED');
     assert.match(String(description.memo?.archive), /^failed: .*bucket/i);
+  });
+
+  it('retry of a run whose plan is in the s3:// plan store reads it from there, and its own large plan goes there too', async () => {
+    const plan = await generateWithCredentials(stack.sandbox, CREDENTIALS, 1002, 35);
+    const { path } = writePlanFile(dir, 'store-retry', {
+      ...plan,
+      options: { ...plan.options, maxItems: 2000, failureThreshold: 1 },
+    });
+    const planStore = `s3://${s3.bucket}/plan-store`;
+    const withStore = { ...env, BULK_DELETE_PLAN_STORE: planStore };
+    const first = await runCli(['run', path, '--wait', '--json', '--id', 'store-rt-1'], {
+      env: { ...withStore, BULK_DELETE_TASK_QUEUE: wrongKeysWorker.taskQueue },
+    });
+    assert.equal(first.code, 1, first.stderr);
+    const firstReport = Report.parse((JSON.parse(first.stdout) as { report: unknown }).report);
+    assert.equal(firstReport.summary.deleted, 0);
+
+    const retried = await runCli(['retry', 'store-rt-1', '--wait', '--json'], { env: withStore });
+    assert.equal(retried.code, 0, retried.stderr);
+    const out = JSON.parse(retried.stdout) as { workflowId: string; items: number; report: unknown };
+    assert.equal(out.workflowId, 'store-rt-1-retry-1');
+    assert.equal(out.items, 1002);
+    const report = Report.parse(out.report);
+    assert.equal(report.summary.failed, 0);
+    assert.equal(new Set(report.rows.map((r) => r.item)).size, 1002);
+    // The retry's 1,002 items travel by reference, through the plan store, not this machine's disk.
+    const history = await stack.temporal.client.workflow.getHandle(out.workflowId).fetchHistory();
+    const input = await valueOfPayload<BulkDeleteInput>(
+      stack.temporal.client.options.loadedDataConverter,
+      history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!,
+    );
+    assert.match(input.planRef?.uri ?? '', new RegExp(`^${planStore}/plans/[0-9a-f]{64}\\.json$`));
   });
 });
