@@ -30,6 +30,10 @@ export function parseS3Uri(uri: string): { bucket: string; key: string } {
 
 const clients = new Map<string, Promise<S3Client>>();
 
+/** How long an S3 call may take to connect, and then stay silent, before it fails. */
+export const S3_CONNECT_TIMEOUT_MS = 10_000;
+export const S3_IDLE_TIMEOUT_MS = 30_000;
+
 /** One S3 client per endpoint and region, built from the environment. */
 export function s3ClientFor(env: NodeJS.ProcessEnv = process.env): Promise<S3Client> {
   const endpoint = env.BULK_DELETE_S3_ENDPOINT?.trim() || undefined;
@@ -54,6 +58,10 @@ export function s3ClientFor(env: NodeJS.ProcessEnv = process.env): Promise<S3Cli
             : {}),
           // One retry here: Temporal retries the activity.
           maxAttempts: 2,
+          // Without these a store that accepts the connection and never answers holds a call for ever:
+          // `report` of a run gone from Temporal hung, and a run waited on its archive to its timeout.
+          // The socket timeout counts silence, not the whole transfer: a large plan still downloads.
+          requestHandler: { connectionTimeout: S3_CONNECT_TIMEOUT_MS, socketTimeout: S3_IDLE_TIMEOUT_MS },
         }),
     );
     clients.set(cacheKey, client);
@@ -61,9 +69,29 @@ export function s3ClientFor(env: NodeJS.ProcessEnv = process.env): Promise<S3Cli
   return client;
 }
 
+type S3Error = { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+
+/** No such object. A missing bucket answers 404 too, but it is a store that is wrong, not an object. */
 function isNotFound(error: unknown): boolean {
-  const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const e = error as S3Error;
+  if (e.name === 'NoSuchBucket') return false;
   return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
+}
+
+/**
+ * An S3 call's failure said with the object it was about: the SDK's own messages name neither the
+ * bucket nor the key ("Please reduce your request rate.", "The specified bucket does not exist").
+ */
+export function s3Failure(action: 'read' | 'write', uri: string, error: unknown): Error {
+  const e = error as S3Error;
+  const status = e.$metadata?.httpStatusCode;
+  let why: string;
+  if (e.name === 'TimeoutError') why = `no answer from the store (${e.message ?? 'timed out'})`;
+  else if (e.name === 'NoSuchBucket') why = `the bucket ${parseS3Uri(uri).bucket} does not exist`;
+  else why = `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(error)}`;
+  return new Error(`cannot ${action} ${uri}: ${why}${status ? ` (HTTP ${status})` : ''}`, {
+    cause: error,
+  });
 }
 
 /** Reads an `s3://bucket/key` object; undefined when it does not exist. */
@@ -79,7 +107,7 @@ export async function getS3Object(
     return Buffer.from(await answer.Body!.transformToByteArray());
   } catch (error) {
     if (isNotFound(error)) return undefined;
-    throw error;
+    throw s3Failure('read', uri, error);
   }
 }
 
@@ -122,8 +150,13 @@ export function openObjectStore(location: string, env: NodeJS.ProcessEnv = proce
       async put(key, body) {
         const { PutObjectCommand } = await import('@aws-sdk/client-s3');
         const s3 = await s3ClientFor(env);
-        await s3.send(new PutObjectCommand({ Bucket: bucket, Key: keyOf(key), Body: body }));
-        return `s3://${bucket}/${keyOf(key)}`;
+        const uri = `s3://${bucket}/${keyOf(key)}`;
+        try {
+          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: keyOf(key), Body: body }));
+        } catch (error) {
+          throw s3Failure('write', uri, error);
+        }
+        return uri;
       },
       get: (key) => getS3Object(`s3://${bucket}/${keyOf(key)}`, env),
     };

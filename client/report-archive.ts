@@ -22,7 +22,8 @@ async function exists(client: Client, workflowId: string): Promise<boolean> {
 /**
  * The archived report of `workflowId` (or of its scheduled bulk delete `<id>/bulk-delete`) when the
  * workflow no longer exists and `BULK_DELETE_REPORT_STORE` is set; undefined otherwise (the history is
- * then the source). @throws CliError when the archived report is unreadable.
+ * then the source). @throws CliError when the store cannot be read, holds no report of the run, or the
+ * archived report is unreadable.
  */
 export async function archivedReport(
   client: Client,
@@ -33,7 +34,15 @@ export async function archivedReport(
   if (!location || (await exists(client, workflowId))) return undefined;
   const store = openObjectStore(location, env);
   for (const id of [workflowId, `${workflowId}/bulk-delete`]) {
-    const bytes = await store.get(archiveKeys(id).report);
+    let bytes: Buffer | undefined;
+    try {
+      bytes = await store.get(archiveKeys(id).report);
+    } catch (error) {
+      throw new CliError(
+        `${workflowId} is no longer in Temporal, and its report cannot be read from BULK_DELETE_REPORT_STORE: ${(error as Error).message}`,
+        EXIT.failed,
+      );
+    }
     if (!bytes) continue;
     let parsed: ReturnType<typeof Report.safeParse>;
     try {
@@ -52,5 +61,9 @@ export async function archivedReport(
     }
     return { report: parsed.data, location };
   }
-  return undefined;
+  // Said with the store that was searched: a run that never existed and one whose archive is missing
+  // (a wrong prefix, a store the workers do not write to) are not told apart otherwise.
+  throw new CliError(
+    `no workflow "${workflowId}" in namespace ${client.options.namespace}, and no report of it in BULK_DELETE_REPORT_STORE ${location}`,
+  );
 }

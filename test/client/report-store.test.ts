@@ -11,6 +11,7 @@ import { valueOfPayload } from '../../config/payload-codec.js';
 import type { BulkDeleteInput } from '../../workflows/definitions.js';
 import { writePlanFile } from '../helpers/plan-file.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { startS3FaultProxy } from '../helpers/s3-faults.js';
 import { credentialsNamed, generateWithCredentials } from '../helpers/sandbox.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { cleanEnv, eventually, runCli, startCli } from './cli-process.js';
@@ -261,5 +262,55 @@ describe('the report store: every run archives its report and receipt; report an
       history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!,
     );
     assert.match(input.planRef?.uri ?? '', new RegExp(`^${planStore}/plans/[0-9a-f]{64}\\.json$`));
+  });
+
+  it('report of a run gone from Temporal says what is wrong with the store: no archive, no bucket, 503 SlowDown, a store gone silent', async () => {
+    // A workflow ID Temporal does not know, as one that retention removed.
+    const gone = ['report', 'store-gone-1'];
+    const empty = await runCli(gone, { env });
+    assert.equal(empty.code, 2);
+    assert.equal(
+      empty.stderr.trim(),
+      `no workflow "store-gone-1" in namespace default, and no report of it in BULK_DELETE_REPORT_STORE s3://${s3.bucket}/reports`,
+    );
+
+    const noBucket = await runCli(gone, {
+      env: { ...env, BULK_DELETE_REPORT_STORE: 's3://no-such-bucket/r' },
+    });
+    assert.equal(noBucket.code, 1);
+    assert.equal(
+      noBucket.stderr.trim(),
+      'store-gone-1 is no longer in Temporal, and its report cannot be read from BULK_DELETE_REPORT_STORE: ' +
+        'cannot read s3://no-such-bucket/r/store-gone-1/report.json: the bucket no-such-bucket does not exist (HTTP 404)',
+    );
+
+    const proxy = await startS3FaultProxy(s3.endpoint);
+    try {
+      const viaProxy = { ...env, BULK_DELETE_S3_ENDPOINT: proxy.endpoint };
+      proxy.fault('slow-down');
+      const slowDown = await runCli(gone, { env: viaProxy });
+      assert.equal(slowDown.code, 1);
+      assert.equal(
+        slowDown.stderr.trim(),
+        'store-gone-1 is no longer in Temporal, and its report cannot be read from BULK_DELETE_REPORT_STORE: ' +
+          `cannot read s3://${s3.bucket}/reports/store-gone-1/report.json: SlowDown: Please reduce your request rate. (HTTP 503)`,
+      );
+
+      // A store that accepts the connection and never answers: the command ends, saying so.
+      proxy.fault('silent');
+      const started = Date.now();
+      const silent = await runCli(gone, { env: viaProxy, timeoutMs: 150_000 });
+      const took = Date.now() - started;
+      assert.equal(silent.code, 1, `after ${took} ms: ${silent.stderr}`);
+      assert.match(
+        silent.stderr,
+        new RegExp(
+          `^store-gone-1 is no longer in Temporal, and its report cannot be read from BULK_DELETE_REPORT_STORE: cannot read s3://${s3.bucket}/reports/store-gone-1/report\\.json: no answer from the store \\(.*30000 ms of inactivity`,
+        ),
+      );
+      assert.ok(took < 100_000, `ended after ${took} ms`);
+    } finally {
+      await proxy.close();
+    }
   });
 });
