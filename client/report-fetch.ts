@@ -1,4 +1,5 @@
-import { WorkflowFailedError, type Client } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { ChildWorkflowFailure } from '@temporalio/common';
 import {
   RunStatus,
   chainLedger,
@@ -19,6 +20,60 @@ export interface FetchedReport {
   steps: PlannedStep[];
   /** A run waiting for approval: the digest `approve` must quote. */
   awaitingDigest?: string;
+  /**
+   * Why a run failed before it could end its report (no memo): the root cause and the chunk it came from.
+   * Its rows are then those of the chunks that finished.
+   */
+  failure?: string;
+}
+
+/**
+ * What a workflow failure comes down to, with the child workflow it came from: "Child Workflow execution
+ * failed" says neither.
+ */
+export function failureMessage(error: unknown): string {
+  let where: string | undefined;
+  let at: unknown = error;
+  while (at instanceof Error && at.cause instanceof Error) {
+    if (at instanceof ChildWorkflowFailure) where = at.execution.workflowId ?? where;
+    at = at.cause;
+  }
+  const message = at instanceof Error ? at.message : String(at);
+  return where ? `${where}: ${message}` : message;
+}
+
+/**
+ * The chunks a run started, found by their IDs (deterministic and numbered in order), for a run that ended
+ * without saying how many (no memo): `chunk-N`, and `observe-N` where the first lost its record.
+ */
+async function startedChunkIds(client: Client, workflowId: string): Promise<string[]> {
+  const exists = (id: string) =>
+    client.workflow
+      .getHandle(id)
+      .describe()
+      .then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof WorkflowNotFoundError) return false;
+          throw error;
+        },
+      );
+  const ids: string[] = [];
+  for (let from = 0; ; from += 16) {
+    const batch = Array.from({ length: 16 }, (_, i) => from + i);
+    const found = await Promise.all(
+      batch.map(async (i) => {
+        const chunk = `${workflowId}/chunk-${pad(i)}`;
+        const observe = `${workflowId}/observe-${pad(i)}`;
+        const [c, o] = await Promise.all([exists(chunk), exists(observe)]);
+        return [...(c ? [chunk] : []), ...(o ? [observe] : [])];
+      }),
+    );
+    for (const idsOfChunk of found) {
+      if (idsOfChunk.length === 0) return ids;
+      ids.push(...idsOfChunk);
+    }
+  }
 }
 
 /** What a run that ended keeps in its memo (`result`), as workflows/bulk-delete.workflow.ts `end()` writes it. */
@@ -85,10 +140,11 @@ export async function fetchReport(client: Client, workflowId: string): Promise<F
   const handle = client.workflow.getHandle(workflowId);
   const description = await handle.describe();
   let result: BulkDeleteResult | undefined;
-  let chunkIds: string[] = [];
-  let status: Report['status'] = 'failed';
+  let chunkIds: string[];
+  let status: Report['status'];
   let plan = typeof description.memo?.plan === 'string' ? description.memo.plan : '';
   let awaitingDigest: string | undefined;
+  let failure: string | undefined;
   if (description.status.name === 'COMPLETED') {
     result = (await handle.result()) as BulkDeleteResult;
     chunkIds = result.chunkWorkflowIds;
@@ -102,9 +158,17 @@ export async function fetchReport(client: Client, workflowId: string): Promise<F
       // A run that stopped early or was cancelled has no result: its memo says the same.
       result = { ...memo, chunkWorkflowIds: chunkIds };
       plan = memo.plan;
-    } else if (description.status.name === 'CANCELLED') {
-      status = 'cancelled';
-    } else if (description.status.name === 'RUNNING') {
+    } else if (description.status.name !== 'RUNNING') {
+      // Ended before its end wrote the memo (a chunk failed for good, the run was terminated): what its
+      // finished chunks did is still the record, and the failure says why it stopped.
+      status = description.status.name === 'CANCELLED' ? 'cancelled' : 'failed';
+      chunkIds = await startedChunkIds(client, workflowId);
+      failure = await handle.result().then(
+        () => undefined,
+        (error: unknown) =>
+          error instanceof WorkflowFailedError ? failureMessage(error.cause ?? error) : undefined,
+      );
+    } else {
       // The rows so far: the chunks of the current pass that have finished (chunk IDs are deterministic).
       status = 'running';
       const progress = await handle.query(progressQuery);
@@ -133,5 +197,11 @@ export async function fetchReport(client: Client, workflowId: string): Promise<F
     }
   }
   const { report, steps } = await assembleReport(client, { workflowId, plan, status }, chunkIds);
-  return { report, result, steps, ...(awaitingDigest ? { awaitingDigest } : {}) };
+  return {
+    report,
+    result,
+    steps,
+    ...(awaitingDigest ? { awaitingDigest } : {}),
+    ...(failure ? { failure } : {}),
+  };
 }

@@ -11,7 +11,7 @@ import { PHASES, chunkProgressQuery, progressQuery } from '../workflows/definiti
 import { EXIT, type Io } from './command.js';
 import { phaseHeartbeat, settledInPhase } from './pending-work.js';
 import { ProgressRenderer } from './progress-view.js';
-import { fetchReport } from './report-fetch.js';
+import { failureMessage, fetchReport } from './report-fetch.js';
 import { warnWithoutWorker } from './worker-check.js';
 
 /** How a run ended, as far as the command line is concerned. */
@@ -192,7 +192,7 @@ export async function watchRun(
           ? `the run was terminated: ${cause.message}`
           : cancelled
             ? 'the run was cancelled'
-            : `the run failed: ${cause?.message ?? failure.message}`;
+            : `the run failed: ${failureMessage(cause ?? failure)}`;
     } else {
       throw failure;
     }

@@ -133,6 +133,11 @@ export const reportCommand = defineCommand('report', spec, async (args, io) => {
         return EXIT.ok;
       }
       if (running) io.err(`${workflowId} is still running: the report holds the rows so far`);
+      if (fetched.failure) {
+        io.err(
+          `${workflowId} failed before it ended: ${fetched.failure}\n  the report holds the rows of the chunks that finished`,
+        );
+      }
       report = fetched.report;
     }
     const text = formatReport(report, format);

@@ -77,6 +77,7 @@ export const statusCommand = defineCommand('status', spec, async (args, io) => {
             progress,
             ...(work.length ? { pending: work } : {}),
             ...(fetched ? { report: { ...fetched.report, rows: undefined } } : {}),
+            ...(fetched?.failure ? { failure: fetched.failure } : {}),
             ...(fetched?.result?.dryRun
               ? { dryRun: { steps: countedSteps(fetched.steps), digest: fetched.result.digest } }
               : {}),
@@ -110,6 +111,10 @@ export const statusCommand = defineCommand('status', spec, async (args, io) => {
     }
     if (fetched) {
       if (fetched.result?.reason) io.out(`stopped early: ${fetched.result.reason}`);
+      if (fetched.failure) {
+        io.out(`the run failed: ${fetched.failure}`);
+        io.out('  the report holds the rows of the chunks that finished');
+      }
       // A dry run deleted nothing: its rows are empty, what it found is its steps.
       if (fetched.result?.dryRun || description.memo?.dryRun === true) {
         io.out(['', ...dryRunLines(workflowId, fetched.steps, fetched.result?.digest)].join('\n'));
