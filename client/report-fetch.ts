@@ -25,6 +25,16 @@ export interface FetchedReport {
    * Its rows are then those of the chunks that finished.
    */
   failure?: string;
+  /** Why the run's report and receipt could not be archived in `BULK_DELETE_REPORT_STORE`, if so. */
+  archiveFailure?: string;
+}
+
+/** The warning a command prints for a run whose archive failed. */
+export function archiveWarning(workflowId: string, why: string): string {
+  return (
+    `warning: the report of ${workflowId} was not archived in BULK_DELETE_REPORT_STORE (${why}); ` +
+    `keep it with "bulk-delete report ${workflowId} --out FILE" before the run leaves Temporal`
+  );
 }
 
 /**
@@ -197,11 +207,18 @@ export async function fetchReport(client: Client, workflowId: string): Promise<F
     }
   }
   const { report, steps } = await assembleReport(client, { workflowId, plan, status }, chunkIds);
+  // The run's end says in its memo when the archive could not be written (`archive: failed: ...`).
+  const archive = description.memo?.archive;
+  const archiveFailure =
+    typeof archive === 'string' && archive.startsWith('failed: ')
+      ? archive.slice('failed: '.length)
+      : undefined;
   return {
     report,
     result,
     steps,
     ...(awaitingDigest ? { awaitingDigest } : {}),
     ...(failure ? { failure } : {}),
+    ...(archiveFailure ? { archiveFailure } : {}),
   };
 }

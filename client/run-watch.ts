@@ -22,6 +22,8 @@ export interface RunOutcome {
   steps: PlannedStep[];
   /** Why the run failed as a workflow (not item failures), if it did. */
   error?: string;
+  /** Why its report could not be archived in `BULK_DELETE_REPORT_STORE`, if so. */
+  archiveFailure?: string;
 }
 
 /**
@@ -206,5 +208,12 @@ export async function watchRun(
   }
   const report = fetched?.report;
   const exitCode = cancelled ? EXIT.cancelled : report && !error ? exitCodeOf(report) : EXIT.failed;
-  return { exitCode, report, result: fetched?.result, steps: fetched?.steps ?? [], error };
+  return {
+    exitCode,
+    report,
+    result: fetched?.result,
+    steps: fetched?.steps ?? [],
+    error,
+    ...(fetched?.archiveFailure ? { archiveFailure: fetched.archiveFailure } : {}),
+  };
 }

@@ -3,6 +3,7 @@
  */
 import type { Client } from '@temporalio/client';
 import { EXIT, type Io } from './command.js';
+import { archiveWarning } from './report-fetch.js';
 import { watchRun, type RunOutcome } from './run-watch.js';
 import { warnWithoutWorker } from './worker-check.js';
 
@@ -52,6 +53,7 @@ export async function leaveOrFollow(
           ...started,
           ...options.outcomeFields?.(outcome),
           ...(outcome.error ? { error: outcome.error } : {}),
+          ...(outcome.archiveFailure ? { archive: `failed: ${outcome.archiveFailure}` } : {}),
           report: outcome.report,
         },
         null,
@@ -62,5 +64,6 @@ export async function leaveOrFollow(
   }
   if (outcome.error) io.err(outcome.error);
   options.printOutcome(outcome);
+  if (outcome.archiveFailure) io.err(archiveWarning(started.workflowId, outcome.archiveFailure));
   return outcome.exitCode;
 }

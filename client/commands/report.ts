@@ -3,7 +3,7 @@ import type { Report } from '../../plan/index.js';
 import { CliError, EXIT, plural, commandSpec, defineCommand } from '../command.js';
 import { storeLocationProblem } from '../../activities/object-store.js';
 import { archivedReport } from '../report-archive.js';
-import { fetchReport } from '../report-fetch.js';
+import { archiveWarning, fetchReport } from '../report-fetch.js';
 import {
   REPORT_FORMATS,
   countedSteps,
@@ -133,6 +133,7 @@ export const reportCommand = defineCommand('report', spec, async (args, io) => {
         return EXIT.ok;
       }
       if (running) io.err(`${workflowId} is still running: the report holds the rows so far`);
+      if (fetched.archiveFailure) io.err(archiveWarning(workflowId, fetched.archiveFailure));
       if (fetched.failure) {
         io.err(
           `${workflowId} failed before it ended: ${fetched.failure}\n  the report holds the rows of the chunks that finished`,

@@ -2,7 +2,7 @@ import type { Client } from '@temporalio/client';
 import { webUiUrl } from '../../config/temporal-config.js';
 import { EXIT, commandSpec, type Io, defineCommand } from '../command.js';
 import { progressBySystem, progressLine } from '../progress-view.js';
-import { fetchReport } from '../report-fetch.js';
+import { archiveWarning, fetchReport } from '../report-fetch.js';
 import { resolveRun } from '../run-ref.js';
 import { countedSteps, dryRunLines, summaryLines } from '../report-format.js';
 import { exitCodeOf, queryProgress, watchRun } from '../run-watch.js';
@@ -38,7 +38,17 @@ async function follow(
   const outcome = await watchRun(client, workflowId, io);
   if (json) {
     io.out(
-      JSON.stringify({ workflowId, webUiUrl: url, error: outcome.error, report: outcome.report }, null, 2),
+      JSON.stringify(
+        {
+          workflowId,
+          webUiUrl: url,
+          error: outcome.error,
+          ...(outcome.archiveFailure ? { archive: `failed: ${outcome.archiveFailure}` } : {}),
+          report: outcome.report,
+        },
+        null,
+        2,
+      ),
     );
     return outcome.exitCode;
   }
@@ -47,6 +57,7 @@ async function follow(
   if (outcome.result?.dryRun)
     io.out(dryRunLines(workflowId, outcome.steps, outcome.result.digest).join('\n'));
   else if (outcome.report) io.out(summaryLines(outcome.report).join('\n'));
+  if (outcome.archiveFailure) io.err(archiveWarning(workflowId, outcome.archiveFailure));
   return outcome.exitCode;
 }
 
@@ -78,6 +89,7 @@ export const statusCommand = defineCommand('status', spec, async (args, io) => {
             ...(work.length ? { pending: work } : {}),
             ...(fetched ? { report: { ...fetched.report, rows: undefined } } : {}),
             ...(fetched?.failure ? { failure: fetched.failure } : {}),
+            ...(fetched?.archiveFailure ? { archive: `failed: ${fetched.archiveFailure}` } : {}),
             ...(fetched?.result?.dryRun
               ? { dryRun: { steps: countedSteps(fetched.steps), digest: fetched.result.digest } }
               : {}),
@@ -119,6 +131,7 @@ export const statusCommand = defineCommand('status', spec, async (args, io) => {
       if (fetched.result?.dryRun || description.memo?.dryRun === true) {
         io.out(['', ...dryRunLines(workflowId, fetched.steps, fetched.result?.digest)].join('\n'));
       } else io.out(['', ...summaryLines(fetched.report)].join('\n'));
+      if (fetched.archiveFailure) io.err(archiveWarning(workflowId, fetched.archiveFailure));
     }
     io.out(`\nWeb UI: ${url}`);
     return exitCode;

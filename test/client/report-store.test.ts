@@ -221,15 +221,31 @@ describe('the report store: every run archives its report and receipt; report an
     assert.equal(receipt.status, 'cancelled');
   });
 
-  it('a store that cannot be written never fails the run: it completes, and its memo says the archive failed', async () => {
+  it('a store that cannot be written never fails the run: it completes, its memo says the archive failed, and run, status and report say so', async () => {
     const path = await generatedPlan(2, 34, 'store-broken');
-    const run = await runCli(['run', path, '--wait', '--json', '--id', 'store-broken-1'], {
-      env: { ...env, BULK_DELETE_TASK_QUEUE: brokenWorker.taskQueue },
-    });
+    const brokenEnv = { ...env, BULK_DELETE_TASK_QUEUE: brokenWorker.taskQueue };
+    const run = await runCli(['run', path, '--wait', '--id', 'store-broken-1'], { env: brokenEnv });
     assert.equal(run.code, 0, run.stderr);
     const description = await stack.temporal.client.workflow.getHandle('store-broken-1').describe();
     assert.equal(description.status.name, 'COMPLETED');
     assert.match(String(description.memo?.archive), /^failed: .*bucket/i);
+    // Whoever relies on the store hears that this report is not in it, while it can still be kept.
+    const warning =
+      /^warning: the report of store-broken-1 was not archived in BULK_DELETE_REPORT_STORE \(cannot write s3:\/\/no-such-bucket\/reports\/store-broken-1\/receipt\.json: the bucket no-such-bucket does not exist \(HTTP 404\)\); keep it with "bulk-delete report store-broken-1 --out FILE" before the run leaves Temporal$/m;
+    assert.match(run.stderr, warning);
+    const status = await runCli(['status', 'store-broken-1'], { env: brokenEnv });
+    assert.equal(status.code, 0, status.stderr);
+    assert.match(status.stderr, warning);
+    const statusJson = await runCli(['status', 'store-broken-1', '--json'], { env: brokenEnv });
+    assert.match(
+      String((JSON.parse(statusJson.stdout) as { archive?: string }).archive),
+      /^failed: cannot write s3:/,
+    );
+    const report = await runCli(['report', 'store-broken-1', '--out', join(dir, 'broken.md')], {
+      env: brokenEnv,
+    });
+    assert.equal(report.code, 0, report.stderr);
+    assert.match(report.stderr, warning);
   });
 
   it('retry of a run whose plan is in the s3:// plan store reads it from there, and its own large plan goes there too', async () => {
