@@ -14,7 +14,7 @@ import {
   digestOf,
 } from '../plan/index.js';
 import { bulkDeleteWorkflow, type SelectionRecheck } from '../workflows/index.js';
-import { plural } from './command.js';
+import { CliError, plural } from './command.js';
 
 /** Plans with more items travel by reference (a file the workers read), never as one workflow argument. */
 export const INLINE_PLAN_MAX_ITEMS = 1000;
@@ -54,8 +54,17 @@ export async function storePlan(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<PlanRef> {
   const store = openObjectStore(location, env);
+  const bytes = await readFile(path);
+  // The file is read again to upload it: a file changed since it was validated would be stored under
+  // the validated bytes' name, and every worker would refuse it only once the run had started.
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (actual !== ref.sha256) {
+    throw new CliError(
+      `${path} changed since it was validated (SHA-256 ${actual}, validated ${ref.sha256}): nothing was stored or started`,
+    );
+  }
   try {
-    const uri = await store.put(`plans/${ref.sha256}.json`, await readFile(path));
+    const uri = await store.put(`plans/${ref.sha256}.json`, bytes);
     return { ...ref, uri };
   } catch (error) {
     throw new Error(

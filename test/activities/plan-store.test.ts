@@ -130,4 +130,26 @@ describe('plan store and object stores, on a real S3-compatible server (s3rver) 
         error.type === 'PlanUnreadableError' && /gone\.json: no such object/.test(error.message),
     );
   });
+
+  it('a plan file changed between its validation and its upload is refused, not stored under the validated name', async () => {
+    const items = Array.from({ length: 1001 }, (_, i) => ({
+      id: `ep-${i}`,
+      entermedia: { assetId: String(i + 1) },
+    }));
+    const path = join(dir, 'changed-before-upload.json');
+    writeFileSync(path, JSON.stringify({ name: 'validated', items, options: { maxItems: 2000 } }));
+    const validated = readPlanFile(path);
+    // Meanwhile an editor or a script writes another plan to the same file.
+    writeFileSync(path, JSON.stringify({ name: 'other', items, options: { maxItems: 2000 } }));
+    const env = { ...s3.env, BULK_DELETE_PLAN_STORE: `s3://${s3.bucket}/changed` };
+    await assert.rejects(
+      planSourceOf(validated, env),
+      (error: Error) =>
+        error.message.startsWith(`cannot store the plan`) === false &&
+        error.message.includes(`${path} changed since it was validated`) &&
+        error.message.endsWith(`validated ${validated.sha256}): nothing was stored or started`),
+    );
+    const store = openObjectStore(`s3://${s3.bucket}/changed`, s3.env);
+    assert.equal(await store.get(`plans/${validated.sha256}.json`), undefined);
+  });
 });
