@@ -52,16 +52,59 @@ describe('bulk-delete verify RECEIPT checks a deletion receipt offline', () => {
     assert.deepEqual([verdict.valid, verdict.index, verdict.item], [false, 1, 'ep-c']);
   });
 
+  /** The report of the receipt's run, as `report --format json` writes it (rows left out). */
+  const reportOf = (r: Receipt) => ({
+    workflowId: r.workflowId,
+    plan: r.plan,
+    status: r.status,
+    rows: [],
+    mutations: ledger,
+    head: r.head,
+  });
+
   it("with --report, the report must quote the receipt's head: exit 0 when it does, 1 when not", async () => {
     const r = receipt();
     const path = write('r.json', r);
-    const report = { workflowId: r.workflowId, head: r.head };
+    const report = reportOf(r);
     const ok = await runCli(['verify', path, '--report', write('report.json', report)], { env });
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     const other = write('other.json', { ...report, head: '0'.repeat(64) });
     const bad = await runCli(['verify', path, '--report', other], { env });
     assert.equal(bad.code, 1);
     assert.match(bad.stdout, /INVALID: the report .*other\.json quotes head 0{64}, the receipt ends at/);
+  });
+
+  it('with --report, a report whose ledger or status was edited while it quotes the head is invalid, naming the entry', async () => {
+    const r = receipt();
+    const path = write('r2.json', r);
+    const edited = reportOf(r);
+    edited.mutations = ledger.map((m, i) => (i === 2 ? { ...m, answer: 'already-absent' as const } : m));
+    const changed = await runCli(['verify', path, '--report', write('edited.json', edited)], { env });
+    assert.equal(changed.code, 1, changed.stdout);
+    assert.match(
+      changed.stdout,
+      /INVALID at entry 2 \(item ep-c, target dam-c\): the report .*edited\.json has another ledger entry 2 than the receipt$/m,
+    );
+
+    const shortened = { ...reportOf(r), mutations: ledger.slice(0, 2) };
+    const short = await runCli(['verify', path, '--report', write('short-report.json', shortened)], { env });
+    assert.equal(short.code, 1, short.stdout);
+    assert.match(
+      short.stdout,
+      /INVALID at entry 2 \(item ep-c, target dam-c\): .* lists 2 ledger entries, the receipt 3$/m,
+    );
+
+    const status = await runCli(
+      ['verify', path, '--report', write('status.json', { ...reportOf(r), status: 'failed' })],
+      {
+        env,
+      },
+    );
+    assert.equal(status.code, 1, status.stdout);
+    assert.match(
+      status.stdout,
+      /INVALID: the report .*status\.json says status "failed", the receipt "completed"$/m,
+    );
   });
 
   it('a file that is not JSON, or missing, is bad input: exit 2, naming where', async () => {
