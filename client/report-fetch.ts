@@ -111,6 +111,22 @@ export function chunkIdsOf(
 }
 
 /**
+ * A chunk of a run is no longer in Temporal: retention removes a run's chunks before the run itself (they
+ * close first), so for a while the run is there and its report cannot be assembled from it.
+ */
+export class ChunkGoneError extends Error {
+  constructor(
+    readonly workflowId: string,
+    readonly chunkId: string,
+  ) {
+    super(
+      `${chunkId} is no longer in Temporal: the report of ${workflowId} cannot be assembled from its history`,
+    );
+    this.name = 'ChunkGoneError';
+  }
+}
+
+/**
  * The report of a run from its chunks' results, in chunk order; `head` is the hash at the head of the
  * receipt's chain over the ledger (plan/receipt.ts). A chunk that failed has no rows here.
  */
@@ -128,6 +144,7 @@ export async function assembleReport(
       chunk = (await client.workflow.getHandle(id).result()) as ChunkResult;
     } catch (error) {
       if (error instanceof WorkflowFailedError) continue;
+      if (error instanceof WorkflowNotFoundError) throw new ChunkGoneError(run.workflowId, id);
       throw error;
     }
     rows.push(...rowsOf(chunk.items, chunk.ledger));

@@ -2,8 +2,8 @@ import { writeFileSync } from 'node:fs';
 import type { Report } from '../../plan/index.js';
 import { CliError, EXIT, plural, commandSpec, defineCommand } from '../command.js';
 import { storeLocationProblem } from '../../activities/object-store.js';
-import { archivedReport } from '../report-archive.js';
-import { archiveWarning, fetchReport } from '../report-fetch.js';
+import { archivedReport, fetchReportOrArchived } from '../report-archive.js';
+import { archiveWarning } from '../report-fetch.js';
 import {
   REPORT_FORMATS,
   countedSteps,
@@ -93,10 +93,13 @@ export const reportCommand = defineCommand('report', spec, async (args, io) => {
     } else {
       const resolved = await resolveRun(client, id, io);
       workflowId = resolved.workflowId;
-      const fetched = await fetchReport(client, workflowId);
+      const fetched = await fetchReportOrArchived(client, workflowId, io);
       const { steps, awaitingDigest } = fetched;
       running = resolved.description.status.name === 'RUNNING';
-      const dryRun = fetched.result?.dryRun === true || resolved.description.memo?.dryRun === true;
+      // A report read from the store has no steps: it is shown as it was archived.
+      const dryRun =
+        fetched.archivedIn === undefined &&
+        (fetched.result?.dryRun === true || resolved.description.memo?.dryRun === true);
       if (awaitingDigest !== undefined || dryRun) {
         // Nothing was deleted: what there is to review is the steps and their digest.
         const digest = awaitingDigest ?? fetched.result?.digest;

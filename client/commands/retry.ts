@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { webUiUrl } from '../../config/temporal-config.js';
 import type { Plan } from '../../plan/index.js';
 import { CliError, EXIT, plural, commandSpec, defineCommand } from '../command.js';
-import { fetchReport } from '../report-fetch.js';
 import { summaryLines } from '../report-format.js';
 import { planOfRun, retryItems, retryWorkflowId } from '../retry-plan.js';
+import { fetchReportOrArchived } from '../report-archive.js';
 import { resolveRun } from '../run-ref.js';
 import { storeLocationProblem } from '../../activities/object-store.js';
 import { INLINE_PLAN_MAX_ITEMS, planRefFor, startBulkDelete, storePlan, type PlanSource } from '../start.js';
@@ -67,7 +67,7 @@ export const retryCommand = defineCommand('retry', spec, async (args, io) => {
       );
     }
     const [{ report }, { plan, approval, recheck: carried }, readAgain] = await Promise.all([
-      fetchReport(client, workflowId),
+      fetchReportOrArchived(client, workflowId, io),
       planOfRun(client, workflowId, io.env),
       // A scheduled clean-up's bulk delete started before chunks read the selection again carries none.
       selectionToReadAgain(client, workflowId),

@@ -2,7 +2,8 @@ import type { Client } from '@temporalio/client';
 import { webUiUrl } from '../../config/temporal-config.js';
 import { EXIT, commandSpec, type Io, defineCommand } from '../command.js';
 import { progressBySystem, progressLine } from '../progress-view.js';
-import { archiveWarning, fetchReport } from '../report-fetch.js';
+import { archiveWarning } from '../report-fetch.js';
+import { fetchReportOrArchived } from '../report-archive.js';
 import { resolveRun } from '../run-ref.js';
 import { countedSteps, dryRunLines, summaryLines } from '../report-format.js';
 import { exitCodeOf, queryProgress, watchRun } from '../run-watch.js';
@@ -74,7 +75,7 @@ export const statusCommand = defineCommand('status', spec, async (args, io) => {
     // Without a worker a query can only time out: say so instead of waiting for it.
     const polled = running && (await workflowPollers(client, description.taskQueue)) !== 0;
     const progress = polled ? await queryProgress(client, workflowId) : undefined;
-    const fetched = running ? undefined : await fetchReport(client, workflowId);
+    const fetched = running ? undefined : await fetchReportOrArchived(client, workflowId, io);
     const work = progress ? await pendingWork(client, progress.runningChunks ?? []) : [];
     const exitCode = fetched ? exitCodeOf(fetched.report) : EXIT.ok;
     if (json) {

@@ -329,4 +329,61 @@ describe('the report store: every run archives its report and receipt; report an
       await proxy.close();
     }
   });
+
+  it('a run whose first chunk retention already removed: report, status and retry use its archived report, or say why they cannot', async () => {
+    const path = await generatedPlan(30, 36, 'store-chunk-gone');
+    const first = await runCli(
+      ['run', path, '--wait', '--json', '--id', 'store-chunk-gone-1', '--chunk-size', '10'],
+      { env: { ...env, BULK_DELETE_TASK_QUEUE: wrongKeysWorker.taskQueue } },
+    );
+    assert.equal(first.code, 1, first.stderr);
+    const fromHistory = Report.parse((JSON.parse(first.stdout) as { report: unknown }).report);
+    assert.equal(fromHistory.summary.items, 30);
+    assert.equal(fromHistory.summary.deleted, 0);
+
+    // Chunks close before their run, so retention removes them first: the run is still there.
+    const { client, namespace } = stack.temporal;
+    const chunk = 'store-chunk-gone-1/chunk-00000';
+    await client.workflowService.deleteWorkflowExecution({
+      namespace: namespace ?? 'default',
+      workflowExecution: { workflowId: chunk },
+    });
+    await eventually(
+      () =>
+        client.workflow
+          .getHandle(chunk)
+          .describe()
+          .then(
+            () => false,
+            (error: unknown) => error instanceof WorkflowNotFoundError,
+          ),
+      150_000,
+    );
+
+    const withoutStore = { ...env, BULK_DELETE_REPORT_STORE: '' };
+    const gone =
+      `${chunk} is no longer in Temporal: the report of store-chunk-gone-1 cannot be assembled from its history ` +
+      "(retention removes a run's chunks before the run), and BULK_DELETE_REPORT_STORE is not set: set it to where the workers archive reports";
+    const bare = await runCli(['report', 'store-chunk-gone-1'], { env: withoutStore });
+    assert.equal(bare.code, 1);
+    assert.equal(bare.stderr.trim(), gone);
+    const bareRetry = await runCli(['retry', 'store-chunk-gone-1'], { env: withoutStore });
+    assert.equal(bareRetry.code, 1);
+    assert.equal(bareRetry.stderr.trim(), gone);
+
+    const note = `${chunk} is no longer in Temporal: the report of store-chunk-gone-1 archived in s3://${s3.bucket}/reports`;
+    const report = await runCli(['report', 'store-chunk-gone-1', '--format', 'json'], { env });
+    assert.equal(report.code, 1, report.stderr);
+    assert.equal(report.stderr.trim(), note);
+    assert.deepEqual(Report.parse(JSON.parse(report.stdout)), fromHistory);
+    const status = await runCli(['status', 'store-chunk-gone-1'], { env });
+    assert.equal(status.code, 1, status.stderr);
+    assert.match(status.stdout, new RegExp(`^plan store-chunk-gone: ${fromHistory.status}, 30 items$`, 'm'));
+    // The retry takes the failed items from the archived report: all 30, none left out for lack of rows.
+    const retried = await runCli(['retry', 'store-chunk-gone-1', '--wait', '--json'], { env });
+    assert.equal(retried.code, 0, retried.stderr);
+    const out = JSON.parse(retried.stdout) as { items: number; report: unknown };
+    assert.equal(out.items, 30);
+    assert.equal(Report.parse(out.report).summary.failed, 0);
+  });
 });
