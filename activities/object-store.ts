@@ -78,6 +78,9 @@ function isNotFound(error: unknown): boolean {
   return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
 }
 
+/** A store that could not be read or written (unavailable, refusing, silent): its message names the object. */
+export class StoreError extends Error {}
+
 /**
  * An S3 call's failure said with the object it was about: the SDK's own messages name neither the
  * bucket nor the key ("Please reduce your request rate.", "The specified bucket does not exist").
@@ -89,7 +92,7 @@ export function s3Failure(action: 'read' | 'write', uri: string, error: unknown)
   if (e.name === 'TimeoutError') why = `no answer from the store (${e.message ?? 'timed out'})`;
   else if (e.name === 'NoSuchBucket') why = `the bucket ${parseS3Uri(uri).bucket} does not exist`;
   else why = `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(error)}`;
-  return new Error(`cannot ${action} ${uri}: ${why}${status ? ` (HTTP ${status})` : ''}`, {
+  return new StoreError(`cannot ${action} ${uri}: ${why}${status ? ` (HTTP ${status})` : ''}`, {
     cause: error,
   });
 }

@@ -3,12 +3,13 @@ import { createReadStream, readFileSync, rmSync } from 'node:fs';
 import { mkdtemp, open, readdir, readFile, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Tokenizer, TokenizerError, TokenParser, TokenParserError, TokenType } from '@streamparser/json';
 import { ApplicationFailure } from '@temporalio/common';
 import { z } from 'zod';
 import { Plan, PlanItem, assetsOf, type PlanOptions } from '../plan/index.js';
-import { getS3Object, streamS3Object } from './object-store.js';
+import { StoreError, getS3Object, streamS3Object } from './object-store.js';
 import type { PlanRef, PlanSummary } from './contract.js';
 
 /** Where the worker keeps the plans it reads (a directory each, removed when the plan is dropped). */
@@ -302,15 +303,40 @@ class AssetIdPacker {
  * directory under `dir`, by default the system's temporary directory).
  */
 export function createPlanSource(
-  options: { cacheSize?: number; env?: NodeJS.ProcessEnv; dir?: string } = {},
+  options: {
+    cacheSize?: number;
+    env?: NodeJS.ProcessEnv;
+    dir?: string;
+    /** How long one read tries a failing store again (well inside the plan reads' 2-minute timeout). */
+    storeRetryMs?: number;
+  } = {},
 ) {
   const env = options.env ?? process.env;
+  const storeRetryMs = options.storeRetryMs ?? 45_000;
   const cacheSize = options.cacheSize ?? 4;
   const cache = new Map<string, Promise<StoredPlan>>();
   // Copies left by a worker that was killed: swept once, before this source keeps its first plan.
   let swept: Promise<unknown> | undefined;
 
+  /**
+   * Reads a plan, trying a store that fails (503 SlowDown, 5xx, a timeout) again for up to
+   * `storeRetryMs` within the activity: Temporal's own retries of a plan read (5, over ~15 s) were all a
+   * store's bad minute took to fail a chunk, and with it the run.
+   */
   async function load(ref: PlanRef): Promise<StoredPlan> {
+    const started = Date.now();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await loadOnce(ref);
+      } catch (error) {
+        const wait = Math.min(1000 * 2 ** attempt, 10_000);
+        if (!(error instanceof StoreError) || Date.now() - started + wait > storeRetryMs) throw error;
+        await sleep(wait);
+      }
+    }
+  }
+
+  async function loadOnce(ref: PlanRef): Promise<StoredPlan> {
     await (swept ??= sweepStalePlanDirs(options.dir).catch(() => undefined));
     const url = new URL(ref.uri);
     const hash = createHash('sha256');
@@ -325,7 +351,8 @@ export function createPlanSource(
             : chunksOf(await fetchBytes(ref.uri, env));
       streamed = await streamValidPlan(hashed(chunks, hash), options.dir);
     } catch (error) {
-      if (error instanceof ApplicationFailure) throw error;
+      // A store that failed is said as it failed (read again whole, it would only fail twice as long).
+      if (error instanceof ApplicationFailure || error instanceof StoreError) throw error;
       // Unreadable, or not even JSON: the whole read below says why, as it always did.
     }
     if (streamed) {

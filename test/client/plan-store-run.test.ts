@@ -10,6 +10,7 @@ import { createWorker } from '../../worker/create-worker.js';
 import { loadSystemsConfig } from '../../worker/systems-config.js';
 import { writePlanFile } from '../helpers/plan-file.js';
 import { startTestS3, type TestS3 } from '../helpers/s3-server.js';
+import { startS3FaultProxy } from '../helpers/s3-faults.js';
 import { credentialsNamed, generateWithCredentials } from '../helpers/sandbox.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 import { uniqueTaskQueue } from '../helpers/temporal.js';
@@ -26,13 +27,13 @@ describe('a plan in the plan store that changes during its run, on a dev server,
   const taskQueue = uniqueTaskQueue('plan-store-run');
 
   /** A worker as `bulk-delete worker` builds it: a fresh one has read no plan yet. */
-  async function startWorker(): Promise<() => Promise<void>> {
+  async function startWorker(storeEnv: Record<string, string> = s3.env): Promise<() => Promise<void>> {
     const systems = loadSystemsConfig({ ...sandboxEnv(stack.sandbox.url, CREDENTIALS) });
     const worker = await createWorker({
       connection: stack.temporal.nativeConnection,
       namespace: stack.temporal.namespace ?? 'default',
       taskQueue,
-      activities: createActivities({ systems, limiters: createLimiters(systems), storeEnv: s3.env }),
+      activities: createActivities({ systems, limiters: createLimiters(systems), storeEnv }),
     });
     const running = worker.run();
     return async () => {
@@ -145,6 +146,35 @@ describe('a plan in the plan store that changes during its run, on a dev server,
       assert.deepEqual(Report.parse(JSON.parse(fromReport.stdout)), report);
     } finally {
       await stopWorker();
+    }
+  });
+
+  it('the plan store answering 503 SlowDown for 30 s when a worker first reads the plan: the run waits it out and deletes every item', async () => {
+    const generated = await generateWithCredentials(stack.sandbox, CREDENTIALS, 1010, 52);
+    const { path, plan } = writePlanFile(dir, 'slow-store', {
+      ...generated,
+      options: { ...generated.options, maxItems: 2000 },
+    });
+    const proxy = await startS3FaultProxy(s3.endpoint);
+    // The command line uploads to the store itself; the worker reads through the failing proxy.
+    const stopWorker = await startWorker({ ...s3.env, BULK_DELETE_S3_ENDPOINT: proxy.endpoint });
+    try {
+      proxy.fault('slow-down');
+      const run = startCli(['run', path, '--wait', '--json', '--id', 'slow-store-1'], { env });
+      await eventually(() => Promise.resolve(proxy.requests.length > 0), 60_000);
+      await new Promise((resolve) => setTimeout(resolve, 30_000));
+      const refused = proxy.requests.length;
+      proxy.fault('none');
+      const ended = await run.done;
+      assert.ok(refused >= 5, `${refused} reads refused`);
+      assert.equal(ended.code, 0, ended.stderr);
+      const report = Report.parse((JSON.parse(ended.stdout) as { report: unknown }).report);
+      assert.equal(report.status, 'completed');
+      assert.equal(new Set(report.rows.map((r) => r.item)).size, plan.items.length);
+      assert.equal(report.summary.failed, 0);
+    } finally {
+      await stopWorker();
+      await proxy.close();
     }
   });
 });
