@@ -62,6 +62,30 @@ describe('upgrading the workers while runs are in flight', () => {
   after(async () => {
     await stack?.close();
   });
+  /**
+   * Three expired TwelveLabs assets (`delete_after` 2020-01-01) from `base` on, each naming its DAM asset
+   * `dam-N`, seeded afresh; the activities of a worker that also runs clean-up selections.
+   */
+  const expiredCatalogue = async (base: number, queue: string) => {
+    const assets = [0, 1, 2].map((i) => hex(base + i));
+    await stack.sandbox.reset();
+    await stack.sandbox.seed({
+      twelvelabs: {
+        apiKey: KEYS.tl,
+        assets: assets.map((_id, i) => ({
+          _id,
+          user_metadata: { delete_after: '2020-01-01', dam: `dam-${i}` },
+        })),
+      },
+      entermedia: { key: KEYS.dam, assets: assets.map((_, i) => ({ id: `dam-${i}` })) },
+    });
+    const env = envFor(stack.sandbox.url);
+    const activities = {
+      ...activitiesFor(env),
+      ...createPolicyActivities({ systems: loadSystemsConfig({ ...env }) }),
+    };
+    return { assets, activities, taskQueue: uniqueTaskQueue(queue) };
+  };
   const cli = (args: string[], taskQueue: string) =>
     runCli(args, {
       env: cleanEnv({ TEMPORAL_ADDRESS: stack.temporal.address, BULK_DELETE_TASK_QUEUE: taskQueue }),
@@ -248,24 +272,7 @@ describe('upgrading the workers while runs are in flight', () => {
   });
 
   it('a scheduled clean-up run waiting for approval across the upgrade that reads selections again: approved with the command line, its chunk reads the selection again', async () => {
-    const assets = [0, 1, 2].map((i) => hex(0xc00 + i));
-    await stack.sandbox.reset();
-    await stack.sandbox.seed({
-      twelvelabs: {
-        apiKey: KEYS.tl,
-        assets: assets.map((_id, i) => ({
-          _id,
-          user_metadata: { delete_after: '2020-01-01', dam: `dam-${i}` },
-        })),
-      },
-      entermedia: { key: KEYS.dam, assets: assets.map((_, i) => ({ id: `dam-${i}` })) },
-    });
-    const env = envFor(stack.sandbox.url);
-    const activities = {
-      ...activitiesFor(env),
-      ...createPolicyActivities({ systems: loadSystemsConfig({ ...env }) }),
-    };
-    const taskQueue = uniqueTaskQueue('upgrade-cleanup');
+    const { assets, activities, taskQueue } = await expiredCatalogue(0xc00, 'upgrade-cleanup');
     const client = stack.temporal.client;
     const workflowId = 'upgrade-cleanup';
     const digest = await withWorker(
@@ -333,24 +340,7 @@ describe('upgrading the workers while runs are in flight', () => {
     });
   });
   it('a scheduled clean-up run of an earlier version, retried after the upgrade: its retry reads the selection again', async () => {
-    const assets = [0, 1, 2].map((i) => hex(0xc20 + i));
-    await stack.sandbox.reset();
-    await stack.sandbox.seed({
-      twelvelabs: {
-        apiKey: KEYS.tl,
-        assets: assets.map((_id, i) => ({
-          _id,
-          user_metadata: { delete_after: '2020-01-01', dam: `dam-${i}` },
-        })),
-      },
-      entermedia: { key: KEYS.dam, assets: assets.map((_, i) => ({ id: `dam-${i}` })) },
-    });
-    const env = envFor(stack.sandbox.url);
-    const activities = {
-      ...activitiesFor(env),
-      ...createPolicyActivities({ systems: loadSystemsConfig({ ...env }) }),
-    };
-    const taskQueue = uniqueTaskQueue('upgrade-cleanup-retry');
+    const { assets, activities, taskQueue } = await expiredCatalogue(0xc20, 'upgrade-cleanup-retry');
     const client = stack.temporal.client;
     const workflowId = 'upgrade-cleanup-retry';
     // On the earlier version the run waits for approval, and is cancelled: nothing is deleted.
