@@ -220,7 +220,7 @@ export async function bulkDeleteChunkWorkflow(input: ChunkInput): Promise<ChunkR
   settling = () => (running.steps ? settlingUnits(book, running.steps, running.byItem) : undefined);
   if (input.expectedDigest !== undefined && input.expectedDigest !== plan.digest) {
     book.stopAll(
-      `the references changed after approval (steps digest ${plan.digest.slice(0, 12)}, approved ${input.expectedDigest.slice(0, 12)}): nothing of this chunk was deleted; run the plan again`,
+      `the references changed after approval (steps digest ${plan.digest.slice(0, 12)}, approved ${input.expectedDigest.slice(0, 12)}): nothing of this chunk was deleted; "bulk-delete retry" of this run discovers these items again and waits for their approval`,
     );
     await lender?.stop();
     return finish(book, plan);

@@ -154,7 +154,7 @@ describe('upgrading the workers while runs are in flight', () => {
         assert.equal(rows[item]!.outcome, 'skipped', JSON.stringify(rows[item]));
         assert.match(
           rows[item]!.detail,
-          /the references changed after approval .*nothing of this chunk was deleted/,
+          /the references changed after approval .*nothing of this chunk was deleted; "bulk-delete retry" of this run/,
         );
       }
       for (const item of ['item-0', 'item-1', 'item-2', 'item-3', 'item-4', 'item-5'])
