@@ -66,13 +66,12 @@ export const retryCommand = defineCommand('retry', spec, async (args, io) => {
         `${workflowId} is a dry run: it deleted nothing and has nothing to retry (run the plan instead)`,
       );
     }
-    const [{ report }, { plan, approval, recheck: carried }, readAgain] = await Promise.all([
+    const [{ report }, { plan, approval, recheck: carried }] = await Promise.all([
       fetchReportOrArchived(client, workflowId, io),
       planOfRun(client, workflowId, io.env),
-      // A scheduled clean-up's bulk delete started before chunks read the selection again carries none.
-      selectionToReadAgain(client, workflowId),
     ]);
-    const recheck = carried ?? readAgain;
+    // A scheduled clean-up's bulk delete started before chunks read the selection again carries none.
+    const recheck = carried ?? (await selectionToReadAgain(client, workflowId));
     const items = retryItems(plan, report);
     if (items.length === 0) {
       const text = `nothing to retry: every item of ${workflowId} ended deleted or already absent`;

@@ -86,6 +86,39 @@ describe('upgrading the workers while runs are in flight', () => {
     };
     return { assets, activities, taskQueue: uniqueTaskQueue(queue) };
   };
+  /**
+   * Starts the clean-up `workflowId` (expired by `delete_after`, DAM asset in `dam`, under approval) and
+   * answers the digest its bulk delete waits for.
+   */
+  const awaitingApproval = async (workflowId: string, taskQueue: string): Promise<string> => {
+    const client = stack.temporal.client;
+    await client.workflow.start(scheduledCleanupWorkflow, {
+      taskQueue,
+      workflowId,
+      args: [
+        {
+          policy: {
+            name: 'expired',
+            select: { twelvelabsMetadata: { field: 'delete_after', entermediaAssetIdField: 'dam' } },
+            requireApproval: true,
+          },
+        },
+      ],
+    });
+    for (;;) {
+      const d = await digestToApprove(client.workflow.getHandle(`${workflowId}/bulk-delete`)).catch(() => '');
+      if (d) return d;
+    }
+  };
+  /** The first asset of `expiredCatalogue` no longer expired: its date pushed to 2099. */
+  const pushAhead = async (assetId: string) => {
+    const now = await stack.sandbox.state();
+    now.twelvelabs.assets.find((a) => a._id === assetId)!.user_metadata = {
+      delete_after: '2099-01-01',
+      dam: 'dam-0',
+    };
+    await stack.sandbox.seed(now);
+  };
   const cli = (args: string[], taskQueue: string) =>
     runCli(args, {
       env: cleanEnv({ TEMPORAL_ADDRESS: stack.temporal.address, BULK_DELETE_TASK_QUEUE: taskQueue }),
@@ -280,35 +313,12 @@ describe('upgrading the workers while runs are in flight', () => {
       taskQueue,
       activities,
       async () => {
-        await client.workflow.start(scheduledCleanupWorkflow, {
-          taskQueue,
-          workflowId,
-          args: [
-            {
-              policy: {
-                name: 'expired',
-                select: { twelvelabsMetadata: { field: 'delete_after', entermediaAssetIdField: 'dam' } },
-                requireApproval: true,
-              },
-            },
-          ],
-        });
-        for (;;) {
-          const d = await digestToApprove(client.workflow.getHandle(`${workflowId}/bulk-delete`)).catch(
-            () => '',
-          );
-          if (d) return d;
-        }
+        return awaitingApproval(workflowId, taskQueue);
       },
       { inactivePatches: patchesSince('v16') },
     );
     // After the upgrade, before the approval: one asset's date is pushed ahead.
-    const now = await stack.sandbox.state();
-    now.twelvelabs.assets.find((a) => a._id === assets[0])!.user_metadata = {
-      delete_after: '2099-01-01',
-      dam: 'dam-0',
-    };
-    await stack.sandbox.seed(now);
+    await pushAhead(assets[0]!);
     await withWorker(stack.temporal, taskQueue, activities, async () => {
       const approved = await cli(['approve', workflowId, '--digest', digest], taskQueue);
       assert.equal(approved.code, 0, approved.stderr);
@@ -349,36 +359,13 @@ describe('upgrading the workers while runs are in flight', () => {
       taskQueue,
       activities,
       async () => {
-        await client.workflow.start(scheduledCleanupWorkflow, {
-          taskQueue,
-          workflowId,
-          args: [
-            {
-              policy: {
-                name: 'expired',
-                select: { twelvelabsMetadata: { field: 'delete_after', entermediaAssetIdField: 'dam' } },
-                requireApproval: true,
-              },
-            },
-          ],
-        });
-        for (;;) {
-          const d = await digestToApprove(client.workflow.getHandle(`${workflowId}/bulk-delete`)).catch(
-            () => '',
-          );
-          if (d) break;
-        }
+        await awaitingApproval(workflowId, taskQueue);
         const cancelled = await cli(['cancel', workflowId, '--wait'], taskQueue);
         assert.equal(cancelled.code, 3, cancelled.stderr);
       },
       { inactivePatches: patchesSince('v16') },
     );
-    const now = await stack.sandbox.state();
-    now.twelvelabs.assets.find((a) => a._id === assets[0])!.user_metadata = {
-      delete_after: '2099-01-01',
-      dam: 'dam-0',
-    };
-    await stack.sandbox.seed(now);
+    await pushAhead(assets[0]!);
     await withWorker(stack.temporal, taskQueue, activities, async () => {
       const retried = await cli(['retry', workflowId], taskQueue);
       assert.equal(retried.code, 0, retried.stderr);
